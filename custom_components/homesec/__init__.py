@@ -1,0 +1,42 @@
+"""HomeSec: camera clips turned into Home Assistant entities, events and alerts."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
+
+from .runtime import HomeSecRuntime
+
+type HomeSecConfigEntry = ConfigEntry[HomeSecRuntime]
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:
+    """Start the hub: state store, pipeline, entities, then clip sources."""
+    runtime = HomeSecRuntime(hass, entry)
+    await runtime.async_start()
+    entry.runtime_data = runtime
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await runtime.async_start_sources()
+
+    async def _stop(_: Event) -> None:
+        await runtime.async_stop()
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop))
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:
+    """Unload entities, then stop the engine (spooled clips stay on disk)."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_stop()
+    return unloaded
+
+
+async def _async_reload(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
+    """Reload when the hub or a camera changed."""
+    hass.config_entries.async_schedule_reload(entry.entry_id)

@@ -1,0 +1,1 @@
+"""Engine interfaces implemented with Home Assistant services."""

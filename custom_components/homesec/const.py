@@ -1,0 +1,52 @@
+"""Constants of the HomeSec integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "homesec"
+SUBENTRY_CAMERA: Final = "camera"
+
+# Hub (config entry) data.
+CONF_STORAGE_TYPE: Final = "storage_type"
+CONF_STORAGE_PATH: Final = "storage_path"
+CONF_STATE_STORE: Final = "state_store"
+CONF_SQLITE_PATH: Final = "sqlite_path"
+CONF_DETECTOR: Final = "detector"
+CONF_ANALYZER: Final = "analyzer"
+CONF_TRIGGER_CLASSES: Final = "trigger_classes"
+CONF_MIN_RISK_LEVEL: Final = "min_risk_level"
+CONF_NOTIFY_ON_ACTIVITY_TYPES: Final = "notify_on_activity_types"
+CONF_NOTIFY_ON_MOTION: Final = "notify_on_motion"
+
+STORAGE_LOCAL: Final = "local"
+STATE_STORE_SQLITE: Final = "sqlite"
+DETECTOR_MOTION: Final = "motion"
+ANALYZER_NONE: Final = "none"
+
+DEFAULT_STORAGE_PATH: Final = "homesec/clips"
+DEFAULT_SQLITE_PATH: Final = "homesec/homesec.db"
+SPOOL_PATH: Final = "homesec/spool"
+
+# Camera (config subentry) data.
+CONF_CAMERA_ID: Final = "camera_id"
+CONF_SOURCE_TYPE: Final = "source_type"
+CONF_WATCH_FOLDER: Final = "watch_folder"
+CONF_SETTLE_SECONDS: Final = "settle_seconds"
+
+SOURCE_FOLDER: Final = "folder"
+DEFAULT_SETTLE_SECONDS: Final = 5.0
+
+# How long a detection keeps its binary sensor on.
+DETECTION_HOLD_SECONDS: Final = 60
+
+# Home Assistant bus events.
+EVENT_ALERT: Final = "homesec_alert"
+EVENT_DETECTION: Final = "homesec_detection"
+
+DETECTION_EVENT_TYPES: Final = ["motion", "person", "vehicle", "animal"]
+
+
+def camera_signal(entry_id: str, camera_id: str) -> str:
+    """Dispatcher signal carrying one camera's lifecycle events."""
+    return f"{DOMAIN}_{entry_id}_{camera_id}"

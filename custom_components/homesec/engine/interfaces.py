@@ -1,0 +1,126 @@
+"""The small interfaces the pipeline is built from."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from .models import (
+    Alert,
+    AlertDecision,
+    AnalysisResult,
+    Clip,
+    ClipEvent,
+    ClipState,
+    FilterResult,
+    UploadOutcome,
+)
+
+type ClipSink = Callable[[Clip], Awaitable[None]]
+"""Where a source hands finalized clips (the pipeline's ``submit``)."""
+
+
+class BlockingRunner(Protocol):
+    """Runs a blocking callable off the event loop (an executor)."""
+
+    def __call__[T, *Ts](self, target: Callable[[*Ts], T], *args: *Ts) -> Awaitable[T]:
+        """Run ``target(*args)`` in a worker thread."""
+        ...
+
+
+class ClipSource(ABC):
+    """Produces clips for one camera into the spool."""
+
+    camera_name: str
+
+    @abstractmethod
+    async def start(self, sink: ClipSink) -> None:
+        """Start producing clips; return once running."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop producing clips and release every resource."""
+
+    @property
+    @abstractmethod
+    def healthy(self) -> bool:
+        """Whether the source is currently working."""
+
+
+class ObjectDetector(ABC):
+    """Finds objects (or motion) in a clip."""
+
+    @abstractmethod
+    async def detect(self, clip: Clip) -> FilterResult:
+        """Scan the clip; raise on unreadable input."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release models and executors."""
+
+
+class Analyzer(ABC):
+    """Summarizes a clip with a vision-language model."""
+
+    @abstractmethod
+    async def analyze(self, clip: Clip, detections: FilterResult) -> AnalysisResult:
+        """Return a structured summary; raise on failure."""
+
+
+class Storage(ABC):
+    """Keeps a durable copy of clips."""
+
+    @abstractmethod
+    async def put(self, clip: Clip) -> UploadOutcome:
+        """Store the clip (idempotent per clip id); raise on failure."""
+
+    @abstractmethod
+    async def ping(self) -> bool:
+        """Whether the storage is reachable."""
+
+
+class StateStore(ABC):
+    """Persists clip states and lifecycle events (written only by the repository)."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Create or migrate the schema; raise when unreachable."""
+
+    @abstractmethod
+    async def upsert_state(self, state: ClipState) -> None:
+        """Insert or replace a clip's state document."""
+
+    @abstractmethod
+    async def append_event(self, event: ClipEvent) -> None:
+        """Append one lifecycle event."""
+
+    @abstractmethod
+    async def get_state(self, clip_id: str) -> ClipState | None:
+        """Return a clip's state, or None."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close connections."""
+
+
+class Notifier(ABC):
+    """Delivers an alert somewhere (bus event, notification, MQTT...)."""
+
+    name: str
+
+    @abstractmethod
+    async def notify(self, alert: Alert) -> None:
+        """Deliver the alert; raise on failure."""
+
+
+class AlertPolicy(ABC):
+    """Decides whether a clip deserves an alert."""
+
+    @abstractmethod
+    def decide(
+        self,
+        camera_name: str,
+        detections: FilterResult,
+        analysis: AnalysisResult | None,
+    ) -> AlertDecision:
+        """Return the decision with a readable reason."""

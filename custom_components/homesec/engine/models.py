@@ -1,0 +1,234 @@
+"""Value objects that travel through the pipeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class RiskLevel(StrEnum):
+    """How worrying a clip is, ordered low < medium < high < critical."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Position in the order, 0 for low."""
+        return list(RiskLevel).index(self)
+
+
+class Stage(StrEnum):
+    """Pipeline stages recorded in a clip's state."""
+
+    UPLOAD = "upload"
+    DETECT = "detect"
+    ANALYZE = "analyze"
+    DECIDE = "decide"
+    NOTIFY = "notify"
+
+
+class StageStatus(StrEnum):
+    """Outcome of one stage for one clip."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class ClipStatus(StrEnum):
+    """Overall status of a clip."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    ERROR = "error"
+
+
+class Frozen(BaseModel):
+    """Immutable pydantic model."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Clip(Frozen):
+    """A finalized video file in the local spool."""
+
+    clip_id: str
+    camera_name: str
+    local_path: Path
+    start_ts: datetime
+    source_type: str
+
+
+class Box(Frozen):
+    """A bounding box in relative coordinates (0..1)."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+class Detection(Frozen):
+    """One detected object (or motion region) in a sampled frame."""
+
+    label: str
+    confidence: float
+    box: Box
+    frame_ts: float
+
+
+class FilterResult(Frozen):
+    """What the detector found in a clip."""
+
+    detected_classes: list[str]
+    confidence: float
+    frames_sampled: int
+    best: Detection | None = None
+    model: str
+
+
+class AnalysisResult(Frozen):
+    """The vision-language model's structured summary of a clip."""
+
+    risk_level: RiskLevel
+    activity_type: str
+    summary: str
+    observations: list[str] = Field(default_factory=list)
+    requires_review: bool = False
+
+
+class AlertDecision(Frozen):
+    """Whether a clip deserves an alert, and why."""
+
+    notify: bool
+    reason: str
+
+
+class UploadOutcome(Frozen):
+    """Where a clip was stored."""
+
+    storage_uri: str
+    view_url: str | None = None
+
+
+class Alert(Frozen):
+    """The alert payload shared by bus events, MQTT and notifications."""
+
+    clip_id: str
+    camera_name: str
+    storage_uri: str | None
+    view_url: str | None
+    snapshot_url: str | None
+    clip_url: str | None
+    risk_level: RiskLevel | None
+    activity_type: str | None
+    summary: str | None
+    notify_reason: str
+    detected_classes: list[str]
+    confidence: float
+    ts: datetime
+    dedupe_key: str
+    upload_failed: bool
+    vlm_failed: bool
+
+    def payload(self) -> dict[str, Any]:
+        """Return the JSON-ready payload."""
+        return self.model_dump(mode="json")
+
+
+class StageState(BaseModel):
+    """Status, attempts, timing and last error of one stage."""
+
+    status: StageStatus = StageStatus.PENDING
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+class ClipState(BaseModel):
+    """The state document stored per clip (``clip_states.data``)."""
+
+    schema_version: int = SCHEMA_VERSION
+    clip_id: str
+    camera_name: str
+    local_path: str
+    status: ClipStatus = ClipStatus.QUEUED
+    stages: dict[Stage, StageState] = Field(
+        default_factory=lambda: {stage: StageState() for stage in Stage}
+    )
+    storage_uri: str | None = None
+    view_url: str | None = None
+    filter_result: FilterResult | None = None
+    analysis: AnalysisResult | None = None
+    decision: AlertDecision | None = None
+
+
+class ClipEventType(StrEnum):
+    """Append-only lifecycle history entries (``clip_events``)."""
+
+    QUEUED = "queued"
+    UPLOADED = "uploaded"
+    UPLOAD_FAILED = "upload_failed"
+    DETECTED = "detected"
+    DETECT_FAILED = "detect_failed"
+    ANALYZED = "analyzed"
+    ANALYZE_FAILED = "analyze_failed"
+    ANALYZE_SKIPPED = "analyze_skipped"
+    DECIDED = "decided"
+    NOTIFIED = "notified"
+    NOTIFY_FAILED = "notify_failed"
+    FINISHED = "finished"
+
+
+class ClipEvent(Frozen):
+    """One lifecycle history entry."""
+
+    clip_id: str
+    camera_name: str
+    event_type: ClipEventType
+    ts: datetime
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ClipQueued(Frozen):
+    """A clip entered the pipeline."""
+
+    clip: Clip
+
+
+class ClipDetected(Frozen):
+    """Detection finished and found something."""
+
+    clip: Clip
+    result: FilterResult
+
+
+class ClipAlerted(Frozen):
+    """An alert was decided and handed to the notifiers."""
+
+    clip: Clip
+    alert: Alert
+
+
+class ClipFinished(Frozen):
+    """A clip's processing ended (done or error)."""
+
+    clip: Clip
+    status: ClipStatus
+    error: str | None = None
+
+
+type LifecycleEvent = ClipQueued | ClipDetected | ClipAlerted | ClipFinished

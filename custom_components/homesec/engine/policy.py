@@ -1,0 +1,92 @@
+"""Default alert policy with per-camera overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+from .interfaces import AlertPolicy
+from .models import AlertDecision, AnalysisResult, FilterResult, RiskLevel
+
+
+class PolicySettings(BaseModel):
+    """The hub's default alert rules."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_risk_level: RiskLevel = RiskLevel.HIGH
+    notify_on_activity_types: frozenset[str] = frozenset()
+    notify_on_motion: bool = False
+
+
+class PolicyOverrides(BaseModel):
+    """Per-camera rules; a field left as None keeps the hub's value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_risk_level: RiskLevel | None = None
+    notify_on_activity_types: frozenset[str] | None = None
+    notify_on_motion: bool | None = None
+
+    def apply(self, base: PolicySettings) -> PolicySettings:
+        """Return ``base`` with only the fields set here replaced."""
+        return base.model_copy(update=self.model_dump(exclude_none=True))
+
+
+class DefaultAlertPolicy(AlertPolicy):
+    """Notify on risk, on listed activities, or on any detection when asked to."""
+
+    def __init__(
+        self,
+        defaults: PolicySettings,
+        overrides: Mapping[str, PolicyOverrides] | None = None,
+    ) -> None:
+        """Keep the hub defaults and the per-camera overrides."""
+        self._defaults = defaults
+        self._overrides = dict(overrides or {})
+
+    def settings_for(self, camera_name: str) -> PolicySettings:
+        """The effective settings of one camera."""
+        override = self._overrides.get(camera_name)
+        return override.apply(self._defaults) if override else self._defaults
+
+    def decide(
+        self,
+        camera_name: str,
+        detections: FilterResult,
+        analysis: AnalysisResult | None,
+    ) -> AlertDecision:
+        """Return whether to notify, with a readable reason."""
+        rules = self.settings_for(camera_name)
+        if analysis is not None:
+            if analysis.risk_level.rank >= rules.min_risk_level.rank:
+                return AlertDecision(
+                    notify=True,
+                    reason=(
+                        f"risk level {analysis.risk_level.value} is at or above "
+                        f"{rules.min_risk_level.value}"
+                    ),
+                )
+            if analysis.activity_type in rules.notify_on_activity_types:
+                return AlertDecision(
+                    notify=True,
+                    reason=f"activity {analysis.activity_type} is on the notify list",
+                )
+        if rules.notify_on_motion and detections.detected_classes:
+            classes = ", ".join(detections.detected_classes)
+            return AlertDecision(
+                notify=True, reason=f"notify on motion is on and {classes} was seen"
+            )
+        if analysis is None:
+            return AlertDecision(
+                notify=False, reason="no analysis and notify on motion is off"
+            )
+        return AlertDecision(
+            notify=False,
+            reason=(
+                f"risk level {analysis.risk_level.value} is below "
+                f"{rules.min_risk_level.value} and activity "
+                f"{analysis.activity_type} is not on the notify list"
+            ),
+        )

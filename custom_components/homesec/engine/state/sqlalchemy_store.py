@@ -1,0 +1,179 @@
+"""SQLAlchemy async state store: SQLite (embedded default) and Postgres."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiosqlite  # noqa: F401 - imported here so the loop never imports it
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from ..errors import StateStoreError
+from ..interfaces import StateStore
+from ..models import ClipEvent, ClipState
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+clip_states = Table(
+    "clip_states",
+    metadata,
+    Column("clip_id", String(255), primary_key=True),
+    Column("camera_name", String(255), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), server_default=func.now()),
+    Column(
+        "updated_at",
+        DateTime(timezone=True),
+        server_default=func.now(),
+        onupdate=func.now(),
+    ),
+    Index("ix_clip_states_status", "status"),
+    Index("ix_clip_states_camera", "camera_name"),
+)
+
+clip_events = Table(
+    "clip_events",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("clip_id", String(255), nullable=False, index=True),
+    Column("camera_name", String(255), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("ts", DateTime(timezone=True), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
+schema_info = Table(
+    "homesec_schema",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+
+def sqlite_url(path: Path) -> str:
+    """The async SQLAlchemy URL of a SQLite file."""
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class SQLAlchemyStateStore(StateStore):
+    """``clip_states`` (one JSON document per clip) and ``clip_events``."""
+
+    def __init__(self, url: str) -> None:
+        """Create the engine lazily-connecting to ``url``."""
+        self._url = url
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine (created on first use)."""
+        if self._engine is None:
+            engine = create_async_engine(self._url, pool_pre_ping=True)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            self._engine = engine
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    async def start(self) -> None:
+        """Create the tables and record the schema version."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+                version = (
+                    await conn.execute(select(schema_info.c.version))
+                ).scalar_one_or_none()
+                if version is None:
+                    await conn.execute(
+                        insert(schema_info).values(id=1, version=SCHEMA_VERSION)
+                    )
+        except Exception as err:
+            raise StateStoreError(f"cannot prepare the state store: {err}") from err
+
+    async def upsert_state(self, state: ClipState) -> None:
+        """Insert or replace a clip's state document."""
+        values: dict[str, Any] = {
+            "clip_id": state.clip_id,
+            "camera_name": state.camera_name,
+            "status": state.status.value,
+            "data": state.model_dump(mode="json"),
+        }
+        upsert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        stmt = (
+            upsert(clip_states)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=[clip_states.c.clip_id],
+                set_={**values, "updated_at": func.now()},
+            )
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def append_event(self, event: ClipEvent) -> None:
+        """Append one lifecycle event."""
+        data = event.model_dump(mode="json")
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(clip_events).values(
+                    clip_id=event.clip_id,
+                    camera_name=event.camera_name,
+                    event_type=event.event_type.value,
+                    ts=event.ts,
+                    detail=data["detail"],
+                )
+            )
+
+    async def get_state(self, clip_id: str) -> ClipState | None:
+        """Return a clip's state document, or None."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(clip_states.c.data).where(clip_states.c.clip_id == clip_id)
+                )
+            ).scalar_one_or_none()
+        return None if row is None else ClipState.model_validate(row)
+
+    async def close(self) -> None:
+        """Dispose of the engine and its connections."""
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None

@@ -1,0 +1,50 @@
+"""Local folder storage: one folder per camera, atomic writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import shutil
+
+from ..interfaces import BlockingRunner, Storage
+from ..models import Clip, UploadOutcome
+
+
+class LocalStorage(Storage):
+    """Copies clips to ``<root>/<camera>/<clip file>``."""
+
+    def __init__(self, root: Path, run_blocking: BlockingRunner) -> None:
+        """Store under ``root``; file work runs through ``run_blocking``."""
+        self._root = root
+        self._run = run_blocking
+
+    def path_for(self, clip: Clip) -> Path:
+        """Where a clip is (or will be) stored."""
+        return self._root / clip.camera_name / clip.local_path.name
+
+    async def put(self, clip: Clip) -> UploadOutcome:
+        """Copy the clip atomically; a clip already stored is not copied again."""
+        dest = self.path_for(clip)
+        await self._run(_copy_atomic, clip.local_path, dest)
+        return UploadOutcome(storage_uri=f"local:{clip.camera_name}/{dest.name}")
+
+    async def ping(self) -> bool:
+        """Whether the root folder exists (or can be created) and is writable."""
+        return await self._run(_writable, self._root)
+
+
+def _copy_atomic(src: Path, dest: Path) -> None:
+    if dest.exists() and dest.stat().st_size == src.stat().st_size:
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dest)
+
+
+def _writable(root: Path) -> bool:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(root, os.W_OK)

@@ -1,0 +1,17 @@
+"""Small text helpers for log lines and stored errors."""
+
+from __future__ import annotations
+
+MAX_ERROR_CHARS = 300
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message, shortened (no SQL dumps)."""
+    text = str(err).strip().splitlines()
+    line = text[0] if text else type(err).__name__
+    return line[:MAX_ERROR_CHARS]
+
+
+def describe(err: BaseException) -> str:
+    """``Type: first line`` of an exception, for stored error fields."""
+    return f"{type(err).__name__}: {first_line(err)}"

@@ -1,0 +1,52 @@
+"""Base entity of a HomeSec camera device."""
+
+from __future__ import annotations
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .const import DOMAIN, camera_signal
+from .engine.models import LifecycleEvent
+from .runtime import CameraConfig, HomeSecRuntime
+
+
+class HomeSecCameraEntity(Entity):
+    """An entity of one camera, fed by the pipeline's lifecycle events."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self,
+        runtime: HomeSecRuntime,
+        camera: CameraConfig,
+        description: EntityDescription,
+    ) -> None:
+        """Attach to the camera's device."""
+        self.entity_description = description
+        self._runtime = runtime
+        self._camera = camera
+        self._attr_unique_id = f"{camera.subentry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, camera.subentry_id)},
+            name=camera.title,
+            manufacturer="HomeSec",
+            model=f"{camera.source_type} camera",
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Subscribe to the camera's lifecycle events."""
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                camera_signal(self._runtime.entry.entry_id, self._camera.camera_id),
+                self._handle_lifecycle,
+            )
+        )
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        """React to one of the camera's lifecycle events."""
+        raise NotImplementedError

@@ -1,0 +1,47 @@
+"""Shared fixtures: the integration, a private config dir and real clips."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+import pytest
+
+import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
+
+from .clips import make_clip
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/homesec."""
+
+
+@pytest.fixture
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Generator[Path]:
+    """Point Home Assistant's config dir at a fresh folder."""
+    path = tmp_path / "config"
+    path.mkdir()
+    original = hass.config.config_dir
+    hass.config.config_dir = str(path)
+    yield path
+    hass.config.config_dir = original
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's generated clips live."""
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+def motion_clip(clip_dir: Path) -> Path:
+    """A 4 s 640x360 H.264 clip with a white box moving across."""
+    return make_clip(clip_dir / "motion.mp4", motion=True)
+
+
+@pytest.fixture(scope="session")
+def still_clip(clip_dir: Path) -> Path:
+    """A 4 s 640x360 H.264 clip in which nothing moves."""
+    return make_clip(clip_dir / "still.mp4", motion=False)

@@ -1,0 +1,66 @@
+"""Helpers that drive HomeSec through Home Assistant's real flows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+import time
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.homesec.const import DOMAIN, SUBENTRY_CAMERA
+
+
+async def setup_hub(hass: HomeAssistant) -> ConfigEntry:
+    """Create the hub through the config flow and wait until it is loaded."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert isinstance(entry, ConfigEntry)
+    return entry
+
+
+async def add_camera(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    folder: Path,
+    *,
+    name: str = "Front door",
+    settle_seconds: float = 1,
+    notify_on_motion: bool = True,
+) -> dict[str, Any]:
+    """Add a folder camera through the subentry flow; return the flow result."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {
+            "name": name,
+            "source_type": "folder",
+            "watch_folder": str(folder),
+            "settle_seconds": settle_seconds,
+            "notify_on_motion": notify_on_motion,
+        },
+    )
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+async def wait_for(
+    condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition"
+) -> None:
+    """Let the loop run until ``condition()`` holds, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,194 @@
+"""A real clip travels from a watched folder through every layer into HA."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+import sqlite3
+import time
+
+from homeassistant.components import persistent_notification
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+import homeassistant.util.dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.homesec.const import (
+    DETECTION_HOLD_SECONDS,
+    EVENT_ALERT,
+    EVENT_DETECTION,
+)
+
+from .helpers import add_camera, setup_hub, wait_for
+
+ALERT_FIELDS = {
+    "clip_id",
+    "camera_name",
+    "storage_uri",
+    "view_url",
+    "snapshot_url",
+    "clip_url",
+    "risk_level",
+    "activity_type",
+    "summary",
+    "notify_reason",
+    "detected_classes",
+    "confidence",
+    "ts",
+    "dedupe_key",
+    "upload_failed",
+    "vlm_failed",
+}
+
+
+def _write_slowly(source: Path, dest: Path, chunks: int, pause: float) -> None:
+    data = source.read_bytes()
+    size = len(data) // chunks + 1
+    with dest.open("wb") as out:
+        for start in range(0, len(data), size):
+            out.write(data[start : start + size])
+            out.flush()
+            time.sleep(pause)
+
+
+def _clip_state_rows(database: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(database) as conn:
+        return conn.execute(
+            "SELECT clip_id, camera_name, status FROM clip_states"
+        ).fetchall()
+
+
+async def _wait_until_done(
+    hass: HomeAssistant, database: Path
+) -> list[tuple[str, str, str]]:
+    """Poll SQLite until every recorded clip finished; return the rows."""
+    rows: list[tuple[str, str, str]] = []
+    for _ in range(300):
+        if database.exists():
+            rows = await hass.async_add_executor_job(_clip_state_rows, database)
+            if rows and all(row[2] == "done" for row in rows):
+                return rows
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"clips not done: {rows}")
+
+
+def _clip_event_types(database: Path, clip_id: str) -> list[str]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute(
+            "SELECT event_type FROM clip_events WHERE clip_id = ? ORDER BY id",
+            (clip_id,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+async def test_clip_from_folder_reaches_entities_events_notification_and_sqlite(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """A slowly written clip is taken once complete and alerts everywhere."""
+    # Given a hub on embedded defaults and a folder camera that alerts on motion
+    drop = config_dir / "drop" / "front_door"
+    drop.mkdir(parents=True)
+    entry = await setup_hub(hass)
+    await add_camera(hass, entry, drop, settle_seconds=1, notify_on_motion=True)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    detections = async_capture_events(hass, EVENT_DETECTION)
+    assert hass.states.get("event.front_door_detection").state == STATE_UNKNOWN
+    assert hass.states.get("binary_sensor.front_door_motion").state == STATE_OFF
+
+    # When a camera writes a real H.264 clip into the folder over about 2.4 s
+    # (pauses shorter than the settle time)
+    incoming = drop / "clip0001.mp4"
+    spooled = config_dir / "homesec" / "spool" / "front_door"
+    writer = hass.async_add_executor_job(_write_slowly, motion_clip, incoming, 6, 0.4)
+    while not writer.done():
+        # Then nothing is taken while the file is still growing
+        assert not alerts
+        assert not spooled.exists() or not any(spooled.iterdir())
+        await asyncio.sleep(0.1)
+    await writer
+    assert incoming.exists()
+    await wait_for(lambda: len(alerts) == 1, what="the homesec_alert event")
+    await hass.async_block_till_done()
+
+    # Then the alert carries every payload field of the design, and only once
+    payload = alerts[0].data
+    assert set(payload) == ALERT_FIELDS
+    assert payload["camera_name"] == "front_door"
+    assert payload["clip_id"].startswith("front_door_")
+    assert payload["dedupe_key"] == payload["clip_id"]
+    assert payload["detected_classes"] == ["motion"]
+    assert payload["upload_failed"] is False
+    assert payload["vlm_failed"] is False
+    assert payload["storage_uri"] == f"local:front_door/{payload['clip_id']}.mp4"
+    assert "notify on motion" in payload["notify_reason"]
+    assert len(detections) == 1
+    assert detections[0].data["clip_id"] == payload["clip_id"]
+
+    # Then the clip moved from the folder into the spool and local storage, whole
+    assert not incoming.exists()
+    stored = config_dir / "homesec" / "clips" / "front_door"
+    name = f"{payload['clip_id']}.mp4"
+    assert (spooled / name).read_bytes() == motion_clip.read_bytes()
+    assert (stored / name).read_bytes() == motion_clip.read_bytes()
+
+    # Then the event entity triggered with the motion type
+    event_state = hass.states.get("event.front_door_detection")
+    assert event_state.state != STATE_UNKNOWN
+    assert event_state.attributes["event_type"] == "motion"
+    assert event_state.attributes["clip_id"] == payload["clip_id"]
+
+    # Then the motion binary sensor is on
+    assert hass.states.get("binary_sensor.front_door_motion").state == STATE_ON
+
+    # Then a persistent notification describes the alert
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    notification = notifications[f"homesec_{payload['clip_id']}"]
+    assert notification["title"] == "HomeSec: Front door"
+    assert "motion" in notification["message"]
+
+    # Then the clip's state and history are in SQLite
+    database = config_dir / "homesec" / "homesec.db"
+    rows = await _wait_until_done(hass, database)
+    assert rows == [(payload["clip_id"], "front_door", "done")]
+    history = await hass.async_add_executor_job(
+        _clip_event_types, database, payload["clip_id"]
+    )
+    assert history[0] == "queued"
+    assert {"uploaded", "detected", "decided", "notified"} <= set(history)
+    assert history[-1] == "finished"
+
+    # When the hold time passes without new motion
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + timedelta(seconds=DETECTION_HOLD_SECONDS + 1)
+    )
+    await hass.async_block_till_done()
+
+    # Then the motion binary sensor turns off again
+    assert hass.states.get("binary_sensor.front_door_motion").state == STATE_OFF
+
+
+async def test_still_clip_raises_no_alert(
+    hass: HomeAssistant, config_dir: Path, still_clip: Path
+) -> None:
+    """A clip without motion is processed and recorded, but alerts nobody."""
+    # Given a folder camera that alerts on motion
+    drop = config_dir / "drop"
+    drop.mkdir()
+    entry = await setup_hub(hass)
+    await add_camera(hass, entry, drop, settle_seconds=1)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    database = config_dir / "homesec" / "homesec.db"
+
+    # When a clip in which nothing moves is dropped into the folder
+    await hass.async_add_executor_job(_write_slowly, still_clip, drop / "a.mp4", 1, 0)
+
+    # Then it is processed to the end without an alert or a motion state
+    rows = await _wait_until_done(hass, database)
+    assert len(rows) == 1
+    assert alerts == []
+    assert hass.states.get("binary_sensor.front_door_motion").state == STATE_OFF
+    assert hass.states.get("event.front_door_detection").state == STATE_UNKNOWN
