@@ -121,6 +121,11 @@ def _camera_schema() -> probatio.Schema:
     )
 
 
+def _camera_id(name: str) -> str:
+    """The camera id of a name, or "" when the name has no letter or digit."""
+    return slugify(name) if any(char.isalnum() for char in name) else ""
+
+
 def _folder_error(hass: HomeAssistant, folder: str) -> str | None:
     """Why a watch folder cannot be used, or None (blocking: run in executor)."""
     path = Path(folder)
@@ -146,7 +151,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         """Add a camera."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            camera_id = slugify(user_input[CONF_NAME])
+            camera_id = _camera_id(user_input[CONF_NAME])
             taken = {sub.unique_id for sub in self._get_entry().subentries.values()}
             if not camera_id:
                 errors[CONF_NAME] = "invalid_name"
@@ -177,7 +182,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         subentry = self._get_reconfigure_subentry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            if not slugify(user_input[CONF_NAME]):
+            if not _camera_id(user_input[CONF_NAME]):
                 errors[CONF_NAME] = "invalid_name"
             elif error := await self.hass.async_add_executor_job(
                 _folder_error, self.hass, user_input[CONF_WATCH_FOLDER]

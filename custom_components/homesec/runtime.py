@@ -151,9 +151,9 @@ class HomeSecRuntime:
 
     async def async_stop(self) -> None:
         """Stop sources, cancel clips in flight (they stay spooled), close all."""
-        for source in self.sources.values():
+        while self.sources:
+            _, source = self.sources.popitem()
             await source.stop()
-        self.sources.clear()
         await self.pipeline.stop()
         await self.repository.close()
 

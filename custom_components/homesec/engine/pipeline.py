@@ -314,13 +314,14 @@ class ClipPipeline:
         self, clip: Clip, state: ClipState, error: StageError | None = None
     ) -> ClipState:
         state.status = ClipStatus.ERROR if error else ClipStatus.DONE
-        await self._repo.save(state)
         await self._record(
             clip,
             ClipEventType.FINISHED,
             status=state.status,
             error=describe(error) if error else None,
         )
+        # The state is written last: a finished state implies a complete history.
+        await self._repo.save(state)
         self._emit(
             ClipFinished(
                 clip=clip,

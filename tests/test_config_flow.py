@@ -1,0 +1,193 @@
+"""Config flow of the hub and subentry flow of cameras."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from custom_components.homesec.const import (
+    CONF_ANALYZER,
+    CONF_DETECTOR,
+    CONF_STATE_STORE,
+    CONF_STORAGE_TYPE,
+    DOMAIN,
+    SUBENTRY_CAMERA,
+)
+
+from .helpers import add_camera, setup_hub
+
+
+async def test_hub_flow_creates_entry_on_embedded_defaults(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """The user step creates the hub with SQLite state and local storage."""
+    # Given no HomeSec hub yet
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+
+    # When the user confirms
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+
+    # Then the hub exists on embedded defaults and is loaded
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "HomeSec"
+    data = result["data"]
+    assert data[CONF_STORAGE_TYPE] == "local"
+    assert data[CONF_STATE_STORE] == "sqlite"
+    assert data[CONF_DETECTOR] == "motion"
+    assert data[CONF_ANALYZER] == "none"
+    assert (config_dir / "homesec" / "homesec.db").exists()
+
+
+async def test_second_hub_is_refused(hass: HomeAssistant, config_dir: Path) -> None:
+    """Only one hub can exist."""
+    # Given a hub
+    await setup_hub(hass)
+
+    # When the user starts the flow again
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+
+    # Then it aborts
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "single_instance_allowed"
+
+
+async def test_camera_subentry_creates_device_and_entities(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """Adding a folder camera gives one device with its entities."""
+    # Given a hub and a folder
+    entry = await setup_hub(hass)
+    folder = config_dir / "drop"
+    folder.mkdir()
+
+    # When a camera is added through the subentry flow
+    result = await add_camera(hass, entry, folder, name="Back Yard")
+
+    # Then the subentry, its device and its entities exist
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    subentry = next(iter(entry.subentries.values()))
+    assert subentry.subentry_type == SUBENTRY_CAMERA
+    assert subentry.title == "Back Yard"
+    assert subentry.unique_id == "back_yard"
+    assert subentry.data["watch_folder"] == str(folder)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, subentry.subentry_id), entry.entry_id
+    )
+    assert device is not None
+    assert device.name == "Back Yard"
+    entities = er.async_entries_for_device(er.async_get(hass), device.id)
+    assert sorted(e.entity_id for e in entities) == [
+        "binary_sensor.back_yard_motion",
+        "event.back_yard_detection",
+    ]
+    assert all(e.config_subentry_id == subentry.subentry_id for e in entities)
+
+
+async def test_camera_subentry_errors(hass: HomeAssistant, config_dir: Path) -> None:
+    """Bad names and folders are reported on their fields."""
+    # Given a hub with a camera named Front door
+    entry = await setup_hub(hass)
+    folder = config_dir / "drop"
+    folder.mkdir()
+    await add_camera(hass, entry, folder, name="Front door")
+    outside = config_dir.parent / "outside"
+    outside.mkdir()
+    cases = [
+        ({"name": "Front Door"}, {"name": "name_exists"}),
+        ({"name": "!!!"}, {"name": "invalid_name"}),
+        ({"watch_folder": "relative/path"}, {"watch_folder": "folder_not_absolute"}),
+        (
+            {"watch_folder": str(folder / "missing")},
+            {"watch_folder": "folder_not_found"},
+        ),
+        ({"watch_folder": str(outside)}, {"watch_folder": "folder_not_allowed"}),
+    ]
+    for change, errors in cases:
+        # When the user submits a bad value
+        result = await hass.config_entries.subentries.async_init(
+            (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
+        )
+        user_input = {
+            "name": "Garage",
+            "source_type": "folder",
+            "watch_folder": str(folder),
+            "settle_seconds": 5,
+            "notify_on_motion": False,
+        } | change
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], user_input
+        )
+
+        # Then the form comes back with the error on that field
+        assert result["type"] is FlowResultType.FORM, change
+        assert result["errors"] == errors, change
+
+        # When the user corrects it
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            user_input | {"name": "Garage", "watch_folder": str(folder)},
+        )
+
+        # Then the camera is created, and removed again for the next case
+        assert result["type"] is FlowResultType.CREATE_ENTRY, change
+        garage = next(s for s in entry.subentries.values() if s.unique_id == "garage")
+        hass.config_entries.async_remove_subentry(entry, garage.subentry_id)
+        await hass.async_block_till_done()
+
+
+async def test_camera_reconfigure_keeps_id_and_entities(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """Reconfiguring a camera changes its settings, not its id."""
+    # Given a camera watching one folder
+    entry = await setup_hub(hass)
+    first = config_dir / "first"
+    first.mkdir()
+    second = config_dir / "second"
+    second.mkdir()
+    await add_camera(hass, entry, first, name="Porch")
+    subentry = next(iter(entry.subentries.values()))
+
+    # When the user reconfigures it with a bad folder, then a good one
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CAMERA),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
+    )
+    assert result["type"] is FlowResultType.FORM
+    new_input = {
+        "name": "Porch camera",
+        "source_type": "folder",
+        "watch_folder": str(config_dir / "nope"),
+        "settle_seconds": 3,
+        "notify_on_motion": True,
+    }
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], new_input
+    )
+    assert result["errors"] == {"watch_folder": "folder_not_found"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], new_input | {"watch_folder": str(second)}
+    )
+    await hass.async_block_till_done()
+
+    # Then the camera keeps its id and entities, with the new settings
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    updated = entry.subentries[subentry.subentry_id]
+    assert updated.title == "Porch camera"
+    assert updated.data["camera_id"] == "porch"
+    assert updated.data["watch_folder"] == str(second)
+    assert updated.data["notify_on_motion"] is True
+    assert hass.states.get("binary_sensor.porch_motion") is not None
+    assert entry.runtime_data.cameras["porch"].data["watch_folder"] == str(second)

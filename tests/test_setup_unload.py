@@ -1,0 +1,110 @@
+"""Setup, unload and reload leave nothing behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import threading
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.homesec.const import EVENT_ALERT
+
+from .helpers import add_camera, setup_hub, wait_for
+
+
+def _open_files_under(folder: Path) -> list[str]:
+    """Paths under ``folder`` this process holds open (from /proc/self/fd)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(folder)):
+            found.append(target)
+    return found
+
+
+async def _process_one_clip(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    entry = await setup_hub(hass)
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, settle_seconds=1)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
+    await wait_for(lambda: len(alerts) == 1, what="an alert")
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+
+
+async def test_unload_releases_tasks_threads_and_files(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """After a clip went through, unloading leaves no task, thread or open file."""
+    # Given a loaded hub that processed a clip (SQLite open, folder watched)
+    threads_before = set(threading.enumerate())
+    await _process_one_clip(hass, config_dir, motion_clip)
+    entry = hass.config_entries.async_entries("homesec")[0]
+    runtime = entry.runtime_data
+    assert _open_files_under(config_dir)
+
+    # When the entry is unloaded
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # Then the entry is unloaded, its sources and clips stopped, files closed
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert runtime.sources == {}
+    assert runtime.pipeline.in_flight == 0
+    assert _open_files_under(config_dir) == []
+    new_threads = [
+        t
+        for t in set(threading.enumerate()) - threads_before
+        if not t.name.startswith("SyncWorker")  # Home Assistant's executor
+    ]
+    for thread in new_threads:  # closed connections' threads end promptly
+        await hass.async_add_executor_job(thread.join, 2)
+    assert [t.name for t in new_threads if t.is_alive()] == []
+    # (the harness fails the test on lingering tasks and timers as well)
+
+
+async def test_reload_restarts_the_camera(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """A reloaded hub keeps processing clips from the same folder."""
+    # Given a hub that processed a clip
+    await _process_one_clip(hass, config_dir, motion_clip)
+    entry = hass.config_entries.async_entries("homesec")[0]
+
+    # When the entry is reloaded and another clip arrives
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    (config_dir / "drop" / "second.mp4").write_bytes(motion_clip.read_bytes())
+
+    # Then the new runtime processes it
+    assert entry.state is ConfigEntryState.LOADED
+    await wait_for(lambda: len(alerts) == 1, what="an alert after reload")
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+
+
+async def test_home_assistant_stop_stops_the_engine(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """Stopping Home Assistant stops sources and closes the state store."""
+    # Given a running hub
+    await _process_one_clip(hass, config_dir, motion_clip)
+    runtime = hass.config_entries.async_entries("homesec")[0].runtime_data
+
+    # When Home Assistant stops
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+
+    # Then the engine released its sources and files
+    assert runtime.sources == {}
+    assert _open_files_under(config_dir) == []
