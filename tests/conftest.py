@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+import logging
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant
@@ -11,6 +12,10 @@ import pytest
 import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
 
 from .clips import make_clip
+
+
+# SQLAlchemy logs every statement when its logger is at INFO, as the harness sets it.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 @pytest.fixture(autouse=True)

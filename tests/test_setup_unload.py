@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 import threading
 
@@ -19,9 +18,9 @@ from .helpers import add_camera, setup_hub, wait_for
 def _open_files_under(folder: Path) -> list[str]:
     """Paths under ``folder`` this process holds open (from /proc/self/fd)."""
     found = []
-    for fd in os.listdir("/proc/self/fd"):
+    for fd in Path("/proc/self/fd").iterdir():
         try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
+            target = str(fd.readlink())
         except OSError:
             continue
         if target.startswith(str(folder)):
