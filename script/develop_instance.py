@@ -302,6 +302,9 @@ class Instance:
 async def run(port: int, check: bool) -> int:
     """Start Home Assistant, provision it, then check or keep it running."""
     prepare_config(port)
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     base = f"http://127.0.0.1:{port}"
     log_path = DEV / "home-assistant.log"
     hass_bin = Path(sys.executable).with_name("hass")
@@ -330,6 +333,8 @@ async def run(port: int, check: bool) -> int:
                 await instance.check(dropped_at)
                 return 0
         return await asyncio.to_thread(process.wait)
+    except asyncio.CancelledError:
+        return 0
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
