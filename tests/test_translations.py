@@ -1,0 +1,55 @@
+"""strings.json is complete and translations/en.json is generated from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+import homeassistant
+
+INTEGRATION = Path(__file__).parents[1] / "custom_components" / "homesec"
+REFERENCE = re.compile(r"^\[%key:([a-z0-9_:]+)%\]$")
+
+
+def resolve(value: Any, common: dict[str, Any]) -> Any:
+    """Replace ``[%key:common::...%]`` references by Home Assistant's text."""
+    if isinstance(value, dict):
+        return {key: resolve(item, common) for key, item in value.items()}
+    if isinstance(value, str) and (match := REFERENCE.match(value)):
+        node: Any = common
+        for part in match.group(1).split("::"):
+            node = node[part]
+        return node
+    return value
+
+
+def test_english_translation_is_strings_json_resolved() -> None:
+    """translations/en.json equals strings.json with references resolved."""
+    # Given strings.json and Home Assistant's common strings
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    core = Path(homeassistant.__file__).parent / "strings.json"
+    common = json.loads(core.read_text())
+
+    # When the references are resolved
+    expected = resolve(strings, common)
+
+    # Then en.json holds exactly that (regenerate it from strings.json if not)
+    english = json.loads((INTEGRATION / "translations" / "en.json").read_text())
+    assert english == expected
+
+
+def test_every_flow_error_has_a_text() -> None:
+    """Each error key the camera flow can return is translated."""
+    # Given the error keys in the config flow's source
+    source = (INTEGRATION / "config_flow.py").read_text()
+    keys = set(re.findall(r'"((?:folder|name|invalid)_[a-z_]+)"', source))
+    assert {"folder_not_found", "name_exists", "invalid_name"} <= keys
+
+    # When the subentry errors of strings.json are read
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    errors = strings["config_subentries"]["camera"]["error"]
+
+    # Then every key has a text
+    assert keys <= set(errors)
