@@ -17,7 +17,7 @@ from . import HomeSecConfigEntry
 from .const import DETECTION_HOLD_SECONDS
 from .engine.detect.motion import MOTION
 from .engine.models import ClipDetected, LifecycleEvent
-from .entity import HomeSecCameraEntity
+from .entity import HomeSecCameraEntity, add_camera_entities
 
 PARALLEL_UPDATES = 0
 
@@ -32,12 +32,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each camera's binary sensors to its device."""
-    runtime = entry.runtime_data
-    for camera in runtime.cameras.values():
-        async_add_entities(
-            [DetectionBinarySensor(runtime, camera, MOTION_DESCRIPTION)],
-            config_subentry_id=camera.subentry_id,
-        )
+    add_camera_entities(
+        entry.runtime_data,
+        async_add_entities,
+        lambda runtime, camera: [
+            DetectionBinarySensor(runtime, camera, MOTION_DESCRIPTION)
+        ],
+    )
 
 
 class DetectionBinarySensor(HomeSecCameraEntity, BinarySensorEntity):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, camera_signal
 from .engine.models import LifecycleEvent
@@ -50,3 +53,15 @@ class HomeSecCameraEntity(Entity):
     def _handle_lifecycle(self, event: LifecycleEvent) -> None:
         """React to one of the camera's lifecycle events."""
         raise NotImplementedError
+
+
+def add_camera_entities(
+    runtime: HomeSecRuntime,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[HomeSecRuntime, CameraConfig], Iterable[Entity]],
+) -> None:
+    """Add the entities ``build`` makes for each camera to that camera's subentry."""
+    for camera in runtime.cameras.values():
+        async_add_entities(
+            list(build(runtime, camera)), config_subentry_id=camera.subentry_id
+        )

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import HomeSecConfigEntry
 from .const import DETECTION_EVENT_TYPES
 from .engine.models import ClipDetected, LifecycleEvent
-from .entity import HomeSecCameraEntity
+from .entity import HomeSecCameraEntity, add_camera_entities
 
 PARALLEL_UPDATES = 0
 
@@ -31,12 +31,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each camera's event entities to its device."""
-    runtime = entry.runtime_data
-    for camera in runtime.cameras.values():
-        async_add_entities(
-            [DetectionEventEntity(runtime, camera, DETECTION_DESCRIPTION)],
-            config_subentry_id=camera.subentry_id,
-        )
+    add_camera_entities(
+        entry.runtime_data,
+        async_add_entities,
+        lambda runtime, camera: [
+            DetectionEventEntity(runtime, camera, DETECTION_DESCRIPTION)
+        ],
+    )
 
 
 class DetectionEventEntity(HomeSecCameraEntity, EventEntity):
