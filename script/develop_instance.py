@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -109,6 +110,13 @@ def make_demo_clip(dest: Path) -> None:
         timeout=60,
     )  # fmt: skip
     tmp.rename(dest)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class Instance:
@@ -347,7 +355,9 @@ async def run(port: int, check: bool) -> int:
 def main() -> int:
     """Parse arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8123)
+    parser.add_argument(
+        "--port", type=int, help="default 8123; with --check a free port"
+    )
     parser.add_argument("--check", action="store_true")
     parser.add_argument(
         "--fresh", action="store_true", help="start from an empty .dev/config"
@@ -357,7 +367,8 @@ def main() -> int:
         shutil.rmtree(CONFIG, ignore_errors=True)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     try:
-        return asyncio.run(run(args.port, args.check))
+        port = args.port or (free_port() if args.check else 8123)
+        return asyncio.run(run(port, args.check))
     except KeyboardInterrupt:
         return 0
 
