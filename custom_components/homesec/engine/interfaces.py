@@ -78,6 +78,9 @@ class Storage(ABC):
     async def ping(self) -> bool:
         """Whether the storage is reachable."""
 
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
 
 class StateStore(ABC):
     """Persists clip states and lifecycle events (written only by the repository)."""
@@ -97,6 +100,10 @@ class StateStore(ABC):
     @abstractmethod
     async def get_state(self, clip_id: str) -> ClipState | None:
         """Return a clip's state, or None."""
+
+    @abstractmethod
+    async def get_states(self, clip_ids: list[str]) -> dict[str, ClipState]:
+        """Return the states of the clips that have one."""
 
     @abstractmethod
     async def close(self) -> None:

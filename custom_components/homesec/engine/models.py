@@ -165,6 +165,8 @@ class ClipState(BaseModel):
     clip_id: str
     camera_name: str
     local_path: str
+    start_ts: datetime | None = None
+    source_type: str | None = None
     status: ClipStatus = ClipStatus.QUEUED
     stages: dict[Stage, StageState] = Field(
         default_factory=lambda: {stage: StageState() for stage in Stage}
@@ -174,6 +176,28 @@ class ClipState(BaseModel):
     filter_result: FilterResult | None = None
     analysis: AnalysisResult | None = None
     decision: AlertDecision | None = None
+    delivered: list[str] = Field(default_factory=list)
+    """Names of the notifiers that already delivered this clip's alert."""
+
+    @property
+    def finished(self) -> bool:
+        """Whether processing ended (done, or stopped by a detection error)."""
+        return self.status in (ClipStatus.DONE, ClipStatus.ERROR)
+
+    def done(self, stage: Stage) -> bool:
+        """Whether ``stage`` completed."""
+        return self.stages[stage].status is StageStatus.DONE
+
+    @classmethod
+    def for_clip(cls, clip: Clip) -> ClipState:
+        """A fresh state for a new clip."""
+        return cls(
+            clip_id=clip.clip_id,
+            camera_name=clip.camera_name,
+            local_path=str(clip.local_path),
+            start_ts=clip.start_ts,
+            source_type=clip.source_type,
+        )
 
 
 class ClipEventType(StrEnum):
@@ -190,6 +214,7 @@ class ClipEventType(StrEnum):
     DECIDED = "decided"
     NOTIFIED = "notified"
     NOTIFY_FAILED = "notify_failed"
+    RESUMED = "resumed"
     FINISHED = "finished"
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 import logging
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import AnalyzeError, DetectError, NotifyError, StageError, UploadError
 from .interfaces import Analyzer, Notifier, ObjectDetector, Storage
@@ -32,6 +32,7 @@ from .models import (
 )
 from .policy import DefaultAlertPolicy
 from .repository import ClipRepository
+from .retry import RetrySettings, Sleep, with_retries
 from .text import describe
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,17 +45,27 @@ def _utcnow() -> datetime:
 
 
 class PipelineSettings(BaseModel):
-    """Concurrency bounds and the classes worth analysing."""
+    """Concurrency bounds, retries and the classes worth analysing."""
 
     model_config = ConfigDict(frozen=True)
 
-    max_clips_in_flight: int = 4
-    max_detections_in_flight: int = 1
+    max_clips_in_flight: int = Field(default=4, ge=1)
+    max_uploads: int = Field(default=2, ge=1)
+    max_detections: int = Field(default=1, ge=1)
+    max_analyses: int = Field(default=2, ge=1)
+    max_notifications: int = Field(default=4, ge=1)
     trigger_classes: frozenset[str] = frozenset({"person", "vehicle", "animal"})
+    upload_retry: RetrySettings = RetrySettings()
+    analyze_retry: RetrySettings = RetrySettings()
+    notify_retry: RetrySettings = RetrySettings()
 
 
 class ClipPipeline:
-    """Upload || detect -> analyze -> decide -> notify, recorded stage by stage."""
+    """Upload || detect -> analyze -> decide -> notify, recorded stage by stage.
+
+    A clip given with its recorded state resumes after the last completed stage:
+    a stored clip is not uploaded again and a delivered alert is not sent again.
+    """
 
     def __init__(
         self,
@@ -68,6 +79,7 @@ class ClipPipeline:
         listener: LifecycleListener | None = None,
         settings: PipelineSettings | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         """Wire the stages; nothing runs until a clip is submitted."""
         self._settings = settings or PipelineSettings()
@@ -79,9 +91,16 @@ class ClipPipeline:
         self._repo = repository
         self._listener = listener
         self._now = clock
-        self._clips = asyncio.Semaphore(self._settings.max_clips_in_flight)
-        self._detections = asyncio.Semaphore(self._settings.max_detections_in_flight)
-        self._tasks: set[asyncio.Task[ClipState]] = set()
+        self._sleep = sleep
+        s = self._settings
+        self._clips = asyncio.Semaphore(s.max_clips_in_flight)
+        self._limits = {
+            Stage.UPLOAD: asyncio.Semaphore(s.max_uploads),
+            Stage.DETECT: asyncio.Semaphore(s.max_detections),
+            Stage.ANALYZE: asyncio.Semaphore(s.max_analyses),
+            Stage.NOTIFY: asyncio.Semaphore(s.max_notifications),
+        }
+        self._tasks: dict[str, asyncio.Task[ClipState]] = {}
         self._stopping = False
 
     @property
@@ -89,34 +108,43 @@ class ClipPipeline:
         """Clips submitted and not finished yet."""
         return len(self._tasks)
 
-    async def submit(self, clip: Clip) -> None:
-        """Queue a clip; it is processed in its own task."""
-        if self._stopping:
-            _LOGGER.debug("Pipeline stopping, %s stays in the spool", clip.clip_id)
+    def is_queued(self, clip_id: str) -> bool:
+        """Whether the clip is being processed or waits for its turn."""
+        return clip_id in self._tasks
+
+    async def submit(self, clip: Clip, state: ClipState | None = None) -> None:
+        """Queue a clip (with its recorded state, to resume it) in its own task."""
+        if self._stopping or clip.clip_id in self._tasks:
             return
-        task = asyncio.create_task(self.process(clip), name=f"homesec {clip.clip_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = asyncio.create_task(
+            self.process(clip, state), name=f"homesec {clip.clip_id}"
+        )
+        self._tasks[clip.clip_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(clip.clip_id, None))
+
+    async def drain(self) -> None:
+        """Wait until every submitted clip finished."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def stop(self) -> None:
         """Cancel clips in flight (they stay in the spool) and wait for them."""
         self._stopping = True
-        tasks = list(self._tasks)
+        tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def process(self, clip: Clip) -> ClipState:
-        """Run every stage for one clip and return its final state."""
+    async def process(self, clip: Clip, state: ClipState | None = None) -> ClipState:
+        """Run the stages still to do for one clip and return its final state."""
         async with self._clips:
-            state = ClipState(
-                clip_id=clip.clip_id,
-                camera_name=clip.camera_name,
-                local_path=str(clip.local_path),
-                status=ClipStatus.PROCESSING,
-            )
+            resumed = state is not None
+            state = state or ClipState.for_clip(clip)
+            state.status = ClipStatus.PROCESSING
             await self._repo.save(state)
-            await self._record(clip, ClipEventType.QUEUED)
+            await self._record(
+                clip, ClipEventType.RESUMED if resumed else ClipEventType.QUEUED
+            )
             self._emit(ClipQueued(clip=clip))
 
             upload, detected = await asyncio.gather(
@@ -146,8 +174,14 @@ class ClipPipeline:
     async def _upload(
         self, clip: Clip, state: ClipState
     ) -> UploadOutcome | UploadError:
+        if state.done(Stage.UPLOAD) and state.storage_uri:
+            return UploadOutcome(storage_uri=state.storage_uri, view_url=state.view_url)
         result = await self._stage(
-            state, Stage.UPLOAD, lambda: self._storage.put(clip), UploadError
+            state,
+            Stage.UPLOAD,
+            lambda: self._storage.put(clip),
+            UploadError,
+            self._settings.upload_retry,
         )
         if isinstance(result, UploadError):
             await self._record(
@@ -162,11 +196,15 @@ class ClipPipeline:
         return result
 
     async def _detect(self, clip: Clip, state: ClipState) -> FilterResult | DetectError:
-        async def _run() -> FilterResult:
-            async with self._detections:
-                return await self._detector.detect(clip)
-
-        result = await self._stage(state, Stage.DETECT, _run, DetectError)
+        if state.done(Stage.DETECT) and state.filter_result is not None:
+            return state.filter_result
+        result = await self._stage(
+            state,
+            Stage.DETECT,
+            lambda: self._detector.detect(clip),
+            DetectError,
+            RetrySettings(max_attempts=1),
+        )
         if isinstance(result, DetectError):
             await self._record(
                 clip, ClipEventType.DETECT_FAILED, error=describe(result)
@@ -186,6 +224,8 @@ class ClipPipeline:
     async def _analyze(
         self, clip: Clip, state: ClipState, detected: FilterResult
     ) -> AnalysisResult | AnalyzeError | None:
+        if state.done(Stage.ANALYZE) and state.analysis is not None:
+            return state.analysis
         stage = state.stages[Stage.ANALYZE]
         wanted = bool(
             set(detected.detected_classes) & self._settings.trigger_classes
@@ -204,6 +244,7 @@ class ClipPipeline:
             Stage.ANALYZE,
             lambda: analyzer.analyze(clip, detected),
             AnalyzeError,
+            self._settings.analyze_retry,
         )
         if isinstance(result, AnalyzeError):
             await self._record(
@@ -212,6 +253,7 @@ class ClipPipeline:
             _LOGGER.warning("%s (the alert goes out without a summary)", result)
             return result
         state.analysis = result
+        await self._repo.save(state)
         await self._record(clip, ClipEventType.ANALYZED, risk=result.risk_level)
         return result
 
@@ -258,20 +300,32 @@ class ClipPipeline:
         )
 
     async def _notify(self, clip: Clip, state: ClipState, alert: Alert) -> None:
-        async def _one(notifier: Notifier) -> NotifyError | None:
-            try:
-                await notifier.notify(alert)
-            except Exception as err:  # noqa: BLE001 - one notifier never stops others
-                return NotifyError(clip.clip_id, f"{notifier.name}: {err}", err)
-            return None
-
+        """Fan out to every notifier not yet delivered; one failing stops none."""
+        pending = [n for n in self._notifiers if n.name not in state.delivered]
+        if not pending:
+            return
         stage = state.stages[Stage.NOTIFY]
         stage.status = StageStatus.RUNNING
-        stage.attempts += 1
         stage.started_at = self._now()
+        retry = self._settings.notify_retry
+
+        async def _one(notifier: Notifier) -> NotifyError | None:
+            def _count(_: int) -> None:
+                stage.attempts += 1
+
+            try:
+                async with self._limits[Stage.NOTIFY]:
+                    await with_retries(
+                        lambda: notifier.notify(alert), retry, _count, self._sleep
+                    )
+            except Exception as err:  # noqa: BLE001 - one notifier never stops others
+                return NotifyError(clip.clip_id, f"{notifier.name}: {err}", err)
+            state.delivered.append(notifier.name)
+            return None
+
         errors = [
             err
-            for err in await asyncio.gather(*(_one(n) for n in self._notifiers))
+            for err in await asyncio.gather(*(_one(n) for n in pending))
             if err is not None
         ]
         stage.finished_at = self._now()
@@ -283,7 +337,7 @@ class ClipPipeline:
         await self._record(
             clip,
             ClipEventType.NOTIFIED,
-            delivered=len(self._notifiers) - len(errors),
+            delivered=len(pending) - len(errors),
             failed=len(errors),
         )
 
@@ -293,13 +347,21 @@ class ClipPipeline:
         stage: Stage,
         operation: Callable[[], Awaitable[T]],
         error_type: type[E],
+        retry: RetrySettings,
     ) -> T | E:
         record = state.stages[stage]
         record.status = StageStatus.RUNNING
-        record.attempts += 1
         record.started_at = self._now()
+
+        def _count(_: int) -> None:
+            record.attempts += 1
+
+        async def _limited() -> T:
+            async with self._limits[stage]:
+                return await operation()
+
         try:
-            value = await operation()
+            value = await with_retries(_limited, retry, _count, self._sleep)
         except Exception as err:  # noqa: BLE001 - stage errors are values
             record.status = StageStatus.FAILED
             record.error = describe(err)

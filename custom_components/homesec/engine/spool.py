@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 import shutil
 
 from .models import Clip
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolEntry:
+    """A clip file found in the spool."""
+
+    clip_id: str
+    camera_name: str
+    path: Path
+    size: int
+    mtime: datetime
 
 
 class Spool:
@@ -19,6 +31,35 @@ class Spool:
     def camera_dir(self, camera_name: str) -> Path:
         """The folder of one camera's clips."""
         return self.root / camera_name
+
+    def entries(self) -> list[SpoolEntry]:
+        """Every finalized clip in the spool (blocking: run in an executor)."""
+        found: list[SpoolEntry] = []
+        if not self.root.is_dir():
+            return found
+        for folder in sorted(self.root.iterdir()):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name.startswith(".") or not path.is_file():
+                    continue
+                stat = path.stat()
+                found.append(
+                    SpoolEntry(
+                        clip_id=path.stem,
+                        camera_name=folder.name,
+                        path=path,
+                        size=stat.st_size,
+                        mtime=datetime.fromtimestamp(stat.st_mtime, UTC),
+                    )
+                )
+        return found
+
+    @staticmethod
+    def delete(paths: list[Path]) -> None:
+        """Delete clip files (blocking)."""
+        for path in paths:
+            path.unlink(missing_ok=True)
 
     def adopt(
         self, path: Path, camera_name: str, source_type: str, ts: datetime

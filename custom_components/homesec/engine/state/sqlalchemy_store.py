@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import aiosqlite  # noqa: F401 - imported here so the loop never imports it
+# Drivers are imported with this module (in an executor, by Home Assistant's
+# loader) so that creating an engine never imports on the event loop.
+import aiosqlite  # noqa: F401
+import asyncpg  # noqa: F401
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -20,9 +23,17 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
+    update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.postgresql import (
+    asyncpg as _pg_dialect,  # noqa: F401
+    insert as pg_insert,
+)
+from sqlalchemy.dialects.sqlite import (
+    aiosqlite as _sqlite_dialect,  # noqa: F401
+    insert as sqlite_insert,
+)
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -32,6 +43,11 @@ from ..interfaces import StateStore
 from ..models import ClipEvent, ClipState
 
 SCHEMA_VERSION = 1
+CONNECT_TIMEOUT = 5
+
+# Statements that bring a database from version N-1 to N, keyed by N. Tables and
+# indexes that do not exist yet are created by ``create_all`` before migrating.
+MIGRATIONS: dict[int, list[str]] = {}
 
 metadata = MetaData()
 
@@ -90,6 +106,15 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
     cursor.close()
 
 
+def _check_not_newer(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        msg = (
+            f"the database has schema version {version}, newer than this "
+            f"HomeSec ({SCHEMA_VERSION}); update HomeSec"
+        )
+        raise StateStoreError(msg)
+
+
 class SQLAlchemyStateStore(StateStore):
     """``clip_states`` (one JSON document per clip) and ``clip_events``."""
 
@@ -102,7 +127,12 @@ class SQLAlchemyStateStore(StateStore):
     def engine(self) -> AsyncEngine:
         """The SQLAlchemy engine (created on first use)."""
         if self._engine is None:
-            engine = create_async_engine(self._url, pool_pre_ping=True)
+            connect_args: dict[str, Any] = {}
+            if self._url.startswith("postgresql+asyncpg"):
+                connect_args = {"timeout": CONNECT_TIMEOUT, "command_timeout": 30}
+            engine = create_async_engine(
+                self._url, pool_pre_ping=True, connect_args=connect_args
+            )
             if engine.dialect.name == "sqlite":
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             self._engine = engine
@@ -114,7 +144,7 @@ class SQLAlchemyStateStore(StateStore):
         return self.engine.dialect.name
 
     async def start(self) -> None:
-        """Create the tables and record the schema version."""
+        """Create the tables, or migrate them to ``SCHEMA_VERSION``."""
         try:
             async with self.engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
@@ -125,6 +155,18 @@ class SQLAlchemyStateStore(StateStore):
                     await conn.execute(
                         insert(schema_info).values(id=1, version=SCHEMA_VERSION)
                     )
+                    return
+                _check_not_newer(version)
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[target]:
+                        await conn.execute(text(statement))
+                    await conn.execute(
+                        update(schema_info)
+                        .where(schema_info.c.id == 1)
+                        .values(version=target)
+                    )
+        except StateStoreError:
+            raise
         except Exception as err:
             raise StateStoreError(f"cannot prepare the state store: {err}") from err
 
@@ -171,6 +213,21 @@ class SQLAlchemyStateStore(StateStore):
                 )
             ).scalar_one_or_none()
         return None if row is None else ClipState.model_validate(row)
+
+    async def get_states(self, clip_ids: list[str]) -> dict[str, ClipState]:
+        """Return the state documents of the clips that have one."""
+        found: dict[str, ClipState] = {}
+        async with self.engine.connect() as conn:
+            for start in range(0, len(clip_ids), 500):
+                rows = await conn.execute(
+                    select(clip_states.c.data).where(
+                        clip_states.c.clip_id.in_(clip_ids[start : start + 500])
+                    )
+                )
+                for (data,) in rows:
+                    state = ClipState.model_validate(data)
+                    found[state.clip_id] = state
+        return found
 
     async def close(self) -> None:
         """Dispose of the engine and its connections."""

@@ -1,0 +1,101 @@
+"""Spool retention: size and age limits, oldest first, never an unsafe delete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+import logging
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .interfaces import BlockingRunner
+from .models import ClipState, Stage
+from .repository import ClipRepository
+from .spool import Spool, SpoolEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class RetentionSettings(BaseModel):
+    """Limits of the local spool; None disables a limit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_bytes: int | None = Field(default=5 * 1024**3, ge=0)
+    max_age: timedelta | None = timedelta(days=30)
+
+
+class RetentionPlan(BaseModel):
+    """What a retention pass deletes (or would delete, in a dry run)."""
+
+    delete: list[str] = Field(default_factory=list)
+    """Clip ids to delete, oldest first."""
+    freed_bytes: int = 0
+    spool_bytes: int = 0
+    """Spool size before the pass."""
+    kept_unsafe: list[str] = Field(default_factory=list)
+    """Clips over a limit kept because their upload or processing is not done."""
+    store_unreachable: bool = False
+
+
+def deletable(state: ClipState | None) -> bool:
+    """A clip may go once its processing finished and its upload is confirmed."""
+    return (
+        state is not None
+        and state.finished
+        and state.done(Stage.UPLOAD)
+        and state.storage_uri is not None
+    )
+
+
+def plan_retention(
+    entries: list[SpoolEntry],
+    states: dict[str, ClipState],
+    settings: RetentionSettings,
+    now: datetime,
+    busy: Callable[[str], bool] = lambda _: False,
+) -> RetentionPlan:
+    """Choose clips to delete, oldest first, until the spool is within limits."""
+    total = sum(entry.size for entry in entries)
+    plan = RetentionPlan(spool_bytes=total)
+    for entry in sorted(entries, key=lambda e: (e.mtime, e.clip_id)):
+        too_old = settings.max_age is not None and now - entry.mtime > settings.max_age
+        too_big = settings.max_bytes is not None and total > settings.max_bytes
+        if not (too_old or too_big):
+            continue
+        if busy(entry.clip_id) or not deletable(states.get(entry.clip_id)):
+            plan.kept_unsafe.append(entry.clip_id)
+            continue
+        plan.delete.append(entry.clip_id)
+        plan.freed_bytes += entry.size
+        total -= entry.size
+    return plan
+
+
+async def apply_retention(
+    spool: Spool,
+    repository: ClipRepository,
+    settings: RetentionSettings,
+    run_blocking: BlockingRunner,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    busy: Callable[[str], bool] = lambda _: False,
+) -> RetentionPlan:
+    """Plan and (unless ``dry_run``) delete; nothing goes if the store is down."""
+    entries = await run_blocking(spool.entries)
+    states = await repository.get_many([entry.clip_id for entry in entries])
+    if states is None:
+        return RetentionPlan(
+            spool_bytes=sum(e.size for e in entries), store_unreachable=True
+        )
+    plan = plan_retention(entries, states, settings, now, busy)
+    if plan.delete and not dry_run:
+        paths = {entry.clip_id: entry.path for entry in entries}
+        await run_blocking(spool.delete, [paths[clip_id] for clip_id in plan.delete])
+        _LOGGER.info(
+            "Retention removed %d clips (%d bytes) from the spool",
+            len(plan.delete),
+            plan.freed_bytes,
+        )
+    return plan
