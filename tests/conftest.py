@@ -14,9 +14,11 @@ import custom_components.homesec  # noqa: F401 - import before Home Assistant's 
 
 from . import loop_guard
 from .clips import make_clip
+from .servers import Postgres
 
 # SQLAlchemy logs every statement when its logger is at INFO, as the harness sets it.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 # Report blocking calls made on the event loop, as a running Home Assistant does
@@ -56,6 +58,15 @@ def config_dir(hass: HomeAssistant, tmp_path: Path) -> Generator[Path]:
     hass.config.config_dir = str(path)
     yield path
     hass.config.config_dir = original
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Generator[Postgres]:
+    """A real PostgreSQL server for the session (initdb + start about 1 s)."""
+    server = Postgres()
+    server.start()
+    yield server
+    server.remove()
 
 
 @pytest.fixture(scope="session")

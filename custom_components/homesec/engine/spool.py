@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+import os
 from pathlib import Path
 import shutil
 
@@ -67,7 +68,7 @@ class Spool:
         """Move a finished file into the spool under a new clip id (blocking).
 
         The file is first moved to a hidden partial name inside the spool and then
-        renamed, so the spool never holds half a clip.
+        renamed, so the spool never holds half a clip; its mtime is set to ``ts``.
         """
         folder = self.camera_dir(camera_name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -77,6 +78,8 @@ class Spool:
         shutil.move(path, partial)
         final = folder / f"{clip_id}{suffix}"
         partial.replace(final)
+        stamp = ts.timestamp()
+        os.utime(final, (stamp, stamp))  # the file's time is the clip's start
         return Clip(
             clip_id=clip_id,
             camera_name=camera_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..errors import StateStoreError
-from ..interfaces import StateStore
+from ..interfaces import BlockingRunner, StateStore
 from ..models import ClipEvent, ClipState
+from . import postgres_params
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT = 5
@@ -118,35 +120,45 @@ def _check_not_newer(version: int) -> None:
 class SQLAlchemyStateStore(StateStore):
     """``clip_states`` (one JSON document per clip) and ``clip_events``."""
 
-    def __init__(self, url: str) -> None:
-        """Create the engine lazily-connecting to ``url``."""
+    def __init__(self, url: str, run_blocking: BlockingRunner | None = None) -> None:
+        """Connect to ``url`` on first use (Postgres settings resolved off-loop)."""
         self._url = url
+        self._run = run_blocking
         self._engine: AsyncEngine | None = None
 
     @property
-    def engine(self) -> AsyncEngine:
-        """The SQLAlchemy engine (created on first use)."""
-        if self._engine is None:
-            connect_args: dict[str, Any] = {}
-            if self._url.startswith("postgresql+asyncpg"):
-                connect_args = {"timeout": CONNECT_TIMEOUT, "command_timeout": 30}
-            engine = create_async_engine(
-                self._url, pool_pre_ping=True, connect_args=connect_args
-            )
-            if engine.dialect.name == "sqlite":
-                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-            self._engine = engine
-        return self._engine
+    def is_postgres(self) -> bool:
+        """Whether the URL is a Postgres one."""
+        return self._url.startswith("postgresql")
+
+    async def _connect_engine(self) -> AsyncEngine:
+        if self._engine is not None:
+            return self._engine
+        if self.is_postgres:
+            if self._run is not None:
+                url, args = await self._run(postgres_params.resolve, self._url)
+            else:
+                url, args = await asyncio.to_thread(postgres_params.resolve, self._url)
+            args |= {"timeout": CONNECT_TIMEOUT, "command_timeout": 30}
+            engine = create_async_engine(url, pool_pre_ping=True, connect_args=args)
+        else:
+            engine = create_async_engine(self._url, pool_pre_ping=True)
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        self._engine = engine
+        return engine
 
     @property
-    def dialect(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        return self.engine.dialect.name
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine (after ``start``)."""
+        if self._engine is None:
+            raise StateStoreError("the state store was not started")
+        return self._engine
 
     async def start(self) -> None:
         """Create the tables, or migrate them to ``SCHEMA_VERSION``."""
         try:
-            async with self.engine.begin() as conn:
+            engine = await self._connect_engine()
+            async with engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
                 version = (
                     await conn.execute(select(schema_info.c.version))
@@ -178,7 +190,7 @@ class SQLAlchemyStateStore(StateStore):
             "status": state.status.value,
             "data": state.model_dump(mode="json"),
         }
-        upsert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        upsert = pg_insert if self.is_postgres else sqlite_insert
         stmt = (
             upsert(clip_states)
             .values(**values)

@@ -85,6 +85,9 @@ class DropboxStorage(Storage):
                         s.app_secret.get_secret_value() if s.app_secret else None
                     ),
                     timeout=s.timeout,
+                    # The pipeline retries with its own bounded backoff.
+                    max_retries_on_error=0,
+                    max_retries_on_rate_limit=2,
                     session=self._session_factory() if self._session_factory else None,
                 )
             return self._client

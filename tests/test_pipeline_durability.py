@@ -1,0 +1,212 @@
+"""The pipeline keeps clips and alerts flowing through store, storage and notifier
+outages, with real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+import logging
+from pathlib import Path
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from custom_components.homesec.engine.errors import StateStoreError
+from custom_components.homesec.engine.models import ClipStatus, Stage, StageStatus
+from custom_components.homesec.engine.repository import ClipRepository
+from custom_components.homesec.engine.spool import Spool
+from custom_components.homesec.engine.state.sqlalchemy_store import (
+    SQLAlchemyStateStore,
+    sqlite_url,
+)
+from custom_components.homesec.engine.storage.dropbox import (
+    DropboxSettings,
+    DropboxStorage,
+)
+from custom_components.homesec.engine.storage.local import LocalStorage
+
+from .doubles.dropbox_api import DropboxDouble
+from .doubles.tls import make_certificate
+from .pipeline_parts import (
+    CountingStorage,
+    FailingNotifier,
+    RecordingNotifier,
+    make_pipeline,
+    run_blocking,
+    spool_clips,
+)
+from .servers import Postgres
+
+
+@pytest.fixture
+async def postgres_dsn(
+    postgres_server: Postgres, socket_enabled: None
+) -> AsyncGenerator[str]:
+    """A fresh database on the session's PostgreSQL server."""
+    name = f"homesec_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(postgres_server.dsn, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    yield postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def test_postgres_outage_keeps_clips_and_alerts_flowing(
+    postgres_server: Postgres,
+    postgres_dsn: str,
+    tmp_path: Path,
+    motion_clip: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With Postgres stopped mid-run, alerts go on; states are saved once it's back."""
+    # Given a pipeline recording to Postgres, and six spooled clips
+    store = SQLAlchemyStateStore(postgres_dsn)
+    repository = ClipRepository(store, retry_interval=0.2)
+    notifier = RecordingNotifier("phone")
+    spool = Spool(tmp_path / "spool")
+    clips = await run_blocking(spool_clips, spool, motion_clip, 6)
+    pipeline = make_pipeline(
+        repository, LocalStorage(tmp_path / "clips", run_blocking), [notifier]
+    )
+    assert await repository.start()
+    for clip in clips[:2]:
+        await pipeline.process(clip)
+
+    try:
+        # When Postgres stops and more clips arrive
+        await run_blocking(postgres_server.stop)
+        for clip in clips[2:5]:
+            await pipeline.process(clip)
+
+        # Then they are processed and alerted all the same, and the store is down
+        assert notifier.count() == dict.fromkeys((c.clip_id for c in clips[:5]), 1)
+        assert not repository.healthy
+        assert repository.pending > 0
+    finally:
+        # When Postgres comes back
+        await run_blocking(postgres_server.start)
+    await asyncio.sleep(0.3)  # past the repository's retry interval
+    await pipeline.process(clips[5])
+
+    # Then the pending writes were saved: every clip is done in Postgres
+    assert repository.healthy
+    assert repository.pending == 0
+    states = await store.get_states([clip.clip_id for clip in clips])
+    assert {cid: s.status for cid, s in states.items()} == dict.fromkeys(
+        (clip.clip_id for clip in clips), ClipStatus.DONE
+    )
+    # Then the outage was logged once as an error and once when it ended
+    records = [r for r in caplog.records if r.name.endswith("engine.repository")]
+    assert [r.levelno for r in records] == [logging.ERROR, logging.INFO]
+    assert "postgres@" not in caplog.text.split("State store unavailable")[1][:300]
+    await repository.close()
+
+
+async def test_storage_outage_gives_alerts_with_upload_failed(
+    tmp_path: Path, motion_clip: Path, socket_enabled: None
+) -> None:
+    """When Dropbox fails, the alert still goes out, marked upload_failed."""
+    # Given Dropbox (the SDK against the API double) failing every upload
+    cert, key = make_certificate(tmp_path)
+    double = DropboxDouble(cert, key)
+    double.start()
+    double.state.fail_uploads = True
+    storage = DropboxStorage(
+        DropboxSettings(refresh_token="refresh-token", app_key="app-key"),
+        run_blocking,
+        double.session,
+    )
+    notifier = RecordingNotifier("phone")
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    pipeline = make_pipeline(repository, storage, [notifier], attempts=2)
+    (clip,) = await run_blocking(spool_clips, Spool(tmp_path / "spool"), motion_clip, 1)
+
+    # When the clip is processed
+    state = await pipeline.process(clip)
+    await storage.close()
+    double.stop()
+
+    # Then the alert went out without a link, after two upload attempts
+    (alert,) = notifier.alerts
+    assert alert.upload_failed is True
+    assert alert.storage_uri is None
+    assert state.stages[Stage.UPLOAD].status is StageStatus.FAILED
+    assert state.stages[Stage.UPLOAD].attempts == 2
+    assert "ServiceUnavailable" in (state.stages[Stage.UPLOAD].error or "") or (
+        "503" in (state.stages[Stage.UPLOAD].error or "")
+    )
+    assert state.status is ClipStatus.DONE
+    assert clip.local_path.exists()
+    await repository.close()
+
+
+async def test_failing_notifier_does_not_stop_the_others(
+    tmp_path: Path, motion_clip: Path
+) -> None:
+    """One notifier failing every attempt leaves the others delivered."""
+    # Given a broken notifier between two working ones
+    first, second = RecordingNotifier("first"), RecordingNotifier("second")
+    broken = FailingNotifier()
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    pipeline = make_pipeline(
+        repository,
+        LocalStorage(tmp_path / "clips", run_blocking),
+        [first, broken, second],
+        attempts=3,
+    )
+    (clip,) = await run_blocking(spool_clips, Spool(tmp_path / "spool"), motion_clip, 1)
+
+    # When the clip is processed
+    state = await pipeline.process(clip)
+
+    # Then both working notifiers delivered, the broken one was tried 3 times
+    assert len(first.alerts) == len(second.alerts) == 1
+    assert broken.attempts == 3
+    assert state.delivered == ["first", "second"]
+    assert state.stages[Stage.NOTIFY].status is StageStatus.FAILED
+    assert "notification service is down" in (state.stages[Stage.NOTIFY].error or "")
+    saved = await repository.get(clip.clip_id)
+    assert saved is not None
+    assert saved.delivered == ["first", "second"]
+    await repository.close()
+
+
+async def test_newer_schema_is_refused_and_current_one_reopens(
+    tmp_path: Path,
+) -> None:
+    """A database from a newer HomeSec is not touched; the current one reopens."""
+    # Given a database created by this version
+    url = sqlite_url(tmp_path / "s.db")
+    store = SQLAlchemyStateStore(url)
+    await store.start()
+    await store.close()
+
+    # When it is opened again, then it starts
+    again = SQLAlchemyStateStore(url)
+    await again.start()
+
+    # When its version is newer than this code, then start refuses it
+    async with again.engine.begin() as conn:
+        await conn.execute(text("UPDATE homesec_schema SET version = 99"))
+    await again.close()
+    newer = SQLAlchemyStateStore(url)
+    with pytest.raises(StateStoreError, match="newer than this HomeSec"):
+        await newer.start()
+    await newer.close()
+
+
+async def test_counting_storage_counts(tmp_path: Path, motion_clip: Path) -> None:
+    """The counting wrapper used by the recovery tests counts each put."""
+    # Given a counting local storage
+    storage = CountingStorage(LocalStorage(tmp_path / "clips", run_blocking))
+    (clip,) = await run_blocking(spool_clips, Spool(tmp_path / "spool"), motion_clip, 1)
+
+    # When a clip is stored twice
+    await storage.put(clip)
+    await storage.put(clip)
+
+    # Then both puts were counted and the copy exists
+    assert storage.puts[clip.clip_id] == 2
+    assert (tmp_path / "clips" / "front_door" / clip.local_path.name).exists()
