@@ -19,10 +19,28 @@ CONF_MIN_RISK_LEVEL: Final = "min_risk_level"
 CONF_NOTIFY_ON_ACTIVITY_TYPES: Final = "notify_on_activity_types"
 CONF_NOTIFY_ON_MOTION: Final = "notify_on_motion"
 
+CONF_POSTGRES_DSN: Final = "postgres_dsn"
+CONF_DROPBOX_ROOT: Final = "dropbox_root"
+CONF_DROPBOX_APP_KEY: Final = "dropbox_app_key"
+CONF_DROPBOX_APP_SECRET: Final = "dropbox_app_secret"
+CONF_DROPBOX_REFRESH_TOKEN: Final = "dropbox_refresh_token"
+CONF_DROPBOX_ACCESS_TOKEN: Final = "dropbox_access_token"
+CONF_RETENTION_MAX_GB: Final = "retention_max_gb"
+CONF_RETENTION_MAX_DAYS: Final = "retention_max_days"
+CONF_MAX_ATTEMPTS: Final = "max_attempts"
+
 STORAGE_LOCAL: Final = "local"
+STORAGE_DROPBOX: Final = "dropbox"
 STATE_STORE_SQLITE: Final = "sqlite"
+STATE_STORE_POSTGRES: Final = "postgres"
 DETECTOR_MOTION: Final = "motion"
 ANALYZER_NONE: Final = "none"
+
+DEFAULT_RETENTION_MAX_GB: Final = 5.0
+DEFAULT_RETENTION_MAX_DAYS: Final = 30
+DEFAULT_MAX_ATTEMPTS: Final = 3
+RETENTION_INTERVAL_MINUTES: Final = 60
+RECOVERY_RETRY_SECONDS: Final = 60
 
 DEFAULT_STORAGE_PATH: Final = "homesec/clips"
 DEFAULT_SQLITE_PATH: Final = "homesec/homesec.db"

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
 
+from . import factory
 from .adapters.event_bus import BusAlertNotifier, fire_detection
 from .adapters.persistent_notification import PersistentNotificationNotifier
 from .const import (
@@ -19,13 +25,10 @@ from .const import (
     CONF_NOTIFY_ON_MOTION,
     CONF_SETTLE_SECONDS,
     CONF_SOURCE_TYPE,
-    CONF_SQLITE_PATH,
-    CONF_STORAGE_PATH,
-    CONF_TRIGGER_CLASSES,
     CONF_WATCH_FOLDER,
     DEFAULT_SETTLE_SECONDS,
-    DEFAULT_SQLITE_PATH,
-    DEFAULT_STORAGE_PATH,
+    RECOVERY_RETRY_SECONDS,
+    RETENTION_INTERVAL_MINUTES,
     SOURCE_FOLDER,
     SPOOL_PATH,
     SUBENTRY_CAMERA,
@@ -34,18 +37,34 @@ from .const import (
 from .engine.detect.motion import MotionDetector, MotionSettings
 from .engine.interfaces import ClipSource
 from .engine.models import ClipDetected, LifecycleEvent, RiskLevel
-from .engine.pipeline import ClipPipeline, PipelineSettings
+from .engine.pipeline import ClipPipeline
 from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
+from .engine.recovery import find_unfinished
 from .engine.repository import ClipRepository
+from .engine.retention import RetentionPlan, apply_retention
 from .engine.sources.folder import FolderSettings, FolderSource
 from .engine.spool import Spool
-from .engine.state.sqlalchemy_store import SQLAlchemyStateStore, sqlite_url
-from .engine.storage.local import LocalStorage
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class HealthStatus(StrEnum):
+    """Overall state of the hub."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The hub's status and the checks it is made of."""
+
+    status: HealthStatus
+    checks: dict[str, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +107,16 @@ class HomeSecRuntime:
         data = entry.data
         run = hass.async_add_executor_job
         self.spool = Spool(Path(hass.config.path(SPOOL_PATH)))
-        self.storage_root = Path(
-            hass.config.path(data.get(CONF_STORAGE_PATH, DEFAULT_STORAGE_PATH))
-        )
-        self.database_path = Path(
-            hass.config.path(data.get(CONF_SQLITE_PATH, DEFAULT_SQLITE_PATH))
-        )
+        self.database_path = factory.sqlite_path(data, hass.config.path)
+        self.storage_root = factory.local_storage_root(data, hass.config.path)
+        self.storage = factory.storage(data, hass.config.path, run)
         self.repository = ClipRepository(
-            SQLAlchemyStateStore(sqlite_url(self.database_path))
+            factory.state_store(data, hass.config.path, run)
         )
+        self.retention = factory.retention_settings(data)
+        self.last_retention: RetentionPlan | None = None
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._recovery: asyncio.Task[None] | None = None
         self.policy = DefaultAlertPolicy(
             PolicySettings(
                 min_risk_level=RiskLevel(data.get(CONF_MIN_RISK_LEVEL, "high")),
@@ -112,13 +132,8 @@ class HomeSecRuntime:
                 for camera in self.cameras.values()
             },
         )
-        settings = PipelineSettings()
-        if CONF_TRIGGER_CLASSES in data:
-            settings = PipelineSettings(
-                trigger_classes=frozenset(data[CONF_TRIGGER_CLASSES])
-            )
         self.pipeline = ClipPipeline(
-            storage=LocalStorage(self.storage_root, run),
+            storage=self.storage,
             detector=MotionDetector(MotionSettings(), run),
             analyzer=None,
             policy=self.policy,
@@ -128,7 +143,7 @@ class HomeSecRuntime:
             ],
             repository=self.repository,
             listener=self._on_lifecycle,
-            settings=settings,
+            settings=factory.pipeline_settings(data),
         )
         self.sources: dict[str, ClipSource] = {}
 
@@ -143,19 +158,82 @@ class HomeSecRuntime:
         await self.repository.start()
 
     async def async_start_sources(self) -> None:
-        """Start every camera's clip source (after entities subscribed)."""
+        """Start sources (after entities subscribed), recovery and retention."""
         for camera in self.cameras.values():
             source = self._build_source(camera)
             self.sources[camera.camera_id] = source
             await source.start(self.pipeline.submit)
+        self._recovery = self.entry.async_create_background_task(
+            self.hass, self._async_recover(), "homesec recovery"
+        )
+        self._unsubscribe.append(
+            async_track_time_interval(
+                self.hass,
+                self._async_retention_tick,
+                timedelta(minutes=RETENTION_INTERVAL_MINUTES),
+                cancel_on_shutdown=True,
+            )
+        )
 
     async def async_stop(self) -> None:
         """Stop sources, cancel clips in flight (they stay spooled), close all."""
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
+        if self._recovery is not None:
+            self._recovery.cancel()
+            await asyncio.gather(self._recovery, return_exceptions=True)
+            self._recovery = None
         while self.sources:
             _, source = self.sources.popitem()
             await source.stop()
         await self.pipeline.stop()
+        await self.storage.close()
         await self.repository.close()
+
+    def health(self) -> Health:
+        """Healthy, degraded (store or a source failing) or unhealthy."""
+        sources = {cid: src.healthy for cid, src in self.sources.items()}
+        checks = {"state_store": self.repository.healthy, **sources}
+        if sources and not any(sources.values()):
+            status = HealthStatus.UNHEALTHY
+        elif all(checks.values()):
+            status = HealthStatus.HEALTHY
+        else:
+            status = HealthStatus.DEGRADED
+        return Health(status=status, checks=checks)
+
+    async def async_retention(self, *, dry_run: bool = False) -> RetentionPlan:
+        """Apply the spool limits now (or only list what would go)."""
+        plan = await apply_retention(
+            self.spool,
+            self.repository,
+            self.retention,
+            self.hass.async_add_executor_job,
+            dt_util.utcnow(),
+            dry_run=dry_run,
+            busy=self.pipeline.is_queued,
+        )
+        if not dry_run:
+            self.last_retention = plan
+        return plan
+
+    async def _async_retention_tick(self, _: datetime) -> None:
+        await self.async_retention()
+
+    async def _async_recover(self) -> None:
+        """Re-queue unfinished spooled clips, newest first, once the store answers."""
+        while True:
+            unfinished = await find_unfinished(
+                self.spool, self.repository, self.hass.async_add_executor_job
+            )
+            if unfinished is not None:
+                break
+            await asyncio.sleep(RECOVERY_RETRY_SECONDS)
+        if unfinished:
+            _LOGGER.info("Resuming %d unfinished clips", len(unfinished))
+        for item in unfinished:
+            await self.pipeline.submit(item.clip, item.state)
+        await self.async_retention()
 
     def _make_folders(self) -> None:
         self.spool.root.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,104 @@
+"""Engine parts built from a hub config entry's data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from .const import (
+    CONF_DROPBOX_ACCESS_TOKEN,
+    CONF_DROPBOX_APP_KEY,
+    CONF_DROPBOX_APP_SECRET,
+    CONF_DROPBOX_REFRESH_TOKEN,
+    CONF_DROPBOX_ROOT,
+    CONF_MAX_ATTEMPTS,
+    CONF_POSTGRES_DSN,
+    CONF_RETENTION_MAX_DAYS,
+    CONF_RETENTION_MAX_GB,
+    CONF_SQLITE_PATH,
+    CONF_STATE_STORE,
+    CONF_STORAGE_PATH,
+    CONF_STORAGE_TYPE,
+    CONF_TRIGGER_CLASSES,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RETENTION_MAX_DAYS,
+    DEFAULT_RETENTION_MAX_GB,
+    DEFAULT_SQLITE_PATH,
+    DEFAULT_STORAGE_PATH,
+    STATE_STORE_POSTGRES,
+    STORAGE_DROPBOX,
+)
+from .engine.interfaces import BlockingRunner, Storage
+from .engine.pipeline import PipelineSettings
+from .engine.retention import RetentionSettings
+from .engine.retry import RetrySettings
+from .engine.state.sqlalchemy_store import SQLAlchemyStateStore, sqlite_url
+from .engine.storage.dropbox import DropboxSettings, DropboxStorage
+from .engine.storage.local import LocalStorage
+
+type ConfigPath = Callable[[str], str]
+
+
+def sqlite_path(data: Mapping[str, Any], config_path: ConfigPath) -> Path:
+    """The SQLite file of the hub (under the config dir unless absolute)."""
+    return Path(config_path(data.get(CONF_SQLITE_PATH, DEFAULT_SQLITE_PATH)))
+
+
+def local_storage_root(data: Mapping[str, Any], config_path: ConfigPath) -> Path:
+    """The folder of local storage."""
+    return Path(config_path(data.get(CONF_STORAGE_PATH, DEFAULT_STORAGE_PATH)))
+
+
+def state_store(
+    data: Mapping[str, Any], config_path: ConfigPath, run: BlockingRunner
+) -> SQLAlchemyStateStore:
+    """SQLite by default, Postgres when a DSN is configured."""
+    if data.get(CONF_STATE_STORE) == STATE_STORE_POSTGRES:
+        dsn = str(data[CONF_POSTGRES_DSN])
+        if dsn.startswith(("postgresql://", "postgres://")):
+            dsn = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
+        return SQLAlchemyStateStore(dsn, run)
+    return SQLAlchemyStateStore(sqlite_url(sqlite_path(data, config_path)), run)
+
+
+def storage(
+    data: Mapping[str, Any], config_path: ConfigPath, run: BlockingRunner
+) -> Storage:
+    """Local folder storage by default, Dropbox when configured."""
+    if data.get(CONF_STORAGE_TYPE) == STORAGE_DROPBOX:
+        settings = DropboxSettings(
+            root=data.get(CONF_DROPBOX_ROOT, "/HomeSec"),
+            app_key=data.get(CONF_DROPBOX_APP_KEY) or None,
+            app_secret=data.get(CONF_DROPBOX_APP_SECRET) or None,
+            refresh_token=data.get(CONF_DROPBOX_REFRESH_TOKEN) or None,
+            access_token=data.get(CONF_DROPBOX_ACCESS_TOKEN) or None,
+        )
+        return DropboxStorage(settings, run)
+    return LocalStorage(local_storage_root(data, config_path), run)
+
+
+def pipeline_settings(data: Mapping[str, Any]) -> PipelineSettings:
+    """Trigger classes and retry attempts of the hub."""
+    retry = RetrySettings(
+        max_attempts=int(data.get(CONF_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS))
+    )
+    settings = PipelineSettings(
+        upload_retry=retry, analyze_retry=retry, notify_retry=retry
+    )
+    if CONF_TRIGGER_CLASSES in data:
+        settings = settings.model_copy(
+            update={"trigger_classes": frozenset(data[CONF_TRIGGER_CLASSES])}
+        )
+    return settings
+
+
+def retention_settings(data: Mapping[str, Any]) -> RetentionSettings:
+    """Spool limits of the hub (0 disables a limit)."""
+    max_gb = float(data.get(CONF_RETENTION_MAX_GB, DEFAULT_RETENTION_MAX_GB))
+    max_days = float(data.get(CONF_RETENTION_MAX_DAYS, DEFAULT_RETENTION_MAX_DAYS))
+    return RetentionSettings(
+        max_bytes=int(max_gb * 1024**3) if max_gb > 0 else None,
+        max_age=timedelta(days=max_days) if max_days > 0 else None,
+    )
