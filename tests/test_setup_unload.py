@@ -64,7 +64,7 @@ async def test_unload_releases_tasks_threads_and_files(
     new_threads = [
         t
         for t in set(threading.enumerate()) - threads_before
-        if not t.name.startswith("SyncWorker")  # Home Assistant's executor
+        if not t.name.startswith(("SyncWorker", "ImportExecutor"))  # HA executors
     ]
     for thread in new_threads:  # closed connections' threads end promptly
         await hass.async_add_executor_job(thread.join, 2)
@@ -107,3 +107,24 @@ async def test_home_assistant_stop_stops_the_engine(
     # Then the engine released its sources and files
     assert runtime.sources == {}
     assert _open_files_under(config_dir) == []
+
+
+async def test_unwritable_spool_fails_setup_with_a_clear_error(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """When the spool folder cannot be created, setup fails and says why."""
+    # Given a file where HomeSec's folder should be
+    (config_dir / "homesec").write_text("in the way")
+
+    # When the hub is set up
+    result = await hass.config_entries.flow.async_init(
+        "homesec", context={"source": "user"}
+    )
+    await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+
+    # Then the entry is in setup error with the translated reason
+    entry = hass.config_entries.async_entries("homesec")[0]
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason is not None
+    assert "cannot create its clip spool" in entry.reason

@@ -5,7 +5,9 @@ from __future__ import annotations
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
 
+from .const import DOMAIN
 from .runtime import HomeSecRuntime
 
 type HomeSecConfigEntry = ConfigEntry[HomeSecRuntime]
@@ -16,7 +18,17 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT]
 async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:
     """Start the hub: state store, pipeline, entities, then clip sources."""
     runtime = HomeSecRuntime(hass, entry)
-    await runtime.async_start()
+    try:
+        await runtime.async_start()
+    except OSError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="spool_unavailable",
+            translation_placeholders={
+                "path": str(runtime.spool.root),
+                "error": str(err.strerror or err),
+            },
+        ) from err
     entry.runtime_data = runtime
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await runtime.async_start_sources()

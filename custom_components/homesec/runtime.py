@@ -236,9 +236,13 @@ class HomeSecRuntime:
         await self.async_retention()
 
     def _make_folders(self) -> None:
+        """Create the spool (required) and the database folder (best effort)."""
         self.spool.root.mkdir(parents=True, exist_ok=True)
-        self.storage_root.mkdir(parents=True, exist_ok=True)
-        self.database_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.database_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            # The state store will report itself unavailable; clips still flow.
+            _LOGGER.debug("Cannot create the database folder: %s", err)
 
     def _build_source(self, camera: CameraConfig) -> ClipSource:
         if camera.source_type != SOURCE_FOLDER:

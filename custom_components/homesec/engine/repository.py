@@ -44,6 +44,7 @@ class ClipRepository:
         self._states: dict[str, ClipState] = {}
         self._events: deque[ClipEvent] = deque(maxlen=MAX_PENDING_EVENTS)
         self._lock = asyncio.Lock()
+        self._operations: set[asyncio.Future[bool]] = set()
         self.last_error: str | None = None
 
     @property
@@ -99,7 +100,8 @@ class ClipRepository:
         return found
 
     async def close(self) -> None:
-        """Try a last flush, then close the store."""
+        """Finish running operations, try a last flush, then close the store."""
+        await asyncio.gather(*self._operations, return_exceptions=True)
         if self.pending and self._healthy:
             await self._run(None)
         await self._store.close()
@@ -118,6 +120,17 @@ class ClipRepository:
             self._events.popleft()
 
     async def _run(self, read: Callable[[], Awaitable[None]] | None) -> bool:
+        """Flush pending writes (and read); shielded from the caller's cancel.
+
+        A database operation interrupted half-way can leave its connection
+        checked out and open, so it always completes; ``close`` waits for it.
+        """
+        operation = asyncio.ensure_future(self._locked(read))
+        self._operations.add(operation)
+        operation.add_done_callback(self._operations.discard)
+        return await asyncio.shield(operation)
+
+    async def _locked(self, read: Callable[[], Awaitable[None]] | None) -> bool:
         if not self._healthy and self._clock() < self._next_try:
             return False
         try:

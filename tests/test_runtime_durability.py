@@ -1,0 +1,120 @@
+"""In Home Assistant: recovery after a restart, degraded health, retention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import shutil
+
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.homesec.config_flow import HUB_DEFAULTS
+from custom_components.homesec.const import DOMAIN, EVENT_ALERT
+from custom_components.homesec.runtime import HealthStatus
+
+from .helpers import add_camera, setup_hub, wait_for
+
+
+async def test_restart_resumes_a_spooled_clip_once(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """A clip left in the spool by a crash is processed after restart, once."""
+    # Given a hub that processed one clip and was then stopped
+    drop = config_dir / "drop"
+    drop.mkdir()
+    entry = await setup_hub(hass)
+    await add_camera(hass, entry, drop, settle_seconds=1)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    (drop / "first.mp4").write_bytes(motion_clip.read_bytes())
+    await wait_for(lambda: len(alerts) == 1, what="the first alert")
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    # ... with a second clip already moved into the spool before the stop
+    spooled = config_dir / "homesec" / "spool" / "front_door"
+    shutil.copyfile(motion_clip, spooled / "front_door_20261124_120000.mp4")
+
+    # When Home Assistant starts the hub again
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_for(lambda: len(alerts) == 2, what="the resumed clip's alert")
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+
+    # Then only the unfinished clip was processed again
+    assert alerts[1].data["clip_id"] == "front_door_20261124_120000"
+    assert len(alerts) == 2
+
+
+async def test_unreachable_state_store_degrades_but_alerts(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """With the database unwritable, health is degraded and alerts still go out."""
+    # Given a hub whose SQLite file cannot be created (its folder is a file)
+    (config_dir / "blocked").write_text("not a folder")
+    drop = config_dir / "drop"
+    drop.mkdir()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="HomeSec",
+        data=HUB_DEFAULTS | {"sqlite_path": "blocked/homesec.db"},
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type="camera",
+                title="Front door",
+                unique_id="front_door",
+                data={
+                    "camera_id": "front_door",
+                    "source_type": "folder",
+                    "watch_folder": str(drop),
+                    "settle_seconds": 1.0,
+                    "notify_on_motion": True,
+                },
+            )
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    alerts = async_capture_events(hass, EVENT_ALERT)
+
+    # When a clip arrives
+    (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
+    await wait_for(lambda: len(alerts) == 1, what="an alert without a database")
+
+    # Then it alerted, and the hub reports degraded health because of the store
+    health = entry.runtime_data.health()
+    assert health.status is HealthStatus.DEGRADED
+    assert health.checks == {"state_store": False, "front_door": True}
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_retention_dry_run_through_the_runtime(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """The runtime's retention lists finished, stored clips over the limit."""
+    # Given a hub that processed a clip, with a spool limit of zero bytes
+    drop = config_dir / "drop"
+    drop.mkdir()
+    entry = await setup_hub(hass)
+    await add_camera(hass, entry, drop, settle_seconds=1)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
+    await wait_for(lambda: len(alerts) == 1, what="an alert")
+    runtime = entry.runtime_data
+    await wait_for(lambda: runtime.pipeline.in_flight == 0, what="idle")
+    runtime.retention = runtime.retention.model_copy(update={"max_bytes": 0})
+
+    # When a dry run is asked for, then it lists the clip and keeps it
+    plan = await runtime.async_retention(dry_run=True)
+    assert plan.delete == [alerts[0].data["clip_id"]]
+    spooled = config_dir / "homesec" / "spool" / "front_door"
+    assert any(spooled.iterdir())
+
+    # When retention runs, then the spooled copy is gone and storage keeps its copy
+    await runtime.async_retention()
+    assert not any(spooled.iterdir())
+    assert any((config_dir / "homesec" / "clips" / "front_door").iterdir())
