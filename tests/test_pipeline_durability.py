@@ -82,6 +82,7 @@ async def test_postgres_outage_keeps_clips_and_alerts_flowing(
 
         # Then they are processed and alerted all the same, and the store is down
         assert notifier.count() == dict.fromkeys((c.clip_id for c in clips[:5]), 1)
+        assert not await repository.flush()
         assert not repository.healthy
         assert repository.pending > 0
     finally:
@@ -89,6 +90,7 @@ async def test_postgres_outage_keeps_clips_and_alerts_flowing(
         await run_blocking(postgres_server.start)
     await asyncio.sleep(0.3)  # past the repository's retry interval
     await pipeline.process(clips[5])
+    assert await repository.flush()
 
     # Then the pending writes were saved: every clip is done in Postgres
     assert repository.healthy

@@ -97,6 +97,13 @@ class StateStore(ABC):
     async def append_event(self, event: ClipEvent) -> None:
         """Append one lifecycle event."""
 
+    async def write(self, states: list[ClipState], events: list[ClipEvent]) -> None:
+        """Write states and events together (one transaction where supported)."""
+        for state in states:
+            await self.upsert_state(state)
+        for event in events:
+            await self.append_event(event)
+
     @abstractmethod
     async def get_state(self, clip_id: str) -> ClipState | None:
         """Return a clip's state, or None."""

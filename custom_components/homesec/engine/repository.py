@@ -19,13 +19,14 @@ MAX_PENDING_EVENTS = 20_000
 
 
 class ClipRepository:
-    """Best-effort persistence: a store outage degrades to logging.
+    """Write-behind, best-effort persistence: clips never wait on the database.
 
-    While the store is unreachable, the latest state of each clip and the newest
-    events are kept in memory (bounded) and written once it is back. One error is
-    logged when it goes away and one line when it returns; callers never see an
-    exception. Reconnection is tried at most every ``retry_interval`` seconds so
-    an unreachable server does not slow every clip down.
+    ``save`` and ``record`` queue the write and return; one flusher task writes
+    everything pending in a single transaction. While the store is unreachable
+    the latest state of each clip and the newest events stay queued (bounded)
+    and are written once it is back. One error is logged when it goes away and
+    one line when it returns; callers never see an exception. Reconnection is
+    tried at most every ``retry_interval`` seconds.
     """
 
     def __init__(
@@ -45,6 +46,9 @@ class ClipRepository:
         self._events: deque[ClipEvent] = deque(maxlen=MAX_PENDING_EVENTS)
         self._lock = asyncio.Lock()
         self._operations: set[asyncio.Future[bool]] = set()
+        self._wake = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._dropping_reported = False
         self.last_error: str | None = None
 
     @property
@@ -54,7 +58,7 @@ class ClipRepository:
 
     @property
     def pending(self) -> int:
-        """Writes waiting for the store to come back."""
+        """Writes waiting to be written."""
         return len(self._states) + len(self._events)
 
     async def start(self) -> bool:
@@ -62,16 +66,23 @@ class ClipRepository:
         return await self._run(None)
 
     async def save(self, state: ClipState) -> None:
-        """Insert or replace a clip's state (a copy is kept while unreachable)."""
-        snapshot = state.model_copy(deep=True)
+        """Queue a clip's state (the latest one per clip is written)."""
         if len(self._states) < MAX_PENDING_STATES or state.clip_id in self._states:
-            self._states[state.clip_id] = snapshot
-        await self._run(None)
+            self._states[state.clip_id] = state.model_copy(deep=True)
+        else:
+            self._report_dropping()
+        self._schedule()
 
     async def record(self, event: ClipEvent) -> None:
-        """Append a lifecycle event."""
+        """Queue a lifecycle event."""
+        if len(self._events) == self._events.maxlen:
+            self._report_dropping()
         self._events.append(event)
-        await self._run(None)
+        self._schedule()
+
+    async def flush(self) -> bool:
+        """Write everything pending now; return whether the store took it."""
+        return await self._run(None)
 
     async def get(self, clip_id: str) -> ClipState | None:
         """Return a clip's state (pending writes first), None when unknown."""
@@ -100,24 +111,55 @@ class ClipRepository:
         return found
 
     async def close(self) -> None:
-        """Finish running operations, try a last flush, then close the store."""
+        """Stop the flusher, write what is pending if possible, close the store."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+            self._flusher = None
         await asyncio.gather(*self._operations, return_exceptions=True)
         if self.pending and self._healthy:
             await self._run(None)
         await self._store.close()
 
+    def _schedule(self) -> None:
+        self._wake.set()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(
+                self._flush_forever(), name="homesec state writer"
+            )
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not await self._run(None):
+                # Unreachable: try again when the retry interval has passed.
+                await asyncio.sleep(max(0.0, self._next_try - self._clock()))
+                if self.pending:
+                    self._wake.set()
+
+    def _report_dropping(self) -> None:
+        if not self._dropping_reported:
+            _LOGGER.warning(
+                "State store backlog is full; the oldest pending history is dropped"
+            )
+            self._dropping_reported = True
+
     async def _flush(self) -> None:
         if not self._started:
             await self._store.start()
             self._started = True
-        while self._states:
-            clip_id, state = next(iter(self._states.items()))
-            await self._store.upsert_state(state)
+        if not self._states and not self._events:
+            return
+        states = dict(self._states)
+        events = list(self._events)
+        await self._store.write(list(states.values()), events)
+        for clip_id, state in states.items():
             if self._states.get(clip_id) is state:
                 del self._states[clip_id]
-        while self._events:
-            await self._store.append_event(self._events[0])
+        for _ in events:
             self._events.popleft()
+        self._dropping_reported = False
 
     async def _run(self, read: Callable[[], Awaitable[None]] | None) -> bool:
         """Flush pending writes (and read); shielded from the caller's cancel.

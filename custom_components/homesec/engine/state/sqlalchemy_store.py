@@ -108,6 +108,16 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
     cursor.close()
 
 
+def _event_row(event: ClipEvent) -> dict[str, Any]:
+    return {
+        "clip_id": event.clip_id,
+        "camera_name": event.camera_name,
+        "event_type": event.event_type.value,
+        "ts": event.ts,
+        "detail": event.model_dump(mode="json")["detail"],
+    }
+
+
 def _check_not_newer(version: int) -> None:
     if version > SCHEMA_VERSION:
         msg = (
@@ -142,7 +152,7 @@ class SQLAlchemyStateStore(StateStore):
             args |= {"timeout": CONNECT_TIMEOUT, "command_timeout": 30}
             engine = create_async_engine(url, pool_pre_ping=True, connect_args=args)
         else:
-            engine = create_async_engine(self._url, pool_pre_ping=True)
+            engine = create_async_engine(self._url)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         self._engine = engine
         return engine
@@ -182,8 +192,22 @@ class SQLAlchemyStateStore(StateStore):
         except Exception as err:
             raise StateStoreError(f"cannot prepare the state store: {err}") from err
 
+    async def write(self, states: list[ClipState], events: list[ClipEvent]) -> None:
+        """Upsert states and append events in one transaction."""
+        async with self.engine.begin() as conn:
+            for state in states:
+                await conn.execute(self._upsert(state))
+            if events:
+                await conn.execute(
+                    insert(clip_events), [_event_row(event) for event in events]
+                )
+
     async def upsert_state(self, state: ClipState) -> None:
         """Insert or replace a clip's state document."""
+        async with self.engine.begin() as conn:
+            await conn.execute(self._upsert(state))
+
+    def _upsert(self, state: ClipState) -> Any:
         values: dict[str, Any] = {
             "clip_id": state.clip_id,
             "camera_name": state.camera_name,
@@ -191,7 +215,7 @@ class SQLAlchemyStateStore(StateStore):
             "data": state.model_dump(mode="json"),
         }
         upsert = pg_insert if self.is_postgres else sqlite_insert
-        stmt = (
+        return (
             upsert(clip_states)
             .values(**values)
             .on_conflict_do_update(
@@ -199,22 +223,11 @@ class SQLAlchemyStateStore(StateStore):
                 set_={**values, "updated_at": func.now()},
             )
         )
-        async with self.engine.begin() as conn:
-            await conn.execute(stmt)
 
     async def append_event(self, event: ClipEvent) -> None:
         """Append one lifecycle event."""
-        data = event.model_dump(mode="json")
         async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(clip_events).values(
-                    clip_id=event.clip_id,
-                    camera_name=event.camera_name,
-                    event_type=event.event_type.value,
-                    ts=event.ts,
-                    detail=data["detail"],
-                )
-            )
+            await conn.execute(insert(clip_events).values(**_event_row(event)))
 
     async def get_state(self, clip_id: str) -> ClipState | None:
         """Return a clip's state document, or None."""
