@@ -165,9 +165,8 @@ async def main(clips: int) -> None:
     print(f"baseline (no state store): {baseline_rate:8.1f} clips/s")
     print(f"SQLite state store:        {rate:8.1f} clips/s")
     print(f"ratio SQLite / baseline:   {rate / baseline_rate:8.3f}")
-    print(
-        f"largest event-loop stall:  {stall * 1000:8.1f} ms (baseline {baseline_stall * 1000:.1f} ms)"
-    )
+    stall_ms, baseline_ms = stall * 1000, baseline_stall * 1000
+    print(f"largest event-loop stall:  {stall_ms:8.1f} ms (baseline {baseline_ms:.1f})")
     print(f"peak Python memory:        {peak / 1024**2:8.1f} MB (tracemalloc)")
     print(f"peak process RSS:          {rss_mb:8.1f} MB")
 
