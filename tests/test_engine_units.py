@@ -179,7 +179,7 @@ def test_spool_names_collisions_deterministically(tmp_path: Path) -> None:
         "porch_20261124_100005_3",
     ]
     assert [c.local_path.read_bytes() for c in clips] == [b"x", b"xx", b"xxx"]
-    assert not any(tmp_path.glob("in*.mp4"))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("in")]
 
 
 async def test_folder_source_waits_for_settle_time(tmp_path: Path) -> None:
