@@ -21,6 +21,9 @@ import time
 import tracemalloc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import engine_only
+
+engine_only.install()
 
 from custom_components.homesec.engine.interfaces import (
     Notifier,

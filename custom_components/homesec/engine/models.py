@@ -96,7 +96,11 @@ class FilterResult(Frozen):
     confidence: float
     frames_sampled: int
     best: Detection | None = None
+    detections: list[Detection] = Field(default_factory=list)
+    """Every matching detection in the best frame."""
     model: str
+    snapshot_jpeg: bytes | None = Field(default=None, exclude=True, repr=False)
+    """The best frame with its boxes drawn (not stored in the state document)."""
 
 
 class AnalysisResult(Frozen):

@@ -1,0 +1,44 @@
+"""Annotated JPEG snapshots of the best detection frame (Pillow)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import io
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw
+
+from ..models import Detection
+
+COLORS = {"person": "#ff3b30", "vehicle": "#0a84ff", "animal": "#30d158"}
+
+
+def annotate(
+    rgb: NDArray[np.uint8],
+    detections: Sequence[Detection],
+    group: dict[str, str] | None = None,
+    quality: int = 85,
+) -> bytes:
+    """Draw each detection's box and label on the frame; return JPEG bytes."""
+    image = Image.fromarray(rgb, mode="RGB")
+    draw = ImageDraw.Draw(image)
+    width, height = image.size
+    line = max(2, width // 320)
+    for det in detections:
+        color = COLORS.get((group or {}).get(det.label, det.label), "#ffd60a")
+        box = (
+            det.box.x1 * width,
+            det.box.y1 * height,
+            det.box.x2 * width,
+            det.box.y2 * height,
+        )
+        draw.rectangle(box, outline=color, width=line)
+        text = f"{det.label} {det.confidence:.0%}"
+        left, top = box[0], max(0.0, box[1] - 12 * line)
+        text_box = draw.textbbox((left, top), text)
+        draw.rectangle(text_box, fill=color)
+        draw.text((left, top), text, fill="white")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
