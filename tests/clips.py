@@ -26,3 +26,29 @@ def make_clip(
         check=True,  # no timeout: its polling sleep would count as a blocking call
     )
     return path
+
+
+def make_red_box_clip(
+    path: Path,
+    *,
+    appears_at: float = 2.0,
+    duration: int = 6,
+    box: str = "100x160",
+    codec: str = "libx264",
+    rotate: int | None = None,
+) -> Path:
+    """A grey 640x360 clip in which a red box appears at ``appears_at`` seconds."""
+    args = [
+        "ffmpeg", "-v", "error", "-y",
+        "-f", "lavfi", "-i", BACKGROUND.format(size="640x360", duration=duration),
+        "-f", "lavfi", "-i", f"color=c=0xdc1414:size={box}:rate=15:duration={duration}",
+        "-filter_complex",
+        f"[0][1]overlay=x=120:y=100:enable='gte(t,{appears_at})':shortest=1",
+        "-c:v", codec, "-g", "30", "-bf", "0", "-pix_fmt", "yuv420p",
+    ]  # fmt: skip
+    if codec == "libx265":
+        args += ["-tag:v", "hvc1", "-x265-params", "log-level=error"]
+    if rotate is not None:
+        args += ["-metadata:s:v:0", f"rotate={rotate}"]
+    subprocess.run([*args, str(path)], check=True)
+    return path

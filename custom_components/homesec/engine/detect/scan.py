@@ -31,7 +31,67 @@ class ScanCancelledError(Exception):
 class _Best:
     top: RawDetection
     matched: list[RawDetection]
-    sampled: SampledFrame
+    ts: float
+    snapshot: Callable[[], NDArray[np.uint8]]
+
+
+class HitTracker:
+    """Counts matching frames and keeps the best one, for any backend."""
+
+    def __init__(self, rules: DetectionRules) -> None:
+        """Apply ``rules``."""
+        self.rules = rules
+        self.hits = 0
+        self.frames = 0
+        self.classes: set[str] = set()
+        self._best: _Best | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether enough frames matched to stop early."""
+        return self.hits >= self.rules.min_hits
+
+    def add(
+        self,
+        ts: float,
+        raw: list[RawDetection],
+        snapshot: Callable[[], NDArray[np.uint8]],
+    ) -> None:
+        """Account for one sampled frame; ``snapshot`` gives its RGB image."""
+        self.frames += 1
+        matched = self.rules.matching(raw)
+        if not matched:
+            return
+        self.hits += 1
+        self.classes.update(group_of(det.label) for det in matched)
+        top = max(matched, key=lambda det: det.confidence)
+        if self._best is None or top.confidence > self._best.top.confidence:
+            self._best = _Best(top, matched, ts, snapshot)
+
+    def result(self, model: str, *, snapshot: bool = True) -> FilterResult:
+        """The FilterResult, with an annotated snapshot of the best frame."""
+        best = self._best
+        if best is None or not self.done:
+            return FilterResult(
+                detected_classes=[],
+                confidence=0.0,
+                frames_sampled=self.frames,
+                model=model,
+            )
+        boxes = [_detection(raw, best.ts) for raw in best.matched]
+        jpeg = None
+        if snapshot:
+            groups = {det.label: group_of(det.label) for det in boxes}
+            jpeg = annotate(best.snapshot(), boxes, groups)
+        return FilterResult(
+            detected_classes=sorted(self.classes),
+            confidence=round(best.top.confidence, 4),
+            frames_sampled=self.frames,
+            best=_detection(best.top, best.ts),
+            detections=boxes,
+            model=model,
+            snapshot_jpeg=jpeg,
+        )
 
 
 def scan(
@@ -50,53 +110,31 @@ def scan(
 
     ``stop`` is polled between frames: a cancelled clip stops decoding promptly.
     """
-    hits = 0
-    frames = 0
-    classes: set[str] = set()
-    best: _Best | None = None
+    tracker = HitTracker(rules)
     queue: deque[tuple[SampledFrame, Future[list[RawDetection]]]] = deque()
 
-    def settle(sampled: SampledFrame, raw: list[RawDetection]) -> None:
-        nonlocal hits, best
-        matched = rules.matching(raw)
-        if not matched:
-            return
-        hits += 1
-        classes.update(group_of(det.label) for det in matched)
-        top = max(matched, key=lambda det: det.confidence)
-        if best is None or top.confidence > best.top.confidence:
-            best = _Best(top, matched, sampled)
+    def settle() -> None:
+        sampled, future = queue.popleft()
+        source = sampled.source
+        tracker.add(sampled.ts, future.result(), lambda: snapshot_rgb(source))
 
     frames_iter = sample_frames(path, sample_fps, side)
     try:
         for sampled in frames_iter:
             if stop():
                 raise ScanCancelledError(path.name)
-            frames += 1
             queue.append((sampled, _submit(infer_executor, infer, sampled.image)))
-            while queue and (len(queue) > 1 or queue[0][1].done()):
-                done, future = queue.popleft()
-                settle(done, future.result())
-                if hits >= rules.min_hits:
-                    break
-            if hits >= rules.min_hits:
+            while queue and not tracker.done and (len(queue) > 1 or queue[0][1].done()):
+                settle()
+            if tracker.done:
                 break
-        while queue and hits < rules.min_hits:
-            done, future = queue.popleft()
-            settle(done, future.result())
+        while queue and not tracker.done:
+            settle()
     finally:
         for _, future in queue:
             future.cancel()
         frames_iter.close()
-    return _result(
-        best=best,
-        hits=hits,
-        frames=frames,
-        classes=classes,
-        rules=rules,
-        model=model,
-        snapshot=snapshot,
-    )
+    return tracker.result(model, snapshot=snapshot)
 
 
 def _submit(
@@ -115,35 +153,4 @@ def _submit(
 def _detection(raw: RawDetection, ts: float) -> Detection:
     return Detection(
         label=raw.label, confidence=raw.confidence, box=raw.box, frame_ts=ts
-    )
-
-
-def _result(
-    *,
-    best: _Best | None,
-    hits: int,
-    frames: int,
-    classes: set[str],
-    rules: DetectionRules,
-    model: str,
-    snapshot: bool,
-) -> FilterResult:
-    if best is None or hits < rules.min_hits:
-        return FilterResult(
-            detected_classes=[], confidence=0.0, frames_sampled=frames, model=model
-        )
-    ts = best.sampled.ts
-    boxes = [_detection(raw, ts) for raw in best.matched]
-    jpeg = None
-    if snapshot:
-        groups = {det.label: group_of(det.label) for det in boxes}
-        jpeg = annotate(snapshot_rgb(best.sampled.source), boxes, groups)
-    return FilterResult(
-        detected_classes=sorted(classes),
-        confidence=round(best.top.confidence, 4),
-        frames_sampled=frames,
-        best=_detection(best.top, ts),
-        detections=boxes,
-        model=model,
-        snapshot_jpeg=jpeg,
     )
