@@ -252,6 +252,10 @@ class Instance:
             flow = await self.post(
                 f"/api/config/config_entries/flow/{flow['flow_id']}", {}
             )
+            flow = await self.post(
+                f"/api/config/config_entries/flow/{flow['flow_id']}",
+                {"detector": "motion"},
+            )
             entry_id = flow["result"]["entry_id"]
         subentries = await self.ws(
             {"type": "config_entries/subentries/list", "entry_id": entry_id}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 import logging
 from pathlib import Path
 
@@ -13,7 +13,9 @@ import pytest
 import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
 
 from . import loop_guard
-from .clips import make_clip
+from .clips import make_clip, make_red_box_clip
+from .doubles.detection_server import DetectionServer
+from .red_person_model import build as build_red_person_model
 from .servers import Postgres
 
 # SQLAlchemy logs every statement when its logger is at INFO, as the harness sets it.
@@ -85,3 +87,24 @@ def motion_clip(clip_dir: Path) -> Path:
 def still_clip(clip_dir: Path) -> Path:
     """A 4 s 640x360 H.264 clip in which nothing moves."""
     return make_clip(clip_dir / "still.mp4", motion=False)
+
+
+@pytest.fixture
+async def detection_server(socket_enabled: None) -> AsyncGenerator[DetectionServer]:
+    """A CodeProject.AI-compatible detection server on 127.0.0.1."""
+    server = DetectionServer()
+    runner = await server.start()
+    yield server
+    await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def red_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ONNX model that reports a person wherever a frame is red."""
+    return build_red_person_model(tmp_path_factory.mktemp("model") / "red.onnx")
+
+
+@pytest.fixture(scope="session")
+def red_clip(clip_dir: Path) -> Path:
+    """6 s, a red 100x160 box from t=2 s at x=120..220, y=100..260 of 640x360."""
+    return make_red_box_clip(clip_dir / "red.mp4")

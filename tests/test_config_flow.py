@@ -32,8 +32,12 @@ async def test_hub_flow_creates_entry_on_embedded_defaults(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
 
-    # When the user confirms
+    # When the user confirms and keeps motion detection
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "detector"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"detector": "motion"}
+    )
     await hass.async_block_till_done()
 
     # Then the hub exists on embedded defaults and is loaded

@@ -4,15 +4,12 @@ early exit, bad files, and the remote backend against a CodeProject.AI double.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import io
 from pathlib import Path
 import subprocess
 
-from aiohttp import ClientSession, web
-import numpy as np
+from aiohttp import ClientSession
 from PIL import Image
 import pytest
 
@@ -27,8 +24,8 @@ from custom_components.homesec.engine.errors import VideoDecodeError
 from custom_components.homesec.engine.models import Clip
 
 from .clips import make_clip, make_red_box_clip
+from .doubles.detection_server import DetectionServer
 from .pipeline_parts import run_blocking
-from .red_person_model import build
 
 
 def _clip(path: Path) -> Clip:
@@ -39,18 +36,6 @@ def _clip(path: Path) -> Clip:
         start_ts=datetime.now(UTC),
         source_type="test",
     )
-
-
-@pytest.fixture(scope="session")
-def red_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The red-means-person ONNX model."""
-    return build(tmp_path_factory.mktemp("model") / "red_person.onnx")
-
-
-@pytest.fixture(scope="session")
-def red_clip(clip_dir: Path) -> Path:
-    """6 s, a red 100x160 box from t=2 s at x=120..220, y=100..260 of 640x360."""
-    return make_red_box_clip(clip_dir / "red.mp4")
 
 
 async def _detect(model: Path, clip: Path, **rules: object) -> object:
@@ -197,66 +182,6 @@ def test_groups_expand() -> None:
     names = expand(["vehicle", "animal", "person"])
     assert {"car", "truck", "bicycle", "dog", "cat", "bird", "person"} <= names
     assert "vehicle" not in names
-
-
-@dataclass
-class DetectionServer:
-    """A CodeProject.AI-compatible detection server: red pixels are people."""
-
-    mode: str = "ok"
-    requests: list[dict[str, object]] = field(default_factory=list)
-    url: str = ""
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        """POST /v1/vision/detection."""
-        form = await request.post()
-        image_field = form["image"]
-        assert isinstance(image_field, web.FileField)
-        image = np.asarray(Image.open(image_field.file).convert("RGB")).astype(int)
-        self.requests.append(
-            {"min_confidence": form.get("min_confidence"), "size": image.shape}
-        )
-        if self.mode == "error":
-            return web.json_response({"success": False, "error": "model crashed"})
-        if self.mode == "http500":
-            return web.Response(status=500, text="boom")
-        if self.mode == "slow":
-            await asyncio.sleep(2)
-        if self.mode == "malformed":
-            return web.json_response({"success": True, "predictions": [{"x": 1}]})
-        red = (image[:, :, 0] - image[:, :, 1] / 2 - image[:, :, 2] / 2) > 90
-        predictions = []
-        if red.any():
-            ys, xs = np.nonzero(red)
-            predictions.append(
-                {
-                    "label": "person",
-                    "confidence": 0.88,
-                    "x_min": int(xs.min()),
-                    "y_min": int(ys.min()),
-                    "x_max": int(xs.max()) + 1,
-                    "y_max": int(ys.max()) + 1,
-                }
-            )
-        return web.json_response(
-            {"success": True, "predictions": predictions, "count": len(predictions)}
-        )
-
-
-@pytest.fixture
-async def detection_server(socket_enabled: None) -> AsyncGenerator[DetectionServer]:
-    """The double, listening on 127.0.0.1."""
-    server = DetectionServer()
-    app = web.Application()
-    app.router.add_post("/v1/vision/detection", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    server.url = f"http://127.0.0.1:{port}"
-    yield server
-    await runner.cleanup()
 
 
 async def test_remote_detector_finds_the_person(

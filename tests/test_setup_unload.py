@@ -120,7 +120,10 @@ async def test_unwritable_spool_fails_setup_with_a_clear_error(
     result = await hass.config_entries.flow.async_init(
         "homesec", context={"source": "user"}
     )
-    await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"detector": "motion"}
+    )
     await hass.async_block_till_done()
 
     # Then the entry is in setup error with the translated reason

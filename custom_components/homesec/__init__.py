@@ -8,6 +8,7 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
 
 from .const import DOMAIN
+from .detector_setup import async_build_detector
 from .runtime import HomeSecRuntime
 
 type HomeSecConfigEntry = ConfigEntry[HomeSecRuntime]
@@ -17,7 +18,8 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT]
 
 async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:
     """Start the hub: state store, pipeline, entities, then clip sources."""
-    runtime = HomeSecRuntime(hass, entry)
+    detector = await async_build_detector(hass, entry.entry_id, entry.data)
+    runtime = HomeSecRuntime(hass, entry, detector)
     try:
         await runtime.async_start()
     except OSError as err:

@@ -24,18 +24,29 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.util import slugify
 import probatio
 
+from . import detector_checks
 from .const import (
     ANALYZER_NONE,
     CONF_ANALYZER,
     CONF_CAMERA_ID,
+    CONF_DETECT_CLASSES,
     CONF_DETECTOR,
+    CONF_IMGSZ,
+    CONF_MIN_BOX_H_RATIO,
+    CONF_MIN_CONFIDENCE,
+    CONF_MIN_HITS,
     CONF_MIN_RISK_LEVEL,
+    CONF_MODEL_PATH,
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
+    CONF_REMOTE_API_KEY,
+    CONF_REMOTE_URL,
     CONF_SETTLE_SECONDS,
     CONF_SOURCE_TYPE,
     CONF_SQLITE_PATH,
@@ -44,10 +55,17 @@ from .const import (
     CONF_STORAGE_TYPE,
     CONF_TRIGGER_CLASSES,
     CONF_WATCH_FOLDER,
+    DEFAULT_DETECT_CLASSES,
+    DEFAULT_IMGSZ,
+    DEFAULT_MIN_CONFIDENCE,
     DEFAULT_SETTLE_SECONDS,
     DEFAULT_SQLITE_PATH,
     DEFAULT_STORAGE_PATH,
     DETECTOR_MOTION,
+    DETECTOR_ONNX,
+    DETECTOR_REMOTE,
+    DETECTOR_ULTRALYTICS,
+    DETECTORS,
     DOMAIN,
     SOURCE_FOLDER,
     STATE_STORE_SQLITE,
@@ -75,13 +93,119 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     MINOR_VERSION = 1
 
+    def __init__(self) -> None:
+        """Start from the embedded defaults."""
+        self._data: dict[str, Any] = dict(HUB_DEFAULTS)
+
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Confirm, then create the hub (SQLite state, local storage)."""
+        """Confirm the embedded defaults (SQLite state, local storage)."""
         if user_input is None:
             return self.async_show_form(step_id="user")
-        return self.async_create_entry(title="HomeSec", data=dict(HUB_DEFAULTS))
+        return await self.async_step_detector()
+
+    async def async_step_detector(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose how clips are scanned."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="detector",
+                data_schema=probatio.Schema(
+                    {
+                        probatio.Required(
+                            CONF_DETECTOR, default=DETECTOR_MOTION
+                        ): SelectSelector(
+                            SelectSelectorConfig(
+                                options=DETECTORS,
+                                translation_key=CONF_DETECTOR,
+                                mode=SelectSelectorMode.LIST,
+                            )
+                        )
+                    }
+                ),
+            )
+        self._data[CONF_DETECTOR] = user_input[CONF_DETECTOR]
+        if user_input[CONF_DETECTOR] == DETECTOR_MOTION:
+            return self._create()
+        if user_input[CONF_DETECTOR] == DETECTOR_REMOTE:
+            return await self.async_step_remote()
+        return await self._model_step(user_input[CONF_DETECTOR], None)
+
+    async def async_step_onnx(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A YOLO model exported to ONNX, run by ONNX Runtime."""
+        return await self._model_step(DETECTOR_ONNX, user_input)
+
+    async def async_step_ultralytics(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A YOLO model run by the Ultralytics package."""
+        return await self._model_step(DETECTOR_ULTRALYTICS, user_input)
+
+    async def _model_step(
+        self, backend: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = self._data | user_input
+            errors = await detector_checks.async_check_model(self.hass, backend, data)
+            if not errors:
+                self._data = data
+                return self._create()
+        fields: dict[Any, Any] = {probatio.Required(CONF_MODEL_PATH): TextSelector()}
+        if backend == DETECTOR_ULTRALYTICS:
+            fields[probatio.Required(CONF_IMGSZ, default=DEFAULT_IMGSZ)] = (
+                NumberSelector(
+                    NumberSelectorConfig(
+                        min=64, max=1280, step=32, mode=NumberSelectorMode.BOX
+                    )
+                )
+            )
+        return self.async_show_form(
+            step_id=backend,
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields | _rules_fields()), user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_remote(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A DeepStack / CodeProject.AI detection server."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = self._data | user_input
+            errors = await detector_checks.async_check_remote(self.hass, data)
+            if not errors:
+                self._data = data
+                return self._create()
+        fields: dict[Any, Any] = {
+            probatio.Required(CONF_REMOTE_URL): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.URL)
+            ),
+            probatio.Optional(CONF_REMOTE_API_KEY): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
+        }
+        return self.async_show_form(
+            step_id="remote",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields | _rules_fields()),
+                {
+                    k: v
+                    for k, v in (user_input or {}).items()
+                    if k != CONF_REMOTE_API_KEY
+                },
+            ),
+            errors=errors,
+        )
+
+    def _create(self) -> ConfigFlowResult:
+        return self.async_create_entry(title="HomeSec", data=self._data)
 
     @classmethod
     @callback
@@ -91,6 +215,41 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Cameras are subentries of the hub."""
         return {SUBENTRY_CAMERA: CameraSubentryFlow}
+
+
+def _without_secret(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Form values to show again: never the API key."""
+    return {k: v for k, v in (user_input or {}).items() if k != CONF_REMOTE_API_KEY}
+
+
+def _rules_fields() -> dict[Any, Any]:
+    return {
+        probatio.Required(
+            CONF_DETECT_CLASSES, default=DEFAULT_DETECT_CLASSES
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=DEFAULT_DETECT_CLASSES,
+                multiple=True,
+                translation_key=CONF_DETECT_CLASSES,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        probatio.Required(
+            CONF_MIN_CONFIDENCE, default=DEFAULT_MIN_CONFIDENCE
+        ): NumberSelector(
+            NumberSelectorConfig(
+                min=0.05, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
+            )
+        ),
+        probatio.Required(CONF_MIN_HITS, default=1): NumberSelector(
+            NumberSelectorConfig(min=1, max=10, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        probatio.Required(CONF_MIN_BOX_H_RATIO, default=0.0): NumberSelector(
+            NumberSelectorConfig(
+                min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
+            )
+        ),
+    }
 
 
 def _camera_schema() -> probatio.Schema:

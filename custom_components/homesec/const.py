@@ -34,6 +34,36 @@ STORAGE_DROPBOX: Final = "dropbox"
 STATE_STORE_SQLITE: Final = "sqlite"
 STATE_STORE_POSTGRES: Final = "postgres"
 DETECTOR_MOTION: Final = "motion"
+DETECTOR_ONNX: Final = "onnx"
+DETECTOR_ULTRALYTICS: Final = "ultralytics"
+DETECTOR_REMOTE: Final = "remote"
+DETECTORS: Final = [
+    DETECTOR_MOTION,
+    DETECTOR_ONNX,
+    DETECTOR_ULTRALYTICS,
+    DETECTOR_REMOTE,
+]
+
+CONF_MODEL_PATH: Final = "model_path"
+CONF_REMOTE_URL: Final = "remote_url"
+CONF_REMOTE_API_KEY: Final = "remote_api_key"
+CONF_DETECT_CLASSES: Final = "detect_classes"
+CONF_MIN_CONFIDENCE: Final = "min_confidence"
+CONF_MIN_BOX_H_RATIO: Final = "min_box_h_ratio"
+CONF_MIN_HITS: Final = "min_hits"
+CONF_IMGSZ: Final = "imgsz"
+DEFAULT_DETECT_CLASSES: Final = ["person", "vehicle", "animal"]
+DEFAULT_MIN_CONFIDENCE: Final = 0.5
+DEFAULT_IMGSZ: Final = 320
+
+# Packages installed on demand when a local model backend is chosen (no musl
+# wheels, so never manifest requirements).
+BACKEND_REQUIREMENTS: Final[dict[str, list[str]]] = {
+    DETECTOR_ONNX: ["onnxruntime>=1.17.0"],
+    DETECTOR_ULTRALYTICS: ["ultralytics>=8.3.0"],
+}
+ISSUE_REQUIREMENTS_FAILED: Final = "requirements_failed"
+ISSUE_MODEL_MISSING: Final = "model_missing"
 ANALYZER_NONE: Final = "none"
 
 DEFAULT_RETENTION_MAX_GB: Final = 5.0

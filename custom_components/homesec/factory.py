@@ -7,14 +7,25 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from .const import (
+    CONF_DETECT_CLASSES,
+    CONF_DETECTOR,
     CONF_DROPBOX_ACCESS_TOKEN,
     CONF_DROPBOX_APP_KEY,
     CONF_DROPBOX_APP_SECRET,
     CONF_DROPBOX_REFRESH_TOKEN,
     CONF_DROPBOX_ROOT,
+    CONF_IMGSZ,
     CONF_MAX_ATTEMPTS,
+    CONF_MIN_BOX_H_RATIO,
+    CONF_MIN_CONFIDENCE,
+    CONF_MIN_HITS,
+    CONF_MODEL_PATH,
     CONF_POSTGRES_DSN,
+    CONF_REMOTE_API_KEY,
+    CONF_REMOTE_URL,
     CONF_RETENTION_MAX_DAYS,
     CONF_RETENTION_MAX_GB,
     CONF_SQLITE_PATH,
@@ -22,15 +33,26 @@ from .const import (
     CONF_STORAGE_PATH,
     CONF_STORAGE_TYPE,
     CONF_TRIGGER_CLASSES,
+    DEFAULT_DETECT_CLASSES,
+    DEFAULT_IMGSZ,
     DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MIN_CONFIDENCE,
     DEFAULT_RETENTION_MAX_DAYS,
     DEFAULT_RETENTION_MAX_GB,
     DEFAULT_SQLITE_PATH,
     DEFAULT_STORAGE_PATH,
+    DETECTOR_ONNX,
+    DETECTOR_REMOTE,
+    DETECTOR_ULTRALYTICS,
     STATE_STORE_POSTGRES,
     STORAGE_DROPBOX,
 )
-from .engine.interfaces import BlockingRunner, Storage
+from .engine.detect.motion import MotionDetector, MotionSettings
+from .engine.detect.onnx import OnnxDetector, OnnxSettings
+from .engine.detect.remote import RemoteDetector, RemoteSettings
+from .engine.detect.rules import DetectionRules
+from .engine.detect.ultralytics import UltralyticsDetector, UltralyticsSettings
+from .engine.interfaces import BlockingRunner, ObjectDetector, Storage
 from .engine.pipeline import PipelineSettings
 from .engine.retention import RetentionSettings
 from .engine.retry import RetrySettings
@@ -102,3 +124,58 @@ def retention_settings(data: Mapping[str, Any]) -> RetentionSettings:
         max_bytes=int(max_gb * 1024**3) if max_gb > 0 else None,
         max_age=timedelta(days=max_days) if max_days > 0 else None,
     )
+
+
+def detection_rules(data: Mapping[str, Any]) -> DetectionRules:
+    """Which detections count, from the hub's data."""
+    return DetectionRules(
+        classes=frozenset(data.get(CONF_DETECT_CLASSES, DEFAULT_DETECT_CLASSES)),
+        min_confidence=float(data.get(CONF_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE)),
+        min_box_h_ratio=float(data.get(CONF_MIN_BOX_H_RATIO, 0.0)),
+        min_hits=int(data.get(CONF_MIN_HITS, 1)),
+    )
+
+
+def model_path(data: Mapping[str, Any], config_path: ConfigPath) -> Path:
+    """The model file (relative paths are under the config dir)."""
+    return Path(config_path(str(data[CONF_MODEL_PATH])))
+
+
+def ultralytics_settings(
+    data: Mapping[str, Any], config_path: ConfigPath
+) -> UltralyticsSettings:
+    """Settings of the ultralytics backend (its own files under the config dir)."""
+    return UltralyticsSettings(
+        model_path=model_path(data, config_path),
+        config_dir=Path(config_path("homesec/ultralytics")),
+        imgsz=int(data.get(CONF_IMGSZ, DEFAULT_IMGSZ)),
+        rules=detection_rules(data),
+    )
+
+
+def detector(
+    data: Mapping[str, Any],
+    config_path: ConfigPath,
+    run: BlockingRunner,
+    session: aiohttp.ClientSession,
+) -> ObjectDetector:
+    """The configured detector backend (motion when none is chosen)."""
+    kind = data.get(CONF_DETECTOR)
+    rules = detection_rules(data)
+    if kind == DETECTOR_ONNX:
+        return OnnxDetector(
+            OnnxSettings(model_path=model_path(data, config_path), rules=rules)
+        )
+    if kind == DETECTOR_ULTRALYTICS:
+        return UltralyticsDetector(ultralytics_settings(data, config_path))
+    if kind == DETECTOR_REMOTE:
+        return RemoteDetector(
+            RemoteSettings(
+                url=str(data[CONF_REMOTE_URL]),
+                api_key=data.get(CONF_REMOTE_API_KEY) or None,
+                rules=rules,
+            ),
+            session,
+            run,
+        )
+    return MotionDetector(MotionSettings(), run)

@@ -34,8 +34,7 @@ from .const import (
     SUBENTRY_CAMERA,
     camera_signal,
 )
-from .engine.detect.motion import MotionDetector, MotionSettings
-from .engine.interfaces import ClipSource
+from .engine.interfaces import ClipSource, ObjectDetector
 from .engine.models import ClipDetected, LifecycleEvent, RiskLevel
 from .engine.pipeline import ClipPipeline
 from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
@@ -92,7 +91,12 @@ class CameraConfig:
 class HomeSecRuntime:
     """The engine of one hub, started and stopped with its config entry."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[HomeSecRuntime]) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[HomeSecRuntime],
+        detector: ObjectDetector,
+    ) -> None:
         """Read the entry; nothing starts until ``async_start``."""
         self.hass = hass
         self.entry = entry
@@ -110,6 +114,7 @@ class HomeSecRuntime:
         self.database_path = factory.sqlite_path(data, hass.config.path)
         self.storage_root = factory.local_storage_root(data, hass.config.path)
         self.storage = factory.storage(data, hass.config.path, run)
+        self.detector = detector
         self.repository = ClipRepository(
             factory.state_store(data, hass.config.path, run)
         )
@@ -134,7 +139,7 @@ class HomeSecRuntime:
         )
         self.pipeline = ClipPipeline(
             storage=self.storage,
-            detector=MotionDetector(MotionSettings(), run),
+            detector=detector,
             analyzer=None,
             policy=self.policy,
             notifiers=[
@@ -187,6 +192,7 @@ class HomeSecRuntime:
             _, source = self.sources.popitem()
             await source.stop()
         await self.pipeline.stop()
+        await self.detector.close()
         await self.storage.close()
         await self.repository.close()
 

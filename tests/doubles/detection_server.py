@@ -1,0 +1,66 @@
+"""A CodeProject.AI-compatible detection server on 127.0.0.1 that reports a
+person wherever the posted frame is red."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiohttp import web
+import numpy as np
+from PIL import Image
+
+
+@dataclass
+class DetectionServer:
+    """A CodeProject.AI-compatible detection server: red pixels are people."""
+
+    mode: str = "ok"
+    requests: list[dict[str, object]] = field(default_factory=list)
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """POST /v1/vision/detection."""
+        form = await request.post()
+        image_field = form["image"]
+        assert isinstance(image_field, web.FileField)
+        image = np.asarray(Image.open(image_field.file).convert("RGB")).astype(int)
+        self.requests.append(
+            {"min_confidence": form.get("min_confidence"), "size": image.shape}
+        )
+        if self.mode == "error":
+            return web.json_response({"success": False, "error": "model crashed"})
+        if self.mode == "http500":
+            return web.Response(status=500, text="boom")
+        if self.mode == "slow":
+            await asyncio.sleep(2)
+        if self.mode == "malformed":
+            return web.json_response({"success": True, "predictions": [{"x": 1}]})
+        red = (image[:, :, 0] - image[:, :, 1] / 2 - image[:, :, 2] / 2) > 90
+        predictions = []
+        if red.any():
+            ys, xs = np.nonzero(red)
+            predictions.append(
+                {
+                    "label": "person",
+                    "confidence": 0.88,
+                    "x_min": int(xs.min()),
+                    "y_min": int(ys.min()),
+                    "x_max": int(xs.max()) + 1,
+                    "y_max": int(ys.max()) + 1,
+                }
+            )
+        return web.json_response(
+            {"success": True, "predictions": predictions, "count": len(predictions)}
+        )
+
+    async def start(self) -> web.AppRunner:
+        """Serve on a free port of 127.0.0.1; set ``url``."""
+        app = web.Application()
+        app.router.add_post("/v1/vision/detection", self.handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        return runner

@@ -1,0 +1,195 @@
+"""Choosing a detector in Home Assistant: checks before saving, person alerts
+through the onnx backend, and the repair issue when packages do not install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.homesec.const import (
+    BACKEND_REQUIREMENTS,
+    DOMAIN,
+    EVENT_ALERT,
+)
+from custom_components.homesec.engine.detect.motion import MotionDetector
+from custom_components.homesec.engine.detect.onnx import OnnxDetector
+
+from .doubles.detection_server import DetectionServer
+from .helpers import add_camera, wait_for
+
+RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
+         "min_box_h_ratio": 0.0}  # fmt: skip
+
+
+async def _flow_to(hass: HomeAssistant, detector: str) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"detector": detector}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == detector
+    return dict(result)
+
+
+async def test_onnx_flow_checks_the_model(
+    hass: HomeAssistant, config_dir: Path, red_model: Path
+) -> None:
+    """A missing or broken model is refused on its field; a good one is saved."""
+    # Given the onnx step, a broken file and the real model in the config dir
+    result = await _flow_to(hass, "onnx")
+    broken = config_dir / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    (config_dir / "models").mkdir()
+    (config_dir / "models" / "red.onnx").write_bytes(red_model.read_bytes())
+
+    # When a missing path, then a broken file, then the model are submitted
+    missing = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": "models/nope.onnx", **RULES}
+    )
+    bad = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": str(broken), **RULES}
+    )
+    good = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": "models/red.onnx", **RULES}
+    )
+    await hass.async_block_till_done()
+
+    # Then each failure is named on the field and the model is saved (relative)
+    assert missing["errors"] == {"model_path": "model_not_found"}
+    assert bad["errors"] == {"model_path": "model_invalid"}
+    assert good["type"] is FlowResultType.CREATE_ENTRY
+    assert good["data"]["detector"] == "onnx"
+    assert good["data"]["model_path"] == "models/red.onnx"
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert isinstance(entry.runtime_data.detector, OnnxDetector)
+
+
+async def test_onnx_install_failure_offers_remote(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    socket_enabled: None,
+) -> None:
+    """When the backend's packages cannot install, the form says so."""
+    # Given packages that cannot be installed (none exists with this name)
+    monkeypatch.setitem(
+        BACKEND_REQUIREMENTS, "onnx", ["homesec-no-such-package-anywhere>=1"]
+    )
+    result = await _flow_to(hass, "onnx")
+
+    # When the model is submitted
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": str(red_model), **RULES}
+    )
+
+    # Then the form explains it (the text suggests the remote detector)
+    assert result["errors"] == {"base": "requirements_failed"}
+
+
+async def test_remote_flow_checks_the_server(
+    hass: HomeAssistant, config_dir: Path, detection_server: DetectionServer
+) -> None:
+    """An unreachable server is refused; a working one is saved."""
+    # Given the remote step
+    result = await _flow_to(hass, "remote")
+
+    # When an unreachable URL, then the server, are submitted
+    down = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"remote_url": "http://127.0.0.1:9", **RULES}
+    )
+    up = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"remote_url": detection_server.url, "remote_api_key": "secret", **RULES},
+    )
+    await hass.async_block_till_done()
+
+    # Then the first is refused and the second saved, after a test request
+    assert down["errors"] == {"remote_url": "cannot_connect"}
+    assert up["type"] is FlowResultType.CREATE_ENTRY
+    assert up["data"]["remote_url"] == detection_server.url
+    assert len(detection_server.requests) == 1
+
+
+async def test_person_alert_through_the_onnx_backend(
+    hass: HomeAssistant, config_dir: Path, red_model: Path, red_clip: Path
+) -> None:
+    """A person in a clip gives an alert and a person detection event."""
+    # Given a hub on the onnx backend and a camera alerting on detections
+    result = await _flow_to(hass, "onnx")
+    await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": str(red_model), **RULES}
+    )
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, settle_seconds=1)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+
+    # When the red-box clip is dropped
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: len(alerts) == 1, what="a person alert")
+
+    # Then the alert and the detection entity say person
+    assert alerts[0].data["detected_classes"] == ["person"]
+    state = hass.states.get("event.front_door_detection")
+    assert state.attributes["event_type"] == "person"
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+
+
+async def test_failed_install_at_setup_raises_a_repair_issue(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    socket_enabled: None,
+) -> None:
+    """A hub whose backend cannot install runs on motion with a repair issue."""
+    # Given a hub saved with the onnx backend
+    result = await _flow_to(hass, "onnx")
+    await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": str(red_model), **RULES}
+    )
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+
+    # When its packages can no longer be installed and it is reloaded
+    monkeypatch.setitem(
+        BACKEND_REQUIREMENTS, "onnx", ["homesec-no-such-package-anywhere>=1"]
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # Then it runs on motion detection, and a repair issue explains why
+    assert isinstance(entry.runtime_data.detector, MotionDetector)
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"requirements_failed_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "backend": "onnx",
+        "packages": "homesec-no-such-package-anywhere>=1",
+    }
+
+    # When the packages install again and it reloads, then the issue is gone
+    monkeypatch.setitem(BACKEND_REQUIREMENTS, "onnx", ["onnxruntime>=1.17.0"])
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert isinstance(entry.runtime_data.detector, OnnxDetector)
+    assert (
+        ir.async_get(hass).async_get_issue(
+            DOMAIN, f"requirements_failed_{entry.entry_id}"
+        )
+        is None
+    )
