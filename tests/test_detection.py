@@ -235,3 +235,19 @@ async def test_remote_failures_are_errors(
         # When a clip is scanned, then the error says what went wrong
         with pytest.raises(RemoteDetectorError, match=message):
             await detector.detect(_clip(red_clip))
+
+
+def test_class_names_from_metadata() -> None:
+    """Names come from the model's metadata; an unnamed 80-class model gets COCO's."""
+    # Given metadata of a trained model, of an unnamed model, and none
+    from custom_components.homesec.engine.detect.onnx import class_names
+
+    trained = class_names("{0: 'person', 1: 'parcel'}", 2)
+    unnamed = class_names(str({i: str(i) for i in range(80)}), 80)
+    missing = class_names(None, 3)
+
+    # Then each gives the expected names
+    assert trained == {0: "person", 1: "parcel"}
+    assert unnamed[0] == "person"
+    assert unnamed[2] == "car"
+    assert missing == {}

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Box, Clip, FilterResult
+from .onnx import class_names
 from .rules import DetectionRules, RawDetection
 from .scan import scan
 
@@ -57,7 +58,10 @@ def load_model(settings: UltralyticsSettings) -> Any:
 
 
 def export_onnx(settings: UltralyticsSettings, dest: Path) -> Path:
-    """Export the model to the ``.onnx`` the onnx backend runs (blocking)."""
+    """Export the model to the ``.onnx`` the onnx backend runs (blocking).
+
+    Ultralytics needs the ``onnx`` and ``onnxslim`` packages for this.
+    """
     model = load_model(settings)
     exported = Path(model.export(format="onnx", imgsz=settings.imgsz))
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +117,7 @@ class UltralyticsDetector(ObjectDetector):
         result = model.predict(
             rgb[:, :, ::-1], imgsz=self._settings.imgsz, conf=floor, verbose=False
         )[0]
-        names = result.names
+        names = class_names(str(dict(result.names)), len(result.names))
         found = []
         for xyxy, score, label in zip(
             result.boxes.xyxy.tolist(),
@@ -124,7 +128,7 @@ class UltralyticsDetector(ObjectDetector):
             x1, y1, x2, y2 = xyxy
             found.append(
                 RawDetection(
-                    label=str(names[int(label)]),
+                    label=names.get(int(label), str(int(label))),
                     confidence=float(score),
                     box=Box(
                         x1=x1 / width, y1=y1 / height, x2=x2 / width, y2=y2 / height
