@@ -13,7 +13,11 @@ from aiohttp import ClientSession
 from PIL import Image
 import pytest
 
-from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
+from custom_components.homesec.engine.detect.onnx import (
+    OnnxDetector,
+    OnnxSettings,
+    class_names,
+)
 from custom_components.homesec.engine.detect.remote import (
     RemoteDetector,
     RemoteDetectorError,
@@ -240,8 +244,6 @@ async def test_remote_failures_are_errors(
 def test_class_names_from_metadata() -> None:
     """Names come from the model's metadata; an unnamed 80-class model gets COCO's."""
     # Given metadata of a trained model, of an unnamed model, and none
-    from custom_components.homesec.engine.detect.onnx import class_names
-
     trained = class_names("{0: 'person', 1: 'parcel'}", 2)
     unnamed = class_names(str({i: str(i) for i in range(80)}), 80)
     missing = class_names(None, 3)

@@ -41,6 +41,16 @@ async def _flow_to(hass: HomeAssistant, detector: str) -> dict[str, Any]:
     return dict(result)
 
 
+async def _onnx_hub(hass: HomeAssistant, model: Path) -> Any:
+    """A hub added through the flow with the onnx backend; return its entry."""
+    result = await _flow_to(hass, "onnx")
+    await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": str(model), **RULES}
+    )
+    await hass.async_block_till_done()
+    return hass.config_entries.async_entries(DOMAIN)[0]
+
+
 async def test_onnx_flow_checks_the_model(
     hass: HomeAssistant, config_dir: Path, red_model: Path
 ) -> None:
@@ -126,12 +136,7 @@ async def test_person_alert_through_the_onnx_backend(
 ) -> None:
     """A person in a clip gives an alert and a person detection event."""
     # Given a hub on the onnx backend and a camera alerting on detections
-    result = await _flow_to(hass, "onnx")
-    await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": str(red_model), **RULES}
-    )
-    await hass.async_block_till_done()
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    entry = await _onnx_hub(hass, red_model)
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop, settle_seconds=1)
@@ -157,12 +162,7 @@ async def test_failed_install_at_setup_raises_a_repair_issue(
 ) -> None:
     """A hub whose backend cannot install runs on motion with a repair issue."""
     # Given a hub saved with the onnx backend
-    result = await _flow_to(hass, "onnx")
-    await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": str(red_model), **RULES}
-    )
-    await hass.async_block_till_done()
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    entry = await _onnx_hub(hass, red_model)
 
     # When its packages can no longer be installed and it is reloaded
     monkeypatch.setitem(
