@@ -57,3 +57,17 @@ class StateStoreError(HomeSecError):
 
 class VideoDecodeError(HomeSecError):
     """A clip is not a readable video (empty, truncated or corrupt)."""
+
+
+class AnalyzerError(HomeSecError):
+    """The model call failed or its answer is unusable."""
+
+
+class AnalysisSkipped(HomeSecError):  # noqa: N818 - not a failure
+    """Analysis was not attempted (cooldown or budget); not a failure."""
+
+    def __init__(self, reason: str, *, alert: bool) -> None:
+        """``alert`` tells whether the clip may still raise an alert."""
+        super().__init__(reason)
+        self.reason = reason
+        self.alert = alert

@@ -136,5 +136,6 @@ class AlertPolicy(ABC):
         camera_name: str,
         detections: FilterResult,
         analysis: AnalysisResult | None,
+        unavailable: str | None = None,
     ) -> AlertDecision:
         """Return the decision with a readable reason."""

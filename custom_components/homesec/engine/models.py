@@ -103,6 +103,18 @@ class FilterResult(Frozen):
     """The best frame with its boxes drawn (not stored in the state document)."""
 
 
+class TokenUsage(Frozen):
+    """Tokens one model call used."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
 class AnalysisResult(Frozen):
     """The vision-language model's structured summary of a clip."""
 
@@ -111,6 +123,7 @@ class AnalysisResult(Frozen):
     summary: str
     observations: list[str] = Field(default_factory=list)
     requires_review: bool = False
+    usage: TokenUsage | None = None
 
 
 class AlertDecision(Frozen):

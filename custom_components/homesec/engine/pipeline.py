@@ -9,7 +9,14 @@ import logging
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import AnalyzeError, DetectError, NotifyError, StageError, UploadError
+from .errors import (
+    AnalysisSkipped,
+    AnalyzeError,
+    DetectError,
+    NotifyError,
+    StageError,
+    UploadError,
+)
 from .interfaces import Analyzer, Notifier, ObjectDetector, Storage
 from .models import (
     Alert,
@@ -33,7 +40,7 @@ from .models import (
 from .policy import DefaultAlertPolicy
 from .repository import ClipRepository
 from .retry import RetrySettings, Sleep, with_retries
-from .text import describe
+from .text import describe, first_line
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -223,7 +230,7 @@ class ClipPipeline:
 
     async def _analyze(
         self, clip: Clip, state: ClipState, detected: FilterResult
-    ) -> AnalysisResult | AnalyzeError | None:
+    ) -> AnalysisResult | AnalyzeError | AnalysisSkipped | None:
         if state.done(Stage.ANALYZE) and state.analysis is not None:
             return state.analysis
         stage = state.stages[Stage.ANALYZE]
@@ -239,13 +246,27 @@ class ClipPipeline:
             await self._record(clip, ClipEventType.ANALYZE_SKIPPED, reason=reason)
             return None
         analyzer = self._analyzer
+
+        async def _ask() -> AnalysisResult | AnalysisSkipped:
+            try:
+                return await analyzer.analyze(clip, detected)
+            except AnalysisSkipped as skipped:
+                return skipped
+
         result = await self._stage(
             state,
             Stage.ANALYZE,
-            lambda: analyzer.analyze(clip, detected),
+            _ask,
             AnalyzeError,
             self._settings.analyze_retry,
         )
+        if isinstance(result, AnalysisSkipped):
+            stage.status = StageStatus.SKIPPED
+            await self._record(
+                clip, ClipEventType.ANALYZE_SKIPPED, reason=result.reason
+            )
+            _LOGGER.info("Analysis of %s skipped: %s", clip.clip_id, result.reason)
+            return result
         if isinstance(result, AnalyzeError):
             await self._record(
                 clip, ClipEventType.ANALYZE_FAILED, error=describe(result)
@@ -262,10 +283,17 @@ class ClipPipeline:
         clip: Clip,
         state: ClipState,
         detected: FilterResult,
-        analysis: AnalysisResult | AnalyzeError | None,
+        analysis: AnalysisResult | AnalyzeError | AnalysisSkipped | None,
     ) -> AlertDecision:
         usable = analysis if isinstance(analysis, AnalysisResult) else None
-        decision = self._policy.decide(clip.camera_name, detected, usable)
+        unavailable = None
+        if isinstance(analysis, AnalyzeError):
+            unavailable = f"the analysis failed ({first_line(analysis.cause)})"
+        elif isinstance(analysis, AnalysisSkipped) and analysis.alert:
+            unavailable = analysis.reason
+        decision = self._policy.decide(
+            clip.camera_name, detected, usable, unavailable=unavailable
+        )
         state.decision = decision
         state.stages[Stage.DECIDE].status = StageStatus.DONE
         return decision
@@ -275,7 +303,7 @@ class ClipPipeline:
         clip: Clip,
         upload: UploadOutcome | UploadError,
         detected: FilterResult,
-        analysis: AnalysisResult | AnalyzeError | None,
+        analysis: AnalysisResult | AnalyzeError | AnalysisSkipped | None,
         decision: AlertDecision,
     ) -> Alert:
         stored = upload if isinstance(upload, UploadOutcome) else None

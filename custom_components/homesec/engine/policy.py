@@ -56,9 +56,20 @@ class DefaultAlertPolicy(AlertPolicy):
         camera_name: str,
         detections: FilterResult,
         analysis: AnalysisResult | None,
+        unavailable: str | None = None,
     ) -> AlertDecision:
-        """Return whether to notify, with a readable reason."""
+        """Return whether to notify, with a readable reason.
+
+        ``unavailable`` says why a wanted analysis is missing (failed, or over
+        budget): the clip had a trigger class, so it alerts without a summary.
+        """
         rules = self.settings_for(camera_name)
+        if analysis is None and unavailable and detections.detected_classes:
+            classes = ", ".join(detections.detected_classes)
+            return AlertDecision(
+                notify=True,
+                reason=f"{classes} detected; no summary because {unavailable}",
+            )
         if analysis is not None:
             if analysis.risk_level.rank >= rules.min_risk_level.rank:
                 return AlertDecision(

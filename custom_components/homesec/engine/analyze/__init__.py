@@ -1,0 +1,1 @@
+"""Clip analysis with vision-language models."""

@@ -1,0 +1,121 @@
+"""Cost controls: per-camera cooldown, daily call and token budgets, cost today."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import AnalysisSkipped
+from ..interfaces import Analyzer
+from ..models import AnalysisResult, Clip, FilterResult, TokenUsage
+
+
+class BudgetSettings(BaseModel):
+    """Limits per hub (None: no limit) and prices for the cost estimate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cooldown: timedelta = timedelta(0)
+    daily_calls: int | None = Field(default=200, ge=0)
+    daily_tokens: int | None = Field(default=400_000, ge=0)
+    price_per_million_input: float = Field(default=0.15, ge=0)
+    price_per_million_output: float = Field(default=0.60, ge=0)
+
+
+class AnalysisBudget:
+    """Counts today's calls and tokens and remembers each camera's last alert."""
+
+    def __init__(
+        self, settings: BudgetSettings, today: Callable[[], date] = date.today
+    ) -> None:
+        """Start counting for ``today()``."""
+        self.settings = settings
+        self._today = today
+        self._day = today()
+        self.calls = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self._last_alert: dict[str, datetime] = {}
+
+    def _roll(self) -> None:
+        if (day := self._today()) != self._day:
+            self._day = day
+            self.calls = self.prompt_tokens = self.completion_tokens = 0
+
+    @property
+    def tokens(self) -> int:
+        """Tokens used today."""
+        self._roll()
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def cost(self) -> float:
+        """Estimated cost today, in the currency of the prices."""
+        self._roll()
+        s = self.settings
+        return round(
+            self.prompt_tokens * s.price_per_million_input / 1e6
+            + self.completion_tokens * s.price_per_million_output / 1e6,
+            4,
+        )
+
+    def check(self, camera_name: str, now: datetime) -> None:
+        """Raise AnalysisSkipped when a limit forbids a call now."""
+        self._roll()
+        s = self.settings
+        last = self._last_alert.get(camera_name)
+        if last is not None and now - last < s.cooldown:
+            minutes = s.cooldown.total_seconds() / 60
+            raise AnalysisSkipped(
+                f"the camera is in its {minutes:g} min cooldown after an alert",
+                alert=False,
+            )
+        if s.daily_calls is not None and self.calls >= s.daily_calls:
+            raise AnalysisSkipped(
+                f"the daily budget of {s.daily_calls} model calls is used up",
+                alert=True,
+            )
+        if s.daily_tokens is not None and self.tokens >= s.daily_tokens:
+            raise AnalysisSkipped(
+                f"the daily budget of {s.daily_tokens} tokens is used up", alert=True
+            )
+
+    def record(self, usage: TokenUsage | None) -> None:
+        """Count one call and its tokens."""
+        self._roll()
+        self.calls += 1
+        if usage is not None:
+            self.prompt_tokens += usage.prompt_tokens
+            self.completion_tokens += usage.completion_tokens
+
+    def alerted(self, camera_name: str, now: datetime) -> None:
+        """Start the camera's cooldown."""
+        self._last_alert[camera_name] = now
+
+
+class BudgetedAnalyzer(Analyzer):
+    """Checks the budget before each call and counts what it cost."""
+
+    def __init__(
+        self,
+        inner: Analyzer,
+        budget: AnalysisBudget,
+        now: Callable[[], datetime],
+    ) -> None:
+        """Wrap ``inner``."""
+        self.inner = inner
+        self.budget = budget
+        self._now = now
+
+    async def analyze(self, clip: Clip, detections: FilterResult) -> AnalysisResult:
+        """Analyse unless a limit says no (AnalysisSkipped)."""
+        self.budget.check(clip.camera_name, self._now())
+        try:
+            result = await self.inner.analyze(clip, detections)
+        except BaseException:
+            self.budget.record(None)
+            raise
+        self.budget.record(result.usage)
+        return result
