@@ -15,6 +15,7 @@ import custom_components.homesec  # noqa: F401 - import before Home Assistant's 
 from . import loop_guard
 from .clips import make_clip, make_red_box_clip
 from .doubles.detection_server import DetectionServer
+from .doubles.openai_server import OpenAIServer
 from .red_person_model import build as build_red_person_model
 from .servers import Postgres
 
@@ -108,3 +109,12 @@ def red_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def red_clip(clip_dir: Path) -> Path:
     """6 s, a red 100x160 box from t=2 s at x=120..220, y=100..260 of 640x360."""
     return make_red_box_clip(clip_dir / "red.mp4")
+
+
+@pytest.fixture
+async def openai_server(socket_enabled: None) -> AsyncGenerator[OpenAIServer]:
+    """An OpenAI-compatible Chat Completions server on 127.0.0.1."""
+    server = OpenAIServer()
+    runner = await server.start()
+    yield server
+    await runner.cleanup()
