@@ -256,6 +256,10 @@ class Instance:
                 f"/api/config/config_entries/flow/{flow['flow_id']}",
                 {"detector": "motion"},
             )
+            flow = await self.post(
+                f"/api/config/config_entries/flow/{flow['flow_id']}",
+                {"analyzer": "none"},
+            )
             entry_id = flow["result"]["entry_id"]
         subentries = await self.ws(
             {"type": "config_entries/subentries/list", "entry_id": entry_id}

@@ -24,6 +24,9 @@ async def setup_hub(hass: HomeAssistant) -> ConfigEntry:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"detector": "motion"}
     )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"analyzer": "none"}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     entry = result["result"]

@@ -38,6 +38,10 @@ async def test_hub_flow_creates_entry_on_embedded_defaults(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"detector": "motion"}
     )
+    assert result["step_id"] == "analyzer"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"analyzer": "none"}
+    )
     await hass.async_block_till_done()
 
     # Then the hub exists on embedded defaults and is loaded

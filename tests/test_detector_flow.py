@@ -41,13 +41,22 @@ async def _flow_to(hass: HomeAssistant, detector: str) -> dict[str, Any]:
     return dict(result)
 
 
+async def _no_analyzer(hass: HomeAssistant, result: Any) -> Any:
+    """Finish the flow without an analyzer."""
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"analyzer": "none"}
+    )
+    await hass.async_block_till_done()
+    return result
+
+
 async def _onnx_hub(hass: HomeAssistant, model: Path) -> Any:
     """A hub added through the flow with the onnx backend; return its entry."""
     result = await _flow_to(hass, "onnx")
-    await hass.config_entries.flow.async_configure(
+    result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"model_path": str(model), **RULES}
     )
-    await hass.async_block_till_done()
+    await _no_analyzer(hass, result)
     return hass.config_entries.async_entries(DOMAIN)[0]
 
 
@@ -72,7 +81,8 @@ async def test_onnx_flow_checks_the_model(
     good = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"model_path": "models/red.onnx", **RULES}
     )
-    await hass.async_block_till_done()
+    assert good["step_id"] == "analyzer"
+    good = await _no_analyzer(hass, good)
 
     # Then each failure is named on the field and the model is saved (relative)
     assert missing["errors"] == {"model_path": "model_not_found"}
@@ -122,7 +132,7 @@ async def test_remote_flow_checks_the_server(
         result["flow_id"],
         {"remote_url": detection_server.url, "remote_api_key": "secret", **RULES},
     )
-    await hass.async_block_till_done()
+    up = await _no_analyzer(hass, up)
 
     # Then the first is refused and the second saved, after a test request
     assert down["errors"] == {"remote_url": "cannot_connect"}

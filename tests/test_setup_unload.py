@@ -121,8 +121,11 @@ async def test_unwritable_spool_fails_setup_with_a_clear_error(
         "homesec", context={"source": "user"}
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    await hass.config_entries.flow.async_configure(
+    result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"detector": "motion"}
+    )
+    await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"analyzer": "none"}
     )
     await hass.async_block_till_done()
 

@@ -17,6 +17,8 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -30,14 +32,22 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 import probatio
 
-from . import detector_checks
+from . import analyzer_checks, detector_checks
 from .const import (
+    ANALYZER_AI_TASK,
     ANALYZER_NONE,
+    ANALYZER_OPENAI,
+    ANALYZERS,
+    CONF_AI_TASK_ENTITY,
     CONF_ANALYZER,
     CONF_CAMERA_ID,
+    CONF_COOLDOWN_MINUTES,
+    CONF_DAILY_CALLS,
+    CONF_DAILY_TOKENS,
     CONF_DETECT_CLASSES,
     CONF_DETECTOR,
     CONF_IMGSZ,
+    CONF_MAX_FRAMES,
     CONF_MIN_BOX_H_RATIO,
     CONF_MIN_CONFIDENCE,
     CONF_MIN_HITS,
@@ -45,6 +55,10 @@ from .const import (
     CONF_MODEL_PATH,
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
+    CONF_OPENAI_API_KEY,
+    CONF_OPENAI_BASE_URL,
+    CONF_OPENAI_MODEL,
+    CONF_PROMPT_CONTEXT,
     CONF_REMOTE_API_KEY,
     CONF_REMOTE_URL,
     CONF_SETTLE_SECONDS,
@@ -58,6 +72,8 @@ from .const import (
     DEFAULT_DETECT_CLASSES,
     DEFAULT_IMGSZ,
     DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_OPENAI_BASE_URL,
+    DEFAULT_OPENAI_MODEL,
     DEFAULT_SETTLE_SECONDS,
     DEFAULT_SQLITE_PATH,
     DEFAULT_STORAGE_PATH,
@@ -128,7 +144,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         self._data[CONF_DETECTOR] = user_input[CONF_DETECTOR]
         if user_input[CONF_DETECTOR] == DETECTOR_MOTION:
-            return self._create()
+            return await self.async_step_analyzer()
         if user_input[CONF_DETECTOR] == DETECTOR_REMOTE:
             return await self.async_step_remote()
         return await self._model_step(user_input[CONF_DETECTOR], None)
@@ -154,7 +170,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await detector_checks.async_check_model(self.hass, backend, data)
             if not errors:
                 self._data = data
-                return self._create()
+                return await self.async_step_analyzer()
         fields: dict[Any, Any] = {probatio.Required(CONF_MODEL_PATH): TextSelector()}
         if backend == DETECTOR_ULTRALYTICS:
             fields[probatio.Required(CONF_IMGSZ, default=DEFAULT_IMGSZ)] = (
@@ -182,7 +198,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await detector_checks.async_check_remote(self.hass, data)
             if not errors:
                 self._data = data
-                return self._create()
+                return await self.async_step_analyzer()
         fields: dict[Any, Any] = {
             probatio.Required(CONF_REMOTE_URL): TextSelector(
                 TextSelectorConfig(type=TextSelectorType.URL)
@@ -204,6 +220,81 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def async_step_analyzer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the model that summarizes clips (or none)."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="analyzer",
+                data_schema=probatio.Schema(
+                    {
+                        probatio.Required(
+                            CONF_ANALYZER, default=ANALYZER_NONE
+                        ): SelectSelector(
+                            SelectSelectorConfig(
+                                options=ANALYZERS,
+                                translation_key=CONF_ANALYZER,
+                                mode=SelectSelectorMode.LIST,
+                            )
+                        )
+                    }
+                ),
+            )
+        self._data[CONF_ANALYZER] = user_input[CONF_ANALYZER]
+        if user_input[CONF_ANALYZER] == ANALYZER_OPENAI:
+            return await self.async_step_openai()
+        if user_input[CONF_ANALYZER] == ANALYZER_AI_TASK:
+            return await self.async_step_ai_task()
+        return self._create()
+
+    async def async_step_openai(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """An OpenAI-compatible server (OpenAI, Ollama, LocalAI, OpenRouter...)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await analyzer_checks.async_check_openai(self.hass, user_input)
+            if not errors:
+                self._data |= user_input
+                return self._create()
+        fields: dict[Any, Any] = {
+            probatio.Required(
+                CONF_OPENAI_BASE_URL, default=DEFAULT_OPENAI_BASE_URL
+            ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
+            probatio.Optional(CONF_OPENAI_API_KEY): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
+            probatio.Required(
+                CONF_OPENAI_MODEL, default=DEFAULT_OPENAI_MODEL
+            ): TextSelector(),
+        }
+        return self.async_show_form(
+            step_id="openai",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields | _cost_fields()),
+                _without_secret(user_input, CONF_OPENAI_API_KEY),
+            ),
+            errors=errors,
+        )
+
+    async def async_step_ai_task(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """An AI Task entity already set up in Home Assistant."""
+        if user_input is not None:
+            self._data |= user_input
+            return self._create()
+        fields: dict[Any, Any] = {
+            probatio.Required(CONF_AI_TASK_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain="ai_task")
+            )
+        }
+        return self.async_show_form(
+            step_id="ai_task",
+            data_schema=probatio.Schema(fields | _cost_fields()),
+        )
+
     def _create(self) -> ConfigFlowResult:
         return self.async_create_entry(title="HomeSec", data=self._data)
 
@@ -217,9 +308,33 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         return {SUBENTRY_CAMERA: CameraSubentryFlow}
 
 
-def _without_secret(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Form values to show again: never the API key."""
-    return {k: v for k, v in (user_input or {}).items() if k != CONF_REMOTE_API_KEY}
+def _without_secret(
+    user_input: Mapping[str, Any] | None, secret: str = CONF_REMOTE_API_KEY
+) -> dict[str, Any]:
+    """Form values to show again: never the secret."""
+    return {k: v for k, v in (user_input or {}).items() if k != secret}
+
+
+def _cost_fields() -> dict[Any, Any]:
+    return {
+        probatio.Required(CONF_MAX_FRAMES, default=4): NumberSelector(
+            NumberSelectorConfig(min=1, max=12, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        probatio.Required(CONF_DAILY_CALLS, default=200): NumberSelector(
+            NumberSelectorConfig(min=0, max=100000, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        probatio.Required(CONF_DAILY_TOKENS, default=400000): NumberSelector(
+            NumberSelectorConfig(
+                min=0, max=100000000, step=1000, mode=NumberSelectorMode.BOX
+            )
+        ),
+        probatio.Required(CONF_COOLDOWN_MINUTES, default=0): NumberSelector(
+            NumberSelectorConfig(
+                min=0, max=1440, step=1, unit_of_measurement="min",
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+    }  # fmt: skip
 
 
 def _rules_fields() -> dict[Any, Any]:
@@ -276,6 +391,9 @@ def _camera_schema() -> probatio.Schema:
                 )
             ),
             probatio.Required(CONF_NOTIFY_ON_MOTION, default=False): BooleanSelector(),
+            probatio.Optional(CONF_PROMPT_CONTEXT): TextSelector(
+                TextSelectorConfig(multiline=True)
+            ),
         }
     )
 
@@ -374,4 +492,5 @@ def _camera_data(user_input: Mapping[str, Any], camera_id: str) -> dict[str, Any
         CONF_WATCH_FOLDER: user_input[CONF_WATCH_FOLDER],
         CONF_SETTLE_SECONDS: float(user_input[CONF_SETTLE_SECONDS]),
         CONF_NOTIFY_ON_MOTION: bool(user_input[CONF_NOTIFY_ON_MOTION]),
+        CONF_PROMPT_CONTEXT: str(user_input.get(CONF_PROMPT_CONTEXT) or "").strip(),
     }

@@ -75,6 +75,23 @@ RECOVERY_RETRY_SECONDS: Final = 60
 DEFAULT_STORAGE_PATH: Final = "homesec/clips"
 DEFAULT_SQLITE_PATH: Final = "homesec/homesec.db"
 SPOOL_PATH: Final = "homesec/spool"
+FRAMES_PATH: Final = "homesec/frames"
+
+# Analyzer (hub data).
+ANALYZER_OPENAI: Final = "openai"
+ANALYZER_AI_TASK: Final = "ai_task"
+ANALYZERS: Final = [ANALYZER_NONE, ANALYZER_OPENAI, ANALYZER_AI_TASK]
+CONF_OPENAI_BASE_URL: Final = "openai_base_url"
+CONF_OPENAI_API_KEY: Final = "openai_api_key"
+CONF_OPENAI_MODEL: Final = "openai_model"
+CONF_AI_TASK_ENTITY: Final = "ai_task_entity"
+CONF_MAX_FRAMES: Final = "max_frames"
+CONF_DAILY_CALLS: Final = "daily_calls"
+CONF_DAILY_TOKENS: Final = "daily_tokens"
+CONF_COOLDOWN_MINUTES: Final = "cooldown_minutes"
+CONF_PROMPT_CONTEXT: Final = "prompt_context"
+DEFAULT_OPENAI_BASE_URL: Final = "https://api.openai.com/v1"
+DEFAULT_OPENAI_MODEL: Final = "gpt-4o-mini"
 
 # Camera (config subentry) data.
 CONF_CAMERA_ID: Final = "camera_id"

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from .adapters.ai_task import AITaskAnalyzer
 from .const import (
+    ANALYZER_AI_TASK,
+    ANALYZER_OPENAI,
+    CONF_AI_TASK_ENTITY,
+    CONF_ANALYZER,
+    CONF_COOLDOWN_MINUTES,
+    CONF_DAILY_CALLS,
+    CONF_DAILY_TOKENS,
     CONF_DETECT_CLASSES,
     CONF_DETECTOR,
     CONF_DROPBOX_ACCESS_TOKEN,
@@ -19,10 +29,14 @@ from .const import (
     CONF_DROPBOX_ROOT,
     CONF_IMGSZ,
     CONF_MAX_ATTEMPTS,
+    CONF_MAX_FRAMES,
     CONF_MIN_BOX_H_RATIO,
     CONF_MIN_CONFIDENCE,
     CONF_MIN_HITS,
     CONF_MODEL_PATH,
+    CONF_OPENAI_API_KEY,
+    CONF_OPENAI_BASE_URL,
+    CONF_OPENAI_MODEL,
     CONF_POSTGRES_DSN,
     CONF_REMOTE_API_KEY,
     CONF_REMOTE_URL,
@@ -37,6 +51,8 @@ from .const import (
     DEFAULT_IMGSZ,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_OPENAI_BASE_URL,
+    DEFAULT_OPENAI_MODEL,
     DEFAULT_RETENTION_MAX_DAYS,
     DEFAULT_RETENTION_MAX_GB,
     DEFAULT_SQLITE_PATH,
@@ -44,15 +60,19 @@ from .const import (
     DETECTOR_ONNX,
     DETECTOR_REMOTE,
     DETECTOR_ULTRALYTICS,
+    FRAMES_PATH,
     STATE_STORE_POSTGRES,
     STORAGE_DROPBOX,
 )
+from .engine.analyze.budget import AnalysisBudget, BudgetedAnalyzer, BudgetSettings
+from .engine.analyze.frame_selection import FrameSelection
+from .engine.analyze.openai import CameraContext, OpenAIAnalyzer, OpenAISettings
 from .engine.detect.motion import MotionDetector, MotionSettings
 from .engine.detect.onnx import OnnxDetector, OnnxSettings
 from .engine.detect.remote import RemoteDetector, RemoteSettings
 from .engine.detect.rules import DetectionRules
 from .engine.detect.ultralytics import UltralyticsDetector, UltralyticsSettings
-from .engine.interfaces import BlockingRunner, ObjectDetector, Storage
+from .engine.interfaces import Analyzer, BlockingRunner, ObjectDetector, Storage
 from .engine.pipeline import PipelineSettings
 from .engine.retention import RetentionSettings
 from .engine.retry import RetrySettings
@@ -106,8 +126,15 @@ def pipeline_settings(data: Mapping[str, Any]) -> PipelineSettings:
     retry = RetrySettings(
         max_attempts=int(data.get(CONF_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS))
     )
+    # The OpenAI-compatible analyzer retries 429/5xx itself (with Retry-After);
+    # retrying its failures again would multiply paid calls.
+    analyze_retry = (
+        RetrySettings(max_attempts=1)
+        if data.get(CONF_ANALYZER) == ANALYZER_OPENAI
+        else retry
+    )
     settings = PipelineSettings(
-        upload_retry=retry, analyze_retry=retry, notify_retry=retry
+        upload_retry=retry, analyze_retry=analyze_retry, notify_retry=retry
     )
     if CONF_TRIGGER_CLASSES in data:
         settings = settings.model_copy(
@@ -179,3 +206,50 @@ def detector(
             run,
         )
     return MotionDetector(MotionSettings(), run)
+
+
+def budget_settings(data: Mapping[str, Any]) -> BudgetSettings:
+    """Cost controls of the hub (0 disables a budget)."""
+    calls = int(data.get(CONF_DAILY_CALLS, 200))
+    tokens = int(data.get(CONF_DAILY_TOKENS, 400_000))
+    return BudgetSettings(
+        cooldown=timedelta(minutes=float(data.get(CONF_COOLDOWN_MINUTES, 0))),
+        daily_calls=calls or None,
+        daily_tokens=tokens or None,
+    )
+
+
+def analyzer(
+    hass: HomeAssistant,
+    data: Mapping[str, Any],
+    camera_context: CameraContext,
+    budget: AnalysisBudget,
+    now: Callable[[], datetime],
+) -> Analyzer | None:
+    """The configured analyzer behind the budget, or None."""
+    kind = data.get(CONF_ANALYZER)
+    frames = FrameSelection(max_frames=int(data.get(CONF_MAX_FRAMES, 4)))
+    inner: Analyzer
+    if kind == ANALYZER_OPENAI:
+        inner = OpenAIAnalyzer(
+            OpenAISettings(
+                base_url=data.get(CONF_OPENAI_BASE_URL, DEFAULT_OPENAI_BASE_URL),
+                api_key=data.get(CONF_OPENAI_API_KEY) or None,
+                model=data.get(CONF_OPENAI_MODEL, DEFAULT_OPENAI_MODEL),
+                frames=frames,
+            ),
+            async_get_clientsession(hass),
+            hass.async_add_executor_job,
+            camera_context,
+        )
+    elif kind == ANALYZER_AI_TASK:
+        inner = AITaskAnalyzer(
+            hass,
+            str(data[CONF_AI_TASK_ENTITY]),
+            Path(hass.config.path(FRAMES_PATH)),
+            camera_context,
+            frames=frames,
+        )
+    else:
+        return None
+    return BudgetedAnalyzer(inner, budget, now)

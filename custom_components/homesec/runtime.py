@@ -23,6 +23,7 @@ from .const import (
     CONF_MIN_RISK_LEVEL,
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
+    CONF_PROMPT_CONTEXT,
     CONF_SETTLE_SECONDS,
     CONF_SOURCE_TYPE,
     CONF_WATCH_FOLDER,
@@ -34,8 +35,9 @@ from .const import (
     SUBENTRY_CAMERA,
     camera_signal,
 )
+from .engine.analyze.budget import AnalysisBudget
 from .engine.interfaces import ClipSource, ObjectDetector
-from .engine.models import ClipDetected, LifecycleEvent, RiskLevel
+from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent, RiskLevel
 from .engine.pipeline import ClipPipeline
 from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
 from .engine.recovery import find_unfinished
@@ -119,6 +121,9 @@ class HomeSecRuntime:
             factory.state_store(data, hass.config.path, run)
         )
         self.retention = factory.retention_settings(data)
+        self.budget = AnalysisBudget(
+            factory.budget_settings(data), lambda: dt_util.now().date()
+        )
         self.last_retention: RetentionPlan | None = None
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._recovery: asyncio.Task[None] | None = None
@@ -140,7 +145,9 @@ class HomeSecRuntime:
         self.pipeline = ClipPipeline(
             storage=self.storage,
             detector=detector,
-            analyzer=None,
+            analyzer=factory.analyzer(
+                hass, data, self.camera_context, self.budget, dt_util.utcnow
+            ),
             policy=self.policy,
             notifiers=[
                 BusAlertNotifier(hass),
@@ -151,6 +158,12 @@ class HomeSecRuntime:
             settings=factory.pipeline_settings(data),
         )
         self.sources: dict[str, ClipSource] = {}
+
+    def camera_context(self, camera_id: str) -> tuple[str, str | None]:
+        """A camera's display name and its prompt context."""
+        camera = self.cameras.get(camera_id)
+        context = camera.data.get(CONF_PROMPT_CONTEXT) if camera else None
+        return self.camera_title(camera_id), context or None
 
     def camera_title(self, camera_id: str) -> str:
         """The display name of a camera."""
@@ -270,6 +283,8 @@ class HomeSecRuntime:
     def _on_lifecycle(self, event: LifecycleEvent) -> None:
         if isinstance(event, ClipDetected):
             fire_detection(self.hass, event.clip, event.result)
+        elif isinstance(event, ClipAlerted):
+            self.budget.alerted(event.clip.camera_name, dt_util.utcnow())
         async_dispatcher_send(
             self.hass,
             camera_signal(self.entry.entry_id, event.clip.camera_name),

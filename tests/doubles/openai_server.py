@@ -94,10 +94,19 @@ class OpenAIServer:
             }
         )  # fmt: skip
 
+    async def models(self, request: web.Request) -> web.StreamResponse:
+        """GET /v1/models."""
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return web.json_response({"error": {"message": "bad key"}}, status=401)
+        return web.json_response(
+            {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]}
+        )
+
     async def start(self) -> web.AppRunner:
         """Serve on a free port of 127.0.0.1; set ``url`` (the /v1 base)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self.handle)
+        app.router.add_get("/v1/models", self.models)
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
