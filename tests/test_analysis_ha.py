@@ -88,8 +88,11 @@ async def test_openai_flow_and_summary_in_the_alert(
         {**base, "openai_base_url": "http://127.0.0.1:9/v1", **COST},
     )
     done = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**base, "openai_api_key": "sk-test", **COST}
-    )
+        result["flow_id"],
+        {**base, "openai_api_key": "sk-test", **COST,
+         "activity_types": ["delivery", "visitor"], "base_prompt": "Be brief.",
+         "token_parameter": "max_tokens"},
+    )  # fmt: skip
     await hass.async_block_till_done()
 
     # Then the errors name the field and the hub is created
@@ -107,9 +110,18 @@ async def test_openai_flow_and_summary_in_the_alert(
     assert payload["risk_level"] == "medium"
     assert payload["activity_type"] == "delivery"
     assert payload["vlm_failed"] is False
-    parts = openai_server.requests[0]["messages"][0]["content"]
+    request = openai_server.requests[0]
+    parts = request["messages"][0]["content"]
     assert sum(part["type"] == "image_url" for part in parts) == 3
+    assert parts[0]["text"].startswith("Be brief.")
     assert "Parcels are delivered here." in parts[0]["text"]
+    schema = request["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["activity_type"]["enum"] == [
+        "delivery",
+        "visitor",
+        "other",
+    ]
+    assert request["max_tokens"] == 700
     runtime = entry.runtime_data
     assert (runtime.budget.calls, runtime.budget.tokens) == (1, 1280)
 

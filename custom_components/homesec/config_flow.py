@@ -38,8 +38,11 @@ from .const import (
     ANALYZER_NONE,
     ANALYZER_OPENAI,
     ANALYZERS,
+    CONF_ACTIVITY_TYPES,
     CONF_AI_TASK_ENTITY,
+    CONF_ANALYSIS_TIMEOUT,
     CONF_ANALYZER,
+    CONF_BASE_PROMPT,
     CONF_CAMERA_ID,
     CONF_COOLDOWN_MINUTES,
     CONF_DAILY_CALLS,
@@ -67,6 +70,7 @@ from .const import (
     CONF_STATE_STORE,
     CONF_STORAGE_PATH,
     CONF_STORAGE_TYPE,
+    CONF_TOKEN_PARAMETER,
     CONF_TRIGGER_CLASSES,
     CONF_WATCH_FOLDER,
     DEFAULT_DETECT_CLASSES,
@@ -87,7 +91,10 @@ from .const import (
     STATE_STORE_SQLITE,
     STORAGE_LOCAL,
     SUBENTRY_CAMERA,
+    TOKEN_PARAMETERS,
 )
+from .engine.analyze.prompt import BASE_PROMPT
+from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
 
 HUB_DEFAULTS: dict[str, Any] = {
     CONF_STORAGE_TYPE: STORAGE_LOCAL,
@@ -268,7 +275,16 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             probatio.Required(
                 CONF_OPENAI_MODEL, default=DEFAULT_OPENAI_MODEL
             ): TextSelector(),
-        }
+            probatio.Required(
+                CONF_TOKEN_PARAMETER, default=TOKEN_PARAMETERS[0]
+            ): SelectSelector(SelectSelectorConfig(options=TOKEN_PARAMETERS)),
+            probatio.Required(CONF_ANALYSIS_TIMEOUT, default=60): NumberSelector(
+                NumberSelectorConfig(
+                    min=5, max=600, step=5, unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+        }  # fmt: skip
         return self.async_show_form(
             step_id="openai",
             data_schema=self.add_suggested_values_to_schema(
@@ -316,7 +332,21 @@ def _without_secret(
 
 
 def _cost_fields() -> dict[Any, Any]:
+    """Prompt, activity types, frames and budgets (both analyzers)."""
     return {
+        probatio.Required(CONF_BASE_PROMPT, default=BASE_PROMPT): TextSelector(
+            TextSelectorConfig(multiline=True)
+        ),
+        probatio.Required(
+            CONF_ACTIVITY_TYPES, default=list(DEFAULT_ACTIVITY_TYPES)
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=list(DEFAULT_ACTIVITY_TYPES),
+                multiple=True,
+                custom_value=True,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
         probatio.Required(CONF_MAX_FRAMES, default=4): NumberSelector(
             NumberSelectorConfig(min=1, max=12, step=1, mode=NumberSelectorMode.BOX)
         ),

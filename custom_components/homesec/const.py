@@ -90,6 +90,11 @@ CONF_DAILY_CALLS: Final = "daily_calls"
 CONF_DAILY_TOKENS: Final = "daily_tokens"
 CONF_COOLDOWN_MINUTES: Final = "cooldown_minutes"
 CONF_PROMPT_CONTEXT: Final = "prompt_context"
+CONF_BASE_PROMPT: Final = "base_prompt"
+CONF_ACTIVITY_TYPES: Final = "activity_types"
+CONF_TOKEN_PARAMETER: Final = "token_parameter"
+CONF_ANALYSIS_TIMEOUT: Final = "analysis_timeout"
+TOKEN_PARAMETERS: Final = ["max_completion_tokens", "max_tokens"]
 DEFAULT_OPENAI_BASE_URL: Final = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL: Final = "gpt-4o-mini"
 

@@ -15,8 +15,11 @@ from .adapters.ai_task import AITaskAnalyzer
 from .const import (
     ANALYZER_AI_TASK,
     ANALYZER_OPENAI,
+    CONF_ACTIVITY_TYPES,
     CONF_AI_TASK_ENTITY,
+    CONF_ANALYSIS_TIMEOUT,
     CONF_ANALYZER,
+    CONF_BASE_PROMPT,
     CONF_COOLDOWN_MINUTES,
     CONF_DAILY_CALLS,
     CONF_DAILY_TOKENS,
@@ -46,6 +49,7 @@ from .const import (
     CONF_STATE_STORE,
     CONF_STORAGE_PATH,
     CONF_STORAGE_TYPE,
+    CONF_TOKEN_PARAMETER,
     CONF_TRIGGER_CLASSES,
     DEFAULT_DETECT_CLASSES,
     DEFAULT_IMGSZ,
@@ -67,6 +71,8 @@ from .const import (
 from .engine.analyze.budget import AnalysisBudget, BudgetedAnalyzer, BudgetSettings
 from .engine.analyze.frame_selection import FrameSelection
 from .engine.analyze.openai import CameraContext, OpenAIAnalyzer, OpenAISettings
+from .engine.analyze.prompt import BASE_PROMPT
+from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
 from .engine.detect.motion import MotionDetector, MotionSettings
 from .engine.detect.onnx import OnnxDetector, OnnxSettings
 from .engine.detect.remote import RemoteDetector, RemoteSettings
@@ -229,6 +235,10 @@ def analyzer(
     """The configured analyzer behind the budget, or None."""
     kind = data.get(CONF_ANALYZER)
     frames = FrameSelection(max_frames=int(data.get(CONF_MAX_FRAMES, 4)))
+    activity_types = tuple(data.get(CONF_ACTIVITY_TYPES) or DEFAULT_ACTIVITY_TYPES)
+    if "other" not in activity_types:
+        activity_types = (*activity_types, "other")
+    base_prompt = str(data.get(CONF_BASE_PROMPT) or BASE_PROMPT)
     inner: Analyzer
     if kind == ANALYZER_OPENAI:
         inner = OpenAIAnalyzer(
@@ -236,6 +246,10 @@ def analyzer(
                 base_url=data.get(CONF_OPENAI_BASE_URL, DEFAULT_OPENAI_BASE_URL),
                 api_key=data.get(CONF_OPENAI_API_KEY) or None,
                 model=data.get(CONF_OPENAI_MODEL, DEFAULT_OPENAI_MODEL),
+                token_parameter=data.get(CONF_TOKEN_PARAMETER, "max_completion_tokens"),
+                timeout=float(data.get(CONF_ANALYSIS_TIMEOUT, 60)),
+                activity_types=activity_types,
+                base_prompt=base_prompt,
                 frames=frames,
             ),
             async_get_clientsession(hass),
@@ -249,6 +263,8 @@ def analyzer(
             Path(hass.config.path(FRAMES_PATH)),
             camera_context,
             frames=frames,
+            activity_types=activity_types,
+            base_prompt=base_prompt,
         )
     else:
         return None

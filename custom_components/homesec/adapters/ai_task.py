@@ -81,6 +81,7 @@ class AITaskAnalyzer(Analyzer):
         *,
         frames: FrameSelection | None = None,
         activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES,
+        base_prompt: str = BASE_PROMPT,
     ) -> None:
         """Use ``entity_id``; frames are written under ``frames_root`` meanwhile."""
         self._hass = hass
@@ -89,6 +90,7 @@ class AITaskAnalyzer(Analyzer):
         self._camera = camera_context
         self._frames = frames or FrameSelection()
         self._activity_types = activity_types
+        self._base_prompt = base_prompt
 
     async def analyze(self, clip: Clip, detections: FilterResult) -> AnalysisResult:
         """Select frames, attach them, and validate the entity's answer."""
@@ -103,7 +105,7 @@ class AITaskAnalyzer(Analyzer):
                 task_name=f"HomeSec {clip.clip_id}",
                 entity_id=self._entity_id,
                 instructions=instructions(
-                    title, context, detections, self._activity_types, BASE_PROMPT
+                    title, context, detections, self._activity_types, self._base_prompt
                 ),
                 structure=structure(self._activity_types),
                 attachments=[
