@@ -6,18 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from homeassistant.components import ai_task, conversation
+from homeassistant.components import ai_task, conversation, media_source
 from homeassistant.components.ai_task.const import DATA_COMPONENT as AI_TASK_COMPONENT
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.homesec.const import DOMAIN, EVENT_ALERT
 
 from .doubles.openai_server import OpenAIServer
-from .helpers import add_camera, wait_for
+from .helpers import add_camera, setup_hub, wait_for
 
 RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
          "min_box_h_ratio": 0.0}  # fmt: skip
@@ -234,3 +235,33 @@ async def test_ai_task_analyzer_sends_frames_as_attachments(
     assert alerts[0].data["summary"] == "Someone in red waits at the door."
     assert alerts[0].data["activity_type"] == "visitor"
     assert not any((config_dir / "homesec" / "frames").iterdir())
+
+
+async def test_media_source_serves_only_frames(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """Frame ids resolve to files under homesec/frames; nothing else resolves."""
+    # Given a hub, the media source and one frame on disk
+    assert await async_setup_component(hass, "media_source", {})
+    await setup_hub(hass)
+    frame = config_dir / "homesec" / "frames" / "cam_20261124_101500" / "0.jpg"
+    frame.parent.mkdir(parents=True)
+    frame.write_bytes(b"\xff\xd8\xff")
+
+    # When a frame and hostile ids are resolved
+    media = await media_source.async_resolve_media(
+        hass, "media-source://homesec/frames/cam_20261124_101500/0.jpg", None
+    )
+
+    # Then the frame resolves to its file and the others are refused
+    assert media.path == frame
+    for bad in (
+        "frames/../../secrets.yaml",
+        "frames/cam/../../x/0.jpg",
+        "frames/cam_20261124_101500/1.jpg",
+        "clips/cam/0.mp4",
+    ):
+        with pytest.raises(media_source.Unresolvable):
+            await media_source.async_resolve_media(
+                hass, f"media-source://homesec/{bad}", None
+            )
