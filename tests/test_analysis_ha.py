@@ -140,11 +140,10 @@ async def test_budget_reached_alerts_without_summary(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"analyzer": "openai"}
     )
+    settings = {"openai_base_url": openai_server.url, "openai_api_key": "sk-test"}
     await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {"openai_base_url": openai_server.url, "openai_api_key": "sk-test",
-         "openai_model": "gpt-4o-mini", **COST, "daily_calls": 1},
-    )  # fmt: skip
+        result["flow_id"], settings | COST | {"daily_calls": 1}
+    )
     await hass.async_block_till_done()
     entry = hass.config_entries.async_entries(DOMAIN)[0]
 

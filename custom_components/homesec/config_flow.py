@@ -133,22 +133,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Choose how clips are scanned."""
         if user_input is None:
-            return self.async_show_form(
-                step_id="detector",
-                data_schema=probatio.Schema(
-                    {
-                        probatio.Required(
-                            CONF_DETECTOR, default=DETECTOR_MOTION
-                        ): SelectSelector(
-                            SelectSelectorConfig(
-                                options=DETECTORS,
-                                translation_key=CONF_DETECTOR,
-                                mode=SelectSelectorMode.LIST,
-                            )
-                        )
-                    }
-                ),
-            )
+            return self._choice_form("detector", CONF_DETECTOR, DETECTORS)
         self._data[CONF_DETECTOR] = user_input[CONF_DETECTOR]
         if user_input[CONF_DETECTOR] == DETECTOR_MOTION:
             return await self.async_step_analyzer()
@@ -232,22 +217,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Choose the model that summarizes clips (or none)."""
         if user_input is None:
-            return self.async_show_form(
-                step_id="analyzer",
-                data_schema=probatio.Schema(
-                    {
-                        probatio.Required(
-                            CONF_ANALYZER, default=ANALYZER_NONE
-                        ): SelectSelector(
-                            SelectSelectorConfig(
-                                options=ANALYZERS,
-                                translation_key=CONF_ANALYZER,
-                                mode=SelectSelectorMode.LIST,
-                            )
-                        )
-                    }
-                ),
-            )
+            return self._choice_form("analyzer", CONF_ANALYZER, ANALYZERS)
         self._data[CONF_ANALYZER] = user_input[CONF_ANALYZER]
         if user_input[CONF_ANALYZER] == ANALYZER_OPENAI:
             return await self.async_step_openai()
@@ -309,6 +279,25 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="ai_task",
             data_schema=probatio.Schema(fields | _cost_fields()),
+        )
+
+    def _choice_form(
+        self, step_id: str, key: str, options: list[str]
+    ) -> ConfigFlowResult:
+        """A form with one list of translated choices, the first preselected."""
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(key, default=options[0]): SelectSelector(
+                        SelectSelectorConfig(
+                            options=options,
+                            translation_key=key,
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    )
+                }
+            ),
         )
 
     def _create(self) -> ConfigFlowResult:
