@@ -3,19 +3,29 @@ an AI Task entity receiving the frames, and the daily budget."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from homeassistant.components import ai_task, conversation, media_source
+from homeassistant.components import ai_task, conversation, image, media_source
 from homeassistant.components.ai_task.const import DATA_COMPONENT as AI_TASK_COMPONENT
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.entity_component import async_update_entity
 from homeassistant.setup import async_setup_component
+import homeassistant.util.dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 
-from custom_components.homesec.const import DOMAIN, EVENT_ALERT
+from custom_components.homesec.const import (
+    DETECTION_HOLD_SECONDS,
+    DOMAIN,
+    EVENT_ALERT,
+)
 
 from .doubles.openai_server import OpenAIServer
 from .helpers import add_camera, setup_hub, wait_for
@@ -125,6 +135,43 @@ async def test_openai_flow_and_summary_in_the_alert(
     assert request["max_tokens"] == 700
     runtime = entry.runtime_data
     assert (runtime.budget.calls, runtime.budget.tokens) == (1, 1280)
+
+    # Then the camera's entities show the clip
+    def state(entity_id: str) -> str:
+        return hass.states.get(entity_id).state
+
+    assert state("binary_sensor.front_door_person") == "on"
+    assert state("binary_sensor.front_door_vehicle") == "off"
+    assert state("binary_sensor.front_door_alert") == "on"
+    assert state("sensor.front_door_last_summary").startswith("A courier")
+    assert state("sensor.front_door_last_risk_level") == "medium"
+    assert state("sensor.front_door_last_activity") == "delivery"
+    assert state("sensor.front_door_clips_today") == "1"
+    clip_ts = dt_util.parse_datetime(payload["ts"])
+    assert clip_ts is not None
+    last_clip = dt_util.parse_datetime(state("sensor.front_door_last_clip"))
+    assert last_clip == clip_ts.replace(microsecond=0)
+    alert_event = hass.states.get("event.front_door_alert")
+    assert alert_event.attributes["event_type"] == "delivery"
+    assert alert_event.attributes["risk_level"] == "medium"
+    snapshot = await image.async_get_image(hass, "image.front_door_snapshot")
+    assert snapshot.content[:3] == b"\xff\xd8\xff"
+    # Then the hub's entities show its health and usage
+    await async_update_entity(hass, "sensor.homesec_status")
+    await async_update_entity(hass, "sensor.homesec_analyzer_tokens_today")
+    assert state("sensor.homesec_status") == "healthy"
+    assert hass.states.get("sensor.homesec_status").attributes["front_door"] is True
+    assert state("sensor.homesec_analyzer_tokens_today") == "1280"
+    assert state("binary_sensor.homesec_state_store") == "on"
+    assert state("binary_sensor.homesec_storage") == "on"
+
+    # When the hold time passes, then the person and alert sensors turn off
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + timedelta(seconds=DETECTION_HOLD_SECONDS + 1)
+    )
+    await hass.async_block_till_done()
+    assert state("binary_sensor.front_door_person") == "off"
+    assert state("binary_sensor.front_door_alert") == "off"
 
 
 async def test_budget_reached_alerts_without_summary(

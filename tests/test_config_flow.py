@@ -96,8 +96,19 @@ async def test_camera_subentry_creates_device_and_entities(
     assert device.name == "Back Yard"
     entities = er.async_entries_for_device(er.async_get(hass), device.id)
     assert sorted(e.entity_id for e in entities) == [
+        "binary_sensor.back_yard_alert",
+        "binary_sensor.back_yard_animal",
         "binary_sensor.back_yard_motion",
+        "binary_sensor.back_yard_person",
+        "binary_sensor.back_yard_vehicle",
+        "event.back_yard_alert",
         "event.back_yard_detection",
+        "image.back_yard_snapshot",
+        "sensor.back_yard_clips_today",
+        "sensor.back_yard_last_activity",
+        "sensor.back_yard_last_clip",
+        "sensor.back_yard_last_risk_level",
+        "sensor.back_yard_last_summary",
     ]
     assert all(e.config_subentry_id == subentry.subentry_id for e in entities)
 

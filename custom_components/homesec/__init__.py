@@ -13,7 +13,12 @@ from .runtime import HomeSecRuntime
 
 type HomeSecConfigEntry = ConfigEntry[HomeSecRuntime]
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:

@@ -1,14 +1,17 @@
-"""Binary sensors of a HomeSec camera."""
+"""Binary sensors of a HomeSec camera, and the hub's connectivity sensors."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
@@ -16,13 +19,89 @@ from homeassistant.helpers.event import async_call_later
 from . import HomeSecConfigEntry
 from .const import DETECTION_HOLD_SECONDS
 from .engine.detect.motion import MOTION
-from .engine.models import ClipDetected, LifecycleEvent
-from .entity import HomeSecCameraEntity, add_camera_entities
+from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent
+from .entity import HomeSecCameraEntity, HomeSecHubEntity, add_camera_entities
+from .runtime import HomeSecRuntime
 
 PARALLEL_UPDATES = 0
+SCAN_INTERVAL = timedelta(seconds=30)
 
-MOTION_DESCRIPTION = BinarySensorEntityDescription(
-    key=MOTION, device_class=BinarySensorDeviceClass.MOTION
+
+def _detected(label: str) -> Callable[[LifecycleEvent], bool]:
+    def check(event: LifecycleEvent) -> bool:
+        return (
+            isinstance(event, ClipDetected) and label in event.result.detected_classes
+        )
+
+    return check
+
+
+def _alerted(event: LifecycleEvent) -> bool:
+    return isinstance(event, ClipAlerted)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeldBinarySensorDescription(BinarySensorEntityDescription):
+    """A camera binary sensor: which lifecycle events turn it on."""
+
+    turns_on: Callable[[LifecycleEvent], bool]
+
+
+CAMERA_SENSORS = (
+    HeldBinarySensorDescription(
+        key=MOTION,
+        device_class=BinarySensorDeviceClass.MOTION,
+        turns_on=_detected(MOTION),
+    ),
+    HeldBinarySensorDescription(
+        key="person",
+        translation_key="person",
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+        turns_on=_detected("person"),
+    ),
+    HeldBinarySensorDescription(
+        key="vehicle",
+        translation_key="vehicle",
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+        turns_on=_detected("vehicle"),
+    ),
+    HeldBinarySensorDescription(
+        key="animal",
+        translation_key="animal",
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+        turns_on=_detected("animal"),
+    ),
+    HeldBinarySensorDescription(
+        key="alert",
+        translation_key="alert",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        turns_on=_alerted,
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HubBinarySensorDescription(BinarySensorEntityDescription):
+    """A hub connectivity sensor."""
+
+    is_on: Callable[[HomeSecRuntime], bool]
+
+
+HUB_SENSORS = (
+    HubBinarySensorDescription(
+        key="state_store",
+        translation_key="state_store",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on=lambda runtime: runtime.repository.healthy,
+    ),
+    HubBinarySensorDescription(
+        key="storage",
+        translation_key="storage",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on=lambda runtime: runtime.storage_reachable,
+    ),
 )
 
 
@@ -31,19 +110,22 @@ async def async_setup_entry(
     entry: HomeSecConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add each camera's binary sensors to its device."""
+    """Add each camera's binary sensors, and the hub's."""
+    runtime = entry.runtime_data
+    async_add_entities(HubBinarySensor(runtime, d) for d in HUB_SENSORS)
     add_camera_entities(
-        entry.runtime_data,
+        runtime,
         async_add_entities,
         lambda runtime, camera: [
-            DetectionBinarySensor(runtime, camera, MOTION_DESCRIPTION)
+            HeldBinarySensor(runtime, camera, d) for d in CAMERA_SENSORS
         ],
     )
 
 
-class DetectionBinarySensor(HomeSecCameraEntity, BinarySensorEntity):
-    """On while a recent clip had the sensor's class; off after a hold time."""
+class HeldBinarySensor(HomeSecCameraEntity, BinarySensorEntity):
+    """On when a clip's event matches; off again after a hold time."""
 
+    entity_description: HeldBinarySensorDescription
     _attr_is_on = False
     _cancel_off: CALLBACK_TYPE | None = None
 
@@ -54,9 +136,7 @@ class DetectionBinarySensor(HomeSecCameraEntity, BinarySensorEntity):
 
     @callback
     def _handle_lifecycle(self, event: LifecycleEvent) -> None:
-        if not isinstance(event, ClipDetected):
-            return
-        if self.entity_description.key not in event.result.detected_classes:
+        if not self.entity_description.turns_on(event):
             return
         self._cancel_timer()
         self._cancel_off = async_call_later(
@@ -76,3 +156,15 @@ class DetectionBinarySensor(HomeSecCameraEntity, BinarySensorEntity):
         if self._cancel_off is not None:
             self._cancel_off()
             self._cancel_off = None
+
+
+class HubBinarySensor(HomeSecHubEntity, BinarySensorEntity):
+    """Whether the state store or the storage can be reached (polled)."""
+
+    entity_description: HubBinarySensorDescription
+    _attr_should_poll = True
+
+    @property
+    def is_on(self) -> bool:
+        """Reachable."""
+        return self.entity_description.is_on(self._runtime)

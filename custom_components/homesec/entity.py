@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -53,6 +53,26 @@ class HomeSecCameraEntity(Entity):
     def _handle_lifecycle(self, event: LifecycleEvent) -> None:
         """React to one of the camera's lifecycle events."""
         raise NotImplementedError
+
+
+class HomeSecHubEntity(Entity):
+    """An entity of the hub device (health, usage, connectivity)."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, runtime: HomeSecRuntime, description: EntityDescription) -> None:
+        """Attach to the hub's device."""
+        self.entity_description = description
+        self._runtime = runtime
+        entry_id = runtime.entry.entry_id
+        self._attr_unique_id = f"{entry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, entry_id)},
+            name="HomeSec",
+            manufacturer="HomeSec",
+            model="Hub",
+            entry_type=DeviceEntryType.SERVICE,
+        )
 
 
 def add_camera_entities(

@@ -12,10 +12,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import HomeSecConfigEntry
 from .const import DETECTION_EVENT_TYPES
-from .engine.models import ClipDetected, LifecycleEvent
+from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent
 from .entity import HomeSecCameraEntity, add_camera_entities
 
 PARALLEL_UPDATES = 0
+NO_SUMMARY = "no_summary"
 
 DETECTION_DESCRIPTION = EventEntityDescription(
     key="detection",
@@ -31,11 +32,17 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each camera's event entities to its device."""
+    alert = EventEntityDescription(
+        key="alert",
+        translation_key="alert",
+        event_types=[*entry.runtime_data.activity_types, NO_SUMMARY],
+    )
     add_camera_entities(
         entry.runtime_data,
         async_add_entities,
         lambda runtime, camera: [
-            DetectionEventEntity(runtime, camera, DETECTION_DESCRIPTION)
+            DetectionEventEntity(runtime, camera, DETECTION_DESCRIPTION),
+            AlertEventEntity(runtime, camera, alert),
         ],
     )
 
@@ -58,3 +65,25 @@ class DetectionEventEntity(HomeSecCameraEntity, EventEntity):
                 },
             )
             self.async_write_ha_state()
+
+
+class AlertEventEntity(HomeSecCameraEntity, EventEntity):
+    """Triggers for each alert; the event type is the clip's activity."""
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        if not isinstance(event, ClipAlerted):
+            return
+        alert = event.alert
+        kind = alert.activity_type if alert.activity_type in self.event_types else None
+        self._trigger_event(
+            kind or NO_SUMMARY,
+            {
+                "clip_id": alert.clip_id,
+                "risk_level": alert.risk_level,
+                "summary": alert.summary,
+                "notify_reason": alert.notify_reason,
+                "detected_classes": alert.detected_classes,
+            },
+        )
+        self.async_write_ha_state()

@@ -235,9 +235,7 @@ def analyzer(
     """The configured analyzer behind the budget, or None."""
     kind = data.get(CONF_ANALYZER)
     frames = FrameSelection(max_frames=int(data.get(CONF_MAX_FRAMES, 4)))
-    activity_types = tuple(data.get(CONF_ACTIVITY_TYPES) or DEFAULT_ACTIVITY_TYPES)
-    if "other" not in activity_types:
-        activity_types = (*activity_types, "other")
+    activities = tuple(activity_types(data))
     base_prompt = str(data.get(CONF_BASE_PROMPT) or BASE_PROMPT)
     inner: Analyzer
     if kind == ANALYZER_OPENAI:
@@ -248,7 +246,7 @@ def analyzer(
                 model=data.get(CONF_OPENAI_MODEL, DEFAULT_OPENAI_MODEL),
                 token_parameter=data.get(CONF_TOKEN_PARAMETER, "max_completion_tokens"),
                 timeout=float(data.get(CONF_ANALYSIS_TIMEOUT, 60)),
-                activity_types=activity_types,
+                activity_types=activities,
                 base_prompt=base_prompt,
                 frames=frames,
             ),
@@ -263,9 +261,15 @@ def analyzer(
             Path(hass.config.path(FRAMES_PATH)),
             camera_context,
             frames=frames,
-            activity_types=activity_types,
+            activity_types=activities,
             base_prompt=base_prompt,
         )
     else:
         return None
     return BudgetedAnalyzer(inner, budget, now)
+
+
+def activity_types(data: Mapping[str, Any]) -> list[str]:
+    """The activity types the analyzer chooses from (always with ``other``)."""
+    types = list(data.get(CONF_ACTIVITY_TYPES) or DEFAULT_ACTIVITY_TYPES)
+    return types if "other" in types else [*types, "other"]

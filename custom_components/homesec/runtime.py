@@ -32,6 +32,7 @@ from .const import (
     RETENTION_INTERVAL_MINUTES,
     SOURCE_FOLDER,
     SPOOL_PATH,
+    STORAGE_PING_MINUTES,
     SUBENTRY_CAMERA,
     camera_signal,
 )
@@ -125,6 +126,8 @@ class HomeSecRuntime:
             factory.budget_settings(data), lambda: dt_util.now().date()
         )
         self.last_retention: RetentionPlan | None = None
+        self.storage_reachable = True
+        self.activity_types = factory.activity_types(data)
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._recovery: asyncio.Task[None] | None = None
         self.policy = DefaultAlertPolicy(
@@ -184,6 +187,15 @@ class HomeSecRuntime:
         self._recovery = self.entry.async_create_background_task(
             self.hass, self._async_recover(), "homesec recovery"
         )
+        await self._async_ping_storage()
+        self._unsubscribe.append(
+            async_track_time_interval(
+                self.hass,
+                self._async_ping_storage,
+                timedelta(minutes=STORAGE_PING_MINUTES),
+                cancel_on_shutdown=True,
+            )
+        )
         self._unsubscribe.append(
             async_track_time_interval(
                 self.hass,
@@ -235,6 +247,13 @@ class HomeSecRuntime:
         if not dry_run:
             self.last_retention = plan
         return plan
+
+    async def _async_ping_storage(self, _: datetime | None = None) -> None:
+        """Check that the storage answers (for the hub's connectivity sensor)."""
+        try:
+            self.storage_reachable = await self.storage.ping()
+        except Exception:  # noqa: BLE001 - unreachable whatever the cause
+            self.storage_reachable = False
 
     async def _async_retention_tick(self, _: datetime) -> None:
         await self.async_retention()

@@ -1,0 +1,55 @@
+"""The last annotated detection snapshot of each camera."""
+
+from __future__ import annotations
+
+from homeassistant.components.image import ImageEntity, ImageEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from . import HomeSecConfigEntry
+from .engine.models import ClipDetected, LifecycleEvent
+from .entity import HomeSecCameraEntity, add_camera_entities
+from .runtime import CameraConfig, HomeSecRuntime
+
+PARALLEL_UPDATES = 0
+
+SNAPSHOT = ImageEntityDescription(key="snapshot", translation_key="snapshot")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HomeSecConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add each camera's snapshot image."""
+    add_camera_entities(
+        entry.runtime_data,
+        async_add_entities,
+        lambda runtime, camera: [SnapshotImage(hass, runtime, camera)],
+    )
+
+
+class SnapshotImage(HomeSecCameraEntity, ImageEntity):
+    """The best frame of the last clip with a detection, boxes drawn."""
+
+    _attr_content_type = "image/jpeg"
+
+    def __init__(
+        self, hass: HomeAssistant, runtime: HomeSecRuntime, camera: CameraConfig
+    ) -> None:
+        """Start without an image."""
+        HomeSecCameraEntity.__init__(self, runtime, camera, SNAPSHOT)
+        ImageEntity.__init__(self, hass)
+        self._jpeg: bytes | None = None
+
+    async def async_image(self) -> bytes | None:
+        """The JPEG bytes."""
+        return self._jpeg
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        if isinstance(event, ClipDetected) and event.result.snapshot_jpeg:
+            self._jpeg = event.result.snapshot_jpeg
+            self._attr_image_last_updated = dt_util.utcnow()
+            self.async_write_ha_state()

@@ -1,0 +1,212 @@
+"""Sensors of a HomeSec camera (last clip, summary, risk) and of the hub."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from . import HomeSecConfigEntry
+from .engine.models import ClipAlerted, ClipFinished, LifecycleEvent, RiskLevel
+from .entity import HomeSecCameraEntity, HomeSecHubEntity, add_camera_entities
+from .runtime import HealthStatus, HomeSecRuntime
+
+PARALLEL_UPDATES = 0
+SCAN_INTERVAL = timedelta(seconds=30)
+MAX_STATE_LENGTH = 255
+
+
+@dataclass(frozen=True, kw_only=True)
+class CameraSensorDescription(SensorEntityDescription):
+    """A camera sensor: the value a lifecycle event gives it (None: no change)."""
+
+    value: Callable[[LifecycleEvent], Any]
+
+
+def _summary(event: LifecycleEvent) -> str | None:
+    if isinstance(event, ClipAlerted) and event.alert.summary:
+        return event.alert.summary[:MAX_STATE_LENGTH]
+    return None
+
+
+def _risk(event: LifecycleEvent) -> str | None:
+    if isinstance(event, ClipAlerted) and event.alert.risk_level is not None:
+        return event.alert.risk_level.value
+    return None
+
+
+def _activity(event: LifecycleEvent) -> str | None:
+    if isinstance(event, ClipAlerted) and event.alert.activity_type:
+        return event.alert.activity_type
+    return None
+
+
+def _finished(event: LifecycleEvent) -> datetime | None:
+    return event.clip.start_ts if isinstance(event, ClipFinished) else None
+
+
+CAMERA_SENSORS = (
+    CameraSensorDescription(
+        key="last_summary", translation_key="last_summary", value=_summary
+    ),
+    CameraSensorDescription(
+        key="last_risk_level",
+        translation_key="last_risk_level",
+        device_class=SensorDeviceClass.ENUM,
+        options=[level.value for level in RiskLevel],
+        value=_risk,
+    ),
+    CameraSensorDescription(
+        key="last_activity", translation_key="last_activity", value=_activity
+    ),
+    CameraSensorDescription(
+        key="last_clip",
+        translation_key="last_clip",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value=_finished,
+    ),
+)
+
+CLIPS_TODAY = SensorEntityDescription(
+    key="clips_today",
+    translation_key="clips_today",
+    state_class=SensorStateClass.TOTAL_INCREASING,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HubSensorDescription(SensorEntityDescription):
+    """A hub sensor read from the runtime."""
+
+    value: Callable[[HomeSecRuntime], Any]
+    attributes: Callable[[HomeSecRuntime], dict[str, Any]] | None = None
+
+
+HUB_SENSORS = (
+    HubSensorDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in HealthStatus],
+        value=lambda runtime: runtime.health().status.value,
+        attributes=lambda runtime: runtime.health().checks,
+    ),
+    HubSensorDescription(
+        key="clips_in_flight",
+        translation_key="clips_in_flight",
+        state_class=SensorStateClass.MEASUREMENT,
+        value=lambda runtime: runtime.pipeline.in_flight,
+    ),
+    HubSensorDescription(
+        key="analyzer_calls_today",
+        translation_key="analyzer_calls_today",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value=lambda runtime: runtime.budget.calls,
+    ),
+    HubSensorDescription(
+        key="analyzer_tokens_today",
+        translation_key="analyzer_tokens_today",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value=lambda runtime: runtime.budget.tokens,
+    ),
+    HubSensorDescription(
+        key="analyzer_cost_today",
+        translation_key="analyzer_cost_today",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value=lambda runtime: runtime.budget.cost,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HomeSecConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add each camera's sensors, and the hub's."""
+    runtime = entry.runtime_data
+    async_add_entities(HubSensor(runtime, d) for d in HUB_SENSORS)
+    add_camera_entities(
+        runtime,
+        async_add_entities,
+        lambda runtime, camera: [
+            *(CameraSensor(runtime, camera, d) for d in CAMERA_SENSORS),
+            ClipsTodaySensor(runtime, camera, CLIPS_TODAY),
+        ],
+    )
+
+
+class CameraSensor(HomeSecCameraEntity, RestoreSensor):
+    """Keeps the latest value the camera's clips gave it (restored at start)."""
+
+    entity_description: CameraSensorDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last value, then subscribe."""
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            value = last.native_value
+            if self.device_class is SensorDeviceClass.TIMESTAMP and isinstance(
+                value, str
+            ):
+                value = dt_util.parse_datetime(value)
+            self._attr_native_value = value
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        value = self.entity_description.value(event)
+        if value is not None:
+            self._attr_native_value = value
+            self.async_write_ha_state()
+
+
+class ClipsTodaySensor(HomeSecCameraEntity, SensorEntity):
+    """Clips of this camera processed since local midnight."""
+
+    _attr_native_value = 0
+    _day: date | None = None
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        if not isinstance(event, ClipFinished):
+            return
+        today = dt_util.now().date()
+        if self._day != today:
+            self._day = today
+            self._attr_native_value = 0
+        self._attr_native_value = int(self._attr_native_value or 0) + 1
+        self.async_write_ha_state()
+
+
+class HubSensor(HomeSecHubEntity, SensorEntity):
+    """A figure of the hub, read every 30 s."""
+
+    entity_description: HubSensorDescription
+    _attr_should_poll = True
+
+    @property
+    def native_value(self) -> Any:
+        """The current value."""
+        return self.entity_description.value(self._runtime)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The checks behind the status."""
+        if self.entity_description.attributes is None:
+            return None
+        return self.entity_description.attributes(self._runtime)
