@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 import threading
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import async_capture_events
+import homeassistant.util.dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.homesec.const import EVENT_ALERT
 
@@ -134,3 +139,34 @@ async def test_unwritable_spool_fails_setup_with_a_clear_error(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.reason is not None
     assert "cannot create its clip spool" in entry.reason
+
+
+async def test_entities_unavailable_while_the_source_fails(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """A camera whose folder disappears turns unavailable, and back again."""
+    # Given a camera watching a folder
+    entry = await setup_hub(hass)
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, settle_seconds=1)
+    runtime = entry.runtime_data
+    assert hass.states.get("binary_sensor.front_door_person").state == "off"
+
+    # When the folder is removed and the next health check runs
+    drop.rmdir()
+    await wait_for(lambda: not runtime.sources["front_door"].healthy, what="failure")
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
+    await hass.async_block_till_done()
+
+    # Then the camera's entities are unavailable and the hub is unhealthy
+    assert hass.states.get("binary_sensor.front_door_person").state == "unavailable"
+    assert hass.states.get("sensor.front_door_clips_today").state == "unavailable"
+    assert runtime.health().status.value == "unhealthy"
+
+    # When the folder is back, then so are the entities
+    drop.mkdir()
+    await wait_for(lambda: runtime.sources["front_door"].healthy, what="recovery")
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=22))
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.front_door_person").state == "off"

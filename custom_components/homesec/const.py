@@ -72,6 +72,7 @@ DEFAULT_MAX_ATTEMPTS: Final = 3
 RETENTION_INTERVAL_MINUTES: Final = 60
 RECOVERY_RETRY_SECONDS: Final = 60
 STORAGE_PING_MINUTES: Final = 5
+SOURCE_HEALTH_SECONDS: Final = 10
 
 DEFAULT_STORAGE_PATH: Final = "homesec/clips"
 DEFAULT_SQLITE_PATH: Final = "homesec/homesec.db"
@@ -121,3 +122,8 @@ DETECTION_EVENT_TYPES: Final = ["motion", "person", "vehicle", "animal"]
 def camera_signal(entry_id: str, camera_id: str) -> str:
     """Dispatcher signal carrying one camera's lifecycle events."""
     return f"{DOMAIN}_{entry_id}_{camera_id}"
+
+
+def health_signal(entry_id: str, camera_id: str) -> str:
+    """Dispatcher signal sent when a camera's source health changes."""
+    return f"{DOMAIN}_{entry_id}_{camera_id}_health"

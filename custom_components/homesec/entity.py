@@ -10,7 +10,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, camera_signal
+from .const import DOMAIN, camera_signal, health_signal
 from .engine.models import LifecycleEvent
 from .runtime import CameraConfig, HomeSecRuntime
 
@@ -39,13 +39,25 @@ class HomeSecCameraEntity(Entity):
             model=f"{camera.source_type} camera",
         )
 
+    @property
+    def available(self) -> bool:
+        """Unavailable while the camera's clip source is failing."""
+        return self._runtime.source_healthy(self._camera.camera_id)
+
     async def async_added_to_hass(self) -> None:
-        """Subscribe to the camera's lifecycle events."""
+        """Subscribe to the camera's lifecycle events and source health."""
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
                 camera_signal(self._runtime.entry.entry_id, self._camera.camera_id),
                 self._handle_lifecycle,
+            )
+        )
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                health_signal(self._runtime.entry.entry_id, self._camera.camera_id),
+                self.async_write_ha_state,
             )
         )
 

@@ -31,10 +31,12 @@ from .const import (
     RECOVERY_RETRY_SECONDS,
     RETENTION_INTERVAL_MINUTES,
     SOURCE_FOLDER,
+    SOURCE_HEALTH_SECONDS,
     SPOOL_PATH,
     STORAGE_PING_MINUTES,
     SUBENTRY_CAMERA,
     camera_signal,
+    health_signal,
 )
 from .engine.analyze.budget import AnalysisBudget
 from .engine.interfaces import ClipSource, ObjectDetector
@@ -127,6 +129,7 @@ class HomeSecRuntime:
         )
         self.last_retention: RetentionPlan | None = None
         self.storage_reachable = True
+        self._source_health: dict[str, bool] = {}
         self.activity_types = factory.activity_types(data)
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._recovery: asyncio.Task[None] | None = None
@@ -191,6 +194,14 @@ class HomeSecRuntime:
         self._unsubscribe.append(
             async_track_time_interval(
                 self.hass,
+                self._check_sources,
+                timedelta(seconds=SOURCE_HEALTH_SECONDS),
+                cancel_on_shutdown=True,
+            )
+        )
+        self._unsubscribe.append(
+            async_track_time_interval(
+                self.hass,
                 self._async_ping_storage,
                 timedelta(minutes=STORAGE_PING_MINUTES),
                 cancel_on_shutdown=True,
@@ -247,6 +258,21 @@ class HomeSecRuntime:
         if not dry_run:
             self.last_retention = plan
         return plan
+
+    def source_healthy(self, camera_id: str) -> bool:
+        """Whether the camera's source works (True before it started)."""
+        return self._source_health.get(camera_id, True)
+
+    @callback
+    def _check_sources(self, _: datetime) -> None:
+        """Tell a camera's entities when its source health changed."""
+        for camera_id, source in self.sources.items():
+            healthy = source.healthy
+            if self._source_health.get(camera_id, True) != healthy:
+                self._source_health[camera_id] = healthy
+                async_dispatcher_send(
+                    self.hass, health_signal(self.entry.entry_id, camera_id)
+                )
 
     async def _async_ping_storage(self, _: datetime | None = None) -> None:
         """Check that the storage answers (for the hub's connectivity sensor)."""
