@@ -1,0 +1,69 @@
+"""Diagnostics of a HomeSec hub, with every secret redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from . import HomeSecConfigEntry
+from .const import (
+    CONF_DROPBOX_ACCESS_TOKEN,
+    CONF_DROPBOX_APP_SECRET,
+    CONF_DROPBOX_REFRESH_TOKEN,
+    CONF_OPENAI_API_KEY,
+    CONF_POSTGRES_DSN,
+    CONF_REMOTE_API_KEY,
+)
+
+TO_REDACT = {
+    CONF_DROPBOX_ACCESS_TOKEN,
+    CONF_DROPBOX_APP_SECRET,
+    CONF_DROPBOX_REFRESH_TOKEN,
+    CONF_OPENAI_API_KEY,
+    CONF_REMOTE_API_KEY,
+}
+
+
+def _redact_dsn(dsn: str) -> str:
+    """A database URL without its password."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":**REDACTED**@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: HomeSecConfigEntry
+) -> dict[str, Any]:
+    """Configuration, health and usage of the hub."""
+    data = dict(async_redact_data(entry.data, TO_REDACT))
+    if CONF_POSTGRES_DSN in data:
+        data[CONF_POSTGRES_DSN] = _redact_dsn(str(data[CONF_POSTGRES_DSN]))
+    runtime = entry.runtime_data
+    health = runtime.health()
+    retention = runtime.last_retention
+    return {
+        "entry": data,
+        "cameras": [
+            {
+                "title": sub.title,
+                "data": async_redact_data(dict(sub.data), TO_REDACT),
+            }
+            for sub in entry.subentries.values()
+        ],
+        "health": {"status": health.status.value, "checks": health.checks},
+        "state_store_error": runtime.repository.last_error,
+        "pending_state_writes": runtime.repository.pending,
+        "clips_in_flight": runtime.pipeline.in_flight,
+        "detector": type(runtime.detector).__name__,
+        "analyzer_today": {
+            "calls": runtime.budget.calls,
+            "tokens": runtime.budget.tokens,
+            "estimated_cost": runtime.budget.cost,
+        },
+        "last_retention": retention.model_dump() if retention else None,
+    }

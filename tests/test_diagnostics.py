@@ -1,0 +1,56 @@
+"""Diagnostics show the hub's state and no secret."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.homesec.config_flow import HUB_DEFAULTS
+from custom_components.homesec.const import DOMAIN
+
+SECRETS = {
+    "openai_api_key": "sk-very-secret-key",
+    "remote_api_key": "remote-secret",
+    "dropbox_refresh_token": "dropbox-refresh-secret",
+    "dropbox_app_secret": "dropbox-app-secret",
+}
+
+
+async def test_diagnostics_redact_secrets(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, config_dir: Path
+) -> None:
+    """Every credential is redacted, including a DSN's password."""
+    # Given a hub whose data holds keys, tokens and a Postgres password
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="HomeSec",
+        data=HUB_DEFAULTS
+        | SECRETS
+        | {"postgres_dsn": "postgresql://homesec:pg-secret@db.local:5432/homesec"},
+    )
+    entry.add_to_hass(hass)
+    assert await async_setup_component(hass, "diagnostics", {})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # When its diagnostics are downloaded
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    # Then they describe the hub and contain no secret
+    text = json.dumps(diagnostics)
+    for secret in [*SECRETS.values(), "pg-secret"]:
+        assert secret not in text
+    assert diagnostics["entry"]["openai_api_key"] == "**REDACTED**"
+    assert diagnostics["entry"]["postgres_dsn"] == (
+        "postgresql://homesec:**REDACTED**@db.local:5432/homesec"
+    )
+    assert diagnostics["health"]["status"] == "healthy"
+    assert diagnostics["detector"] == "MotionDetector"
