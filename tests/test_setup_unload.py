@@ -6,9 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 import threading
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import homeassistant.util.dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
@@ -170,3 +172,49 @@ async def test_entities_unavailable_while_the_source_fails(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=22))
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.front_door_person").state == "off"
+
+
+async def test_long_failures_raise_repair_issues(
+    hass: HomeAssistant, config_dir: Path, freezer: FrozenDateTimeFactory
+) -> None:
+    """A source failing for 5 min raises a repair issue, cleared when it is back."""
+    # Given a camera whose folder is gone
+    entry = await setup_hub(hass)
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, settle_seconds=1)
+    runtime = entry.runtime_data
+    source = runtime.sources["front_door"]
+    drop.rmdir()
+    # (time is frozen: the folder is polled directly, not by waiting)
+    await source.poll_once(runtime.pipeline.submit)
+    assert not source.healthy
+    registry = ir.async_get(hass)
+    issue_id = "source_failing_front_door"
+
+    # When it has failed for a minute, then for six
+    freezer.tick(timedelta(seconds=61))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    early = registry.async_get_issue("homesec", issue_id)
+    freezer.tick(timedelta(seconds=310))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    # Then only the second check raised the issue, naming the camera and problem
+    assert early is None
+    issue = registry.async_get_issue("homesec", issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["camera"] == "Front door"
+    assert "FileNotFoundError" in issue.translation_placeholders["problem"]
+
+    # When the folder is back, then the issue is gone; removing the hub leaves none
+    drop.mkdir()
+    await source.poll_once(runtime.pipeline.submit)
+    freezer.tick(timedelta(seconds=11))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert registry.async_get_issue("homesec", issue_id) is None
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    assert not [i for d, i in registry.issues if d == "homesec"]

@@ -6,6 +6,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 from .detector_setup import async_build_detector
@@ -59,3 +60,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> 
 async def _async_reload(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
     """Reload when the hub or a camera changed."""
     hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
+    """Remove the hub's repair issues with it."""
+    registry = ir.async_get(hass)
+    for domain, issue_id in list(registry.issues):
+        if domain == DOMAIN:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)

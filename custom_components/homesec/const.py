@@ -64,6 +64,10 @@ BACKEND_REQUIREMENTS: Final[dict[str, list[str]]] = {
 }
 ISSUE_REQUIREMENTS_FAILED: Final = "requirements_failed"
 ISSUE_MODEL_MISSING: Final = "model_missing"
+ISSUE_SOURCE_FAILING: Final = "source_failing"
+ISSUE_STATE_STORE_UNREACHABLE: Final = "state_store_unreachable"
+SOURCE_FAILING_REPAIR_AFTER: Final = 300
+STATE_STORE_REPAIR_AFTER: Final = 600
 ANALYZER_NONE: Final = "none"
 
 DEFAULT_RETENTION_MAX_GB: Final = 5.0

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
@@ -28,11 +29,16 @@ from .const import (
     CONF_SOURCE_TYPE,
     CONF_WATCH_FOLDER,
     DEFAULT_SETTLE_SECONDS,
+    DOMAIN,
+    ISSUE_SOURCE_FAILING,
+    ISSUE_STATE_STORE_UNREACHABLE,
     RECOVERY_RETRY_SECONDS,
     RETENTION_INTERVAL_MINUTES,
+    SOURCE_FAILING_REPAIR_AFTER,
     SOURCE_FOLDER,
     SOURCE_HEALTH_SECONDS,
     SPOOL_PATH,
+    STATE_STORE_REPAIR_AFTER,
     STORAGE_PING_MINUTES,
     SUBENTRY_CAMERA,
     camera_signal,
@@ -130,6 +136,7 @@ class HomeSecRuntime:
         self.last_retention: RetentionPlan | None = None
         self.storage_reachable = True
         self._source_health: dict[str, bool] = {}
+        self._failing_since: dict[str, datetime] = {}
         self.activity_types = factory.activity_types(data)
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._recovery: asyncio.Task[None] | None = None
@@ -264,8 +271,8 @@ class HomeSecRuntime:
         return self._source_health.get(camera_id, True)
 
     @callback
-    def _check_sources(self, _: datetime) -> None:
-        """Tell a camera's entities when its source health changed."""
+    def _check_sources(self, now: datetime) -> None:
+        """Tell entities when a source's health changed; raise long outages."""
         for camera_id, source in self.sources.items():
             healthy = source.healthy
             if self._source_health.get(camera_id, True) != healthy:
@@ -273,6 +280,53 @@ class HomeSecRuntime:
                 async_dispatcher_send(
                     self.hass, health_signal(self.entry.entry_id, camera_id)
                 )
+            self._repair(
+                f"{ISSUE_SOURCE_FAILING}_{camera_id}",
+                failing=not healthy,
+                now=now,
+                after=SOURCE_FAILING_REPAIR_AFTER,
+                translation_key=ISSUE_SOURCE_FAILING,
+                placeholders={
+                    "camera": self.camera_title(camera_id),
+                    "problem": source.problem or "unknown",
+                },
+            )
+        self._repair(
+            f"{ISSUE_STATE_STORE_UNREACHABLE}_{self.entry.entry_id}",
+            failing=not self.repository.healthy,
+            now=now,
+            after=STATE_STORE_REPAIR_AFTER,
+            translation_key=ISSUE_STATE_STORE_UNREACHABLE,
+            placeholders={"error": self.repository.last_error or "unknown"},
+        )
+
+    @callback
+    def _repair(
+        self,
+        issue_id: str,
+        *,
+        failing: bool,
+        now: datetime,
+        after: float,
+        translation_key: str,
+        placeholders: dict[str, str],
+    ) -> None:
+        """Raise a repair issue once something has failed for ``after`` s."""
+        if not failing:
+            if self._failing_since.pop(issue_id, None) is not None:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        since = self._failing_since.setdefault(issue_id, now)
+        if (now - since).total_seconds() >= after:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=translation_key,
+                translation_placeholders=placeholders,
+            )
 
     async def _async_ping_storage(self, _: datetime | None = None) -> None:
         """Check that the storage answers (for the hub's connectivity sensor)."""

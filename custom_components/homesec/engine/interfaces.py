@@ -47,6 +47,11 @@ class ClipSource(ABC):
     def healthy(self) -> bool:
         """Whether the source is currently working."""
 
+    @property
+    def problem(self) -> str | None:
+        """What is wrong while unhealthy (no secrets), else None."""
+        return None
+
 
 class ObjectDetector(ABC):
     """Finds objects (or motion) in a clip."""

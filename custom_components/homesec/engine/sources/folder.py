@@ -95,6 +95,11 @@ class FolderSource(ClipSource):
         """Whether the last scan of the folder worked."""
         return self._healthy
 
+    @property
+    def problem(self) -> str | None:
+        """Why the folder cannot be read, while it cannot."""
+        return None if self._healthy else self._last_error
+
     async def start(self, sink: ClipSink) -> None:
         """Start polling in a background task."""
         self._task = asyncio.create_task(
