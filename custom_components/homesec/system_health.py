@@ -1,0 +1,35 @@
+"""System health: HomeSec's status on Settings > System > Repairs > System info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components import system_health
+from homeassistant.core import HomeAssistant, callback
+
+from .const import DOMAIN
+
+
+@callback
+def async_register(
+    hass: HomeAssistant, register: system_health.SystemHealthRegistration
+) -> None:
+    """Register the HomeSec section."""
+    register.async_register_info(system_health_info)
+
+
+async def system_health_info(hass: HomeAssistant) -> dict[str, Any]:
+    """The hub's status, its stores, detector and clips in flight."""
+    entries = hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        return {"status": "not set up"}
+    runtime = entries[0].runtime_data
+    health = runtime.health()
+    return {
+        "status": health.status.value,
+        "state_store": "ok" if runtime.repository.healthy else "unreachable",
+        "storage": "ok" if runtime.storage_reachable else "unreachable",
+        "detector": type(runtime.detector).__name__,
+        "cameras": len(runtime.cameras),
+        "clips_in_flight": runtime.pipeline.in_flight,
+    }
