@@ -210,3 +210,38 @@ async def test_camera_reconfigure_keeps_id_and_entities(
     assert updated.data["notify_on_motion"] is True
     assert hass.states.get("binary_sensor.porch_motion") is not None
     assert entry.runtime_data.cameras["porch"].data["watch_folder"] == str(second)
+
+
+async def test_options_change_policy_and_retention(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """The options flow changes the alert policy and spool limits; the hub reloads."""
+    # Given a hub on defaults (alerts from high risk, 5 GB, 30 days)
+    entry = await setup_hub(hass)
+    assert entry.runtime_data.policy.settings_for("x").min_risk_level.value == "high"
+
+    # When the options are changed
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert "min_confidence" not in result["data_schema"].schema  # motion detector
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "min_risk_level": "medium",
+            "notify_on_activity_types": ["delivery"],
+            "notify_on_motion": True,
+            "retention_max_gb": 1,
+            "retention_max_days": 0,
+        },
+    )
+    await hass.async_block_till_done()
+
+    # Then the reloaded hub uses them
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    runtime = entry.runtime_data
+    settings = runtime.policy.settings_for("x")
+    assert settings.min_risk_level.value == "medium"
+    assert settings.notify_on_activity_types == frozenset({"delivery"})
+    assert settings.notify_on_motion is True
+    assert runtime.retention.max_bytes == 1024**3
+    assert runtime.retention.max_age is None

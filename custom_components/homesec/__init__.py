@@ -10,7 +10,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 from .detector_setup import async_build_detector
-from .runtime import HomeSecRuntime
+from .runtime import HomeSecRuntime, hub_settings
 
 type HomeSecConfigEntry = ConfigEntry[HomeSecRuntime]
 
@@ -24,7 +24,7 @@ PLATFORMS: list[Platform] = [
 
 async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:
     """Start the hub: state store, pipeline, entities, then clip sources."""
-    detector = await async_build_detector(hass, entry.entry_id, entry.data)
+    detector = await async_build_detector(hass, entry.entry_id, hub_settings(entry))
     runtime = HomeSecRuntime(hass, entry, detector)
     try:
         await runtime.async_start()

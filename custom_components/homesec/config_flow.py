@@ -11,6 +11,7 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
+    OptionsFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
@@ -32,7 +33,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 import probatio
 
-from . import analyzer_checks, detector_checks
+from . import analyzer_checks, detector_checks, factory
 from .const import (
     ANALYZER_AI_TASK,
     ANALYZER_NONE,
@@ -64,6 +65,8 @@ from .const import (
     CONF_PROMPT_CONTEXT,
     CONF_REMOTE_API_KEY,
     CONF_REMOTE_URL,
+    CONF_RETENTION_MAX_DAYS,
+    CONF_RETENTION_MAX_GB,
     CONF_SETTLE_SECONDS,
     CONF_SOURCE_TYPE,
     CONF_SQLITE_PATH,
@@ -78,6 +81,8 @@ from .const import (
     DEFAULT_MIN_CONFIDENCE,
     DEFAULT_OPENAI_BASE_URL,
     DEFAULT_OPENAI_MODEL,
+    DEFAULT_RETENTION_MAX_DAYS,
+    DEFAULT_RETENTION_MAX_GB,
     DEFAULT_SETTLE_SECONDS,
     DEFAULT_SQLITE_PATH,
     DEFAULT_STORAGE_PATH,
@@ -87,6 +92,7 @@ from .const import (
     DETECTOR_ULTRALYTICS,
     DETECTORS,
     DOMAIN,
+    RISK_LEVELS,
     SOURCE_FOLDER,
     STATE_STORE_SQLITE,
     STORAGE_LOCAL,
@@ -303,6 +309,12 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     def _create(self) -> ConfigFlowResult:
         return self.async_create_entry(title="HomeSec", data=self._data)
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> HubOptionsFlow:
+        """What can change after setup."""
+        return HubOptionsFlow()
+
     @classmethod
     @callback
     @override
@@ -311,6 +323,68 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Cameras are subentries of the hub."""
         return {SUBENTRY_CAMERA: CameraSubentryFlow}
+
+
+class HubOptionsFlow(OptionsFlow):
+    """Alert policy, retention, detection rules and analysis budgets."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One form with everything that can change without re-adding the hub."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        current = {**self.config_entry.data, **self.config_entry.options}
+        fields: dict[Any, Any] = {
+            probatio.Required(CONF_MIN_RISK_LEVEL, default="high"): SelectSelector(
+                SelectSelectorConfig(
+                    options=RISK_LEVELS,
+                    translation_key=CONF_MIN_RISK_LEVEL,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            probatio.Required(
+                CONF_NOTIFY_ON_ACTIVITY_TYPES, default=[]
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=factory.activity_types(current),
+                    multiple=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            probatio.Required(CONF_NOTIFY_ON_MOTION, default=False): BooleanSelector(),
+            probatio.Required(
+                CONF_RETENTION_MAX_GB, default=DEFAULT_RETENTION_MAX_GB
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=10000, step=0.5, unit_of_measurement="GB",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            probatio.Required(
+                CONF_RETENTION_MAX_DAYS, default=DEFAULT_RETENTION_MAX_DAYS
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=3650, step=1, unit_of_measurement="d",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+        }  # fmt: skip
+        if current.get(CONF_DETECTOR, DETECTOR_MOTION) != DETECTOR_MOTION:
+            fields |= _rules_fields()
+        if current.get(CONF_ANALYZER, ANALYZER_NONE) != ANALYZER_NONE:
+            fields |= {
+                key: value
+                for key, value in _cost_fields().items()
+                if key.schema in (CONF_DAILY_CALLS, CONF_DAILY_TOKENS,
+                                  CONF_COOLDOWN_MINUTES, CONF_MAX_FRAMES)
+            }  # fmt: skip
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields), current
+            ),
+        )
 
 
 def _without_secret(

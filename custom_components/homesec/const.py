@@ -18,6 +18,7 @@ CONF_TRIGGER_CLASSES: Final = "trigger_classes"
 CONF_MIN_RISK_LEVEL: Final = "min_risk_level"
 CONF_NOTIFY_ON_ACTIVITY_TYPES: Final = "notify_on_activity_types"
 CONF_NOTIFY_ON_MOTION: Final = "notify_on_motion"
+RISK_LEVELS: Final = ["low", "medium", "high", "critical"]
 
 CONF_POSTGRES_DSN: Final = "postgres_dsn"
 CONF_DROPBOX_ROOT: Final = "dropbox_root"

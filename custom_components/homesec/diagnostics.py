@@ -17,6 +17,7 @@ from .const import (
     CONF_POSTGRES_DSN,
     CONF_REMOTE_API_KEY,
 )
+from .runtime import hub_settings
 
 TO_REDACT = {
     CONF_DROPBOX_ACCESS_TOKEN,
@@ -40,7 +41,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HomeSecConfigEntry
 ) -> dict[str, Any]:
     """Configuration, health and usage of the hub."""
-    data = dict(async_redact_data(entry.data, TO_REDACT))
+    data = dict(async_redact_data(hub_settings(entry), TO_REDACT))
     if CONF_POSTGRES_DSN in data:
         data[CONF_POSTGRES_DSN] = _redact_dsn(str(data[CONF_POSTGRES_DSN]))
     runtime = entry.runtime_data

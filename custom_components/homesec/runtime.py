@@ -61,6 +61,11 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 
+def hub_settings(entry: ConfigEntry[Any]) -> dict[str, Any]:
+    """The hub's settings: its data, with the options flow's changes on top."""
+    return {**entry.data, **entry.options}
+
+
 class HealthStatus(StrEnum):
     """Overall state of the hub."""
 
@@ -119,7 +124,7 @@ class HomeSecRuntime:
                 if subentry.subentry_type == SUBENTRY_CAMERA
             )
         }
-        data = entry.data
+        data = hub_settings(entry)
         run = hass.async_add_executor_job
         self.spool = Spool(Path(hass.config.path(SPOOL_PATH)))
         self.database_path = factory.sqlite_path(data, hass.config.path)
