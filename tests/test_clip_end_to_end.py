@@ -193,3 +193,48 @@ async def test_still_clip_raises_no_alert(
     assert alerts == []
     assert hass.states.get("binary_sensor.front_door_motion").state == STATE_OFF
     assert hass.states.get("event.front_door_detection").state == STATE_UNKNOWN
+
+
+async def test_camera_switches(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """Notifications off: the event fires, no notification; detection off: nothing."""
+    # Given a camera that alerts on motion, with its notifications switched off
+    drop = config_dir / "drop"
+    drop.mkdir()
+    entry = await setup_hub(hass)
+    await add_camera(hass, entry, drop, settle_seconds=1)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    detections = async_capture_events(hass, EVENT_DETECTION)
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.front_door_notifications"},
+        blocking=True,
+    )  # fmt: skip
+    database = config_dir / "homesec" / "homesec.db"
+
+    # When a clip with motion arrives
+    await hass.async_add_executor_job(_write_slowly, motion_clip, drop / "a.mp4", 1, 0)
+    await _wait_until_done(hass, database)
+
+    # Then automations still get the alert, but no notification was created
+    assert len(alerts) == 1
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    assert f"homesec_{alerts[0].data['clip_id']}" not in notifications
+
+    # When detection is switched off too and another clip arrives
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.front_door_detection"},
+        blocking=True,
+    )  # fmt: skip
+    await hass.async_add_executor_job(_write_slowly, motion_clip, drop / "b.mp4", 1, 0)
+    for _ in range(300):
+        rows = await hass.async_add_executor_job(_clip_state_rows, database)
+        if len(rows) == 2 and all(row[2] == "done" for row in rows):
+            break
+        await asyncio.sleep(0.1)
+
+    # Then the clip was kept and processed, but nothing was detected or alerted
+    assert len(rows) == 2
+    assert len(detections) == 1
+    assert len(alerts) == 1
+    assert hass.states.get("switch.front_door_detection").state == "off"

@@ -109,6 +109,8 @@ async def test_camera_subentry_creates_device_and_entities(
         "sensor.back_yard_last_clip",
         "sensor.back_yard_last_risk_level",
         "sensor.back_yard_last_summary",
+        "switch.back_yard_detection",
+        "switch.back_yard_notifications",
     ]
     assert all(e.config_subentry_id == subentry.subentry_id for e in entities)
 

@@ -19,6 +19,7 @@ PLATFORMS: list[Platform] = [
     Platform.EVENT,
     Platform.IMAGE,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
 
 

@@ -45,6 +45,7 @@ from .const import (
     health_signal,
 )
 from .engine.analyze.budget import AnalysisBudget
+from .engine.gates import GatedDetector, GatedNotifier
 from .engine.interfaces import ClipSource, ObjectDetector
 from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent, RiskLevel
 from .engine.pipeline import ClipPipeline
@@ -140,6 +141,8 @@ class HomeSecRuntime:
         )
         self.last_retention: RetentionPlan | None = None
         self.storage_reachable = True
+        self.detection_off: set[str] = set()
+        self.notifications_off: set[str] = set()
         self._source_health: dict[str, bool] = {}
         self._failing_since: dict[str, datetime] = {}
         self.activity_types = factory.activity_types(data)
@@ -162,20 +165,31 @@ class HomeSecRuntime:
         )
         self.pipeline = ClipPipeline(
             storage=self.storage,
-            detector=detector,
+            detector=GatedDetector(detector, self.detection_on),
             analyzer=factory.analyzer(
                 hass, data, self.camera_context, self.budget, dt_util.utcnow
             ),
             policy=self.policy,
             notifiers=[
                 BusAlertNotifier(hass),
-                PersistentNotificationNotifier(hass, self.camera_title),
+                GatedNotifier(
+                    PersistentNotificationNotifier(hass, self.camera_title),
+                    self.notifications_on,
+                ),
             ],
             repository=self.repository,
             listener=self._on_lifecycle,
             settings=factory.pipeline_settings(data),
         )
         self.sources: dict[str, ClipSource] = {}
+
+    def detection_on(self, camera_id: str) -> bool:
+        """Whether the camera's detection switch is on."""
+        return camera_id not in self.detection_off
+
+    def notifications_on(self, camera_id: str) -> bool:
+        """Whether the camera's notifications switch is on."""
+        return camera_id not in self.notifications_off
 
     def camera_context(self, camera_id: str) -> tuple[str, str | None]:
         """A camera's display name and its prompt context."""
