@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 import threading
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
@@ -175,7 +174,7 @@ async def test_entities_unavailable_while_the_source_fails(
 
 
 async def test_long_failures_raise_repair_issues(
-    hass: HomeAssistant, config_dir: Path, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant, config_dir: Path
 ) -> None:
     """A source failing for 5 min raises a repair issue, cleared when it is back."""
     # Given a camera whose folder is gone
@@ -186,20 +185,17 @@ async def test_long_failures_raise_repair_issues(
     runtime = entry.runtime_data
     source = runtime.sources["front_door"]
     drop.rmdir()
-    # (time is frozen: the folder is polled directly, not by waiting)
     await source.poll_once(runtime.pipeline.submit)
     assert not source.healthy
     registry = ir.async_get(hass)
     issue_id = "source_failing_front_door"
 
-    # When it has failed for a minute, then for six
-    freezer.tick(timedelta(seconds=61))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    # When the health checks see it failing for a minute, then for six
+    start = dt_util.utcnow()
+    runtime.check_health(start)
+    runtime.check_health(start + timedelta(seconds=60))
     early = registry.async_get_issue("homesec", issue_id)
-    freezer.tick(timedelta(seconds=310))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    runtime.check_health(start + timedelta(seconds=360))
 
     # Then only the second check raised the issue, naming the camera and problem
     assert early is None
@@ -212,9 +208,7 @@ async def test_long_failures_raise_repair_issues(
     # When the folder is back, then the issue is gone; removing the hub leaves none
     drop.mkdir()
     await source.poll_once(runtime.pipeline.submit)
-    freezer.tick(timedelta(seconds=11))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    runtime.check_health(start + timedelta(seconds=370))
     assert registry.async_get_issue("homesec", issue_id) is None
     assert await hass.config_entries.async_remove(entry.entry_id)
     assert not [i for d, i in registry.issues if d == "homesec"]

@@ -220,7 +220,7 @@ class HomeSecRuntime:
         self._unsubscribe.append(
             async_track_time_interval(
                 self.hass,
-                self._check_sources,
+                self.check_health,
                 timedelta(seconds=SOURCE_HEALTH_SECONDS),
                 cancel_on_shutdown=True,
             )
@@ -290,8 +290,11 @@ class HomeSecRuntime:
         return self._source_health.get(camera_id, True)
 
     @callback
-    def _check_sources(self, now: datetime) -> None:
-        """Tell entities when a source's health changed; raise long outages."""
+    def check_health(self, now: datetime) -> None:
+        """Tell entities when a source's health changed; raise long outages.
+
+        Runs every SOURCE_HEALTH_SECONDS with the current time.
+        """
         for camera_id, source in self.sources.items():
             healthy = source.healthy
             if self._source_health.get(camera_id, True) != healthy:

@@ -108,6 +108,8 @@ HUB_SENSORS = (
         key="clips_in_flight",
         translation_key="clips_in_flight",
         state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value=lambda runtime: runtime.pipeline.in_flight,
     ),
     HubSensorDescription(
@@ -128,6 +130,7 @@ HUB_SENSORS = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=3,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value=lambda runtime: runtime.budget.cost,
     ),
 )
