@@ -53,23 +53,14 @@ CAMERA_SENSORS = (
         device_class=BinarySensorDeviceClass.MOTION,
         turns_on=_detected(MOTION),
     ),
-    HeldBinarySensorDescription(
-        key="person",
-        translation_key="person",
-        device_class=BinarySensorDeviceClass.OCCUPANCY,
-        turns_on=_detected("person"),
-    ),
-    HeldBinarySensorDescription(
-        key="vehicle",
-        translation_key="vehicle",
-        device_class=BinarySensorDeviceClass.OCCUPANCY,
-        turns_on=_detected("vehicle"),
-    ),
-    HeldBinarySensorDescription(
-        key="animal",
-        translation_key="animal",
-        device_class=BinarySensorDeviceClass.OCCUPANCY,
-        turns_on=_detected("animal"),
+    *(
+        HeldBinarySensorDescription(
+            key=label,
+            translation_key=label,
+            device_class=BinarySensorDeviceClass.OCCUPANCY,
+            turns_on=_detected(label),
+        )
+        for label in ("person", "vehicle", "animal")
     ),
     HeldBinarySensorDescription(
         key="alert",

@@ -129,7 +129,6 @@ class HomeSecRuntime:
         run = hass.async_add_executor_job
         self.spool = Spool(Path(hass.config.path(SPOOL_PATH)))
         self.database_path = factory.sqlite_path(data, hass.config.path)
-        self.storage_root = factory.local_storage_root(data, hass.config.path)
         self.storage = factory.storage(data, hass.config.path, run)
         self.detector = detector
         self.repository = ClipRepository(

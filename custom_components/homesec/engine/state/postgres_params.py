@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 SSL_QUERY_KEYS = ("sslmode", "ssl", "sslrootcert")
-VERIFYING_MODES = ("verify-ca", "verify-full")
 
 
 def resolve(url_text: str) -> tuple[URL, dict[str, Any]]:
