@@ -132,15 +132,8 @@ def pipeline_settings(data: Mapping[str, Any]) -> PipelineSettings:
     retry = RetrySettings(
         max_attempts=int(data.get(CONF_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS))
     )
-    # The OpenAI-compatible analyzer retries 429/5xx itself (with Retry-After);
-    # retrying its failures again would multiply paid calls.
-    analyze_retry = (
-        RetrySettings(max_attempts=1)
-        if data.get(CONF_ANALYZER) == ANALYZER_OPENAI
-        else retry
-    )
     settings = PipelineSettings(
-        upload_retry=retry, analyze_retry=analyze_retry, notify_retry=retry
+        upload_retry=retry, analyze_retry=retry, notify_retry=retry
     )
     if CONF_TRIGGER_CLASSES in data:
         settings = settings.model_copy(

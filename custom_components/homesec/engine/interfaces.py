@@ -67,6 +67,10 @@ class ObjectDetector(ABC):
 class Analyzer(ABC):
     """Summarizes a clip with a vision-language model."""
 
+    retries_itself: bool = False
+    """True when the analyzer retries (paid) calls itself: the pipeline then
+    does not retry its failures again."""
+
     @abstractmethod
     async def analyze(self, clip: Clip, detections: FilterResult) -> AnalysisResult:
         """Return a structured summary; raise on failure."""

@@ -253,13 +253,12 @@ class ClipPipeline:
             except AnalysisSkipped as skipped:
                 return skipped
 
-        result = await self._stage(
-            state,
-            Stage.ANALYZE,
-            _ask,
-            AnalyzeError,
-            self._settings.analyze_retry,
+        retry = (
+            RetrySettings(max_attempts=1)
+            if analyzer.retries_itself
+            else self._settings.analyze_retry
         )
+        result = await self._stage(state, Stage.ANALYZE, _ask, AnalyzeError, retry)
         if isinstance(result, AnalysisSkipped):
             stage.status = StageStatus.SKIPPED
             await self._record(

@@ -106,6 +106,7 @@ class BudgetedAnalyzer(Analyzer):
     ) -> None:
         """Wrap ``inner``."""
         self.inner = inner
+        self.retries_itself = inner.retries_itself
         self.budget = budget
         self._now = now
 

@@ -115,6 +115,8 @@ def retry_after(headers: Any, fallback: float) -> float:
 class OpenAIAnalyzer(Analyzer):
     """Sends the selected frames and reads the structured answer."""
 
+    retries_itself = True  # 429/5xx, honouring Retry-After
+
     def __init__(
         self,
         settings: OpenAISettings,
