@@ -52,3 +52,17 @@ def make_red_box_clip(
         args += ["-metadata:s:v:0", f"rotate={rotate}"]
     subprocess.run([*args, str(path)], check=True)
     return path
+
+
+def make_camera_loop_clip(path: Path, size: str = "640x360") -> Path:
+    """10 s for an RTSP camera: a box rests until 4 s, moves until 7 s, then rests."""
+    x = "if(between(t,4,7),(t-4)*150,if(gt(t,7),450,0))"
+    args = [
+        "ffmpeg", "-v", "error", "-y",
+        "-f", "lavfi", "-i", BACKGROUND.format(size=size, duration=10),
+        "-f", "lavfi", "-i", BOX.format(duration=10),
+        "-filter_complex", f"[0][1]overlay=x='{x}':y=140:shortest=1",
+        "-c:v", "libx264", "-g", "15", "-bf", "0", "-pix_fmt", "yuv420p",
+    ]  # fmt: skip
+    subprocess.run([*args, str(path)], check=True)
+    return path

@@ -13,9 +13,10 @@ import pytest
 import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
 
 from . import loop_guard
-from .clips import make_clip, make_red_box_clip
+from .clips import make_camera_loop_clip, make_clip, make_red_box_clip
 from .doubles.detection_server import DetectionServer
 from .doubles.openai_server import OpenAIServer
+from .doubles.rtsp_server import RtspServer
 from .red_person_model import build as build_red_person_model
 from .servers import Postgres
 
@@ -118,3 +119,18 @@ async def openai_server(socket_enabled: None) -> AsyncGenerator[OpenAIServer]:
     runner = await server.start()
     yield server
     await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def camera_loop_clip(clip_dir: Path) -> Path:
+    """The 10 s RTSP camera loop: rest 0-4 s, a box moves 4-7 s, rest after."""
+    return make_camera_loop_clip(clip_dir / "camera_loop.mp4")
+
+
+@pytest.fixture
+def rtsp_server(camera_loop_clip: Path) -> Generator[RtspServer]:
+    """A real RTSP server on 127.0.0.1 looping ``camera_loop.mp4``."""
+    server = RtspServer(camera_loop_clip.parent)
+    server.start()
+    yield server
+    server.stop()

@@ -110,8 +110,39 @@ CONF_SOURCE_TYPE: Final = "source_type"
 CONF_WATCH_FOLDER: Final = "watch_folder"
 CONF_SETTLE_SECONDS: Final = "settle_seconds"
 
+CONF_ENABLED: Final = "enabled"
+CONF_MIN_RISK_OVERRIDE: Final = "min_risk_override"
+RISK_DEFAULT: Final = "default"
+
 SOURCE_FOLDER: Final = "folder"
+SOURCE_RTSP: Final = "rtsp"
+SOURCE_FTP: Final = "ftp"
+SOURCE_HA_CAMERA: Final = "ha_camera"
+SOURCE_TYPES: Final = [SOURCE_RTSP, SOURCE_FTP, SOURCE_FOLDER, SOURCE_HA_CAMERA]
 DEFAULT_SETTLE_SECONDS: Final = 5.0
+
+# RTSP cameras.
+CONF_SUBSTREAM_URL: Final = "substream_url"
+CONF_RTSP_TRANSPORT: Final = "rtsp_transport"
+CONF_PIXEL_THRESHOLD: Final = "pixel_threshold"
+CONF_MIN_CHANGED_PCT: Final = "min_changed_pct"
+CONF_BLUR: Final = "blur"
+CONF_PRE_ROLL: Final = "pre_roll_s"
+CONF_STOP_DELAY: Final = "stop_delay_s"
+CONF_MAX_RECORDING: Final = "max_recording_s"
+RTSP_PROBE_TIMEOUT: Final = 10.0
+
+# FTP cameras.
+CONF_ALLOW_ANONYMOUS: Final = "allow_anonymous"
+CONF_PASSIVE_PORTS: Final = "passive_ports"
+CONF_MAX_UPLOAD_MB: Final = "max_upload_mb"
+DEFAULT_FTP_PORT: Final = 2121
+FTP_UPLOAD_PATH: Final = "homesec/ftp"
+
+# Home Assistant camera sources.
+CONF_CAMERA_ENTITY: Final = "camera_entity"
+CONF_TRIGGER_ENTITY: Final = "trigger_entity"
+CONF_CLIP_SECONDS: Final = "clip_seconds"
 
 # How long a detection keeps its binary sensor on.
 DETECTION_HOLD_SECONDS: Final = 60

@@ -21,21 +21,20 @@ from .adapters.event_bus import BusAlertNotifier, fire_detection
 from .adapters.persistent_notification import PersistentNotificationNotifier
 from .const import (
     CONF_CAMERA_ID,
+    CONF_ENABLED,
     CONF_MIN_RISK_LEVEL,
+    CONF_MIN_RISK_OVERRIDE,
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
     CONF_PROMPT_CONTEXT,
-    CONF_SETTLE_SECONDS,
     CONF_SOURCE_TYPE,
-    CONF_WATCH_FOLDER,
-    DEFAULT_SETTLE_SECONDS,
     DOMAIN,
     ISSUE_SOURCE_FAILING,
     ISSUE_STATE_STORE_UNREACHABLE,
     RECOVERY_RETRY_SECONDS,
     RETENTION_INTERVAL_MINUTES,
+    RISK_DEFAULT,
     SOURCE_FAILING_REPAIR_AFTER,
-    SOURCE_FOLDER,
     SOURCE_HEALTH_SECONDS,
     SPOOL_PATH,
     STATE_STORE_REPAIR_AFTER,
@@ -53,8 +52,8 @@ from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
 from .engine.recovery import find_unfinished
 from .engine.repository import ClipRepository
 from .engine.retention import RetentionPlan, apply_retention
-from .engine.sources.folder import FolderSettings, FolderSource
 from .engine.spool import Spool
+from .source_setup import build_source
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
@@ -103,6 +102,11 @@ class CameraConfig:
             source_type=subentry.data[CONF_SOURCE_TYPE],
             data=dict(subentry.data),
         )
+
+
+def _risk_override(data: dict[str, Any]) -> RiskLevel | None:
+    value = data.get(CONF_MIN_RISK_OVERRIDE, RISK_DEFAULT)
+    return None if value in (None, RISK_DEFAULT) else RiskLevel(value)
 
 
 class HomeSecRuntime:
@@ -157,7 +161,8 @@ class HomeSecRuntime:
             ),
             {
                 camera.camera_id: PolicyOverrides(
-                    notify_on_motion=camera.data.get(CONF_NOTIFY_ON_MOTION)
+                    notify_on_motion=camera.data.get(CONF_NOTIFY_ON_MOTION),
+                    min_risk_level=_risk_override(camera.data),
                 )
                 for camera in self.cameras.values()
             },
@@ -209,7 +214,11 @@ class HomeSecRuntime:
     async def async_start_sources(self) -> None:
         """Start sources (after entities subscribed), recovery and retention."""
         for camera in self.cameras.values():
-            source = self._build_source(camera)
+            if not camera.data.get(CONF_ENABLED, True):
+                continue
+            source = build_source(
+                self.hass, camera.camera_id, camera.source_type, camera.data, self.spool
+            )
             self.sources[camera.camera_id] = source
             await source.start(self.pipeline.submit)
         self._recovery = self.entry.async_create_background_task(
@@ -382,22 +391,6 @@ class HomeSecRuntime:
         except OSError as err:
             # The state store will report itself unavailable; clips still flow.
             _LOGGER.debug("Cannot create the database folder: %s", err)
-
-    def _build_source(self, camera: CameraConfig) -> ClipSource:
-        if camera.source_type != SOURCE_FOLDER:
-            msg = f"unsupported source type {camera.source_type}"
-            raise ValueError(msg)
-        settle = float(camera.data.get(CONF_SETTLE_SECONDS, DEFAULT_SETTLE_SECONDS))
-        return FolderSource(
-            camera.camera_id,
-            FolderSettings(
-                watch_dir=Path(camera.data[CONF_WATCH_FOLDER]),
-                settle_seconds=settle,
-                poll_seconds=min(1.0, settle / 2),
-            ),
-            self.spool,
-            self.hass.async_add_executor_job,
-        )
 
     @callback
     def _on_lifecycle(self, event: LifecycleEvent) -> None:

@@ -1,0 +1,282 @@
+"""FTP source: cameras upload clips to a small pyftpdlib server of their own.
+
+The server runs in its own thread (pyftpdlib has its own I/O loop) with a
+thread per connection. Only the camera's account (or anonymous, when enabled)
+may log in; only video and image names are accepted; ``..`` in a path, oversize
+uploads and aborted transfers are refused; a file is handed over only once its
+transfer completed and it reads as a video or image.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+import logging
+import os
+from pathlib import Path, PurePosixPath
+import threading
+from typing import Any, ClassVar
+
+import av
+import av.error
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import DTPHandler, FTPHandler
+from pyftpdlib.servers import ThreadedFTPServer
+
+from ..interfaces import BlockingRunner, ClipSink, ClipSource
+from ..models import Clip
+from ..spool import Spool
+from .folder import VIDEO_EXTENSIONS
+from .handover import hand_over
+
+_LOGGER = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
+ACCEPTED_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
+PATH_COMMANDS = frozenset(
+    {"STOR", "APPE", "STOU", "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO",
+     "CWD", "XCWD", "SIZE", "MDTM", "RETR", "LIST", "NLST", "MLSD", "MLST"}
+)  # fmt: skip
+UPLOAD_COMMANDS = frozenset({"STOR", "APPE"})
+WRITE_PERMISSIONS = "elwm"
+"""Change folder, list, store, make folders (cameras make dated folders)."""
+
+
+class FtpSettings(BaseModel):
+    """The camera's FTP server."""
+
+    model_config = ConfigDict(frozen=True)
+
+    port: int = Field(default=2121, ge=0, le=65535)
+    host: str = "0.0.0.0"  # noqa: S104 - cameras are on the LAN
+    username: str | None = None
+    password: SecretStr | None = None
+    allow_anonymous: bool = False
+    passive_ports: tuple[int, int] | None = None
+    max_upload_mb: float = Field(default=200.0, gt=0)
+
+
+def safe_upload_name(arg: str) -> bool:
+    """Whether an FTP path argument is free of ``..``, backslashes and NULs."""
+    if "\\" in arg or "\0" in arg:
+        return False
+    return ".." not in PurePosixPath(arg).parts
+
+
+def readable_media(path: Path) -> bool:
+    """Whether a received file opens as a video or image with a frame in it."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return False
+            for _ in container.decode(video=0):
+                return True
+    except av.error.FFmpegError, OSError, ValueError:
+        return False
+    return False
+
+
+def _port_list(ports: tuple[int, int] | None) -> list[int] | None:
+    return list(range(ports[0], ports[1] + 1)) if ports else None
+
+
+class _UploadHandler(FTPHandler):  # type: ignore[misc] # pyftpdlib is untyped
+    """Refuses hostile paths and names; reports complete and incomplete files."""
+
+    on_received: ClassVar[Callable[[Path], None]]
+    max_bytes: ClassVar[int]
+
+    def pre_process_command(self, line: str, cmd: str, arg: str) -> Any:
+        """Check path arguments before pyftpdlib resolves them."""
+        if cmd in PATH_COMMANDS and arg and not safe_upload_name(arg):
+            self.respond("553 Path not allowed.")
+            return None
+        suffix = PurePosixPath(arg).suffix.lower()
+        if cmd in UPLOAD_COMMANDS and suffix not in ACCEPTED_EXTENSIONS:
+            self.respond("553 Only video and image files are accepted.")
+            return None
+        return super().pre_process_command(line, cmd, arg)
+
+    def on_file_received(self, file: str) -> None:
+        """A complete upload: hand it over."""
+        type(self).on_received(Path(file))
+
+    def on_incomplete_file_received(self, file: str) -> None:
+        """An aborted or refused upload: drop what arrived."""
+        _LOGGER.warning("Dropped an incomplete FTP upload: %s", Path(file).name)
+        Path(file).unlink(missing_ok=True)
+
+    def on_login_failed(self, username: str, password: str) -> None:
+        """Log a refused login (never the password)."""
+        _LOGGER.warning(
+            "FTP login refused for user %r from %s", username, self.remote_ip
+        )
+
+
+class _LimitedDTPHandler(DTPHandler):  # type: ignore[misc]
+    """Cuts an upload off once it is larger than allowed."""
+
+    max_bytes: ClassVar[int]
+
+    def handle_read(self) -> None:
+        """Receive, then refuse oversize files."""
+        super().handle_read()
+        if self.receive and self.tot_bytes_received > self.max_bytes:
+            self.transfer_finished = False
+            self._resp = ("552 Upload too large.", _LOGGER.info)
+            self.close()
+
+
+class FtpSource(ClipSource):
+    """Runs the camera's FTP server; finished uploads go to the spool."""
+
+    def __init__(
+        self,
+        camera_name: str,
+        settings: FtpSettings,
+        upload_dir: Path,
+        spool: Spool,
+        run_blocking: BlockingRunner,
+    ) -> None:
+        """Uploads land in ``upload_dir`` before they move to the spool."""
+        self.camera_name = camera_name
+        self._settings = settings
+        self._upload_dir = upload_dir
+        self._spool = spool
+        self._run = run_blocking
+        self._server: ThreadedFTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sink: ClipSink | None = None
+        self._problem: str | None = None
+        self.received = 0
+        self.rejected = 0
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the server is listening."""
+        return self._problem is None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the server cannot run."""
+        return self._problem
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (useful when configured as 0)."""
+        if self._server is None:
+            return self._settings.port
+        return int(self._server.socket.getsockname()[1])
+
+    async def start(self, sink: ClipSink) -> None:
+        """Hand over uploads finished before a restart, then listen."""
+        self._loop = asyncio.get_running_loop()
+        self._sink = sink
+        for clip in await self._run(self._adopt_leftovers):
+            await sink(clip)
+        try:
+            self._server = await self._run(self._make_server)
+        except OSError as err:
+            self._problem = (
+                f"cannot listen on port {self._settings.port}: {err.strerror}"
+            )
+            _LOGGER.error(  # noqa: TRY400 - the reason is enough
+                "FTP server for %s: %s", self.camera_name, self._problem
+            )
+            return
+        self._problem = None
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._serve, name=f"homesec ftp {self.camera_name}", daemon=True
+        )
+        self._thread.start()
+
+    async def stop(self) -> None:
+        """Stop listening and wait for the server's threads."""
+        self._stop.set()
+        if self._thread is not None:
+            await self._run(self._thread.join)
+            self._thread = None
+        self._server = None
+
+    def _make_server(self) -> ThreadedFTPServer:
+        settings = self._settings
+        self._upload_dir.mkdir(parents=True, exist_ok=True)
+        authorizer = DummyAuthorizer()
+        home = str(self._upload_dir)
+        if settings.username and settings.password is not None:
+            authorizer.add_user(
+                settings.username,
+                settings.password.get_secret_value(),
+                home,
+                perm=WRITE_PERMISSIONS,
+            )
+        if settings.allow_anonymous:
+            authorizer.add_anonymous(home, perm=WRITE_PERMISSIONS)
+        max_bytes = int(settings.max_upload_mb * 1024 * 1024)
+        dtp = type("CameraDTPHandler", (_LimitedDTPHandler,), {"max_bytes": max_bytes})
+        handler = type(
+            "CameraFTPHandler",
+            (_UploadHandler,),
+            {
+                "authorizer": authorizer,
+                "dtp_handler": dtp,
+                "max_bytes": max_bytes,
+                "on_received": staticmethod(self._received),
+                "banner": "HomeSec ready.",
+                "passive_ports": (
+                    list(
+                        range(settings.passive_ports[0], settings.passive_ports[1] + 1)
+                    )
+                    if settings.passive_ports
+                    else None
+                ),
+            },
+        )
+        server = ThreadedFTPServer((settings.host, settings.port), handler)
+        server.max_cons = 16
+        return server
+
+    def _serve(self) -> None:
+        server = self._server
+        if server is None:
+            return
+        try:
+            while not self._stop.is_set():
+                server.serve_forever(timeout=0.2, blocking=False, handle_exit=False)
+        finally:
+            server.close_all()
+
+    def _received(self, path: Path) -> None:
+        """In a connection thread: check the upload, then spool and submit it."""
+        if not readable_media(path):
+            self.rejected += 1
+            _LOGGER.warning(
+                "Ignored FTP upload %s for %s: not a readable video or image",
+                path.name, self.camera_name,
+            )  # fmt: skip
+            path.unlink(missing_ok=True)
+            return
+        clip = self._spool.adopt(path, self.camera_name, "ftp", datetime.now(UTC))
+        self.received += 1
+        hand_over(self._loop, self._sink, clip)
+
+    def _adopt_leftovers(self) -> list[Clip]:
+        if not self._upload_dir.is_dir():
+            return []
+        clips = []
+        for root, _, names in os.walk(self._upload_dir):
+            for name in sorted(names):
+                path = Path(root) / name
+                if path.suffix.lower() not in ACCEPTED_EXTENSIONS:
+                    continue
+                if not readable_media(path):
+                    path.unlink(missing_ok=True)
+                    continue
+                mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                clips.append(self._spool.adopt(path, self.camera_name, "ftp", mtime))
+        return clips

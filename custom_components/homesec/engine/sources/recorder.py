@@ -1,0 +1,98 @@
+"""When clips start, rotate and end, fed packet by packet from a stream thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+from pathlib import Path
+import secrets
+
+import av.video
+
+from .stream import ClipWriter, PacketRing, StreamPacket
+
+_LOGGER = logging.getLogger(__name__)
+
+RECORDING_PREFIX = ".rec_"
+"""Recordings in progress: hidden in the spool folder until finalized."""
+
+type FinishedRecording = Callable[[Path, float], None]
+"""Called with a closed recording's file and its first packet's wall time."""
+
+
+class Recorder:
+    """Records while ``active`` says so, with pre-roll and bounded clip length.
+
+    Not thread-safe: one stream thread owns it. A clip starts with the buffered
+    pre-roll (from a keyframe), ends ``stop_delay`` after the trigger went quiet
+    (the caller's ``active``), and rotates at a keyframe after ``max_seconds``.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        pre_roll: float,
+        max_seconds: float,
+        on_finished: FinishedRecording,
+    ) -> None:
+        """Write recordings into ``folder`` and hand each one to ``on_finished``."""
+        self._folder = folder
+        self._ring = PacketRing(pre_roll)
+        self._max_seconds = max_seconds
+        self._on_finished = on_finished
+        self._writer: ClipWriter | None = None
+        self._template: av.video.stream.VideoStream | None = None
+
+    @property
+    def recording(self) -> bool:
+        """Whether a clip is being written."""
+        return self._writer is not None
+
+    def stream_opened(self, template: av.video.stream.VideoStream) -> None:
+        """A (new) connection: its stream gives the codec parameters."""
+        self._template = template
+        self._ring.clear()
+
+    def on_packet(self, packet: StreamPacket, active: bool) -> None:
+        """Buffer or write one packet; ``active`` says the trigger still holds."""
+        writer = self._writer
+        if writer is None:
+            self._ring.append(packet)
+            if active and len(self._ring):  # the ring starts with a keyframe
+                self._start(self._ring.drain())
+            return
+        if not active:
+            self.finish()
+            self._ring.append(packet)
+            return
+        if packet.keyframe and packet.wall - (writer.first_wall or 0) >= (
+            self._max_seconds
+        ):
+            self.finish()
+            self._start([packet])
+            return
+        writer.write(packet)
+
+    def _start(self, packets: list[StreamPacket]) -> None:
+        if not packets or not packets[0].keyframe or self._template is None:
+            return
+        path = self._folder / f"{RECORDING_PREFIX}{secrets.token_hex(6)}.mp4"
+        self._folder.mkdir(parents=True, exist_ok=True)
+        writer = ClipWriter(path, self._template)
+        self._writer = writer
+        writer.write_all(packets)
+
+    def finish(self) -> None:
+        """Close the clip being written, if any, and hand it over."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        try:
+            writer.close()
+        except (OSError, ValueError) as err:
+            _LOGGER.warning("Could not finish recording %s: %s", writer.path.name, err)
+        if writer.packets and writer.first_wall is not None:
+            self._on_finished(writer.path, writer.first_wall)
+        else:
+            writer.path.unlink(missing_ok=True)

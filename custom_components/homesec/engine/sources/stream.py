@@ -1,0 +1,206 @@
+"""Live stream building blocks: URLs without secrets, a packet ring, a clip writer.
+
+Clips are written by stream copy (libav remuxing through PyAV, no re-encode)
+into fragmented MP4, so a recording cut short by a crash is still playable.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import av
+import av.container
+import av.error
+import av.video
+
+from ..text import first_line
+
+type VideoPacket = av.Packet[av.video.stream.VideoStream]
+
+FRAGMENTED_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+MAX_RING_BYTES = 64 * 1024 * 1024
+"""Cap of the pre-roll buffer, for streams that never send a keyframe."""
+
+
+def with_credentials(url: str, username: str | None, password: str | None) -> str:
+    """``url`` with URL-encoded credentials in it (as ffmpeg expects them)."""
+    if not username:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    userinfo = quote(username, safe="")
+    if password:
+        userinfo += ":" + quote(password, safe="")
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """Take credentials typed into a URL out of it: (url, username, password)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, None
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    username, _, password = userinfo.partition(":")
+    return (
+        urlunsplit(parts._replace(netloc=host)),
+        unquote(username) or None,
+        unquote(password) or None,
+    )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any credentials replaced by ``***``."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def describe_stream_error(err: BaseException, url: str) -> str:
+    """A one-line reason without the URL (libav errors embed it, with secrets)."""
+    if isinstance(err, av.error.FFmpegError):
+        text = err.strerror or type(err).__name__
+    else:
+        text = first_line(err)
+    if url:
+        text = text.replace(url, redact_url(url))
+    return f"{type(err).__name__}: {text}"
+
+
+def open_stream(
+    url: str, *, transport: str, open_timeout: float, read_timeout: float
+) -> av.container.InputContainer:
+    """Open a live stream (blocking); every read gives up after ``read_timeout``."""
+    options = {"rtsp_transport": transport} if url.startswith("rtsp") else {}
+    return av.open(url, options=options, timeout=(open_timeout, read_timeout))
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPacket:
+    """A demuxed packet copied out of libav, with when it arrived."""
+
+    wall: float
+    pts: int
+    dts: int
+    keyframe: bool
+    data: bytes
+
+
+def copy_packet(packet: VideoPacket, wall: float) -> StreamPacket | None:
+    """Keep a packet (None for packets without timing, which cannot be muxed)."""
+    if packet.dts is None or packet.size == 0:
+        return None
+    pts = packet.pts if packet.pts is not None else packet.dts
+    return StreamPacket(wall, pts, packet.dts, packet.is_keyframe, bytes(packet))
+
+
+class PacketRing:
+    """The last few seconds of packets, from a keyframe on (the pre-roll)."""
+
+    def __init__(self, seconds: float, max_bytes: int = MAX_RING_BYTES) -> None:
+        """Keep at least ``seconds`` of stream, starting at a keyframe."""
+        self._seconds = seconds
+        self._max_bytes = max_bytes
+        self._packets: deque[StreamPacket] = deque()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        """How many packets are held."""
+        return len(self._packets)
+
+    def append(self, packet: StreamPacket) -> None:
+        """Add a packet and drop what is older than needed."""
+        self._packets.append(packet)
+        self._bytes += len(packet.data)
+        horizon = packet.wall - self._seconds
+        while self._packets and (
+            not self._packets[0].keyframe or self._bytes > self._max_bytes
+        ):
+            self._pop()
+        # Drop whole GOPs while the next keyframe is still old enough.
+        while True:
+            second = next(
+                (i for i, p in enumerate(self._packets) if i and p.keyframe), None
+            )
+            if second is None or self._packets[second].wall > horizon:
+                break
+            for _ in range(second):
+                self._pop()
+
+    def _pop(self) -> None:
+        self._bytes -= len(self._packets.popleft().data)
+
+    def drain(self) -> list[StreamPacket]:
+        """Everything held, oldest first (starts with a keyframe), and empty."""
+        packets = list(self._packets)
+        self._packets.clear()
+        self._bytes = 0
+        return packets
+
+    def clear(self) -> None:
+        """Forget everything (the stream was lost)."""
+        self.drain()
+
+
+class ClipWriter:
+    """Stream-copies packets of one video stream into a fragmented MP4 file."""
+
+    def __init__(self, path: Path, template: av.video.stream.VideoStream) -> None:
+        """Create ``path`` with the codec parameters of ``template`` (blocking)."""
+        self.path = path
+        base = template.time_base
+        self._time_base = (
+            Fraction(base.numerator, base.denominator) if base else Fraction(1, 90000)
+        )
+        self._out = av.open(str(path), "w", format="mp4", options=FRAGMENTED_MP4)
+        self._stream = self._out.add_stream_from_template(template)
+        self._stream.time_base = self._time_base
+        self._origin: int | None = None
+        self._last_dts: int | None = None
+        self.first_wall: float | None = None
+        self.last_wall: float | None = None
+        self.packets = 0
+
+    def write_all(self, packets: Iterable[StreamPacket]) -> None:
+        """Write packets in order."""
+        for packet in packets:
+            self.write(packet)
+
+    def write(self, packet: StreamPacket) -> None:
+        """Write one packet, with timestamps rebased to start at zero."""
+        if self._origin is None:
+            self._origin = packet.dts
+            self.first_wall = packet.wall
+        dts = packet.dts - self._origin
+        pts = packet.pts - self._origin
+        if self._last_dts is not None and dts <= self._last_dts:
+            shift = self._last_dts + 1 - dts  # a camera clock jump: keep order
+            dts += shift
+            pts += shift
+        pts = max(pts, dts)
+        out = av.Packet(packet.data)
+        out.pts = pts
+        out.dts = dts
+        out.time_base = self._time_base
+        out.is_keyframe = packet.keyframe
+        out.stream = self._stream
+        self._out.mux(out)
+        self._last_dts = dts
+        self.last_wall = packet.wall
+        self.packets += 1
+
+    @property
+    def duration(self) -> float:
+        """Seconds of stream written so far (by arrival time)."""
+        if self.first_wall is None or self.last_wall is None:
+            return 0.0
+        return self.last_wall - self.first_wall
+
+    def close(self) -> None:
+        """Finish the file (blocking)."""
+        self._out.close()
