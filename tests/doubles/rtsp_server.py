@@ -1,8 +1,8 @@
 """A real RTSP server (aio-rtsp-toolkit) in a child process, serving a folder.
 
 Run as ``python rtsp_server.py FOLDER PORT PORTFILE``: it writes the port it
-listens on into PORTFILE (PORT 0 picks a free one). ``RtspServer`` starts, stops and restarts it on the
-same port, to test reconnection.
+listens on into PORTFILE (PORT 0 picks a free one). ``RtspServer`` starts,
+stops and restarts it on the same port, to test reconnection.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import os
 from pathlib import Path, PurePosixPath
 import threading
 from typing import Any, ClassVar
+import warnings
 
 import av
 import av.error
@@ -128,6 +129,8 @@ class _LimitedDTPHandler(DTPHandler):  # type: ignore[misc]
             self._resp = ("552 Upload too large.", _LOGGER.info)
             self.close()
 
+    handle_read_event = handle_read  # pyftpdlib dispatches to this alias
+
 
 class FtpSource(ClipSource):
     """Runs the camera's FTP server; finished uploads go to the spool."""
@@ -215,8 +218,10 @@ class FtpSource(ClipSource):
                 home,
                 perm=WRITE_PERMISSIONS,
             )
-        if settings.allow_anonymous:
-            authorizer.add_anonymous(home, perm=WRITE_PERMISSIONS)
+        if settings.allow_anonymous:  # explicitly enabled by the user
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                authorizer.add_anonymous(home, perm=WRITE_PERMISSIONS)
         max_bytes = int(settings.max_upload_mb * 1024 * 1024)
         dtp = type("CameraDTPHandler", (_LimitedDTPHandler,), {"max_bytes": max_bytes})
         handler = type(

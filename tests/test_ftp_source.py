@@ -1,0 +1,180 @@
+"""FTP source with real ftplib clients: only complete, allowed uploads go through."""
+
+from __future__ import annotations
+
+import asyncio
+import ftplib
+import io
+import logging
+from pathlib import Path
+
+import pytest
+
+from custom_components.homesec.engine.models import Clip
+from custom_components.homesec.engine.sources.ftp import FtpSettings, FtpSource
+from custom_components.homesec.engine.spool import Spool
+
+from .pipeline_parts import run_blocking
+
+PASSWORD = "ftp-s3cret"
+
+
+def _client(port: int, password: str = PASSWORD) -> ftplib.FTP:
+    client = ftplib.FTP()
+    client.connect("127.0.0.1", port, timeout=10)
+    client.login("porch", password)
+    return client
+
+
+async def _start(tmp_path: Path, **settings: object) -> tuple[FtpSource, list[Clip]]:
+    clips: list[Clip] = []
+
+    async def sink(clip: Clip) -> None:
+        clips.append(clip)
+
+    source = FtpSource(
+        "porch",
+        FtpSettings.model_validate(
+            {
+                "port": 0,
+                "host": "127.0.0.1",
+                "username": "porch",
+                "password": PASSWORD,
+                **settings,
+            }
+        ),  # fmt: skip
+        tmp_path / "uploads",
+        Spool(tmp_path / "spool"),
+        run_blocking,
+    )
+    await source.start(sink)
+    return source, clips
+
+
+async def test_a_complete_upload_is_processed_once(
+    socket_enabled: None, tmp_path: Path, motion_clip: Path
+) -> None:
+    """A camera logs in, makes a dated folder and uploads a clip."""
+    # Given the camera's FTP server
+    source, clips = await _start(tmp_path)
+    data = motion_clip.read_bytes()
+
+    # When the camera uploads a clip into a folder of its own
+    def upload() -> None:
+        client = _client(source.port)
+        client.mkd("2026-11-24")
+        client.cwd("2026-11-24")
+        client.storbinary("STOR porch_120000.mp4", io.BytesIO(data))
+        client.quit()
+
+    try:
+        await run_blocking(upload)
+        await asyncio.sleep(0.2)
+    finally:
+        await source.stop()
+
+    # Then exactly one clip reaches the pipeline, moved into the spool intact
+    assert len(clips) == 1
+    assert clips[0].source_type == "ftp"
+    assert clips[0].local_path.read_bytes() == data
+    assert not any((tmp_path / "uploads").rglob("*.mp4"))
+
+
+async def test_hostile_and_broken_uploads_never_reach_the_pipeline(
+    socket_enabled: None,
+    tmp_path: Path,
+    motion_clip: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Bad credentials, ../ names, other file types, aborted and cut uploads."""
+    # Given the camera's FTP server with a 1 MB upload limit
+    source, clips = await _start(tmp_path, max_upload_mb=1)
+    data = motion_clip.read_bytes()
+    replies: dict[str, str] = {}
+
+    def attempts() -> None:
+        # When a client uses a wrong password
+        try:
+            _client(source.port, password="wrong")
+        except ftplib.error_perm as err:
+            replies["login"] = str(err)
+        client = _client(source.port)
+        # And a client climbs out of its folder, or uploads a script
+        for name in ("../escape.mp4", "a/../../escape.mp4", "run.sh"):
+            try:
+                client.storbinary(f"STOR {name}", io.BytesIO(data))
+            except ftplib.error_perm as err:
+                replies[name] = str(err)
+        # And an upload is aborted half-way
+        conn = client.transfercmd("STOR aborted.mp4")
+        conn.sendall(data[: len(data) // 2])
+        replies["abort"] = client.abort()
+        conn.close()
+        client.getresp()
+        # And an upload is cut off (the connection closes early)
+        conn = client.transfercmd("STOR cut.mp4")
+        conn.sendall(data[: len(data) // 3])
+        conn.close()
+        client.voidresp()
+        # And an upload is larger than allowed
+        try:
+            client.storbinary("STOR huge.mp4", io.BytesIO(b"\0" * (2 * 1024 * 1024)))
+        except ftplib.error_perm as err:
+            replies["huge"] = str(err)
+        client.quit()
+
+    try:
+        await run_blocking(attempts)
+        await asyncio.sleep(0.2)
+    finally:
+        await source.stop()
+
+    # Then each one was refused or dropped, and nothing reached the pipeline
+    assert replies["login"].startswith("530")
+    assert replies["../escape.mp4"].startswith("553")
+    assert replies["a/../../escape.mp4"].startswith("553")
+    assert replies["run.sh"].startswith("553")
+    assert replies["abort"].startswith("426")
+    assert replies["huge"].startswith("552")
+    assert clips == []
+    assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
+    assert not (tmp_path / "escape.mp4").exists()
+    # And no password was logged
+    assert PASSWORD not in caplog.text
+    assert "wrong" not in caplog.text.replace("'porch'", "")
+    assert any(
+        "refused" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING
+    )
+
+
+async def test_anonymous_login_needs_to_be_enabled(
+    socket_enabled: None, tmp_path: Path
+) -> None:
+    """Anonymous logins are refused unless the camera allows them."""
+    # Given a server without and one with anonymous access
+    closed, _ = await _start(tmp_path / "closed")
+    opened, _ = await _start(tmp_path / "open", allow_anonymous=True)
+
+    def anonymous(port: int) -> str:
+        client = ftplib.FTP()
+        client.connect("127.0.0.1", port, timeout=10)
+        try:
+            return client.login()
+        except ftplib.error_perm as err:
+            return str(err)
+        finally:
+            client.close()
+
+    # When anonymous users log in
+    try:
+        refused = await run_blocking(anonymous, closed.port)
+        allowed = await run_blocking(anonymous, opened.port)
+    finally:
+        await closed.stop()
+        await opened.stop()
+
+    # Then only the server that allows them lets them in
+    assert refused.startswith("530")
+    assert allowed.startswith("230")
