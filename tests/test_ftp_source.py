@@ -42,7 +42,7 @@ async def _start(tmp_path: Path, **settings: object) -> tuple[FtpSource, list[Cl
                 "password": PASSWORD,
                 **settings,
             }
-        ),  # fmt: skip
+        ),
         tmp_path / "uploads",
         Spool(tmp_path / "spool"),
         run_blocking,
