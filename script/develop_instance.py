@@ -274,10 +274,12 @@ class Instance:
                 {
                     "name": CAMERA_NAME,
                     "source_type": "folder",
-                    "watch_folder": str(DEMO_FOLDER),
-                    "settle_seconds": 2,
                     "notify_on_motion": True,
                 },
+            )
+            flow = await self.post(
+                f"/api/config/config_entries/subentries/flow/{flow['flow_id']}",
+                {"watch_folder": str(DEMO_FOLDER), "settle_seconds": 2},
             )
             if flow.get("type") != "create_entry":
                 raise SystemExit(f"Adding the demo camera failed: {flow}")

@@ -49,13 +49,11 @@ async def add_camera(
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {
-            "name": name,
-            "source_type": "folder",
-            "watch_folder": str(folder),
-            "settle_seconds": settle_seconds,
-            "notify_on_motion": notify_on_motion,
-        },
+        {"name": name, "source_type": "folder", "notify_on_motion": notify_on_motion},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"watch_folder": str(folder), "settle_seconds": settle_seconds},
     )
     await hass.async_block_till_done()
     return dict(result)

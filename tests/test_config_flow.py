@@ -124,9 +124,17 @@ async def test_camera_subentry_errors(hass: HomeAssistant, config_dir: Path) -> 
     await add_camera(hass, entry, folder, name="Front door")
     outside = config_dir.parent / "outside"
     outside.mkdir()
+    for name, error in (("Front Door", "name_exists"), ("!!!", "invalid_name")):
+        # When the user picks a name that is taken or has no letter
+        result = await hass.config_entries.subentries.async_init(
+            (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"name": name, "source_type": "folder"}
+        )
+        # Then the first form comes back with the error on the name
+        assert result["errors"] == {"name": error}
     cases = [
-        ({"name": "Front Door"}, {"name": "name_exists"}),
-        ({"name": "!!!"}, {"name": "invalid_name"}),
         ({"watch_folder": "relative/path"}, {"watch_folder": "folder_not_absolute"}),
         (
             {"watch_folder": str(folder / "missing")},
@@ -139,13 +147,11 @@ async def test_camera_subentry_errors(hass: HomeAssistant, config_dir: Path) -> 
         result = await hass.config_entries.subentries.async_init(
             (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
         )
-        user_input = {
-            "name": "Garage",
-            "source_type": "folder",
-            "watch_folder": str(folder),
-            "settle_seconds": 5,
-            "notify_on_motion": False,
-        } | change
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"name": "Garage", "source_type": "folder"}
+        )
+        assert result["step_id"] == "folder"
+        user_input = {"watch_folder": str(folder), "settle_seconds": 5} | change
         result = await hass.config_entries.subentries.async_configure(
             result["flow_id"], user_input
         )
@@ -157,7 +163,7 @@ async def test_camera_subentry_errors(hass: HomeAssistant, config_dir: Path) -> 
         # When the user corrects it
         result = await hass.config_entries.subentries.async_configure(
             result["flow_id"],
-            user_input | {"name": "Garage", "watch_folder": str(folder)},
+            user_input | {"watch_folder": str(folder)},
         )
 
         # Then the camera is created, and removed again for the next case
@@ -186,13 +192,15 @@ async def test_camera_reconfigure_keeps_id_and_entities(
         context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
     )
     assert result["type"] is FlowResultType.FORM
-    new_input = {
-        "name": "Porch camera",
-        "source_type": "folder",
-        "watch_folder": str(config_dir / "nope"),
-        "settle_seconds": 3,
-        "notify_on_motion": True,
-    }
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "!!!"}
+    )
+    assert result["errors"] == {"name": "invalid_name"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Porch camera", "notify_on_motion": True}
+    )
+    assert result["step_id"] == "folder"
+    new_input = {"watch_folder": str(config_dir / "nope"), "settle_seconds": 3}
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], new_input
     )

@@ -42,10 +42,13 @@ def test_english_translation_is_strings_json_resolved() -> None:
 
 def test_every_flow_error_has_a_text() -> None:
     """Each error key the camera flow can return is translated."""
-    # Given the error keys in the config flow's source
-    source = (INTEGRATION / "config_flow.py").read_text()
-    keys = set(re.findall(r'"((?:folder|name|invalid)_[a-z_]+)"', source))
-    assert {"folder_not_found", "name_exists", "invalid_name"} <= keys
+    # Given the error keys the camera flow and the source checks return
+    source = "".join(
+        (INTEGRATION / name).read_text()
+        for name in ("camera_flow.py", "source_checks.py")
+    )
+    keys = set(re.findall(r'(?:return |: |= |else )"([a-z]+_[a-z_]+)"', source))
+    assert {"folder_not_found", "name_exists", "port_in_use", "invalid_auth"} <= keys
 
     # When the subentry errors of strings.json are read
     strings = json.loads((INTEGRATION / "strings.json").read_text())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, override
 
 from homeassistant.config_entries import (
@@ -12,10 +11,8 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     ConfigSubentryFlow,
     OptionsFlow,
-    SubentryFlowResult,
 )
-from homeassistant.const import CONF_NAME
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -30,10 +27,10 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.util import slugify
 import probatio
 
 from . import analyzer_checks, detector_checks, factory
+from .camera_flow import CameraSubentryFlow
 from .const import (
     ANALYZER_AI_TASK,
     ANALYZER_NONE,
@@ -44,7 +41,6 @@ from .const import (
     CONF_ANALYSIS_TIMEOUT,
     CONF_ANALYZER,
     CONF_BASE_PROMPT,
-    CONF_CAMERA_ID,
     CONF_COOLDOWN_MINUTES,
     CONF_DAILY_CALLS,
     CONF_DAILY_TOKENS,
@@ -62,20 +58,16 @@ from .const import (
     CONF_OPENAI_API_KEY,
     CONF_OPENAI_BASE_URL,
     CONF_OPENAI_MODEL,
-    CONF_PROMPT_CONTEXT,
     CONF_REMOTE_API_KEY,
     CONF_REMOTE_URL,
     CONF_RETENTION_MAX_DAYS,
     CONF_RETENTION_MAX_GB,
-    CONF_SETTLE_SECONDS,
-    CONF_SOURCE_TYPE,
     CONF_SQLITE_PATH,
     CONF_STATE_STORE,
     CONF_STORAGE_PATH,
     CONF_STORAGE_TYPE,
     CONF_TOKEN_PARAMETER,
     CONF_TRIGGER_CLASSES,
-    CONF_WATCH_FOLDER,
     DEFAULT_DETECT_CLASSES,
     DEFAULT_IMGSZ,
     DEFAULT_MIN_CONFIDENCE,
@@ -83,7 +75,6 @@ from .const import (
     DEFAULT_OPENAI_MODEL,
     DEFAULT_RETENTION_MAX_DAYS,
     DEFAULT_RETENTION_MAX_GB,
-    DEFAULT_SETTLE_SECONDS,
     DEFAULT_SQLITE_PATH,
     DEFAULT_STORAGE_PATH,
     DETECTOR_MOTION,
@@ -93,7 +84,6 @@ from .const import (
     DETECTORS,
     DOMAIN,
     RISK_LEVELS,
-    SOURCE_FOLDER,
     STATE_STORE_SQLITE,
     STORAGE_LOCAL,
     SUBENTRY_CAMERA,
@@ -457,133 +447,4 @@ def _rules_fields() -> dict[Any, Any]:
                 min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
             )
         ),
-    }
-
-
-def _camera_schema() -> probatio.Schema:
-    return probatio.Schema(
-        {
-            probatio.Required(CONF_NAME): TextSelector(),
-            probatio.Required(CONF_SOURCE_TYPE, default=SOURCE_FOLDER): SelectSelector(
-                SelectSelectorConfig(
-                    options=[SOURCE_FOLDER],
-                    translation_key=CONF_SOURCE_TYPE,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            probatio.Required(CONF_WATCH_FOLDER): TextSelector(),
-            probatio.Required(
-                CONF_SETTLE_SECONDS, default=DEFAULT_SETTLE_SECONDS
-            ): NumberSelector(
-                NumberSelectorConfig(
-                    min=1,
-                    max=300,
-                    step=1,
-                    unit_of_measurement="s",
-                    mode=NumberSelectorMode.BOX,
-                )
-            ),
-            probatio.Required(CONF_NOTIFY_ON_MOTION, default=False): BooleanSelector(),
-            probatio.Optional(CONF_PROMPT_CONTEXT): TextSelector(
-                TextSelectorConfig(multiline=True)
-            ),
-        }
-    )
-
-
-def _camera_id(name: str) -> str:
-    """The camera id of a name, or "" when the name has no letter or digit."""
-    return slugify(name) if any(char.isalnum() for char in name) else ""
-
-
-def _folder_error(hass: HomeAssistant, folder: str) -> str | None:
-    """Why a watch folder cannot be used, or None (blocking: run in executor)."""
-    path = Path(folder)
-    if not path.is_absolute():
-        return "folder_not_absolute"
-    if not path.is_dir():
-        return "folder_not_found"
-    config_dir = Path(hass.config.config_dir).resolve()
-    resolved = path.resolve()
-    if not (
-        resolved.is_relative_to(config_dir) or hass.config.is_allowed_path(str(path))
-    ):
-        return "folder_not_allowed"
-    return None
-
-
-class CameraSubentryFlow(ConfigSubentryFlow):
-    """Add or reconfigure a camera."""
-
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Add a camera."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            camera_id = _camera_id(user_input[CONF_NAME])
-            taken = {sub.unique_id for sub in self._get_entry().subentries.values()}
-            if not camera_id:
-                errors[CONF_NAME] = "invalid_name"
-            elif camera_id in taken:
-                errors[CONF_NAME] = "name_exists"
-            elif error := await self.hass.async_add_executor_job(
-                _folder_error, self.hass, user_input[CONF_WATCH_FOLDER]
-            ):
-                errors[CONF_WATCH_FOLDER] = error
-            else:
-                return self.async_create_entry(
-                    title=user_input[CONF_NAME],
-                    data=_camera_data(user_input, camera_id),
-                    unique_id=camera_id,
-                )
-        return self.async_show_form(
-            step_id="user",
-            data_schema=self.add_suggested_values_to_schema(
-                _camera_schema(), user_input
-            ),
-            errors=errors,
-        )
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Change a camera's settings; its id (and entities) stay."""
-        subentry = self._get_reconfigure_subentry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            if not _camera_id(user_input[CONF_NAME]):
-                errors[CONF_NAME] = "invalid_name"
-            elif error := await self.hass.async_add_executor_job(
-                _folder_error, self.hass, user_input[CONF_WATCH_FOLDER]
-            ):
-                errors[CONF_WATCH_FOLDER] = error
-            else:
-                return self.async_update_and_abort(
-                    self._get_entry(),
-                    subentry,
-                    title=user_input[CONF_NAME],
-                    data=_camera_data(user_input, subentry.data[CONF_CAMERA_ID]),
-                )
-        suggested: Mapping[str, Any] = user_input or {
-            **subentry.data,
-            CONF_NAME: subentry.title,
-        }
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                _camera_schema(), suggested
-            ),
-            errors=errors,
-        )
-
-
-def _camera_data(user_input: Mapping[str, Any], camera_id: str) -> dict[str, Any]:
-    return {
-        CONF_CAMERA_ID: camera_id,
-        CONF_SOURCE_TYPE: user_input[CONF_SOURCE_TYPE],
-        CONF_WATCH_FOLDER: user_input[CONF_WATCH_FOLDER],
-        CONF_SETTLE_SECONDS: float(user_input[CONF_SETTLE_SECONDS]),
-        CONF_NOTIFY_ON_MOTION: bool(user_input[CONF_NOTIFY_ON_MOTION]),
-        CONF_PROMPT_CONTEXT: str(user_input.get(CONF_PROMPT_CONTEXT) or "").strip(),
     }

@@ -1,0 +1,74 @@
+"""Checks of a camera's source settings, run by the camera flow before saving."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+import socket
+
+import av
+import av.error
+from homeassistant.core import HomeAssistant
+
+from .engine.sources.stream import open_stream
+
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://")
+
+
+def folder_error(hass: HomeAssistant, folder: str) -> str | None:
+    """Why a watch folder cannot be used, or None (blocking: run in executor)."""
+    path = Path(folder)
+    if not path.is_absolute():
+        return "folder_not_absolute"
+    if not path.is_dir():
+        return "folder_not_found"
+    config_dir = Path(hass.config.config_dir).resolve()
+    resolved = path.resolve()
+    if not (
+        resolved.is_relative_to(config_dir) or hass.config.is_allowed_path(str(path))
+    ):
+        return "folder_not_allowed"
+    return None
+
+
+def stream_error_key(err: BaseException) -> str:
+    """The form error for a stream that could not be opened."""
+    if isinstance(err, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
+        return "invalid_auth"
+    if isinstance(err, av.error.HTTPNotFoundError):
+        return "stream_not_found"
+    if isinstance(err, NoVideoError):
+        return "no_video"
+    return "cannot_connect"
+
+
+class NoVideoError(ValueError):
+    """The stream opened but has no video track."""
+
+
+def probe_stream(url: str, transport: str, timeout: float) -> str | None:
+    """Open ``url`` and read one video packet; the form error or None (blocking)."""
+    try:
+        container = open_stream(
+            url, transport=transport, open_timeout=timeout, read_timeout=timeout
+        )
+        with container:
+            if not container.streams.video:
+                raise NoVideoError(url)  # noqa: TRY301 - mapped below with the rest
+            for packet in container.demux(container.streams.video[0]):
+                if packet.size:
+                    break
+    except Exception as err:  # noqa: BLE001 - libav raises many kinds
+        return stream_error_key(err)
+    return None
+
+
+def port_error(port: int) -> str | None:
+    """Whether this machine can listen on ``port`` (blocking, quick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))  # noqa: S104 - as the FTP server will
+        except OSError as err:
+            return "port_in_use" if err.errno == errno.EADDRINUSE else "port_denied"
+    return None
