@@ -186,8 +186,10 @@ class HaCameraSource(ClipSource):
     ) -> tuple[Path, float] | None:
         entity_id = self._settings.camera_entity
         interval = 1.0 / self._settings.snapshot_fps
-        writer = SnapshotClip(
-            self._spool.camera_dir(self.camera_name), self._settings.snapshot_fps
+        writer = await self.hass.async_add_executor_job(
+            SnapshotClip,
+            self._spool.camera_dir(self.camera_name),
+            self._settings.snapshot_fps,
         )
         first: float | None = None
         try:
