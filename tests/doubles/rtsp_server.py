@@ -42,6 +42,7 @@ class RtspServer:
         pause = threading.Event()
         while not port_file.exists() or not port_file.read_text().endswith("\n"):
             if time.monotonic() > deadline or self._process.poll() is not None:
+                self._process.kill()
                 msg = "the RTSP server did not start"
                 raise RuntimeError(msg)
             pause.wait(0.05)  # not time.sleep: HA flags it inside a test's loop
