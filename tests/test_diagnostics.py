@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -29,12 +30,27 @@ async def test_diagnostics_redact_secrets(
 ) -> None:
     """Every credential is redacted, including a DSN's password."""
     # Given a hub whose data holds keys, tokens and a Postgres password
+    # And an RTSP camera (disabled: nothing connects) with a login
+    camera = ConfigSubentryData(
+        subentry_type="camera",
+        title="Porch",
+        unique_id="porch",
+        data={
+            "camera_id": "porch",
+            "source_type": "rtsp",
+            "enabled": False,
+            "url": "rtsp://admin:url-secret@10.0.0.9:554/main",
+            "username": "admin",
+            "password": "rtsp-secret",
+        },
+    )
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="HomeSec",
         data=HUB_DEFAULTS
         | SECRETS
         | {"postgres_dsn": "postgresql://homesec:pg-secret@db.local:5432/homesec"},
+        subentries_data=[camera],
     )
     entry.add_to_hass(hass)
     assert await async_setup_component(hass, "diagnostics", {})
@@ -46,7 +62,7 @@ async def test_diagnostics_redact_secrets(
 
     # Then they describe the hub and contain no secret
     text = json.dumps(diagnostics)
-    for secret in [*SECRETS.values(), "pg-secret"]:
+    for secret in [*SECRETS.values(), "pg-secret", "rtsp-secret", "url-secret"]:
         assert secret not in text
     assert diagnostics["entry"]["openai_api_key"] == "**REDACTED**"
     assert diagnostics["entry"]["postgres_dsn"] == (
@@ -54,3 +70,6 @@ async def test_diagnostics_redact_secrets(
     )
     assert diagnostics["health"]["status"] == "healthy"
     assert diagnostics["detector"] == "MotionDetector"
+    porch = diagnostics["cameras"][0]["data"]
+    assert porch["url"] == "rtsp://***@10.0.0.9:554/main"
+    assert porch["password"] == "**REDACTED**"

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from . import HomeSecConfigEntry
 from .const import (
+    CONF_CAMERA_ID,
     CONF_DROPBOX_ACCESS_TOKEN,
     CONF_DROPBOX_APP_SECRET,
     CONF_DROPBOX_REFRESH_TOKEN,
     CONF_OPENAI_API_KEY,
     CONF_POSTGRES_DSN,
     CONF_REMOTE_API_KEY,
+    CONF_SUBSTREAM_URL,
 )
-from .runtime import hub_settings
+from .engine.sources.stream import redact_url
+from .runtime import HomeSecRuntime, hub_settings
 
 TO_REDACT = {
+    CONF_PASSWORD,
+    CONF_USERNAME,
     CONF_DROPBOX_ACCESS_TOKEN,
     CONF_DROPBOX_APP_SECRET,
     CONF_DROPBOX_REFRESH_TOKEN,
@@ -37,6 +44,19 @@ def _redact_dsn(dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _camera_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    redacted = dict(async_redact_data(dict(data), TO_REDACT))
+    for key in (CONF_URL, CONF_SUBSTREAM_URL):  # credentials typed into a URL
+        if isinstance(redacted.get(key), str):
+            redacted[key] = redact_url(redacted[key])
+    return redacted
+
+
+def _source_problem(runtime: HomeSecRuntime, data: Mapping[str, Any]) -> str | None:
+    source = runtime.sources.get(str(data.get(CONF_CAMERA_ID)))
+    return source.problem if source is not None else None
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HomeSecConfigEntry
 ) -> dict[str, Any]:
@@ -52,7 +72,8 @@ async def async_get_config_entry_diagnostics(
         "cameras": [
             {
                 "title": sub.title,
-                "data": async_redact_data(dict(sub.data), TO_REDACT),
+                "data": _camera_data(sub.data),
+                "source_problem": _source_problem(runtime, sub.data),
             }
             for sub in entry.subentries.values()
         ],
