@@ -24,6 +24,7 @@ import av.error
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import DTPHandler, FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import ThreadedFTPServer
 
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
@@ -155,6 +156,7 @@ class FtpSource(ClipSource):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: ClipSink | None = None
         self._problem: str | None = None
+        self._bound_port = 0
         self.received = 0
         self.rejected = 0
 
@@ -171,9 +173,7 @@ class FtpSource(ClipSource):
     @property
     def port(self) -> int:
         """The port the server listens on (useful when configured as 0)."""
-        if self._server is None:
-            return self._settings.port
-        return int(self._server.socket.getsockname()[1])
+        return self._bound_port or self._settings.port
 
     async def start(self, sink: ClipSink) -> None:
         """Hand over uploads finished before a restart, then listen."""
@@ -242,7 +242,11 @@ class FtpSource(ClipSource):
                 ),
             },
         )
-        server = ThreadedFTPServer((settings.host, settings.port), handler)
+        # Its own I/O loop: pyftpdlib's default one is shared by every server.
+        server = ThreadedFTPServer(
+            (settings.host, settings.port), handler, ioloop=IOLoop()
+        )
+        self._bound_port = int(server.socket.getsockname()[1])
         server.max_cons = 16
         return server
 
