@@ -76,11 +76,6 @@ class HaCameraSource(ClipSource):
         self.recordings = 0
 
     @property
-    def healthy(self) -> bool:
-        """Whether the last recording could read the camera."""
-        return self._problem is None
-
-    @property
     def problem(self) -> str | None:
         """Why the camera could not be recorded."""
         return self._problem

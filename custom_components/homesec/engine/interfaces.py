@@ -44,13 +44,13 @@ class ClipSource(ABC):
 
     @property
     @abstractmethod
-    def healthy(self) -> bool:
-        """Whether the source is currently working."""
-
-    @property
     def problem(self) -> str | None:
         """What is wrong while unhealthy (no secrets), else None."""
-        return None
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the source is currently working (it has no problem)."""
+        return self.problem is None
 
 
 class ObjectDetector(ABC):

@@ -87,18 +87,12 @@ class FolderSource(ClipSource):
         self._clock = clock
         self._seen: dict[Path, _Seen] = {}
         self._task: asyncio.Task[None] | None = None
-        self._healthy = True
-        self._last_error: str | None = None
-
-    @property
-    def healthy(self) -> bool:
-        """Whether the last scan of the folder worked."""
-        return self._healthy
+        self._problem: str | None = None
 
     @property
     def problem(self) -> str | None:
         """Why the folder cannot be read, while it cannot."""
-        return None if self._healthy else self._last_error
+        return self._problem
 
     async def start(self, sink: ClipSink) -> None:
         """Start polling in a background task."""
@@ -125,10 +119,9 @@ class FolderSource(ClipSource):
         except OSError as err:
             self._mark_unhealthy(err)
             return 0
-        if not self._healthy:
+        if self._problem is not None:
             _LOGGER.info("Folder %s is readable again", self._settings.watch_dir)
-        self._healthy = True
-        self._last_error = None
+        self._problem = None
         now = self._clock()
         ready: list[Path] = []
         for path, signature in files.items():
@@ -156,9 +149,8 @@ class FolderSource(ClipSource):
 
     def _mark_unhealthy(self, err: OSError) -> None:
         message = describe(err)
-        if self._healthy or message != self._last_error:
+        if message != self._problem:
             _LOGGER.error(
                 "Cannot read folder %s: %s", self._settings.watch_dir, message
             )
-        self._healthy = False
-        self._last_error = message
+        self._problem = message

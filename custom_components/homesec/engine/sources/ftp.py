@@ -161,11 +161,6 @@ class FtpSource(ClipSource):
         self.rejected = 0
 
     @property
-    def healthy(self) -> bool:
-        """Whether the server is listening."""
-        return self._problem is None
-
-    @property
     def problem(self) -> str | None:
         """Why the server cannot run."""
         return self._problem

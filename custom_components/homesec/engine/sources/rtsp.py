@@ -209,11 +209,6 @@ class RtspSource(ClipSource):
             )  # fmt: skip
 
     @property
-    def healthy(self) -> bool:
-        """Whether every stream delivers frames."""
-        return all(worker.problem is None for worker in self._workers)
-
-    @property
     def problem(self) -> str | None:
         """The first failing stream's reason (no credentials)."""
         return next((w.problem for w in self._workers if w.problem), None)
