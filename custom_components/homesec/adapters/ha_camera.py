@@ -73,7 +73,6 @@ class HaCameraSource(ClipSource):
         self._stop = threading.Event()
         self._until = 0.0
         self._problem: str | None = None
-        self.recordings = 0
 
     @property
     def problem(self) -> str | None:
@@ -169,7 +168,6 @@ class HaCameraSource(ClipSource):
             "ha_camera",
             datetime.fromtimestamp(first_wall, UTC),
         )
-        self.recordings += 1
         if self._problem is not None:
             _LOGGER.info("Camera %s can be recorded again", entity_id)
         self._problem = None

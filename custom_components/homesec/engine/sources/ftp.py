@@ -88,7 +88,6 @@ class _UploadHandler(FTPHandler):  # type: ignore[misc] # pyftpdlib is untyped
     """Refuses hostile paths and names; reports complete and incomplete files."""
 
     on_received: ClassVar[Callable[[Path], None]]
-    max_bytes: ClassVar[int]
 
     def pre_process_command(self, line: str, cmd: str, arg: str) -> Any:
         """Check path arguments before pyftpdlib resolves them."""
@@ -157,8 +156,6 @@ class FtpSource(ClipSource):
         self._sink: ClipSink | None = None
         self._problem: str | None = None
         self._bound_port = 0
-        self.received = 0
-        self.rejected = 0
 
     @property
     def problem(self) -> str | None:
@@ -225,7 +222,6 @@ class FtpSource(ClipSource):
             {
                 "authorizer": authorizer,
                 "dtp_handler": dtp,
-                "max_bytes": max_bytes,
                 "on_received": staticmethod(self._received),
                 "banner": "HomeSec ready.",
                 "passive_ports": (
@@ -258,7 +254,6 @@ class FtpSource(ClipSource):
     def _received(self, path: Path) -> None:
         """In a connection thread: check the upload, then spool and submit it."""
         if not readable_media(path):
-            self.rejected += 1
             _LOGGER.warning(
                 "Ignored FTP upload %s for %s: not a readable video or image",
                 path.name, self.camera_name,
@@ -266,7 +261,6 @@ class FtpSource(ClipSource):
             path.unlink(missing_ok=True)
             return
         clip = self._spool.adopt(path, self.camera_name, "ftp", datetime.now(UTC))
-        self.received += 1
         hand_over(self._loop, self._sink, clip)
 
     def _adopt_leftovers(self) -> list[Clip]:

@@ -90,7 +90,6 @@ class _StreamWorker:
         self.problem: str | None = None
         self.last_packet_wall: float | None = None
         self.packets = 0
-        self.connections = 0
         self._thread: threading.Thread | None = None
 
     def start(self, name: str) -> None:
@@ -131,7 +130,6 @@ class _StreamWorker:
                 raise ValueError("the stream has no video")
             stream = container.streams.video[0]
             self._on_open(stream)
-            self.connections += 1
             heartbeat = self._clock()
             for packet in container.demux(stream):
                 if self._stop.is_set():
@@ -183,7 +181,7 @@ class RtspSource(ClipSource):
             settings.pixel_threshold, settings.min_changed_pct, settings.blur
         )
         self._last_sample = 0.0
-        self.motion_at: float | None = None
+        self._motion_at: float | None = None
         self._recorder = Recorder(
             spool.camera_dir(camera_name),
             pre_roll=settings.pre_roll_s,
@@ -219,11 +217,6 @@ class RtspSource(ClipSource):
         wall = self._workers[0].last_packet_wall
         return None if wall is None else datetime.fromtimestamp(wall, UTC)
 
-    @property
-    def recording(self) -> bool:
-        """Whether a clip is being written now."""
-        return self._recorder.recording
-
     async def start(self, sink: ClipSink) -> None:
         """Hand over recordings a crash left behind, then start reading streams."""
         self._loop = asyncio.get_running_loop()
@@ -240,10 +233,6 @@ class RtspSource(ClipSource):
         for worker in self._workers:
             await self._run(worker.join)
 
-    def trigger(self) -> None:
-        """Record now, as if motion had been seen (the record_clip action)."""
-        self.motion_at = self._clock()
-
     def _adopt_leftovers(self) -> list[Clip]:
         folder = self._spool.camera_dir(self.camera_name)
         if not folder.is_dir():
@@ -259,7 +248,7 @@ class RtspSource(ClipSource):
         return clips
 
     def _active(self, now: float) -> bool:
-        motion = self.motion_at
+        motion = self._motion_at
         return motion is not None and now - motion <= self._settings.stop_delay_s
 
     def _on_main_packet(self, packet: VideoPacket, now: float) -> None:
@@ -288,7 +277,7 @@ class RtspSource(ClipSource):
             height = max(2, round(frame.height * width / frame.width / 2) * 2)
             gray = frame.reformat(width=width, height=height, format="gray")
             if self._gate.feed(np.asarray(gray.to_ndarray(), dtype=np.uint8)):
-                self.motion_at = now
+                self._motion_at = now
 
     def _finished(self, path: Path, first_wall: float) -> None:
         started = datetime.fromtimestamp(first_wall, UTC)

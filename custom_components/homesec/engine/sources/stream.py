@@ -163,7 +163,6 @@ class ClipWriter:
         self._origin: int | None = None
         self._last_dts: int | None = None
         self.first_wall: float | None = None
-        self.last_wall: float | None = None
         self.packets = 0
 
     def write_all(self, packets: Iterable[StreamPacket]) -> None:
@@ -191,15 +190,7 @@ class ClipWriter:
         out.stream = self._stream
         self._out.mux(out)
         self._last_dts = dts
-        self.last_wall = packet.wall
         self.packets += 1
-
-    @property
-    def duration(self) -> float:
-        """Seconds of stream written so far (by arrival time)."""
-        if self.first_wall is None or self.last_wall is None:
-            return 0.0
-        return self.last_wall - self.first_wall
 
     def close(self) -> None:
         """Finish the file (blocking)."""
