@@ -100,51 +100,46 @@ def copy_packet(packet: VideoPacket, wall: float) -> StreamPacket | None:
 
 
 class PacketRing:
-    """The last few seconds of packets, from a keyframe on (the pre-roll)."""
+    """The last few seconds of packets in whole GOPs (the pre-roll)."""
 
     def __init__(self, seconds: float, max_bytes: int = MAX_RING_BYTES) -> None:
         """Keep at least ``seconds`` of stream, starting at a keyframe."""
         self._seconds = seconds
         self._max_bytes = max_bytes
-        self._packets: deque[StreamPacket] = deque()
+        self._gops: deque[list[StreamPacket]] = deque()
         self._bytes = 0
 
     def __len__(self) -> int:
         """How many packets are held."""
-        return len(self._packets)
+        return sum(len(gop) for gop in self._gops)
 
     def append(self, packet: StreamPacket) -> None:
-        """Add a packet and drop what is older than needed."""
-        self._packets.append(packet)
+        """Add a packet and drop the GOPs older than needed."""
+        if packet.keyframe:
+            self._gops.append([packet])
+        elif self._gops:
+            self._gops[-1].append(packet)
+        else:
+            return  # nothing decodable before the first keyframe
         self._bytes += len(packet.data)
         horizon = packet.wall - self._seconds
-        while self._packets and (
-            not self._packets[0].keyframe or self._bytes > self._max_bytes
+        while len(self._gops) > 1 and (
+            self._gops[1][0].wall <= horizon or self._bytes > self._max_bytes
         ):
-            self._pop()
-        # Drop whole GOPs while the next keyframe is still old enough.
-        while True:
-            second = next(
-                (i for i, p in enumerate(self._packets) if i and p.keyframe), None
-            )
-            if second is None or self._packets[second].wall > horizon:
-                break
-            for _ in range(second):
-                self._pop()
-
-    def _pop(self) -> None:
-        self._bytes -= len(self._packets.popleft().data)
+            self._bytes -= sum(len(p.data) for p in self._gops.popleft())
+        if self._bytes > self._max_bytes:  # one endless GOP: wait for a keyframe
+            self.clear()
 
     def drain(self) -> list[StreamPacket]:
         """Everything held, oldest first (starts with a keyframe), and empty."""
-        packets = list(self._packets)
-        self._packets.clear()
-        self._bytes = 0
+        packets = [packet for gop in self._gops for packet in gop]
+        self.clear()
         return packets
 
     def clear(self) -> None:
         """Forget everything (the stream was lost)."""
-        self.drain()
+        self._gops.clear()
+        self._bytes = 0
 
 
 class ClipWriter:
