@@ -42,6 +42,28 @@ from .engine.sources.rtsp import RtspSettings, RtspSource
 from .engine.sources.stream import with_credentials
 from .engine.spool import Spool
 
+RTSP_FIELDS = {
+    CONF_RTSP_TRANSPORT: "transport",
+    CONF_PIXEL_THRESHOLD: "pixel_threshold",
+    CONF_MIN_CHANGED_PCT: "min_changed_pct",
+    CONF_BLUR: "blur",
+    CONF_PRE_ROLL: "pre_roll_s",
+    CONF_STOP_DELAY: "stop_delay_s",
+    CONF_MAX_RECORDING: "max_recording_s",
+}
+HA_CAMERA_FIELDS = {
+    CONF_CLIP_SECONDS: "clip_seconds",
+    CONF_STOP_DELAY: "stop_delay_s",
+    CONF_MAX_RECORDING: "max_recording_s",
+}
+"""Subentry keys -> settings fields that fall back to the engine's defaults."""
+
+
+def _given(data: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        field: data[key] for key, field in fields.items() if data.get(key) is not None
+    }
+
 
 def parse_port_range(text: str | None) -> tuple[int, int] | None:
     """``"60000-60010"`` as (60000, 60010); None for empty; ValueError if bad."""
@@ -66,18 +88,7 @@ def rtsp_settings(data: Mapping[str, Any]) -> RtspSettings:
         if substream
         else None,
     }
-    for key, field in (
-        (CONF_RTSP_TRANSPORT, "transport"),
-        (CONF_PIXEL_THRESHOLD, "pixel_threshold"),
-        (CONF_MIN_CHANGED_PCT, "min_changed_pct"),
-        (CONF_BLUR, "blur"),
-        (CONF_PRE_ROLL, "pre_roll_s"),
-        (CONF_STOP_DELAY, "stop_delay_s"),
-        (CONF_MAX_RECORDING, "max_recording_s"),
-    ):
-        if data.get(key) is not None:
-            values[field] = data[key]
-    return RtspSettings.model_validate(values)
+    return RtspSettings.model_validate(values | _given(data, RTSP_FIELDS))
 
 
 def ftp_settings(data: Mapping[str, Any]) -> FtpSettings:
@@ -94,18 +105,11 @@ def ftp_settings(data: Mapping[str, Any]) -> FtpSettings:
 
 def ha_camera_settings(data: Mapping[str, Any]) -> HaCameraSettings:
     """Which Home Assistant camera and trigger to record."""
-    values = {
+    values: dict[str, Any] = {
         "camera_entity": data[CONF_CAMERA_ENTITY],
         "trigger_entity": data.get(CONF_TRIGGER_ENTITY) or None,
     }
-    for key, field in (
-        (CONF_CLIP_SECONDS, "clip_seconds"),
-        (CONF_STOP_DELAY, "stop_delay_s"),
-        (CONF_MAX_RECORDING, "max_recording_s"),
-    ):
-        if data.get(key) is not None:
-            values[field] = data[key]
-    return HaCameraSettings.model_validate(values)
+    return HaCameraSettings.model_validate(values | _given(data, HA_CAMERA_FIELDS))
 
 
 def build_source(
