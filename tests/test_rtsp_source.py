@@ -6,12 +6,15 @@ import asyncio
 from collections.abc import Callable
 import logging
 from pathlib import Path
+import threading
+import time
 
 import av
 import numpy as np
 import pytest
 
 from custom_components.homesec.engine.models import Clip
+from custom_components.homesec.engine.sources.one_shot import record_stream
 from custom_components.homesec.engine.sources.rtsp import RtspSettings, RtspSource
 from custom_components.homesec.engine.sources.stream import (
     redact_url,
@@ -149,3 +152,29 @@ def test_credentials_are_kept_out_of_urls_shown_to_people() -> None:
     assert (plain, user, password) == ("rtsp://10.0.0.5:554/main", "admin", "p@ss:w/rd")
     assert redact_url(url) == "rtsp://***@10.0.0.5:554/main"
     assert "p%40ss" in url
+
+
+async def test_an_on_demand_recording_stops_at_its_maximum_leaving_one_file(
+    rtsp_server: RtspServer, tmp_path: Path
+) -> None:
+    """A recording still wanted at max_seconds ends there, as exactly one file."""
+    # Given a stream that is wanted for longer than the maximum
+    folder = tmp_path / "spool" / "drive"
+
+    # When it is recorded on demand with a 2 s maximum
+    result = await run_blocking(
+        lambda: record_stream(
+            rtsp_server.url("camera_loop.mp4"),
+            folder,
+            active=lambda _: True,
+            max_seconds=2.0,
+            clock=time.time,
+            stop=threading.Event(),
+        )
+    )
+
+    # Then one clip of about 2 s comes back and nothing else is left behind
+    assert result is not None
+    path, _ = result
+    assert sorted(folder.iterdir()) == [path]
+    assert 1.0 <= len(_frames(path)) / FPS <= 3.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 import io
+import math
 from pathlib import Path
 import secrets
 import threading
@@ -30,21 +31,22 @@ def record_stream(
     open_timeout: float = 10.0,
     read_timeout: float = 5.0,
 ) -> tuple[Path, float] | None:
-    """Copy ``url`` from its next keyframe while ``active`` (blocking).
+    """Copy ``url`` from its next keyframe while ``active`` (``max_seconds`` at most).
 
-    Returns the hidden recording and its first packet's wall time, or None when
-    nothing was recorded. Raises the stream's error when it cannot be opened.
+    Blocking. Returns the hidden recording and its first packet's wall time, or
+    None when nothing was recorded. Raises the stream's error when it cannot open.
     """
     finished: list[tuple[Path, float]] = []
-    recorder = Recorder(
+    recorder = Recorder(  # never rotates: the loop below ends at max_seconds
         folder,
         pre_roll=0.0,
-        max_seconds=max_seconds,
+        max_seconds=math.inf,
         on_finished=lambda path, wall: finished.append((path, wall)),
     )
     container = open_stream(
         url, transport="tcp", open_timeout=open_timeout, read_timeout=read_timeout
     )
+    deadline = clock() + max_seconds
     try:
         with container:
             stream = container.streams.video[0]
@@ -53,12 +55,10 @@ def record_stream(
                 now = clock()
                 copied = copy_packet(packet, now)
                 if copied is not None:
-                    keep_going = active(now) and not stop.is_set()
+                    keep_going = now < deadline and active(now) and not stop.is_set()
                     recorder.on_packet(copied, keep_going)
                     if not keep_going and not recorder.recording:
                         break
-                if finished:  # rotated at max_seconds: one clip per trigger
-                    break
     finally:
         recorder.finish()
     return finished[0] if finished else None
