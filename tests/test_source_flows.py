@@ -14,6 +14,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
 from PIL import Image
 
+from custom_components.homesec.adapters.ha_camera import HaCameraSource
 from custom_components.homesec.const import SUBENTRY_CAMERA
 from custom_components.homesec.engine.sources.ftp import FtpSource
 
@@ -243,6 +244,18 @@ async def test_ha_cameras_record_on_trigger_from_stream_or_snapshots(
             timeout=40,
             what=f"a clip from {camera_id}",
         )
+
+    # When a recording is asked for without a trigger (what record_clip calls)
+    shed = entry.runtime_data.sources["shed"]
+    assert isinstance(shed, HaCameraSource)
+    shed.record(2)
+
+    # Then that camera makes one more clip
+    await wait_for(
+        lambda: hass.states.get("sensor.shed_clips_today").state == "2",
+        timeout=40,
+        what="the requested recording",
+    )
     clips = sorted(p.suffix for p in (config_dir / "homesec" / "spool").rglob("*.*"))
     assert ".mkv" in clips  # snapshots as MJPEG
     assert ".mp4" in clips  # the stream, copied
