@@ -178,3 +178,33 @@ async def test_an_on_demand_recording_stops_at_its_maximum_leaving_one_file(
     path, _ = result
     assert sorted(folder.iterdir()) == [path]
     assert 1.0 <= len(_frames(path)) / FPS <= 3.0
+
+
+async def test_a_long_recording_rotates_at_its_maximum(
+    rtsp_server: RtspServer, tmp_path: Path
+) -> None:
+    """Motion outlasting max_recording_s is cut into clips at a keyframe."""
+    # Given pre-roll + motion + stop delay (about 7 s) longer than a 5 s maximum
+    spool = Spool(tmp_path / "spool")
+    clips: list[Clip] = []
+
+    async def sink(clip: Clip) -> None:
+        clips.append(clip)
+
+    source = _source(
+        rtsp_server, spool, pre_roll_s=2.0, stop_delay_s=2.0, max_recording_s=5.0
+    )
+
+    # When the box moves
+    await source.start(sink)
+    try:
+        await _until(lambda: len(clips) >= 2, timeout=30)
+    finally:
+        await source.stop()
+
+    # Then the first clip ends at the maximum (cut at the next keyframe, 1 s GOP)
+    first = len(_frames(clips[0].local_path)) / FPS
+    assert 5.0 <= first <= 6.0, first
+    # And the next one carries on from there
+    assert clips[1].start_ts > clips[0].start_ts
+    assert _frames(clips[1].local_path)
