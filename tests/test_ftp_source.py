@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ftplib
 import io
 import logging
@@ -117,8 +118,12 @@ async def test_hostile_and_broken_uploads_never_reach_the_pipeline(
         conn.close()
         client.voidresp()
         # And an upload is larger than allowed
+        conn = client.transfercmd("STOR huge.mp4")
+        with contextlib.suppress(OSError):  # cut off by the server: may be a reset
+            conn.sendall(b"\0" * (2 * 1024 * 1024))
+        conn.close()
         try:
-            client.storbinary("STOR huge.mp4", io.BytesIO(b"\0" * (2 * 1024 * 1024)))
+            client.getresp()
         except ftplib.error_perm as err:
             replies["huge"] = str(err)
         client.quit()
