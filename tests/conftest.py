@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 import logging
 from pathlib import Path
+import uuid
 
 from homeassistant import block_async_io
 from homeassistant.core import HomeAssistant
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
 
 from . import loop_guard
 from .clips import make_camera_loop_clip, make_clip, make_red_box_clip
 from .doubles.detection_server import DetectionServer
+from .doubles.dropbox_api import DropboxDouble
 from .doubles.openai_server import OpenAIServer
 from .doubles.rtsp_server import RtspServer
+from .doubles.tls import make_certificate
 from .red_person_model import build as build_red_person_model
 from .servers import Postgres
 
@@ -134,3 +139,33 @@ def rtsp_server(camera_loop_clip: Path) -> Generator[RtspServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A TLS certificate for 127.0.0.1."""
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def double(
+    certificate: tuple[Path, Path], socket_enabled: None
+) -> Generator[DropboxDouble]:
+    """A running Dropbox API double."""
+    server = DropboxDouble(*certificate)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def postgres_dsn(
+    postgres_server: Postgres, socket_enabled: None
+) -> AsyncGenerator[str]:
+    """A fresh database on the session's PostgreSQL server."""
+    name = f"homesec_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(postgres_server.dsn, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    yield postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}"

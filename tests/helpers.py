@@ -15,20 +15,46 @@ from homeassistant.data_entry_flow import FlowResultType
 from custom_components.homesec.const import DOMAIN, SUBENTRY_CAMERA
 
 
-async def setup_hub(hass: HomeAssistant) -> ConfigEntry:
-    """Create the hub through the config flow and wait until it is loaded."""
+async def start_hub_flow(
+    hass: HomeAssistant, storage: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Walk the hub flow on local storage and SQLite up to the detector step."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
+    assert result["step_id"] == "user"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "local"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], storage or {}
+    )
+    assert result["step_id"] == "detector", result.get("errors")
+    return dict(result)
+
+
+async def finish_hub_flow(
+    hass: HomeAssistant, result: Any, alerts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Submit the alerts step (defaults unless given) and wait for the setup."""
+    assert result["step_id"] == "alerts", result.get("errors")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], alerts or {}
+    )
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+async def setup_hub(hass: HomeAssistant) -> ConfigEntry:
+    """Create the hub through the config flow and wait until it is loaded."""
+    result = await start_hub_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"detector": "motion"}
     )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"analyzer": "none"}
     )
+    result = await finish_hub_flow(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
     entry = result["result"]
     assert isinstance(entry, ConfigEntry)
     return entry

@@ -25,7 +25,11 @@ from custom_components.homesec.engine.analyze.openai import (
     OpenAIAnalyzer,
     OpenAISettings,
 )
-from custom_components.homesec.engine.errors import AnalysisSkipped, AnalyzerError
+from custom_components.homesec.engine.errors import (
+    AnalysisSkipped,
+    AnalyzerError,
+    CredentialsRejected,
+)
 from custom_components.homesec.engine.models import (
     Box,
     Clip,
@@ -159,8 +163,9 @@ async def test_refused_key(openai_server: OpenAIServer, red_clip: Path) -> None:
     async with ClientSession() as session:
         analyzer = _analyzer(openai_server, session, [])
         # When a clip is analysed, then the key is named as the problem
-        with pytest.raises(AnalyzerError, match="API key was refused"):
+        with pytest.raises(CredentialsRejected, match="refused the API key") as err:
             await analyzer.analyze(_clip(red_clip), PERSON)
+    assert err.value.service == "openai"
 
 
 def test_choose_weights_towards_the_detection() -> None:

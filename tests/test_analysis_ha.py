@@ -9,7 +9,7 @@ from typing import Any
 
 from homeassistant.components import ai_task, conversation, image, media_source
 from homeassistant.components.ai_task.const import DATA_COMPONENT as AI_TASK_COMPONENT
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.entity_component import async_update_entity
@@ -28,7 +28,13 @@ from custom_components.homesec.const import (
 )
 
 from .doubles.openai_server import OpenAIServer
-from .helpers import add_camera, setup_hub, wait_for
+from .helpers import (
+    add_camera,
+    finish_hub_flow,
+    setup_hub,
+    start_hub_flow,
+    wait_for,
+)
 
 RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
          "min_box_h_ratio": 0.0}  # fmt: skip
@@ -36,10 +42,7 @@ COST = {"max_frames": 3, "daily_calls": 200, "daily_tokens": 0, "cooldown_minute
 
 
 async def _to_analyzer(hass: HomeAssistant, model: Path) -> dict[str, Any]:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await start_hub_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"detector": "onnx"}
     )
@@ -104,7 +107,7 @@ async def test_openai_flow_and_summary_in_the_alert(
          "activity_types": ["delivery", "visitor"], "base_prompt": "Be brief.",
          "token_parameter": "max_tokens"},
     )  # fmt: skip
-    await hass.async_block_till_done()
+    done = await finish_hub_flow(hass, done)
 
     # Then the errors name the field and the hub is created
     assert wrong["errors"] == {"openai_api_key": "invalid_auth"}
@@ -188,10 +191,10 @@ async def test_budget_reached_alerts_without_summary(
         result["flow_id"], {"analyzer": "openai"}
     )
     settings = {"openai_base_url": openai_server.url, "openai_api_key": "sk-test"}
-    await hass.config_entries.flow.async_configure(
+    result = await hass.config_entries.flow.async_configure(
         result["flow_id"], settings | COST | {"daily_calls": 1}
     )
-    await hass.async_block_till_done()
+    await finish_hub_flow(hass, result)
     entry = hass.config_entries.async_entries(DOMAIN)[0]
 
     # When two person clips arrive
@@ -258,10 +261,10 @@ async def test_ai_task_analyzer_sends_frames_as_attachments(
         result["flow_id"], {"analyzer": "ai_task"}
     )
     assert result["step_id"] == "ai_task"
-    await hass.config_entries.flow.async_configure(
+    result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"ai_task_entity": entity.entity_id, **COST}
     )
-    await hass.async_block_till_done()
+    await finish_hub_flow(hass, result)
     entry = hass.config_entries.async_entries(DOMAIN)[0]
 
     # When a person clip arrives

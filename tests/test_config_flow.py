@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import async_mock_service
 
+from custom_components.homesec import factory
 from custom_components.homesec.const import (
     CONF_ANALYZER,
     CONF_DETECTOR,
@@ -18,21 +21,24 @@ from custom_components.homesec.const import (
     SUBENTRY_CAMERA,
 )
 
-from .helpers import add_camera, setup_hub
+from .helpers import add_camera, setup_hub, wait_for
 
 
 async def test_hub_flow_creates_entry_on_embedded_defaults(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
-    """The user step creates the hub with SQLite state and local storage."""
-    # Given no HomeSec hub yet
+    """The steps create the hub with SQLite state, local storage and alerts."""
+    # Given no HomeSec hub yet, and a phone with the Companion app
+    async_mock_service(hass, "notify", "mobile_app_pixel")
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
 
-    # When the user confirms and keeps motion detection
+    # When the user keeps the defaults up to the alerts step
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "local"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["step_id"] == "detector"
     result = await hass.config_entries.flow.async_configure(
@@ -42,9 +48,22 @@ async def test_hub_flow_creates_entry_on_embedded_defaults(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"analyzer": "none"}
     )
+    assert result["step_id"] == "alerts"
+    services = next(
+        key for key in result["data_schema"].schema if key == "notify_services"
+    )
+    offered = result["data_schema"].schema[services].config["options"]
+
+    # And picks the phone, alerts from medium risk and a 7-day spool
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"notify_services": ["notify.mobile_app_pixel"], "min_risk_level": "medium",
+         "retention_max_days": 7, "trigger_classes": ["person"]},
+    )  # fmt: skip
     await hass.async_block_till_done()
 
-    # Then the hub exists on embedded defaults and is loaded
+    # Then the phone was offered and the hub exists and is loaded
+    assert offered == ["notify.mobile_app_pixel"]
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "HomeSec"
     data = result["data"]
@@ -52,7 +71,47 @@ async def test_hub_flow_creates_entry_on_embedded_defaults(
     assert data[CONF_STATE_STORE] == "sqlite"
     assert data[CONF_DETECTOR] == "motion"
     assert data[CONF_ANALYZER] == "none"
+    assert data["notify_services"] == ["notify.mobile_app_pixel"]
     assert (config_dir / "homesec" / "homesec.db").exists()
+    assert (config_dir / "homesec" / "clips").is_dir()
+    runtime = result["result"].runtime_data
+    assert runtime.policy.settings_for("x").min_risk_level.value == "medium"
+    assert runtime.retention.max_age == timedelta(days=7)
+    assert factory.pipeline_settings(data).trigger_classes == frozenset({"person"})
+
+
+async def test_alerts_go_to_the_chosen_targets(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """Notify entities and services get each alert; a failing one is retried."""
+    # Given a hub whose options name a notify entity and a phone
+    entity_calls = async_mock_service(hass, "notify", "send_message")
+    phone_calls = async_mock_service(hass, "notify", "mobile_app_pixel")
+    entry = await setup_hub(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"notify_entities": ["notify.kitchen_display"],
+         "notify_services": ["notify.mobile_app_pixel"]},
+    )  # fmt: skip
+    await hass.async_block_till_done()
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, name="Porch")
+
+    # When a clip with motion arrives (the camera alerts on any detection)
+    (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
+    await wait_for(lambda: bool(phone_calls), what="a phone notification")
+
+    # Then both got the camera's alert; the phone's carries the clip as its tag
+    assert entity_calls[0].data["entity_id"] == ["notify.kitchen_display"]
+    assert entity_calls[0].data["title"] == "HomeSec: Porch"
+    phone = phone_calls[0].data
+    assert phone["title"] == "HomeSec: Porch"
+    assert phone["message"].startswith("Porch at ")
+    assert phone["data"]["tag"].startswith("porch_")
+    assert phone["data"]["group"] == "porch"
+    assert not hass.states.async_entity_ids("persistent_notification")
 
 
 async def test_second_hub_is_refused(hass: HomeAssistant, config_dir: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
@@ -22,17 +21,14 @@ from custom_components.homesec.engine.detect.motion import MotionDetector
 from custom_components.homesec.engine.detect.onnx import OnnxDetector
 
 from .doubles.detection_server import DetectionServer
-from .helpers import add_camera, wait_for
+from .helpers import add_camera, finish_hub_flow, start_hub_flow, wait_for
 
 RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
          "min_box_h_ratio": 0.0}  # fmt: skip
 
 
 async def _flow_to(hass: HomeAssistant, detector: str) -> dict[str, Any]:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await start_hub_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"detector": detector}
     )
@@ -46,8 +42,7 @@ async def _no_analyzer(hass: HomeAssistant, result: Any) -> Any:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"analyzer": "none"}
     )
-    await hass.async_block_till_done()
-    return result
+    return await finish_hub_flow(hass, result)
 
 
 async def _onnx_hub(hass: HomeAssistant, model: Path) -> Any:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dropbox.exceptions import AuthError
 import pytest
 
+from custom_components.homesec.engine.errors import CredentialsRejected
 from custom_components.homesec.engine.models import Clip
 from custom_components.homesec.engine.storage.dropbox import (
     DropboxSettings,
@@ -17,29 +18,11 @@ from custom_components.homesec.engine.storage.dropbox import (
 )
 
 from .doubles.dropbox_api import API_HOST, CONTENT_HOST, DropboxDouble
-from .doubles.tls import make_certificate
 
 
 async def run_blocking[T](target: Callable[..., T], *args: object) -> T:
     """Run blocking SDK calls in a thread, as Home Assistant's executor does."""
     return await asyncio.to_thread(target, *args)
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A TLS certificate for 127.0.0.1."""
-    return make_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def double(
-    certificate: tuple[Path, Path], socket_enabled: None
-) -> Generator[DropboxDouble]:
-    """A running Dropbox API double."""
-    server = DropboxDouble(*certificate)
-    server.start()
-    yield server
-    server.stop()
 
 
 def make_storage(double: DropboxDouble, **settings: object) -> DropboxStorage:
@@ -150,8 +133,10 @@ async def test_access_token_auth_and_bad_token(
 
     # Then the valid token stored it and the unknown one raised
     assert len(double.state.files) == 1
-    with pytest.raises(AuthError):
+    with pytest.raises(CredentialsRejected) as err:
         await bad.put(clip)
+    assert err.value.service == "dropbox"
+    assert isinstance(err.value.__cause__, AuthError)
     await good.close()
     await bad.close()
 

@@ -4,14 +4,11 @@ outages, with real SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
 import logging
 from pathlib import Path
-import uuid
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from custom_components.homesec.engine.errors import StateStoreError
 from custom_components.homesec.engine.models import ClipStatus, Stage, StageStatus
@@ -38,19 +35,6 @@ from .pipeline_parts import (
     spool_clips,
 )
 from .servers import Postgres
-
-
-@pytest.fixture
-async def postgres_dsn(
-    postgres_server: Postgres, socket_enabled: None
-) -> AsyncGenerator[str]:
-    """A fresh database on the session's PostgreSQL server."""
-    name = f"homesec_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(postgres_server.dsn, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    yield postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
 async def test_postgres_outage_keeps_clips_and_alerts_flowing(

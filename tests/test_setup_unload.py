@@ -18,7 +18,13 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.homesec.const import EVENT_ALERT
 
-from .helpers import add_camera, setup_hub, wait_for
+from .helpers import (
+    add_camera,
+    finish_hub_flow,
+    setup_hub,
+    start_hub_flow,
+    wait_for,
+)
 
 
 def _open_files_under(folder: Path) -> list[str]:
@@ -123,17 +129,16 @@ async def test_unwritable_spool_fails_setup_with_a_clear_error(
     (config_dir / "homesec").write_text("in the way")
 
     # When the hub is set up
-    result = await hass.config_entries.flow.async_init(
-        "homesec", context={"source": "user"}
+    result = await start_hub_flow(
+        hass, {"storage_path": str(config_dir.parent / "stored")}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"detector": "motion"}
     )
-    await hass.config_entries.flow.async_configure(
+    result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"analyzer": "none"}
     )
-    await hass.async_block_till_done()
+    await finish_hub_flow(hass, result)
 
     # Then the entry is in setup error with the translated reason
     entry = hass.config_entries.async_entries("homesec")[0]

@@ -1,56 +1,43 @@
-"""Config flow: the HomeSec hub, and a subentry flow per camera."""
+"""Config flow of the HomeSec hub: setup, reconfigure and reauthentication."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, override
 
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
-    OptionsFlow,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
-    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
 )
 import probatio
 
-from . import analyzer_checks, detector_checks, factory
+from . import analyzer_checks, detector_checks, factory, hub_checks
 from .camera_flow import CameraSubentryFlow
 from .const import (
     ANALYZER_AI_TASK,
     ANALYZER_NONE,
     ANALYZER_OPENAI,
     ANALYZERS,
-    CONF_ACTIVITY_TYPES,
     CONF_AI_TASK_ENTITY,
     CONF_ANALYSIS_TIMEOUT,
     CONF_ANALYZER,
-    CONF_BASE_PROMPT,
-    CONF_COOLDOWN_MINUTES,
-    CONF_DAILY_CALLS,
-    CONF_DAILY_TOKENS,
-    CONF_DETECT_CLASSES,
     CONF_DETECTOR,
+    CONF_DROPBOX_APP_KEY,
+    CONF_DROPBOX_APP_SECRET,
+    CONF_DROPBOX_REFRESH_TOKEN,
+    CONF_DROPBOX_ROOT,
     CONF_IMGSZ,
-    CONF_MAX_FRAMES,
-    CONF_MIN_BOX_H_RATIO,
-    CONF_MIN_CONFIDENCE,
-    CONF_MIN_HITS,
     CONF_MIN_RISK_LEVEL,
     CONF_MODEL_PATH,
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
@@ -58,23 +45,20 @@ from .const import (
     CONF_OPENAI_API_KEY,
     CONF_OPENAI_BASE_URL,
     CONF_OPENAI_MODEL,
+    CONF_POSTGRES_DSN,
     CONF_REMOTE_API_KEY,
     CONF_REMOTE_URL,
-    CONF_RETENTION_MAX_DAYS,
-    CONF_RETENTION_MAX_GB,
     CONF_SQLITE_PATH,
     CONF_STATE_STORE,
     CONF_STORAGE_PATH,
     CONF_STORAGE_TYPE,
     CONF_TOKEN_PARAMETER,
     CONF_TRIGGER_CLASSES,
-    DEFAULT_DETECT_CLASSES,
+    CREDENTIAL_FIELDS,
+    DEFAULT_DROPBOX_ROOT,
     DEFAULT_IMGSZ,
-    DEFAULT_MIN_CONFIDENCE,
     DEFAULT_OPENAI_BASE_URL,
     DEFAULT_OPENAI_MODEL,
-    DEFAULT_RETENTION_MAX_DAYS,
-    DEFAULT_RETENTION_MAX_GB,
     DEFAULT_SQLITE_PATH,
     DEFAULT_STORAGE_PATH,
     DETECTOR_MOTION,
@@ -83,14 +67,25 @@ from .const import (
     DETECTOR_ULTRALYTICS,
     DETECTORS,
     DOMAIN,
-    RISK_LEVELS,
+    STATE_STORE_POSTGRES,
     STATE_STORE_SQLITE,
+    STATE_STORES,
+    STORAGE_DROPBOX,
     STORAGE_LOCAL,
+    STORAGE_TYPES,
     SUBENTRY_CAMERA,
     TOKEN_PARAMETERS,
 )
-from .engine.analyze.prompt import BASE_PROMPT
-from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
+from .hub_fields import (
+    PASSWORD,
+    URL,
+    alert_fields,
+    box,
+    choice,
+    cost_fields,
+    rules_fields,
+)
+from .options_flow import HubOptionsFlow
 
 HUB_DEFAULTS: dict[str, Any] = {
     CONF_STORAGE_TYPE: STORAGE_LOCAL,
@@ -104,10 +99,25 @@ HUB_DEFAULTS: dict[str, Any] = {
     CONF_NOTIFY_ON_ACTIVITY_TYPES: [],
     CONF_NOTIFY_ON_MOTION: False,
 }
+SECRETS = {
+    CONF_DROPBOX_APP_SECRET,
+    CONF_DROPBOX_REFRESH_TOKEN,
+    CONF_POSTGRES_DSN,
+    CONF_OPENAI_API_KEY,
+    CONF_REMOTE_API_KEY,
+}
+"""Never shown back in a form; left empty, the stored value is kept."""
+
+type Check = Callable[[HomeAssistant, Mapping[str, Any]], Awaitable[dict[str, str]]]
+type NextStep = Callable[[], Awaitable[ConfigFlowResult]]
 
 
 class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Create the HomeSec hub on embedded defaults."""
+    """Set up the hub: storage, state store, detector, analyzer and alerts.
+
+    Reconfigure walks the same steps from the current settings (secrets left
+    empty are kept); reauthentication asks only for the credentials.
+    """
 
     VERSION = 1
     MINOR_VERSION = 1
@@ -119,93 +129,149 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Confirm the embedded defaults (SQLite state, local storage)."""
+        """Where clips and their history are kept (embedded defaults)."""
+        return await self._storage_choice("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change storage, state store, detector or analyzer."""
         if user_input is None:
-            return self.async_show_form(step_id="user")
+            self._data = dict(self._get_reconfigure_entry().data)
+        return await self._storage_choice("reconfigure", user_input)
+
+    async def _storage_choice(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        if user_input is not None:
+            self._data |= user_input
+            if user_input[CONF_STORAGE_TYPE] == STORAGE_DROPBOX:
+                return await self.async_step_dropbox()
+            return await self.async_step_local()
+        fields = {
+            probatio.Required(CONF_STORAGE_TYPE, default=STORAGE_LOCAL): choice(
+                STORAGE_TYPES, CONF_STORAGE_TYPE
+            ),
+            probatio.Required(CONF_STATE_STORE, default=STATE_STORE_SQLITE): choice(
+                STATE_STORES, CONF_STATE_STORE
+            ),
+        }
+        return self._form(step_id, fields)
+
+    async def async_step_local(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A folder for stored clips (a mounted share works too)."""
+        fields = {
+            probatio.Required(
+                CONF_STORAGE_PATH, default=DEFAULT_STORAGE_PATH
+            ): TextSelector()
+        }
+        return await self._checked_step(
+            "local", fields, user_input, hub_checks.async_check_local, self._store
+        )
+
+    async def async_step_dropbox(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A Dropbox app with a refresh token."""
+        fields = {
+            probatio.Required(CONF_DROPBOX_ROOT, default=DEFAULT_DROPBOX_ROOT): (
+                TextSelector()
+            ),
+            probatio.Required(CONF_DROPBOX_APP_KEY): TextSelector(),
+            probatio.Optional(CONF_DROPBOX_APP_SECRET): PASSWORD,
+            self._secret(CONF_DROPBOX_REFRESH_TOKEN): PASSWORD,
+        }
+        return await self._checked_step(
+            "dropbox", fields, user_input, hub_checks.async_check_dropbox, self._store
+        )
+
+    async def _store(self) -> ConfigFlowResult:
+        if self._data[CONF_STATE_STORE] == STATE_STORE_POSTGRES:
+            return await self.async_step_postgres()
         return await self.async_step_detector()
+
+    async def async_step_postgres(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A Postgres database for clip history."""
+        fields = {self._secret(CONF_POSTGRES_DSN): PASSWORD}
+        return await self._checked_step(
+            "postgres",
+            fields,
+            user_input,
+            hub_checks.async_check_postgres,
+            self.async_step_detector,
+        )
 
     async def async_step_detector(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Choose how clips are scanned."""
         if user_input is None:
-            return self._choice_form("detector", CONF_DETECTOR, DETECTORS)
-        self._data[CONF_DETECTOR] = user_input[CONF_DETECTOR]
-        if user_input[CONF_DETECTOR] == DETECTOR_MOTION:
-            return await self.async_step_analyzer()
+            fields = {
+                probatio.Required(CONF_DETECTOR, default=DETECTOR_MOTION): choice(
+                    DETECTORS, CONF_DETECTOR
+                )
+            }
+            return self._form("detector", fields)
+        self._data |= user_input
         if user_input[CONF_DETECTOR] == DETECTOR_REMOTE:
             return await self.async_step_remote()
-        return await self._model_step(user_input[CONF_DETECTOR], None)
+        if user_input[CONF_DETECTOR] == DETECTOR_ONNX:
+            return await self.async_step_onnx()
+        if user_input[CONF_DETECTOR] == DETECTOR_ULTRALYTICS:
+            return await self.async_step_ultralytics()
+        return await self.async_step_analyzer()
 
     async def async_step_onnx(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A YOLO model exported to ONNX, run by ONNX Runtime."""
-        return await self._model_step(DETECTOR_ONNX, user_input)
+        fields = {probatio.Required(CONF_MODEL_PATH): TextSelector()}
+        return await self._checked_step(
+            "onnx",
+            fields | rules_fields(),
+            user_input,
+            lambda hass, data: detector_checks.async_check_model(
+                hass, DETECTOR_ONNX, data
+            ),
+            self.async_step_analyzer,
+        )
 
     async def async_step_ultralytics(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A YOLO model run by the Ultralytics package."""
-        return await self._model_step(DETECTOR_ULTRALYTICS, user_input)
-
-    async def _model_step(
-        self, backend: str, user_input: dict[str, Any] | None
-    ) -> ConfigFlowResult:
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = self._data | user_input
-            errors = await detector_checks.async_check_model(self.hass, backend, data)
-            if not errors:
-                self._data = data
-                return await self.async_step_analyzer()
-        fields: dict[Any, Any] = {probatio.Required(CONF_MODEL_PATH): TextSelector()}
-        if backend == DETECTOR_ULTRALYTICS:
-            fields[probatio.Required(CONF_IMGSZ, default=DEFAULT_IMGSZ)] = (
-                NumberSelector(
-                    NumberSelectorConfig(
-                        min=64, max=1280, step=32, mode=NumberSelectorMode.BOX
-                    )
-                )
-            )
-        return self.async_show_form(
-            step_id=backend,
-            data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields | _rules_fields()), user_input
+        fields = {
+            probatio.Required(CONF_MODEL_PATH): TextSelector(),
+            probatio.Required(CONF_IMGSZ, default=DEFAULT_IMGSZ): box(64, 1280, 32),
+        }
+        return await self._checked_step(
+            "ultralytics",
+            fields | rules_fields(),
+            user_input,
+            lambda hass, data: detector_checks.async_check_model(
+                hass, DETECTOR_ULTRALYTICS, data
             ),
-            errors=errors,
+            self.async_step_analyzer,
         )
 
     async def async_step_remote(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A DeepStack / CodeProject.AI detection server."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = self._data | user_input
-            errors = await detector_checks.async_check_remote(self.hass, data)
-            if not errors:
-                self._data = data
-                return await self.async_step_analyzer()
-        fields: dict[Any, Any] = {
-            probatio.Required(CONF_REMOTE_URL): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.URL)
-            ),
-            probatio.Optional(CONF_REMOTE_API_KEY): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
-            ),
+        fields = {
+            probatio.Required(CONF_REMOTE_URL): URL,
+            probatio.Optional(CONF_REMOTE_API_KEY): PASSWORD,
         }
-        return self.async_show_form(
-            step_id="remote",
-            data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields | _rules_fields()),
-                {
-                    k: v
-                    for k, v in (user_input or {}).items()
-                    if k != CONF_REMOTE_API_KEY
-                },
-            ),
-            errors=errors,
+        return await self._checked_step(
+            "remote",
+            fields | rules_fields(),
+            user_input,
+            detector_checks.async_check_remote,
+            self.async_step_analyzer,
         )
 
     async def async_step_analyzer(
@@ -213,51 +279,42 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Choose the model that summarizes clips (or none)."""
         if user_input is None:
-            return self._choice_form("analyzer", CONF_ANALYZER, ANALYZERS)
-        self._data[CONF_ANALYZER] = user_input[CONF_ANALYZER]
+            fields = {
+                probatio.Required(CONF_ANALYZER, default=ANALYZER_NONE): choice(
+                    ANALYZERS, CONF_ANALYZER
+                )
+            }
+            return self._form("analyzer", fields)
+        self._data |= user_input
         if user_input[CONF_ANALYZER] == ANALYZER_OPENAI:
             return await self.async_step_openai()
         if user_input[CONF_ANALYZER] == ANALYZER_AI_TASK:
             return await self.async_step_ai_task()
-        return self._create()
+        return await self._done()
 
     async def async_step_openai(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """An OpenAI-compatible server (OpenAI, Ollama, LocalAI, OpenRouter...)."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            errors = await analyzer_checks.async_check_openai(self.hass, user_input)
-            if not errors:
-                self._data |= user_input
-                return self._create()
-        fields: dict[Any, Any] = {
+        fields = {
             probatio.Required(
                 CONF_OPENAI_BASE_URL, default=DEFAULT_OPENAI_BASE_URL
-            ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
-            probatio.Optional(CONF_OPENAI_API_KEY): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
-            ),
+            ): URL,
+            probatio.Optional(CONF_OPENAI_API_KEY): PASSWORD,
             probatio.Required(
                 CONF_OPENAI_MODEL, default=DEFAULT_OPENAI_MODEL
             ): TextSelector(),
             probatio.Required(
                 CONF_TOKEN_PARAMETER, default=TOKEN_PARAMETERS[0]
             ): SelectSelector(SelectSelectorConfig(options=TOKEN_PARAMETERS)),
-            probatio.Required(CONF_ANALYSIS_TIMEOUT, default=60): NumberSelector(
-                NumberSelectorConfig(
-                    min=5, max=600, step=5, unit_of_measurement="s",
-                    mode=NumberSelectorMode.BOX,
-                )
-            ),
-        }  # fmt: skip
-        return self.async_show_form(
-            step_id="openai",
-            data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields | _cost_fields()),
-                _without_secret(user_input, CONF_OPENAI_API_KEY),
-            ),
-            errors=errors,
+            probatio.Required(CONF_ANALYSIS_TIMEOUT, default=60): box(5, 600, 5, "s"),
+        }
+        return await self._checked_step(
+            "openai",
+            fields | cost_fields(),
+            user_input,
+            analyzer_checks.async_check_openai,
+            self._done,
         )
 
     async def async_step_ai_task(
@@ -266,38 +323,125 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         """An AI Task entity already set up in Home Assistant."""
         if user_input is not None:
             self._data |= user_input
-            return self._create()
-        fields: dict[Any, Any] = {
+            return await self._done()
+        fields = {
             probatio.Required(CONF_AI_TASK_ENTITY): EntitySelector(
                 EntitySelectorConfig(domain="ai_task")
             )
         }
+        return self._form("ai_task", fields | cost_fields())
+
+    async def _done(self) -> ConfigFlowResult:
+        """Save a reconfiguration, or go on to alerts for a new hub."""
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data=self._data
+            )
+        return await self.async_step_alerts()
+
+    async def async_step_alerts(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Who is notified, about what, and how long clips are kept."""
+        if user_input is not None:
+            self._data |= user_input
+            return self.async_create_entry(title="HomeSec", data=self._data)
+        fields = alert_fields(self.hass, factory.activity_types(self._data))
+        return self._form("alerts", fields)
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """A stored credential was refused."""
+        self._data = dict(entry_data)
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enter the refused credentials again (empty fields keep theirs)."""
+        services = _credential_services(self._data)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = self._data | {k: v for k, v in user_input.items() if v}
+            errors = await self._check_credentials(services, data)
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    self._get_reauth_entry(), data=data
+                )
+        fields = {
+            probatio.Optional(field): PASSWORD
+            for service in services
+            for field in CREDENTIAL_FIELDS[service]
+        }
+        entry = self._get_reauth_entry()
+        refused = getattr(getattr(entry, "runtime_data", None), "rejected", None)
         return self.async_show_form(
-            step_id="ai_task",
-            data_schema=probatio.Schema(fields | _cost_fields()),
+            step_id="reauth_confirm",
+            data_schema=probatio.Schema(fields),
+            errors=errors,
+            description_placeholders={
+                "services": ", ".join(sorted(refused or services)),
+            },
         )
 
-    def _choice_form(
-        self, step_id: str, key: str, options: list[str]
+    async def _check_credentials(
+        self, services: list[str], data: dict[str, Any]
+    ) -> dict[str, str]:
+        checks = {
+            STORAGE_DROPBOX: hub_checks.async_check_dropbox,
+            STATE_STORE_POSTGRES: hub_checks.async_check_postgres,
+            ANALYZER_OPENAI: analyzer_checks.async_check_openai,
+            DETECTOR_REMOTE: detector_checks.async_check_remote,
+        }
+        shown = {field for service in services for field in CREDENTIAL_FIELDS[service]}
+        errors: dict[str, str] = {}
+        for service in services:
+            for field, error in (await checks[service](self.hass, data)).items():
+                errors[field if field in shown else "base"] = error
+        return errors
+
+    async def _checked_step(
+        self,
+        step_id: str,
+        fields: dict[Any, Any],
+        user_input: dict[str, Any] | None,
+        check: Check,
+        next_step: NextStep,
     ) -> ConfigFlowResult:
-        """A form with one list of translated choices, the first preselected."""
+        """A form whose input is checked before the flow goes on."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = self._data | user_input
+            errors = await check(self.hass, data)
+            if not errors:
+                self._data = data
+                return await next_step()
+        return self._form(step_id, fields, errors, user_input)
+
+    def _secret(self, key: str) -> probatio.Marker:
+        """Required, unless one is stored already (empty keeps it)."""
+        if self._data.get(key):
+            return probatio.Optional(key)
+        return probatio.Required(key)
+
+    def _form(
+        self,
+        step_id: str,
+        fields: dict[Any, Any],
+        errors: dict[str, str] | None = None,
+        user_input: Mapping[str, Any] | None = None,
+    ) -> ConfigFlowResult:
+        """A form showing the current values (or the last input), never secrets."""
+        shown = {**self._data, **(user_input or {})}
         return self.async_show_form(
             step_id=step_id,
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(key, default=options[0]): SelectSelector(
-                        SelectSelectorConfig(
-                            options=options,
-                            translation_key=key,
-                            mode=SelectSelectorMode.LIST,
-                        )
-                    )
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields),
+                {k: v for k, v in shown.items() if k not in SECRETS},
             ),
+            errors=errors or {},
         )
-
-    def _create(self) -> ConfigFlowResult:
-        return self.async_create_entry(title="HomeSec", data=self._data)
 
     @staticmethod
     @callback
@@ -315,136 +459,12 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         return {SUBENTRY_CAMERA: CameraSubentryFlow}
 
 
-class HubOptionsFlow(OptionsFlow):
-    """Alert policy, retention, detection rules and analysis budgets."""
-
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """One form with everything that can change without re-adding the hub."""
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
-        current = {**self.config_entry.data, **self.config_entry.options}
-        fields: dict[Any, Any] = {
-            probatio.Required(CONF_MIN_RISK_LEVEL, default="high"): SelectSelector(
-                SelectSelectorConfig(
-                    options=RISK_LEVELS,
-                    translation_key=CONF_MIN_RISK_LEVEL,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            probatio.Required(
-                CONF_NOTIFY_ON_ACTIVITY_TYPES, default=[]
-            ): SelectSelector(
-                SelectSelectorConfig(
-                    options=factory.activity_types(current),
-                    multiple=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            probatio.Required(CONF_NOTIFY_ON_MOTION, default=False): BooleanSelector(),
-            probatio.Required(
-                CONF_RETENTION_MAX_GB, default=DEFAULT_RETENTION_MAX_GB
-            ): NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=10000, step=0.5, unit_of_measurement="GB",
-                    mode=NumberSelectorMode.BOX,
-                )
-            ),
-            probatio.Required(
-                CONF_RETENTION_MAX_DAYS, default=DEFAULT_RETENTION_MAX_DAYS
-            ): NumberSelector(
-                NumberSelectorConfig(
-                    min=0, max=3650, step=1, unit_of_measurement="d",
-                    mode=NumberSelectorMode.BOX,
-                )
-            ),
-        }  # fmt: skip
-        if current.get(CONF_DETECTOR, DETECTOR_MOTION) != DETECTOR_MOTION:
-            fields |= _rules_fields()
-        if current.get(CONF_ANALYZER, ANALYZER_NONE) != ANALYZER_NONE:
-            fields |= {
-                key: value
-                for key, value in _cost_fields().items()
-                if key.schema in (CONF_DAILY_CALLS, CONF_DAILY_TOKENS,
-                                  CONF_COOLDOWN_MINUTES, CONF_MAX_FRAMES)
-            }  # fmt: skip
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields), current
-            ),
-        )
-
-
-def _without_secret(
-    user_input: Mapping[str, Any] | None, secret: str = CONF_REMOTE_API_KEY
-) -> dict[str, Any]:
-    """Form values to show again: never the secret."""
-    return {k: v for k, v in (user_input or {}).items() if k != secret}
-
-
-def _cost_fields() -> dict[Any, Any]:
-    """Prompt, activity types, frames and budgets (both analyzers)."""
-    return {
-        probatio.Required(CONF_BASE_PROMPT, default=BASE_PROMPT): TextSelector(
-            TextSelectorConfig(multiline=True)
-        ),
-        probatio.Required(
-            CONF_ACTIVITY_TYPES, default=list(DEFAULT_ACTIVITY_TYPES)
-        ): SelectSelector(
-            SelectSelectorConfig(
-                options=list(DEFAULT_ACTIVITY_TYPES),
-                multiple=True,
-                custom_value=True,
-                mode=SelectSelectorMode.DROPDOWN,
-            )
-        ),
-        probatio.Required(CONF_MAX_FRAMES, default=4): NumberSelector(
-            NumberSelectorConfig(min=1, max=12, step=1, mode=NumberSelectorMode.BOX)
-        ),
-        probatio.Required(CONF_DAILY_CALLS, default=200): NumberSelector(
-            NumberSelectorConfig(min=0, max=100000, step=1, mode=NumberSelectorMode.BOX)
-        ),
-        probatio.Required(CONF_DAILY_TOKENS, default=400000): NumberSelector(
-            NumberSelectorConfig(
-                min=0, max=100000000, step=1000, mode=NumberSelectorMode.BOX
-            )
-        ),
-        probatio.Required(CONF_COOLDOWN_MINUTES, default=0): NumberSelector(
-            NumberSelectorConfig(
-                min=0, max=1440, step=1, unit_of_measurement="min",
-                mode=NumberSelectorMode.BOX,
-            )
-        ),
-    }  # fmt: skip
-
-
-def _rules_fields() -> dict[Any, Any]:
-    return {
-        probatio.Required(
-            CONF_DETECT_CLASSES, default=DEFAULT_DETECT_CLASSES
-        ): SelectSelector(
-            SelectSelectorConfig(
-                options=DEFAULT_DETECT_CLASSES,
-                multiple=True,
-                translation_key=CONF_DETECT_CLASSES,
-                mode=SelectSelectorMode.LIST,
-            )
-        ),
-        probatio.Required(
-            CONF_MIN_CONFIDENCE, default=DEFAULT_MIN_CONFIDENCE
-        ): NumberSelector(
-            NumberSelectorConfig(
-                min=0.05, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
-            )
-        ),
-        probatio.Required(CONF_MIN_HITS, default=1): NumberSelector(
-            NumberSelectorConfig(min=1, max=10, step=1, mode=NumberSelectorMode.BOX)
-        ),
-        probatio.Required(CONF_MIN_BOX_H_RATIO, default=0.0): NumberSelector(
-            NumberSelectorConfig(
-                min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
-            )
-        ),
-    }
+def _credential_services(data: Mapping[str, Any]) -> list[str]:
+    """The configured services that have credentials."""
+    configured = [
+        (STORAGE_DROPBOX, data.get(CONF_STORAGE_TYPE) == STORAGE_DROPBOX),
+        (STATE_STORE_POSTGRES, data.get(CONF_STATE_STORE) == STATE_STORE_POSTGRES),
+        (ANALYZER_OPENAI, data.get(CONF_ANALYZER) == ANALYZER_OPENAI),
+        (DETECTOR_REMOTE, data.get(CONF_DETECTOR) == DETECTOR_REMOTE),
+    ]
+    return [service for service, used in configured if used]

@@ -20,6 +20,8 @@ CONF_NOTIFY_ON_ACTIVITY_TYPES: Final = "notify_on_activity_types"
 CONF_NOTIFY_ON_MOTION: Final = "notify_on_motion"
 RISK_LEVELS: Final = ["low", "medium", "high", "critical"]
 
+CONF_NOTIFY_ENTITIES: Final = "notify_entities"
+CONF_NOTIFY_SERVICES: Final = "notify_services"
 CONF_POSTGRES_DSN: Final = "postgres_dsn"
 CONF_DROPBOX_ROOT: Final = "dropbox_root"
 CONF_DROPBOX_APP_KEY: Final = "dropbox_app_key"
@@ -34,6 +36,20 @@ STORAGE_LOCAL: Final = "local"
 STORAGE_DROPBOX: Final = "dropbox"
 STATE_STORE_SQLITE: Final = "sqlite"
 STATE_STORE_POSTGRES: Final = "postgres"
+STORAGE_TYPES: Final = ["local", "dropbox"]
+STATE_STORES: Final = ["sqlite", "postgres"]
+DEFAULT_DROPBOX_ROOT: Final = "/HomeSec"
+CREDENTIAL_FIELDS: Final[dict[str, list[str]]] = {
+    "dropbox": [
+        "dropbox_app_key",
+        "dropbox_app_secret",
+        "dropbox_refresh_token",
+    ],
+    "postgres": ["postgres_dsn"],
+    "openai": ["openai_api_key"],
+    "remote": ["remote_api_key"],
+}
+"""The fields a reauthentication asks for, per service that can refuse them."""
 DETECTOR_MOTION: Final = "motion"
 DETECTOR_ONNX: Final = "onnx"
 DETECTOR_ULTRALYTICS: Final = "ultralytics"

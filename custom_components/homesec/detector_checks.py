@@ -17,6 +17,7 @@ from .detector_setup import async_install_backend
 from .engine.detect.onnx import OnnxModel
 from .engine.detect.remote import RemoteDetector, RemoteDetectorError
 from .engine.detect.ultralytics import load_model
+from .engine.errors import CredentialsRejected
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ async def async_check_remote(
     assert isinstance(detector, RemoteDetector)
     try:
         await detector.check()
+    except CredentialsRejected:
+        return {"remote_api_key": "invalid_auth"}
     except RemoteDetectorError as err:
         _LOGGER.info("The detection server failed its check: %s", err)
         return {"remote_url": "cannot_connect"}

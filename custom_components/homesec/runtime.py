@@ -18,14 +18,17 @@ from homeassistant.util import dt as dt_util
 
 from . import factory
 from .adapters.event_bus import BusAlertNotifier, fire_detection
+from .adapters.notify_targets import NotifyTargetsNotifier
 from .adapters.persistent_notification import PersistentNotificationNotifier
 from .const import (
     CONF_CAMERA_ID,
     CONF_ENABLED,
     CONF_MIN_RISK_LEVEL,
     CONF_MIN_RISK_OVERRIDE,
+    CONF_NOTIFY_ENTITIES,
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
+    CONF_NOTIFY_SERVICES,
     CONF_PROMPT_CONTEXT,
     CONF_SOURCE_TYPE,
     DOMAIN,
@@ -44,8 +47,10 @@ from .const import (
     health_signal,
 )
 from .engine.analyze.budget import AnalysisBudget
+from .engine.credentials import WatchedAnalyzer, WatchedDetector
+from .engine.errors import CredentialsRejected
 from .engine.gates import GatedDetector, GatedNotifier
-from .engine.interfaces import ClipSource, ObjectDetector
+from .engine.interfaces import ClipSource, Notifier, ObjectDetector
 from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent, RiskLevel
 from .engine.pipeline import ClipPipeline
 from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
@@ -146,6 +151,8 @@ class HomeSecRuntime:
         self.storage_reachable = True
         self.detection_off: set[str] = set()
         self.notifications_off: set[str] = set()
+        self.rejected: set[str] = set()
+        """Services that refused the stored credentials (reauth is pending)."""
         self._source_health: dict[str, bool] = {}
         self._failing_since: dict[str, datetime] = {}
         self.activity_types = factory.activity_types(data)
@@ -167,25 +174,40 @@ class HomeSecRuntime:
                 for camera in self.cameras.values()
             },
         )
+        analyzer = factory.analyzer(
+            hass, data, self.camera_context, self.budget, dt_util.utcnow
+        )
         self.pipeline = ClipPipeline(
             storage=self.storage,
-            detector=GatedDetector(detector, self.detection_on),
-            analyzer=factory.analyzer(
-                hass, data, self.camera_context, self.budget, dt_util.utcnow
+            detector=GatedDetector(
+                WatchedDetector(detector, self.credentials_rejected),
+                self.detection_on,
+            ),
+            analyzer=(
+                WatchedAnalyzer(analyzer, self.credentials_rejected)
+                if analyzer
+                else None
             ),
             policy=self.policy,
             notifiers=[
                 BusAlertNotifier(hass),
-                GatedNotifier(
-                    PersistentNotificationNotifier(hass, self.camera_title),
-                    self.notifications_on,
-                ),
+                GatedNotifier(self._user_notifier(data), self.notifications_on),
             ],
             repository=self.repository,
             listener=self._on_lifecycle,
             settings=factory.pipeline_settings(data),
         )
         self.sources: dict[str, ClipSource] = {}
+
+    def _user_notifier(self, data: dict[str, Any]) -> Notifier:
+        """The chosen notify targets, or persistent notifications without any."""
+        entities = data.get(CONF_NOTIFY_ENTITIES) or []
+        services = data.get(CONF_NOTIFY_SERVICES) or []
+        if entities or services:
+            return NotifyTargetsNotifier(
+                self.hass, entities, services, self.camera_title
+            )
+        return PersistentNotificationNotifier(self.hass, self.camera_title)
 
     def detection_on(self, camera_id: str) -> bool:
         """Whether the camera's detection switch is on."""
@@ -321,6 +343,10 @@ class HomeSecRuntime:
                     "problem": source.problem or "unknown",
                 },
             )
+        if self.repository.credentials_rejected:
+            self.credentials_rejected(
+                CredentialsRejected("postgres", "Postgres refused the credentials")
+            )
         self._repair(
             f"{ISSUE_STATE_STORE_UNREACHABLE}_{self.entry.entry_id}",
             failing=not self.repository.healthy,
@@ -358,10 +384,27 @@ class HomeSecRuntime:
                 translation_placeholders=placeholders,
             )
 
+    @callback
+    def credentials_rejected(self, err: CredentialsRejected) -> None:
+        """Ask the user for new credentials (once per service until reloaded)."""
+        if err.service in self.rejected:
+            return
+        self.rejected.add(err.service)
+        _LOGGER.warning(
+            "Credentials refused (%s: %s); enter new ones where HomeSec asks "
+            "in Settings > Devices & services",
+            err.service,
+            err,
+        )
+        self.entry.async_start_reauth(self.hass)
+
     async def _async_ping_storage(self, _: datetime | None = None) -> None:
         """Check that the storage answers (for the hub's connectivity sensor)."""
         try:
             self.storage_reachable = await self.storage.ping()
+        except CredentialsRejected as err:
+            self.storage_reachable = False
+            self.credentials_rejected(err)
         except Exception:  # noqa: BLE001 - unreachable whatever the cause
             self.storage_reachable = False
 

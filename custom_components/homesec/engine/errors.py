@@ -9,6 +9,15 @@ class HomeSecError(Exception):
     """Base class of every HomeSec engine error."""
 
 
+class CredentialsRejected(HomeSecError):  # noqa: N818 - names what happened
+    """A service refused the stored credentials: the user must enter new ones."""
+
+    def __init__(self, service: str, message: str) -> None:
+        """``service`` names the credential: dropbox, postgres, openai, remote."""
+        super().__init__(message)
+        self.service = service
+
+
 class StageError(HomeSecError):
     """A pipeline stage failed for one clip; returned, not raised."""
 

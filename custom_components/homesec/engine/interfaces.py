@@ -113,6 +113,10 @@ class StateStore(ABC):
         for event in events:
             await self.append_event(event)
 
+    def rejects_credentials(self, err: BaseException) -> bool:
+        """Whether ``err`` means the server refused the stored credentials."""
+        return False
+
     @abstractmethod
     async def get_state(self, clip_id: str) -> ClipState | None:
         """Return a clip's state, or None."""

@@ -50,6 +50,8 @@ class ClipRepository:
         self._flusher: asyncio.Task[None] | None = None
         self._dropping_reported = False
         self.last_error: str | None = None
+        self.credentials_rejected = False
+        """Whether the last failure was the server refusing the credentials."""
 
     @property
     def healthy(self) -> bool:
@@ -182,6 +184,7 @@ class ClipRepository:
                     await read()
         except Exception as err:  # noqa: BLE001 - any store failure degrades
             self.last_error = f"{type(err).__name__}: {first_line(err)}"
+            self.credentials_rejected = self._store.rejects_credentials(err)
             if self._healthy:
                 _LOGGER.error(  # noqa: TRY400 - one line, no traceback spam
                     "State store unavailable, continuing without it: %s",
@@ -194,4 +197,5 @@ class ClipRepository:
             _LOGGER.info("State store is back; pending writes were saved")
         self._healthy = True
         self.last_error = None
+        self.credentials_rejected = False
         return True

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .errors import CredentialsRejected
+
 type Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -30,13 +32,18 @@ async def with_retries[T](
     on_attempt: Callable[[int], None] | None = None,
     sleep: Sleep = asyncio.sleep,
 ) -> T:
-    """Run ``operation`` up to ``max_attempts`` times; re-raise the last error."""
+    """Run ``operation`` up to ``max_attempts`` times; re-raise the last error.
+
+    Refused credentials are not retried: they fail the same way until replaced.
+    """
     attempt = 1
     while True:
         if on_attempt is not None:
             on_attempt(attempt)
         try:
             return await operation()
+        except CredentialsRejected:
+            raise
         except Exception:
             if attempt >= settings.max_attempts:
                 raise

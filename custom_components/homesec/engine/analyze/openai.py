@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from ..errors import AnalyzerError
+from ..errors import AnalyzerError, CredentialsRejected
 from ..interfaces import Analyzer, BlockingRunner
 from ..models import AnalysisResult, Clip, FilterResult, TokenUsage
 from ..retry import Sleep
@@ -165,7 +165,9 @@ class OpenAIAnalyzer(Analyzer):
                         await self._sleep(delay)
                         continue
                     if response.status in (401, 403):
-                        raise AnalyzerError("the API key was refused")
+                        raise CredentialsRejected(
+                            "openai", "the server refused the API key"
+                        )
                     if response.status != 200:
                         raise AnalyzerError(
                             f"the server answered HTTP {response.status}"

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from ..errors import HomeSecError
+from ..errors import CredentialsRejected, HomeSecError
 from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, FilterResult
 from .frames import sample_frames
@@ -132,6 +132,10 @@ class RemoteDetector(ObjectDetector):
             async with self._session.post(
                 s.endpoint, data=form, timeout=aiohttp.ClientTimeout(total=s.timeout)
             ) as response:
+                if response.status in (401, 403):
+                    raise CredentialsRejected(
+                        "remote", "the detection server refused the API key"
+                    )
                 if response.status != 200:
                     raise RemoteDetectorError(
                         f"the server answered HTTP {response.status}"

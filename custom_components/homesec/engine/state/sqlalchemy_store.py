@@ -118,6 +118,23 @@ def _event_row(event: ClipEvent) -> dict[str, Any]:
     }
 
 
+def _causes(err: BaseException) -> list[BaseException]:
+    """``err``, its causes and the driver errors SQLAlchemy wraps, in order."""
+    found: list[BaseException] = []
+    pending: list[BaseException | None] = [err]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending += [
+            current.__cause__,
+            current.__context__,
+            getattr(current, "orig", None),
+        ]
+    return found
+
+
 def _check_not_newer(version: int) -> None:
     if version > SCHEMA_VERSION:
         msg = (
@@ -156,6 +173,13 @@ class SQLAlchemyStateStore(StateStore):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         self._engine = engine
         return engine
+
+    def rejects_credentials(self, err: BaseException) -> bool:
+        """Whether Postgres refused the user or password (SQLSTATE class 28)."""
+        return any(
+            str(getattr(cause, "sqlstate", "") or "").startswith("28")
+            for cause in _causes(err)
+        )
 
     @property
     def engine(self) -> AsyncEngine:

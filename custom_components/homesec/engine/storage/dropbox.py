@@ -9,10 +9,11 @@ from urllib.parse import quote
 
 import dropbox
 from dropbox import files as dbx_files
-from dropbox.exceptions import ApiError
+from dropbox.exceptions import ApiError, AuthError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 import requests
 
+from ..errors import CredentialsRejected
 from ..interfaces import BlockingRunner, Storage
 from ..models import Clip, UploadOutcome
 
@@ -97,6 +98,12 @@ class DropboxStorage(Storage):
         return await self._run(self._put, clip.local_path, clip.camera_name)
 
     def _put(self, local: Path, camera_name: str) -> UploadOutcome:
+        try:
+            return self._upload(local, camera_name)
+        except AuthError as err:
+            raise _rejected(err) from err
+
+    def _upload(self, local: Path, camera_name: str) -> UploadOutcome:
         client = self._dropbox()
         path = self._settings.path_for(camera_name, local.name)
         size = local.stat().st_size
@@ -135,13 +142,15 @@ class DropboxStorage(Storage):
                 raise
 
     async def ping(self) -> bool:
-        """Whether Dropbox answers with these credentials."""
+        """Whether Dropbox answers; CredentialsRejected when it refuses them."""
         return await self._run(self._ping)
 
     def _ping(self) -> bool:
         try:
             self._dropbox().check_user("homesec")
-        except Exception:  # noqa: BLE001 - any failure means unreachable
+        except AuthError as err:
+            raise _rejected(err) from err
+        except Exception:  # noqa: BLE001 - any other failure means unreachable
             return False
         return True
 
@@ -150,6 +159,11 @@ class DropboxStorage(Storage):
         if self._client is not None:
             client, self._client = self._client, None
             await self._run(client.close)
+
+
+def _rejected(err: AuthError) -> CredentialsRejected:
+    tag = getattr(err.error, "_tag", None) or "invalid credentials"
+    return CredentialsRejected("dropbox", f"Dropbox refused the credentials ({tag})")
 
 
 def _metadata(client: dropbox.Dropbox, path: str) -> object | None:

@@ -1,0 +1,180 @@
+"""Form fields of the hub's config, reconfigure and options flows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+
+from .const import (
+    CONF_ACTIVITY_TYPES,
+    CONF_BASE_PROMPT,
+    CONF_COOLDOWN_MINUTES,
+    CONF_DAILY_CALLS,
+    CONF_DAILY_TOKENS,
+    CONF_DETECT_CLASSES,
+    CONF_MAX_FRAMES,
+    CONF_MIN_BOX_H_RATIO,
+    CONF_MIN_CONFIDENCE,
+    CONF_MIN_HITS,
+    CONF_MIN_RISK_LEVEL,
+    CONF_NOTIFY_ENTITIES,
+    CONF_NOTIFY_ON_ACTIVITY_TYPES,
+    CONF_NOTIFY_ON_MOTION,
+    CONF_NOTIFY_SERVICES,
+    CONF_RETENTION_MAX_DAYS,
+    CONF_RETENTION_MAX_GB,
+    CONF_TRIGGER_CLASSES,
+    DEFAULT_DETECT_CLASSES,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_RETENTION_MAX_DAYS,
+    DEFAULT_RETENTION_MAX_GB,
+    RISK_LEVELS,
+)
+from .engine.analyze.prompt import BASE_PROMPT
+from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
+
+PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+# Notify services that are not a phone or a target of their own.
+_NOT_TARGETS = {"send_message", "persistent_notification", "notify"}
+
+
+def box(
+    low: float, high: float, step: float, unit: str | None = None
+) -> NumberSelector:
+    """A number typed in a box."""
+    config = NumberSelectorConfig(
+        min=low, max=high, step=step, mode=NumberSelectorMode.BOX
+    )
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
+
+
+def choice(
+    options: list[str], key: str, *, multiple: bool = False, dropdown: bool = False
+) -> SelectSelector:
+    """A list of translated choices."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=options,
+            translation_key=key,
+            multiple=multiple,
+            mode=SelectSelectorMode.DROPDOWN if dropdown else SelectSelectorMode.LIST,
+        )
+    )
+
+
+def notify_services(hass: HomeAssistant) -> list[str]:
+    """The notify services a user can pick (mobile apps and legacy services)."""
+    return sorted(
+        f"notify.{name}"
+        for name in hass.services.async_services_for_domain("notify")
+        if name not in _NOT_TARGETS
+    )
+
+
+def alert_fields(hass: HomeAssistant, activity_types: list[str]) -> dict[Any, Any]:
+    """Who is told, about what, and how long clips stay in the spool."""
+    return {
+        probatio.Optional(CONF_NOTIFY_ENTITIES, default=[]): EntitySelector(
+            EntitySelectorConfig(domain="notify", multiple=True)
+        ),
+        probatio.Optional(CONF_NOTIFY_SERVICES, default=[]): SelectSelector(
+            SelectSelectorConfig(
+                options=notify_services(hass),
+                multiple=True,
+                custom_value=True,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        probatio.Required(CONF_TRIGGER_CLASSES, default=DEFAULT_DETECT_CLASSES): choice(
+            DEFAULT_DETECT_CLASSES, CONF_DETECT_CLASSES, multiple=True
+        ),
+        probatio.Required(CONF_MIN_RISK_LEVEL, default="high"): choice(
+            RISK_LEVELS, CONF_MIN_RISK_LEVEL, dropdown=True
+        ),
+        probatio.Required(CONF_NOTIFY_ON_ACTIVITY_TYPES, default=[]): SelectSelector(
+            SelectSelectorConfig(
+                options=activity_types,
+                multiple=True,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        probatio.Required(CONF_NOTIFY_ON_MOTION, default=False): BooleanSelector(),
+        probatio.Required(CONF_RETENTION_MAX_GB, default=DEFAULT_RETENTION_MAX_GB): box(
+            0, 10000, 0.5, "GB"
+        ),
+        probatio.Required(
+            CONF_RETENTION_MAX_DAYS, default=DEFAULT_RETENTION_MAX_DAYS
+        ): box(0, 3650, 1, "d"),
+    }
+
+
+def cost_fields() -> dict[Any, Any]:
+    """Prompt, activity types, frames and budgets (both analyzers)."""
+    return {
+        probatio.Required(CONF_BASE_PROMPT, default=BASE_PROMPT): TextSelector(
+            TextSelectorConfig(multiline=True)
+        ),
+        probatio.Required(
+            CONF_ACTIVITY_TYPES, default=list(DEFAULT_ACTIVITY_TYPES)
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=list(DEFAULT_ACTIVITY_TYPES),
+                multiple=True,
+                custom_value=True,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+        **budget_fields(),
+    }
+
+
+def budget_fields() -> dict[Any, Any]:
+    """Frames per clip, daily budgets and the cooldown."""
+    return {
+        probatio.Required(CONF_MAX_FRAMES, default=4): box(1, 12, 1),
+        probatio.Required(CONF_DAILY_CALLS, default=200): box(0, 100000, 1),
+        probatio.Required(CONF_DAILY_TOKENS, default=400000): box(0, 100000000, 1000),
+        probatio.Required(CONF_COOLDOWN_MINUTES, default=0): box(0, 1440, 1, "min"),
+    }
+
+
+def rules_fields() -> dict[Any, Any]:
+    """Which detections count."""
+    return {
+        probatio.Required(CONF_DETECT_CLASSES, default=DEFAULT_DETECT_CLASSES): choice(
+            DEFAULT_DETECT_CLASSES, CONF_DETECT_CLASSES, multiple=True
+        ),
+        probatio.Required(
+            CONF_MIN_CONFIDENCE, default=DEFAULT_MIN_CONFIDENCE
+        ): NumberSelector(
+            NumberSelectorConfig(
+                min=0.05, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
+            )
+        ),
+        probatio.Required(CONF_MIN_HITS, default=1): box(1, 10, 1),
+        probatio.Required(CONF_MIN_BOX_H_RATIO, default=0.0): NumberSelector(
+            NumberSelectorConfig(
+                min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
+            )
+        ),
+    }

@@ -1,0 +1,35 @@
+"""Options flow: what can change without setting the hub up again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+import probatio
+
+from . import factory
+from .const import ANALYZER_NONE, CONF_ANALYZER, CONF_DETECTOR, DETECTOR_MOTION
+from .hub_fields import alert_fields, budget_fields, rules_fields
+
+
+class HubOptionsFlow(OptionsFlow):
+    """Notification targets, alert policy, retention, rules and budgets."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One form with everything that can change without re-adding the hub."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        current = {**self.config_entry.data, **self.config_entry.options}
+        fields = alert_fields(self.hass, factory.activity_types(current))
+        if current.get(CONF_DETECTOR, DETECTOR_MOTION) != DETECTOR_MOTION:
+            fields |= rules_fields()
+        if current.get(CONF_ANALYZER, ANALYZER_NONE) != ANALYZER_NONE:
+            fields |= budget_fields()
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields), current
+            ),
+        )
