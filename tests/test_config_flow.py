@@ -160,6 +160,8 @@ async def test_camera_subentry_creates_device_and_entities(
         "binary_sensor.back_yard_motion",
         "binary_sensor.back_yard_person",
         "binary_sensor.back_yard_vehicle",
+        "button.back_yard_analyze_last_clip",
+        "camera.back_yard",
         "event.back_yard_alert",
         "event.back_yard_detection",
         "image.back_yard_snapshot",

@@ -11,6 +11,7 @@ from homeassistant.components import camera
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from PIL import Image
 
@@ -204,8 +205,9 @@ async def test_ha_cameras_record_on_trigger_from_stream_or_snapshots(
     """A trigger entity turning on records the camera's stream or its snapshots."""
     # Given two Home Assistant cameras: one with a stream, one with snapshots only
     assert await async_setup_component(hass, "camera", {})
+    still = _StillCamera()
     await hass.data[camera.DATA_COMPONENT].async_add_entities(
-        [_StillCamera(), _StreamCamera(rtsp_server.url("camera_loop.mp4"))]
+        [still, _StreamCamera(rtsp_server.url("camera_loop.mp4"))]
     )
     entry = await setup_hub(hass)
     for name, entity, trigger in (
@@ -259,4 +261,22 @@ async def test_ha_cameras_record_on_trigger_from_stream_or_snapshots(
     clips = sorted(p.suffix for p in (config_dir / "homesec" / "spool").rglob("*.*"))
     assert ".mkv" in clips  # snapshots as MJPEG
     assert ".mp4" in clips  # the stream, copied
+
+    # And HomeSec's cameras show the live pictures and stream of the sources
+    registry = er.async_get(hass)
+    pictures = {
+        registry.async_get(entity_id).config_subentry_id: entity_id
+        for entity_id in hass.states.async_entity_ids("camera")
+        if registry.async_get(entity_id).platform == "homesec"
+    }
+    by_camera = {s.data["camera_id"]: s.subentry_id for s in entry.subentries.values()}
+    shed_picture = pictures[by_camera["shed"]]
+    drive_picture = pictures[by_camera["drive"]]
+    shots = still.shots
+    image = await camera.async_get_image(hass, shed_picture)
+    assert image.content_type == "image/jpeg"
+    assert still.shots == shots + 1
+    assert await camera.async_get_stream_source(hass, drive_picture) == (
+        rtsp_server.url("camera_loop.mp4")
+    )
     await hass.config_entries.async_unload(entry.entry_id)

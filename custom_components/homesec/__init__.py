@@ -16,6 +16,8 @@ type HomeSecConfigEntry = ConfigEntry[HomeSecRuntime]
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CAMERA,
     Platform.EVENT,
     Platform.IMAGE,
     Platform.SENSOR,

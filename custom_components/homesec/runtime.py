@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
@@ -51,7 +52,14 @@ from .engine.credentials import WatchedAnalyzer, WatchedDetector
 from .engine.errors import CredentialsRejected
 from .engine.gates import GatedDetector, GatedNotifier
 from .engine.interfaces import ClipSource, Notifier, ObjectDetector
-from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent, RiskLevel
+from .engine.models import (
+    Clip,
+    ClipAlerted,
+    ClipDetected,
+    ClipQueued,
+    LifecycleEvent,
+    RiskLevel,
+)
 from .engine.pipeline import ClipPipeline
 from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
 from .engine.recovery import find_unfinished
@@ -151,6 +159,8 @@ class HomeSecRuntime:
         self.storage_reachable = True
         self.detection_off: set[str] = set()
         self.notifications_off: set[str] = set()
+        self.last_clips: dict[str, Clip] = {}
+        """The newest clip each camera handed to the pipeline since start."""
         self.rejected: set[str] = set()
         """Services that refused the stored credentials (reauth is pending)."""
         self._source_health: dict[str, bool] = {}
@@ -287,6 +297,54 @@ class HomeSecRuntime:
         await self.detector.close()
         await self.storage.close()
         await self.repository.close()
+
+    async def async_last_clip(self, camera_id: str) -> Clip | None:
+        """The camera's newest clip still in the spool, or None."""
+        clip = self.last_clips.get(camera_id)
+        run = self.hass.async_add_executor_job
+        if clip is not None and await run(clip.local_path.is_file):
+            return clip
+        entry = await run(self.spool.newest, camera_id)
+        if entry is None:
+            return None
+        camera = self.cameras.get(camera_id)
+        return Clip(
+            clip_id=entry.clip_id,
+            camera_name=camera_id,
+            local_path=entry.path,
+            start_ts=entry.mtime,
+            source_type=camera.source_type if camera else "spool",
+        )
+
+    async def async_analyze_last_clip(self, camera_id: str) -> Clip:
+        """Run the camera's newest clip through the pipeline again."""
+        clip = await self.async_last_clip(camera_id)
+        if clip is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="no_clip",
+                translation_placeholders={"camera": self.camera_title(camera_id)},
+            )
+        if self.pipeline.is_queued(clip.clip_id):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="clip_busy",
+                translation_placeholders={"clip": clip.clip_id},
+            )
+        await self.pipeline.submit(clip)
+        return clip
+
+    @callback
+    def record_now(self, camera_id: str, seconds: float | None = None) -> None:
+        """Start recording the camera now (cameras with a stream only)."""
+        source = self.sources.get(camera_id)
+        if source is None or not source.can_record:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="cannot_record",
+                translation_placeholders={"camera": self.camera_title(camera_id)},
+            )
+        source.record(seconds)
 
     def health(self) -> Health:
         """Healthy, degraded (store or a source failing) or unhealthy."""
@@ -437,7 +495,9 @@ class HomeSecRuntime:
 
     @callback
     def _on_lifecycle(self, event: LifecycleEvent) -> None:
-        if isinstance(event, ClipDetected):
+        if isinstance(event, ClipQueued):
+            self.last_clips[event.clip.camera_name] = event.clip
+        elif isinstance(event, ClipDetected):
             fire_detection(self.hass, event.clip, event.result)
         elif isinstance(event, ClipAlerted):
             self.budget.alerted(event.clip.camera_name, dt_util.utcnow())

@@ -103,6 +103,8 @@ class HaCameraSource(ClipSource):
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
+    can_record = True
+
     @callback
     def record(self, seconds: float | None = None) -> None:
         """Record for ``seconds`` (default ``clip_seconds``) from now."""

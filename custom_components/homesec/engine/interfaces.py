@@ -52,6 +52,13 @@ class ClipSource(ABC):
         """Whether the source is currently working (it has no problem)."""
         return self.problem is None
 
+    can_record: bool = False
+    """Whether ``record`` works (cameras with a stream, not uploads)."""
+
+    def record(self, seconds: float | None = None) -> None:
+        """Record a clip from now on, without waiting for motion or a trigger."""
+        raise NotImplementedError(f"{type(self).__name__} cannot record on demand")
+
 
 class ObjectDetector(ABC):
     """Finds objects (or motion) in a clip."""

@@ -56,6 +56,26 @@ class Spool:
                 )
         return found
 
+    def newest(self, camera_name: str) -> SpoolEntry | None:
+        """The camera's most recent clip in the spool (blocking)."""
+        folder = self.camera_dir(camera_name)
+        if not folder.is_dir():
+            return None
+        newest: SpoolEntry | None = None
+        for path in folder.iterdir():
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            if newest is None or mtime > newest.mtime:
+                newest = SpoolEntry(
+                    clip_id=path.stem,
+                    camera_name=camera_name,
+                    path=path,
+                    size=path.stat().st_size,
+                    mtime=mtime,
+                )
+        return newest
+
     @staticmethod
     def delete(paths: list[Path]) -> None:
         """Delete clip files (blocking)."""

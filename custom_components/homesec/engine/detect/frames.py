@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 import gc
+import io
 from pathlib import Path
 
 import av
@@ -17,6 +18,7 @@ import av.container
 import av.error
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from ..errors import VideoDecodeError
 
@@ -123,6 +125,21 @@ def _convert(frame: av.VideoFrame, side: int, pixel_format: str) -> NDArray[np.u
 def snapshot_rgb(frame: av.VideoFrame, side: int = 1280) -> RgbFrame:
     """A frame as upright RGB, the longer side at most ``side``, for snapshots."""
     return _convert(frame, min(side, max(frame.width, frame.height)), "rgb24")
+
+
+def still_jpeg(path: Path, side: int = 1280, quality: int = 80) -> bytes:
+    """The first decodable frame of a clip or image as JPEG (blocking)."""
+    try:
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0), None)
+            if frame is None:
+                raise VideoDecodeError(f"{path.name} has no decodable frames")
+            rgb = snapshot_rgb(frame, side)
+    except av.error.FFmpegError as err:
+        raise VideoDecodeError(f"{path.name} could not be decoded: {err}") from err
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
 
 
 def sample_gray_frames(

@@ -182,6 +182,7 @@ class RtspSource(ClipSource):
         )
         self._last_sample = 0.0
         self._motion_at: float | None = None
+        self._wanted_until = 0.0
         self._recorder = Recorder(
             spool.camera_dir(camera_name),
             pre_roll=settings.pre_roll_s,
@@ -247,7 +248,19 @@ class RtspSource(ClipSource):
             clips.append(self._spool.adopt(path, self.camera_name, "rtsp", started))
         return clips
 
+    can_record = True
+
+    def record(self, seconds: float | None = None) -> None:
+        """Record for ``seconds`` (default ``stop_delay_s``) from now, with pre-roll.
+
+        Thread-safe: the stream thread reads the deadline at its next packet.
+        """
+        length = seconds or self._settings.stop_delay_s
+        self._wanted_until = max(self._wanted_until, self._clock() + length)
+
     def _active(self, now: float) -> bool:
+        if now < self._wanted_until:
+            return True
         motion = self._motion_at
         return motion is not None and now - motion <= self._settings.stop_delay_s
 
