@@ -71,6 +71,31 @@ async def test_folder_camera_shows_its_last_clip_and_analyzes_it_again(
     assert detections[2].data["clip_id"] == detections[0].data["clip_id"]
 
 
+async def test_a_corrupt_clip_keeps_the_last_good_picture(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+) -> None:
+    """The picture is decoded once per clip; a clip without frames changes nothing."""
+    # Given a camera whose picture shows its first clip
+    entry = await setup_hub(hass)
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, name="Yard")
+    clips = entry.runtime_data.last_clips
+    (drop / "good.mp4").write_bytes(motion_clip.read_bytes())
+    await wait_for(lambda: "yard" in clips, what="the first clip")
+    first = await camera.async_get_image(hass, "camera.yard")
+    again = await camera.async_get_image(hass, "camera.yard")
+    good_id = clips["yard"].clip_id
+
+    # When a corrupt file arrives as the newest clip
+    (drop / "broken.mp4").write_bytes(b"this is not a video")
+    await wait_for(lambda: clips["yard"].clip_id != good_id, what="the corrupt clip")
+    kept = await camera.async_get_image(hass, "camera.yard")
+
+    # Then the picture is still the good clip's frame
+    assert first.content == again.content == kept.content
+
+
 async def test_rtsp_camera_streams_and_records_on_demand(
     hass: HomeAssistant, config_dir: Path, rtsp_server: RtspServer
 ) -> None:

@@ -238,3 +238,18 @@ async def test_camera_switches(
     assert len(detections) == 1
     assert len(alerts) == 1
     assert hass.states.get("switch.front_door_detection").state == "off"
+
+    # When both are switched on again and a third clip arrives
+    for switch in ("detection", "notifications"):
+        await hass.services.async_call(
+            "switch", "turn_on", {"entity_id": f"switch.front_door_{switch}"},
+            blocking=True,
+        )  # fmt: skip
+    await hass.async_add_executor_job(_write_slowly, motion_clip, drop / "c.mp4", 1, 0)
+    await wait_for(lambda: len(alerts) == 2, what="the third clip's alert")
+    await hass.async_block_till_done()
+
+    # Then it is detected, alerted and notified again
+    assert len(detections) == 2
+    notifications = persistent_notification._async_get_or_create_notifications(hass)
+    assert f"homesec_{alerts[1].data['clip_id']}" in notifications

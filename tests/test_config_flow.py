@@ -6,8 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import async_mock_service
 
@@ -20,6 +21,7 @@ from custom_components.homesec.const import (
     DOMAIN,
     SUBENTRY_CAMERA,
 )
+from custom_components.homesec.engine.models import Stage
 
 from .helpers import add_camera, setup_hub, wait_for
 
@@ -83,16 +85,23 @@ async def test_hub_flow_creates_entry_on_embedded_defaults(
 async def test_alerts_go_to_the_chosen_targets(
     hass: HomeAssistant, config_dir: Path, motion_clip: Path
 ) -> None:
-    """Notify entities and services get each alert; a failing one is retried."""
-    # Given a hub whose options name a notify entity and a phone
+    """Each target gets each alert; a failing one is retried alone."""
+    # Given a hub whose options name a notify entity, a phone and a broken phone
     entity_calls = async_mock_service(hass, "notify", "send_message")
     phone_calls = async_mock_service(hass, "notify", "mobile_app_pixel")
+    broken_calls: list[ServiceCall] = []
+
+    async def _offline(call: ServiceCall) -> None:
+        broken_calls.append(call)
+        raise HomeAssistantError("the phone is offline")
+
+    hass.services.async_register("notify", "mobile_app_old", _offline)
     entry = await setup_hub(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     await hass.config_entries.options.async_configure(
         result["flow_id"],
         {"notify_entities": ["notify.kitchen_display"],
-         "notify_services": ["notify.mobile_app_pixel"]},
+         "notify_services": ["notify.mobile_app_old", "notify.mobile_app_pixel"]},
     )  # fmt: skip
     await hass.async_block_till_done()
     drop = config_dir / "drop"
@@ -101,17 +110,28 @@ async def test_alerts_go_to_the_chosen_targets(
 
     # When a clip with motion arrives (the camera alerts on any detection)
     (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
-    await wait_for(lambda: bool(phone_calls), what="a phone notification")
+    await wait_for(lambda: len(broken_calls) == 3, what="three attempts", timeout=30)
+    await hass.async_block_till_done()
 
-    # Then both got the camera's alert; the phone's carries the clip as its tag
-    assert entity_calls[0].data["entity_id"] == ["notify.kitchen_display"]
+    # Then the working targets got the camera's alert once, tagged with the clip
+    assert [call.data["entity_id"] for call in entity_calls] == [
+        "notify.kitchen_display"
+    ]
     assert entity_calls[0].data["title"] == "HomeSec: Porch"
+    assert len(phone_calls) == 1
     phone = phone_calls[0].data
     assert phone["title"] == "HomeSec: Porch"
     assert phone["message"].startswith("Porch at ")
     assert phone["data"]["tag"].startswith("porch_")
     assert phone["data"]["group"] == "porch"
     assert not hass.states.async_entity_ids("persistent_notification")
+
+    # And the clip's history shows who got it and which one failed
+    state = await entry.runtime_data.repository.get(phone["data"]["tag"])
+    assert state is not None
+    assert "notify.mobile_app_pixel" in state.delivered
+    assert "notify.mobile_app_old" not in state.delivered
+    assert "the phone is offline" in (state.stages[Stage.NOTIFY].error or "")
 
 
 async def test_second_hub_is_refused(hass: HomeAssistant, config_dir: Path) -> None:

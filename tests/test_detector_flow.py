@@ -115,13 +115,18 @@ async def test_onnx_install_failure_offers_remote(
 async def test_remote_flow_checks_the_server(
     hass: HomeAssistant, config_dir: Path, detection_server: DetectionServer
 ) -> None:
-    """An unreachable server is refused; a working one is saved."""
-    # Given the remote step
+    """An unreachable server or a wrong key is refused; a working one is saved."""
+    # Given the remote step, and a server that wants an API key
     result = await _flow_to(hass, "remote")
+    detection_server.api_key = "secret"
 
-    # When an unreachable URL, then the server, are submitted
+    # When an unreachable URL, a wrong key, then the right settings are submitted
     down = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"remote_url": "http://127.0.0.1:9", **RULES}
+    )
+    wrong = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"remote_url": detection_server.url, "remote_api_key": "guess", **RULES},
     )
     up = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -129,8 +134,9 @@ async def test_remote_flow_checks_the_server(
     )
     up = await _no_analyzer(hass, up)
 
-    # Then the first is refused and the second saved, after a test request
+    # Then each error is on its field; the last is saved after a test request
     assert down["errors"] == {"remote_url": "cannot_connect"}
+    assert wrong["errors"] == {"remote_api_key": "invalid_auth"}
     assert up["type"] is FlowResultType.CREATE_ENTRY
     assert up["data"]["remote_url"] == detection_server.url
     assert len(detection_server.requests) == 1

@@ -159,6 +159,7 @@ async def test_postgres_state_store_is_checked(
     # When a wrong scheme, an unknown user, a closed port, then the database
     cases = {
         "mysql://root@127.0.0.1/homesec": "invalid_dsn",
+        "postgresql://postgres@127.0.0.1:port/homesec": "invalid_dsn",
         f"postgresql://nobody@{host}/{name}": "invalid_auth",
         f"postgresql://postgres@127.0.0.1:{free_port()}/{name}": "cannot_connect",
     }
@@ -257,6 +258,8 @@ async def test_refused_api_key_asks_for_a_new_one(
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop)
+    options = await hass.config_entries.options.async_init(entry.entry_id)
+    assert {"min_confidence", "daily_calls", "notify_services"} <= fields(options)
 
     # When the server's key changes and a person clip arrives
     openai_server.api_key = "sk-new"

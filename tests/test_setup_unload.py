@@ -210,10 +210,17 @@ async def test_long_failures_raise_repair_issues(
     assert issue.translation_placeholders["camera"] == "Front door"
     assert "FileNotFoundError" in issue.translation_placeholders["problem"]
 
-    # When the folder is back, then the issue is gone; removing the hub leaves none
+    # When the folder is back, then the issue is gone
     drop.mkdir()
     await source.poll_once(runtime.pipeline.submit)
     runtime.check_health(start + timedelta(seconds=370))
     assert registry.async_get_issue("homesec", issue_id) is None
+
+    # When it fails long enough again and the hub is removed, then no issue stays
+    drop.rmdir()
+    await source.poll_once(runtime.pipeline.submit)
+    runtime.check_health(start + timedelta(seconds=380))
+    runtime.check_health(start + timedelta(seconds=800))
+    assert registry.async_get_issue("homesec", issue_id) is not None
     assert await hass.config_entries.async_remove(entry.entry_id)
     assert not [i for d, i in registry.issues if d == "homesec"]

@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+import homeassistant.util.dt as dt_util
 from PIL import Image
 
 from custom_components.homesec.adapters.ha_camera import HaCameraSource
@@ -278,5 +279,79 @@ async def test_ha_cameras_record_on_trigger_from_stream_or_snapshots(
     assert still.shots == shots + 1
     assert await camera.async_get_stream_source(hass, drive_picture) == (
         rtsp_server.url("camera_loop.mp4")
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+class _FlakyCamera(camera.Camera):
+    """A camera without a stream whose snapshots fail while ``broken``."""
+
+    _attr_name = "Flaky"
+    _attr_unique_id = "flaky_camera"
+    broken = True
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        if self.broken:
+            return None
+        buffer = io.BytesIO()
+        Image.new("RGB", (160, 90), (20, 90, 20)).save(buffer, "JPEG")
+        return buffer.getvalue()
+
+
+async def test_failing_ha_cameras_turn_unavailable_and_recover(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """A camera giving no snapshot or no stream marks its entities unavailable."""
+    # Given a snapshot camera that fails and a stream camera nothing answers
+    assert await async_setup_component(hass, "camera", {})
+    flaky = _FlakyCamera()
+    await hass.data[camera.DATA_COMPONENT].async_add_entities(
+        [flaky, _StreamCamera("rtsp://127.0.0.1:1/nothing")]
+    )
+    entry = await setup_hub(hass)
+    for name, entity in (("Yard", "camera.flaky"), ("Lane", "camera.drive")):
+        flow = await _camera_flow(
+            hass, entry, {"name": name, "source_type": "ha_camera"}
+        )
+        await _submit(
+            hass, flow["flow_id"],
+            {"camera_entity": entity, "clip_seconds": 1, "stop_delay_s": 1,
+             "max_recording_s": 5},
+        )  # fmt: skip
+    runtime = entry.runtime_data
+
+    # When both are asked to record
+    for camera_id in ("yard", "lane"):
+        runtime.record_now(camera_id)
+    await wait_for(
+        lambda: (
+            not runtime.sources["yard"].healthy and not runtime.sources["lane"].healthy
+        ),
+        timeout=30,
+        what="both failures",
+    )
+    runtime.check_health(dt_util.utcnow())
+    await hass.async_block_till_done()
+
+    # Then both say why, and their entities are unavailable
+    assert "gave no snapshot" in (runtime.sources["yard"].problem or "")
+    assert "Connection refused" in (runtime.sources["lane"].problem or "")
+    assert hass.states.get("sensor.yard_clips_today").state == "unavailable"
+    assert hass.states.get("sensor.lane_clips_today").state == "unavailable"
+
+    # When the snapshot camera works again and records
+    flaky.broken = False
+    runtime.record_now("yard")
+    await wait_for(lambda: runtime.sources["yard"].healthy, what="a good recording")
+    runtime.check_health(dt_util.utcnow())
+    await hass.async_block_till_done()
+
+    # Then its entities are back and its clip goes through the pipeline
+    await wait_for(
+        lambda: hass.states.get("sensor.yard_clips_today").state == "1",
+        timeout=30,
+        what="the clip",
     )
     await hass.config_entries.async_unload(entry.entry_id)

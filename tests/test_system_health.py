@@ -31,3 +31,13 @@ async def test_system_health(hass: HomeAssistant, config_dir: Path) -> None:
         "cameras": 1,
         "clips_in_flight": 0,
     }
+
+
+async def test_system_health_without_a_hub(hass: HomeAssistant) -> None:
+    """Before the hub is added, the section says so."""
+    # Given system health and HomeSec loaded without a hub
+    assert await async_setup_component(hass, "system_health", {})
+    assert await async_setup_component(hass, "homesec", {})
+
+    # When the HomeSec section is read, then it says there is no hub
+    assert await get_system_health_info(hass, "homesec") == {"status": "not set up"}

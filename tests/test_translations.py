@@ -56,3 +56,35 @@ def test_every_flow_error_has_a_text() -> None:
 
     # Then every key has a text
     assert keys <= set(errors)
+
+
+def test_every_hub_flow_error_has_a_text() -> None:
+    """Each error key the hub flow and its checks return is translated."""
+    # Given the error keys of the hub flow's checks
+    source = "".join(
+        (INTEGRATION / name).read_text()
+        for name in (
+            "config_flow.py",
+            "hub_checks.py",
+            "detector_checks.py",
+            "analyzer_checks.py",
+        )
+    )
+    keys = set(re.findall(r'"([a-z]+_[a-z_]+)"\}', source))
+    assert {"folder_not_writable", "invalid_dsn", "invalid_auth"} <= keys
+
+    # When the hub flow's errors in strings.json are read
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+
+    # Then every key has a text, and so has every exception raised
+    assert keys <= set(strings["config"]["error"])
+    raised = set()
+    for path in INTEGRATION.rglob("*.py"):
+        raised |= set(
+            re.findall(
+                r'translation_domain=DOMAIN,\s+translation_key="([a-z_]+)"',
+                path.read_text(),
+            )
+        )
+    assert {"spool_unavailable", "no_clip"} <= raised
+    assert raised <= set(strings["exceptions"])

@@ -67,10 +67,7 @@ async def async_check_postgres(
     hass: HomeAssistant, data: Mapping[str, Any]
 ) -> dict[str, str]:
     """Connect and create HomeSec's tables; return form errors."""
-    try:
-        store = factory.state_store(data, hass.config.path, hass.async_add_executor_job)
-    except ArgumentError:
-        return {CONF_POSTGRES_DSN: "invalid_dsn"}
+    store = factory.state_store(data, hass.config.path, hass.async_add_executor_job)
     if not store.is_postgres:
         return {CONF_POSTGRES_DSN: "invalid_dsn"}
     try:

@@ -19,7 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from . import factory
 from .adapters.event_bus import BusAlertNotifier, fire_detection
-from .adapters.notify_targets import NotifyTargetsNotifier
+from .adapters.notify_targets import NotifyEntityNotifier, NotifyServiceNotifier
 from .adapters.persistent_notification import PersistentNotificationNotifier
 from .const import (
     CONF_CAMERA_ID,
@@ -201,7 +201,10 @@ class HomeSecRuntime:
             policy=self.policy,
             notifiers=[
                 BusAlertNotifier(hass),
-                GatedNotifier(self._user_notifier(data), self.notifications_on),
+                *(
+                    GatedNotifier(notifier, self.notifications_on)
+                    for notifier in self._user_notifiers(data)
+                ),
             ],
             repository=self.repository,
             listener=self._on_lifecycle,
@@ -209,15 +212,23 @@ class HomeSecRuntime:
         )
         self.sources: dict[str, ClipSource] = {}
 
-    def _user_notifier(self, data: dict[str, Any]) -> Notifier:
-        """The chosen notify targets, or persistent notifications without any."""
-        entities = data.get(CONF_NOTIFY_ENTITIES) or []
-        services = data.get(CONF_NOTIFY_SERVICES) or []
-        if entities or services:
-            return NotifyTargetsNotifier(
-                self.hass, entities, services, self.camera_title
-            )
-        return PersistentNotificationNotifier(self.hass, self.camera_title)
+    def _user_notifiers(self, data: dict[str, Any]) -> list[Notifier]:
+        """One per chosen notify target, or persistent notifications without any.
+
+        Each target is a notifier of its own: one that fails is retried alone
+        and never delays or repeats the others.
+        """
+        notifiers: list[Notifier] = [
+            NotifyEntityNotifier(self.hass, entity_id, self.camera_title)
+            for entity_id in data.get(CONF_NOTIFY_ENTITIES) or []
+        ]
+        notifiers += [
+            NotifyServiceNotifier(self.hass, service, self.camera_title)
+            for service in data.get(CONF_NOTIFY_SERVICES) or []
+        ]
+        return notifiers or [
+            PersistentNotificationNotifier(self.hass, self.camera_title)
+        ]
 
     def detection_on(self, camera_id: str) -> bool:
         """Whether the camera's detection switch is on."""

@@ -16,12 +16,18 @@ class DetectionServer:
     """A CodeProject.AI-compatible detection server: red pixels are people."""
 
     mode: str = "ok"
+    api_key: str | None = None
+    """When set, requests without this ``api_key`` get DeepStack's 401."""
     requests: list[dict[str, object]] = field(default_factory=list)
     url: str = ""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """POST /v1/vision/detection."""
         form = await request.post()
+        if self.api_key is not None and form.get("api_key") != self.api_key:
+            return web.json_response(
+                {"success": False, "error": "Incorrect api key"}, status=401
+            )
         image_field = form["image"]
         assert isinstance(image_field, web.FileField)
         image = np.asarray(Image.open(image_field.file).convert("RGB")).astype(int)
