@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
@@ -204,3 +206,45 @@ async def test_failed_install_at_setup_raises_a_repair_issue(
         )
         is None
     )
+
+
+async def test_missing_model_is_repaired_from_the_repair_issue(
+    hass: HomeAssistant, config_dir: Path, red_model: Path, socket_enabled: None
+) -> None:
+    """A model file gone at start gives motion detection and a fixable issue."""
+    # Given a hub saved with the onnx backend, whose model file is then moved
+    assert await async_setup_component(hass, "repairs", {})
+    entry = await _onnx_hub(hass, red_model)
+    moved = config_dir / "models" / "person.onnx"
+    moved.parent.mkdir()
+    moved.write_bytes(red_model.read_bytes())
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "model_path": str(config_dir / "gone.onnx")}
+    )
+    await hass.async_block_till_done()
+
+    # Then the hub runs on motion detection with a fixable repair issue
+    assert isinstance(entry.runtime_data.detector, MotionDetector)
+    issue_id = f"model_missing_{entry.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_fixable
+
+    # When the fix flow gets a wrong path, then the file's new place
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    flow = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    wrong = await manager.async_configure(
+        flow["flow_id"], {"model_path": "models/nothing.onnx"}
+    )
+    done = await manager.async_configure(
+        flow["flow_id"], {"model_path": "models/person.onnx"}
+    )
+    await hass.async_block_till_done()
+
+    # Then the wrong one is refused; the right one is saved, loaded, issue gone
+    assert wrong["errors"] == {"model_path": "model_not_found"}
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.data["model_path"] == "models/person.onnx"
+    assert isinstance(entry.runtime_data.detector, OnnxDetector)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

@@ -88,3 +88,27 @@ def test_every_hub_flow_error_has_a_text() -> None:
         )
     assert {"spool_unavailable", "no_clip"} <= raised
     assert raised <= set(strings["exceptions"])
+
+
+def test_every_form_field_has_a_description() -> None:
+    """Each field of every flow, options and repair form has data_description."""
+    # Given every form step of strings.json
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    steps = {
+        **{f"config {k}": v for k, v in strings["config"]["step"].items()},
+        **{f"options {k}": v for k, v in strings["options"]["step"].items()},
+    }
+    for kind, flow in strings["config_subentries"].items():
+        steps |= {f"{kind} {k}": v for k, v in flow["step"].items()}
+    for issue, texts in strings["issues"].items():
+        fix_steps = texts.get("fix_flow", {}).get("step", {})
+        steps |= {f"{issue} {k}": v for k, v in fix_steps.items()}
+
+    # When fields without a description are looked for
+    missing = {
+        name: sorted(set(step.get("data", {})) - set(step.get("data_description", {})))
+        for name, step in steps.items()
+    }
+
+    # Then there are none
+    assert {name: keys for name, keys in missing.items() if keys} == {}

@@ -80,6 +80,7 @@ BACKEND_REQUIREMENTS: Final[dict[str, list[str]]] = {
     DETECTOR_ULTRALYTICS: ["ultralytics>=8.3.0"],
 }
 ISSUE_REQUIREMENTS_FAILED: Final = "requirements_failed"
+ISSUE_MODEL_MISSING: Final = "model_missing"
 ISSUE_SOURCE_FAILING: Final = "source_failing"
 ISSUE_STATE_STORE_UNREACHABLE: Final = "state_store_unreachable"
 SOURCE_FAILING_REPAIR_AFTER: Final = 300

@@ -22,6 +22,7 @@ from .const import (
     BACKEND_REQUIREMENTS,
     CONF_DETECTOR,
     DOMAIN,
+    ISSUE_MODEL_MISSING,
     ISSUE_REQUIREMENTS_FAILED,
 )
 from .engine.detect.motion import MotionDetector, MotionSettings
@@ -66,9 +67,36 @@ async def async_build_detector(
         )
         return MotionDetector(MotionSettings(), hass.async_add_executor_job)
     ir.async_delete_issue(hass, DOMAIN, issue_id)
+    if backend in BACKEND_REQUIREMENTS and not await _model_exists(hass, data):
+        return _without_model(hass, entry_id, backend, data)
+    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_MODEL_MISSING}_{entry_id}")
     return factory.detector(
         data,
         hass.config.path,
         hass.async_add_executor_job,
         async_get_clientsession(hass),
     )
+
+
+async def _model_exists(hass: HomeAssistant, data: Mapping[str, Any]) -> bool:
+    path = factory.model_path(data, hass.config.path)
+    return await hass.async_add_executor_job(path.is_file)
+
+
+def _without_model(
+    hass: HomeAssistant, entry_id: str, backend: str, data: Mapping[str, Any]
+) -> ObjectDetector:
+    """Motion detection, and a repair issue that asks for the model file."""
+    path = factory.model_path(data, hass.config.path)
+    _LOGGER.error("The %s model %s is missing; using motion detection", backend, path)
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{ISSUE_MODEL_MISSING}_{entry_id}",
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_MODEL_MISSING,
+        translation_placeholders={"backend": backend, "path": str(path)},
+        data={"entry_id": entry_id},
+    )
+    return MotionDetector(MotionSettings(), hass.async_add_executor_job)
