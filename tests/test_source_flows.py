@@ -66,6 +66,10 @@ async def test_rtsp_camera_is_probed_then_records_clips(
         hass, flow["flow_id"], {"url": closed.url("camera_loop.mp4")} | RTSP_DEFAULTS
     )
     assert result["errors"] == {"url": "cannot_connect"}
+    result = await _submit(
+        hass, flow["flow_id"], {"url": rtsp_server.url("missing.mp4")} | RTSP_DEFAULTS
+    )
+    assert result["errors"] == {"url": "stream_not_found"}
 
     # And then the camera's URL with its credentials typed into it
     url = rtsp_server.url("camera_loop.mp4", credentials=f"admin:{SECRET}")
@@ -128,6 +132,17 @@ async def test_ftp_camera_step_errors_and_upload(
         result = await _submit(hass, flow["flow_id"], base | change)
         # Then the form says what
         assert result["errors"] == errors
+
+    # When the port is taken by another program
+    with socket.socket() as other:
+        other.bind(("0.0.0.0", 0))
+        other.listen()
+        taken = base | {"port": other.getsockname()[1]}
+        result = await _submit(
+            hass, flow["flow_id"], taken | {"username": "gate", "password": "pw"}
+        )
+    # Then the form says so
+    assert result["errors"] == {"port": "port_in_use"}
 
     # When the user enters an account
     result = await _submit(
