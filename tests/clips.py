@@ -66,3 +66,13 @@ def make_camera_loop_clip(path: Path, size: str = "640x360") -> Path:
     ]  # fmt: skip
     subprocess.run([*args, str(path)], check=True)
     return path
+
+
+def make_audio_only_clip(path: Path) -> Path:
+    """A 3 s MP4 with a sine tone and no video track."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+         "sine=frequency=440:duration=3", "-c:a", "aac", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path

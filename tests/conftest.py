@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
 
 from . import loop_guard
-from .clips import make_camera_loop_clip, make_clip, make_red_box_clip
+from .clips import (
+    make_audio_only_clip,
+    make_camera_loop_clip,
+    make_clip,
+    make_red_box_clip,
+)
 from .doubles.detection_server import DetectionServer
 from .doubles.dropbox_api import DropboxDouble
 from .doubles.openai_server import OpenAIServer
@@ -130,6 +135,12 @@ async def openai_server(socket_enabled: None) -> AsyncGenerator[OpenAIServer]:
 def camera_loop_clip(clip_dir: Path) -> Path:
     """The 10 s RTSP camera loop: rest 0-4 s, a box moves 4-7 s, rest after."""
     return make_camera_loop_clip(clip_dir / "camera_loop.mp4")
+
+
+@pytest.fixture(scope="session")
+def audio_only_clip(clip_dir: Path) -> Path:
+    """An MP4 without video, next to the RTSP loop (the server serves both)."""
+    return make_audio_only_clip(clip_dir / "audio_only.mp4")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from custom_components.homesec.adapters.ha_camera import HaCameraSource
 from custom_components.homesec.const import SUBENTRY_CAMERA
 from custom_components.homesec.engine.sources.ftp import FtpSource
 
+from .doubles.rtsp_refusing import RefusingRtspCamera
 from .doubles.rtsp_server import RtspServer
 from .helpers import setup_hub, wait_for
 
@@ -49,7 +50,11 @@ RTSP_DEFAULTS = {"rtsp_transport": "tcp", "pre_roll_s": 1, "stop_delay_s": 1,
 
 
 async def test_rtsp_camera_is_probed_then_records_clips(
-    hass: HomeAssistant, config_dir: Path, rtsp_server: RtspServer
+    hass: HomeAssistant,
+    config_dir: Path,
+    rtsp_server: RtspServer,
+    audio_only_clip: Path,
+    socket_enabled: None,
 ) -> None:
     """The RTSP step tests the stream; the camera then records into the pipeline."""
     # Given a hub and the RTSP step of a new camera
@@ -70,6 +75,19 @@ async def test_rtsp_camera_is_probed_then_records_clips(
         hass, flow["flow_id"], {"url": rtsp_server.url("missing.mp4")} | RTSP_DEFAULTS
     )
     assert result["errors"] == {"url": "stream_not_found"}
+    result = await _submit(
+        hass,
+        flow["flow_id"],
+        {"url": rtsp_server.url(audio_only_clip.name)} | RTSP_DEFAULTS,
+    )
+    assert result["errors"] == {"url": "no_video"}
+    refusing = RefusingRtspCamera()
+    await refusing.start()
+    result = await _submit(
+        hass, flow["flow_id"], {"url": refusing.url("admin:wrong")} | RTSP_DEFAULTS
+    )
+    await refusing.close()
+    assert result["errors"] == {"base": "invalid_auth"}
 
     # And then the camera's URL with its credentials typed into it
     url = rtsp_server.url("camera_loop.mp4", credentials=f"admin:{SECRET}")
