@@ -14,6 +14,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.entity_component import async_update_entity
 import homeassistant.util.dt as dt_util
 import pytest
 
@@ -60,6 +61,18 @@ def suggested(result: Any) -> dict[str, Any]:
 def fields(result: Any) -> set[str]:
     """The field names of a form."""
     return {str(key) for key in result["data_schema"].schema}
+
+
+async def hub_states(hass: HomeAssistant) -> dict[str, str]:
+    """The hub's connectivity sensors and status, refreshed now."""
+    ids = {
+        "storage": "binary_sensor.homesec_storage",
+        "state_store": "binary_sensor.homesec_state_store",
+        "status": "sensor.homesec_status",
+    }
+    for entity_id in ids.values():
+        await async_update_entity(hass, entity_id)
+    return {key: hass.states.get(entity_id).state for key, entity_id in ids.items()}
 
 
 async def reconfigure(hass: HomeAssistant, entry: ConfigEntry) -> Any:
@@ -322,6 +335,8 @@ async def test_refused_dropbox_and_postgres_start_reauth(
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
     assert runtime.rejected == {"dropbox", "postgres"}
     assert not runtime.storage_reachable
+    hub = await hub_states(hass)
+    assert hub == {"storage": "off", "state_store": "off", "status": "degraded"}
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"])
     assert result["description_placeholders"]["services"] == "dropbox, postgres"
     assert fields(result) == {
@@ -343,6 +358,11 @@ async def test_refused_dropbox_and_postgres_start_reauth(
     assert entry.runtime_data.storage_reachable
     assert entry.runtime_data.repository.healthy
     assert entry.runtime_data.rejected == set()
+    assert await hub_states(hass) == {
+        "storage": "on",
+        "state_store": "on",
+        "status": "healthy",
+    }
 
 
 async def start_hub_flow_with_dropbox_and_postgres(
