@@ -69,6 +69,7 @@ async def test_diagnostics_redact_secrets(
         "postgresql://homesec:**REDACTED**@db.local:5432/homesec"
     )
     assert diagnostics["health"]["status"] == "healthy"
+    assert diagnostics["credentials_refused"] == []
     assert diagnostics["detector"] == "MotionDetector"
     porch = diagnostics["cameras"][0]["data"]
     assert porch["url"] == "rtsp://***@10.0.0.9:554/main"

@@ -79,6 +79,8 @@ async def async_get_config_entry_diagnostics(
         ],
         "health": {"status": health.status.value, "checks": health.checks},
         "state_store_error": runtime.repository.last_error,
+        "storage_reachable": runtime.storage_reachable,
+        "credentials_refused": sorted(runtime.rejected),
         "pending_state_writes": runtime.repository.pending,
         "clips_in_flight": runtime.pipeline.in_flight,
         "detector": type(runtime.detector).__name__,
