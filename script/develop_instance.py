@@ -27,7 +27,12 @@ USERNAME = "dev"
 PASSWORD = "homesec-dev"
 CLIENT_ID = "http://127.0.0.1/"
 CAMERA_NAME = "Demo camera"
-CAMERA_ENTITIES = {"binary_sensor.demo_camera_motion", "event.demo_camera_detection"}
+CAMERA_ENTITIES = {
+    "binary_sensor.demo_camera_motion",
+    "event.demo_camera_detection",
+    "camera.demo_camera",
+    "button.demo_camera_analyze_last_clip",
+}
 
 CONFIGURATION_YAML = """\
 # Development instance of HomeSec (made by script/develop).
@@ -249,17 +254,20 @@ class Instance:
             flow = await self.post(
                 "/api/config/config_entries/flow", {"handler": "homesec"}
             )
-            flow = await self.post(
-                f"/api/config/config_entries/flow/{flow['flow_id']}", {}
-            )
-            flow = await self.post(
-                f"/api/config/config_entries/flow/{flow['flow_id']}",
+            # Embedded defaults: local storage and SQLite, motion detection,
+            # no analyzer, persistent notifications.
+            for step in (
+                {"storage_type": "local", "state_store": "sqlite"},
+                {},
                 {"detector": "motion"},
-            )
-            flow = await self.post(
-                f"/api/config/config_entries/flow/{flow['flow_id']}",
                 {"analyzer": "none"},
-            )
+                {},
+            ):
+                flow = await self.post(
+                    f"/api/config/config_entries/flow/{flow['flow_id']}", step
+                )
+            if flow.get("type") != "create_entry":
+                raise SystemExit(f"Adding the hub failed: {flow}")
             entry_id = flow["result"]["entry_id"]
         subentries = await self.ws(
             {"type": "config_entries/subentries/list", "entry_id": entry_id}
