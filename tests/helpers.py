@@ -85,6 +85,17 @@ async def add_camera(
     return dict(result)
 
 
+async def setup_folder_camera(
+    hass: HomeAssistant, config_dir: Path, name: str = "Front door"
+) -> tuple[ConfigEntry, Path]:
+    """A hub with one folder camera; return the hub and the camera's folder."""
+    entry = await setup_hub(hass)
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, name=name)
+    return entry, drop
+
+
 async def wait_for(
     condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition"
 ) -> None:

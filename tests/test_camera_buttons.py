@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from custom_components.homesec.const import EVENT_DETECTION, SUBENTRY_CAMERA
 
 from .doubles.rtsp_server import RtspServer
-from .helpers import add_camera, setup_hub, wait_for
+from .helpers import setup_folder_camera, setup_hub, wait_for
 
 
 async def press(hass: HomeAssistant, entity_id: str) -> None:
@@ -29,10 +29,7 @@ async def test_folder_camera_shows_its_last_clip_and_analyzes_it_again(
 ) -> None:
     """The picture is the newest clip's first frame; the button re-runs it."""
     # Given a folder camera without clips
-    entry = await setup_hub(hass)
-    drop = config_dir / "drop"
-    drop.mkdir()
-    await add_camera(hass, entry, drop, name="Yard")
+    entry, drop = await setup_folder_camera(hass, config_dir, "Yard")
     detections = async_capture_events(hass, EVENT_DETECTION)
 
     # When its picture is asked for, or its last clip analyzed
@@ -76,10 +73,7 @@ async def test_a_corrupt_clip_keeps_the_last_good_picture(
 ) -> None:
     """The picture is decoded once per clip; a clip without frames changes nothing."""
     # Given a camera whose picture shows its first clip
-    entry = await setup_hub(hass)
-    drop = config_dir / "drop"
-    drop.mkdir()
-    await add_camera(hass, entry, drop, name="Yard")
+    entry, drop = await setup_folder_camera(hass, config_dir, "Yard")
     clips = entry.runtime_data.last_clips
     (drop / "good.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: "yard" in clips, what="the first clip")
