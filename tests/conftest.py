@@ -28,7 +28,7 @@ from .doubles.openai_server import OpenAIServer
 from .doubles.rtsp_server import RtspServer
 from .doubles.tls import make_certificate
 from .red_person_model import build as build_red_person_model
-from .servers import Postgres
+from .servers import Mosquitto, Postgres
 
 # SQLAlchemy logs every statement when its logger is at INFO, as the harness sets it.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
@@ -180,3 +180,12 @@ async def postgres_dsn(
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     await admin.dispose()
     yield postgres_server.dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def mosquitto() -> Generator[Mosquitto]:
+    """A real MQTT broker for the session."""
+    broker = Mosquitto()
+    broker.start()
+    yield broker
+    broker.stop()

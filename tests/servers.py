@@ -91,3 +91,48 @@ class Postgres:
             capture_output=True,
         )  # fmt: skip
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Mosquitto:
+    """A throwaway Mosquitto MQTT broker on 127.0.0.1 (anonymous access)."""
+
+    def __init__(self) -> None:
+        """Write its configuration; nothing runs before ``start``."""
+        self.folder = Path(tempfile.mkdtemp(prefix="homesec-mqtt-"))
+        self.port = free_port()
+        self.log = self.folder / "mosquitto.log"
+        self.config = self.folder / "mosquitto.conf"
+        self.config.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence false\n"
+            f"log_dest file {self.log}\n"
+            "user root\n"
+        )
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the broker and wait until it listens."""
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self._process = subprocess.Popen(
+            [binary, "-c", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            if self.log.exists() and "running" in self.log.read_text():
+                return
+            if self._process.poll() is not None:
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        log = self.log.read_text() if self.log.exists() else ""
+        msg = f"Mosquitto did not start: {log}"
+        raise RuntimeError(msg)
+
+    def stop(self) -> None:
+        """Stop the broker and delete its folder."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait()
+            self._process = None
+        shutil.rmtree(self.folder, ignore_errors=True)

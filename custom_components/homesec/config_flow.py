@@ -79,6 +79,7 @@ from .const import (
 from .hub_fields import (
     PASSWORD,
     URL,
+    alert_errors,
     alert_fields,
     box,
     choice,
@@ -343,11 +344,12 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Who is notified, about what, and how long clips are kept."""
-        if user_input is not None:
+        errors = alert_errors(user_input) if user_input is not None else {}
+        if user_input is not None and not errors:
             self._data |= user_input
             return self.async_create_entry(title="HomeSec", data=self._data)
         fields = alert_fields(self.hass, factory.activity_types(self._data))
-        return self._form("alerts", fields)
+        return self._form("alerts", fields, errors, user_input)
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]

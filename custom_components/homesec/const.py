@@ -20,6 +20,11 @@ CONF_NOTIFY_ON_ACTIVITY_TYPES: Final = "notify_on_activity_types"
 CONF_NOTIFY_ON_MOTION: Final = "notify_on_motion"
 RISK_LEVELS: Final = ["low", "medium", "high", "critical"]
 
+CONF_MQTT_TOPIC: Final = "mqtt_topic"
+CONF_MQTT_QOS: Final = "mqtt_qos"
+CONF_MQTT_RETAIN: Final = "mqtt_retain"
+DEFAULT_MQTT_TOPIC: Final = "homecam/alerts/{camera_name}"
+DEFAULT_MQTT_QOS: Final = 1
 CONF_NOTIFY_ENTITIES: Final = "notify_entities"
 CONF_NOTIFY_SERVICES: Final = "notify_services"
 CONF_POSTGRES_DSN: Final = "postgres_dsn"

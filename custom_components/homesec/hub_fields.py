@@ -21,6 +21,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
+from .adapters.mqtt_alerts import topic_error
 from .const import (
     CONF_ACTIVITY_TYPES,
     CONF_BASE_PROMPT,
@@ -33,6 +34,9 @@ from .const import (
     CONF_MIN_CONFIDENCE,
     CONF_MIN_HITS,
     CONF_MIN_RISK_LEVEL,
+    CONF_MQTT_QOS,
+    CONF_MQTT_RETAIN,
+    CONF_MQTT_TOPIC,
     CONF_NOTIFY_ENTITIES,
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
@@ -42,6 +46,8 @@ from .const import (
     CONF_TRIGGER_CLASSES,
     DEFAULT_DETECT_CLASSES,
     DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_MQTT_QOS,
+    DEFAULT_MQTT_TOPIC,
     DEFAULT_RETENTION_MAX_DAYS,
     DEFAULT_RETENTION_MAX_GB,
     RISK_LEVELS,
@@ -125,7 +131,18 @@ def alert_fields(hass: HomeAssistant, activity_types: list[str]) -> dict[Any, An
         probatio.Required(
             CONF_RETENTION_MAX_DAYS, default=DEFAULT_RETENTION_MAX_DAYS
         ): box(0, 3650, 1, "d"),
+        probatio.Required(CONF_MQTT_TOPIC, default=DEFAULT_MQTT_TOPIC): TextSelector(),
+        probatio.Required(CONF_MQTT_QOS, default=str(DEFAULT_MQTT_QOS)): choice(
+            ["0", "1", "2"], CONF_MQTT_QOS
+        ),
+        probatio.Required(CONF_MQTT_RETAIN, default=False): BooleanSelector(),
     }
+
+
+def alert_errors(user_input: dict[str, Any]) -> dict[str, str]:
+    """Form errors of the alert fields (the MQTT topic template)."""
+    error = topic_error(str(user_input.get(CONF_MQTT_TOPIC, DEFAULT_MQTT_TOPIC)))
+    return {CONF_MQTT_TOPIC: error} if error else {}
 
 
 def cost_fields() -> dict[Any, Any]:

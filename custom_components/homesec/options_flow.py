@@ -9,7 +9,7 @@ import probatio
 
 from . import factory
 from .const import ANALYZER_NONE, CONF_ANALYZER, CONF_DETECTOR, DETECTOR_MOTION
-from .hub_fields import alert_fields, budget_fields, rules_fields
+from .hub_fields import alert_errors, alert_fields, budget_fields, rules_fields
 
 
 class HubOptionsFlow(OptionsFlow):
@@ -19,9 +19,11 @@ class HubOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """One form with everything that can change without re-adding the hub."""
-        if user_input is not None:
+        errors = alert_errors(user_input) if user_input is not None else {}
+        if user_input is not None and not errors:
             return self.async_create_entry(data=user_input)
         current = {**self.config_entry.data, **self.config_entry.options}
+        current |= user_input or {}
         fields = alert_fields(self.hass, factory.activity_types(current))
         if current.get(CONF_DETECTOR, DETECTOR_MOTION) != DETECTOR_MOTION:
             fields |= rules_fields()
@@ -32,4 +34,5 @@ class HubOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(
                 probatio.Schema(fields), current
             ),
+            errors=errors,
         )

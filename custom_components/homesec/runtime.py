@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from . import factory
 from .adapters.event_bus import BusAlertNotifier, fire_detection
+from .adapters.mqtt_alerts import MqttAlertNotifier
 from .adapters.notify_targets import NotifyEntityNotifier, NotifyServiceNotifier
 from .adapters.persistent_notification import PersistentNotificationNotifier
 from .const import (
@@ -26,12 +27,17 @@ from .const import (
     CONF_ENABLED,
     CONF_MIN_RISK_LEVEL,
     CONF_MIN_RISK_OVERRIDE,
+    CONF_MQTT_QOS,
+    CONF_MQTT_RETAIN,
+    CONF_MQTT_TOPIC,
     CONF_NOTIFY_ENTITIES,
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
     CONF_NOTIFY_SERVICES,
     CONF_PROMPT_CONTEXT,
     CONF_SOURCE_TYPE,
+    DEFAULT_MQTT_QOS,
+    DEFAULT_MQTT_TOPIC,
     DOMAIN,
     ISSUE_SOURCE_FAILING,
     ISSUE_STATE_STORE_UNREACHABLE,
@@ -201,6 +207,12 @@ class HomeSecRuntime:
             policy=self.policy,
             notifiers=[
                 BusAlertNotifier(hass),
+                MqttAlertNotifier(
+                    hass,
+                    str(data.get(CONF_MQTT_TOPIC) or DEFAULT_MQTT_TOPIC),
+                    int(data.get(CONF_MQTT_QOS, DEFAULT_MQTT_QOS)),
+                    bool(data.get(CONF_MQTT_RETAIN, False)),
+                ),
                 *(
                     GatedNotifier(notifier, self.notifications_on)
                     for notifier in self._user_notifiers(data)
