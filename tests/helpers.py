@@ -85,6 +85,27 @@ async def add_camera(
     return dict(result)
 
 
+PERSON_RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
+                "min_box_h_ratio": 0.0}  # fmt: skip
+
+
+async def setup_onnx_hub(hass: HomeAssistant, model: Path) -> ConfigEntry:
+    """A hub detecting people with the ONNX ``model``, without an analyzer."""
+    result = await start_hub_flow(hass)
+    for step in (
+        {"detector": "onnx"},
+        {"model_path": str(model), **PERSON_RULES},
+        {"analyzer": "none"},
+    ):
+        result = dict(
+            await hass.config_entries.flow.async_configure(result["flow_id"], step)
+        )
+    result = await finish_hub_flow(hass, result)
+    entry = result["result"]
+    assert isinstance(entry, ConfigEntry)
+    return entry
+
+
 async def setup_folder_camera(
     hass: HomeAssistant, config_dir: Path, name: str = "Front door"
 ) -> tuple[ConfigEntry, Path]:

@@ -23,7 +23,13 @@ from custom_components.homesec.engine.detect.motion import MotionDetector
 from custom_components.homesec.engine.detect.onnx import OnnxDetector
 
 from .doubles.detection_server import DetectionServer
-from .helpers import add_camera, finish_hub_flow, start_hub_flow, wait_for
+from .helpers import (
+    add_camera,
+    finish_hub_flow,
+    setup_onnx_hub,
+    start_hub_flow,
+    wait_for,
+)
 
 RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
          "min_box_h_ratio": 0.0}  # fmt: skip
@@ -49,12 +55,7 @@ async def _no_analyzer(hass: HomeAssistant, result: Any) -> Any:
 
 async def _onnx_hub(hass: HomeAssistant, model: Path) -> Any:
     """A hub added through the flow with the onnx backend; return its entry."""
-    result = await _flow_to(hass, "onnx")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": str(model), **RULES}
-    )
-    await _no_analyzer(hass, result)
-    return hass.config_entries.async_entries(DOMAIN)[0]
+    return await setup_onnx_hub(hass, model)
 
 
 async def test_onnx_flow_checks_the_model(

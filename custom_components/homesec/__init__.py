@@ -11,6 +11,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN
 from .detector_setup import async_build_detector
 from .runtime import HomeSecRuntime, hub_settings
+from .views import register_views
 
 type HomeSecConfigEntry = ConfigEntry[HomeSecRuntime]
 
@@ -41,6 +42,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> b
             },
         ) from err
     entry.runtime_data = runtime
+    register_views(hass)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await runtime.async_start_sources()
 

@@ -104,6 +104,7 @@ DEFAULT_STORAGE_PATH: Final = "homesec/clips"
 DEFAULT_SQLITE_PATH: Final = "homesec/homesec.db"
 SPOOL_PATH: Final = "homesec/spool"
 FRAMES_PATH: Final = "homesec/frames"
+SNAPSHOTS_PATH: Final = "homesec/snapshots"
 
 # Analyzer (hub data).
 ANALYZER_OPENAI: Final = "openai"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -44,6 +45,7 @@ from .const import (
     RECOVERY_RETRY_SECONDS,
     RETENTION_INTERVAL_MINUTES,
     RISK_DEFAULT,
+    SNAPSHOTS_PATH,
     SOURCE_FAILING_REPAIR_AFTER,
     SOURCE_HEALTH_SECONDS,
     SPOOL_PATH,
@@ -71,13 +73,16 @@ from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
 from .engine.recovery import find_unfinished
 from .engine.repository import ClipRepository
 from .engine.retention import RetentionPlan, apply_retention
+from .engine.snapshots import SnapshotStore
 from .engine.spool import Spool
+from .links import clip_path, snapshot_path
 from .source_setup import build_source
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
 _LOGGER = logging.getLogger(__name__)
+RECENT_SNAPSHOTS = 50
 
 
 def hub_settings(entry: ConfigEntry[Any]) -> dict[str, Any]:
@@ -123,6 +128,13 @@ class CameraConfig:
         )
 
 
+def _file_inside(path: Path, roots: list[Path]) -> Path | None:
+    """``path`` if it is a file inside one of ``roots`` (blocking)."""
+    resolved = path.resolve()
+    inside = any(resolved.is_relative_to(root.resolve()) for root in roots)
+    return resolved if inside and resolved.is_file() else None
+
+
 def _risk_override(data: dict[str, Any]) -> RiskLevel | None:
     value = data.get(CONF_MIN_RISK_OVERRIDE, RISK_DEFAULT)
     return None if value in (None, RISK_DEFAULT) else RiskLevel(value)
@@ -151,6 +163,9 @@ class HomeSecRuntime:
         data = hub_settings(entry)
         run = hass.async_add_executor_job
         self.spool = Spool(Path(hass.config.path(SPOOL_PATH)))
+        self.snapshots = SnapshotStore(Path(hass.config.path(SNAPSHOTS_PATH)))
+        self._recent_snapshots: OrderedDict[str, bytes] = OrderedDict()
+        self.local_root = factory.local_storage_root(data, hass.config.path)
         self.database_path = factory.sqlite_path(data, hass.config.path)
         self.storage = factory.storage(data, hass.config.path, run)
         self.detector = detector
@@ -221,6 +236,10 @@ class HomeSecRuntime:
             repository=self.repository,
             listener=self._on_lifecycle,
             settings=factory.pipeline_settings(data),
+            clip_links=lambda clip: (
+                snapshot_path(clip.clip_id),
+                clip_path(clip.clip_id),
+            ),
         )
         self.sources: dict[str, ClipSource] = {}
 
@@ -368,6 +387,47 @@ class HomeSecRuntime:
                 translation_placeholders={"camera": self.camera_title(camera_id)},
             )
         source.record(seconds)
+
+    async def async_snapshot(self, clip_id: str) -> bytes | None:
+        """A clip's annotated snapshot (recent ones from memory), or None."""
+        if clip_id in self._recent_snapshots:
+            return self._recent_snapshots[clip_id]
+        return await self.hass.async_add_executor_job(self.snapshots.read, clip_id)
+
+    async def async_clip_location(self, clip_id: str) -> Path | str | None:
+        """A clip's local file (spool or local storage), its web page, or None."""
+        state = await self.repository.get(clip_id)
+        if state is None:
+            return None
+        candidates = [Path(state.local_path)]
+        if state.storage_uri and state.storage_uri.startswith("local:"):
+            candidates.append(self.local_root / state.storage_uri.split(":", 1)[1])
+        roots = [self.spool.root, self.local_root]
+        for candidate in candidates:
+            found = await self.hass.async_add_executor_job(
+                _file_inside, candidate, roots
+            )
+            if found is not None:
+                return found
+        if state.storage_uri and state.storage_uri.startswith("dropbox:"):
+            return state.view_url
+        return None
+
+    @callback
+    def _keep_snapshot(self, clip_id: str, jpeg: bytes) -> None:
+        """Keep a new snapshot in memory at once and on disk soon after."""
+        self._recent_snapshots[clip_id] = jpeg
+        while len(self._recent_snapshots) > RECENT_SNAPSHOTS:
+            self._recent_snapshots.popitem(last=False)
+        self.entry.async_create_background_task(
+            self.hass, self._async_save_snapshot(clip_id, jpeg), "homesec snapshot"
+        )
+
+    async def _async_save_snapshot(self, clip_id: str, jpeg: bytes) -> None:
+        try:
+            await self.hass.async_add_executor_job(self.snapshots.save, clip_id, jpeg)
+        except OSError as err:
+            _LOGGER.warning("Cannot keep the snapshot of %s: %s", clip_id, err)
 
     def health(self) -> Health:
         """Healthy, degraded (store or a source failing) or unhealthy."""
@@ -521,6 +581,8 @@ class HomeSecRuntime:
         if isinstance(event, ClipQueued):
             self.last_clips[event.clip.camera_name] = event.clip
         elif isinstance(event, ClipDetected):
+            if event.result.snapshot_jpeg:
+                self._keep_snapshot(event.clip.clip_id, event.result.snapshot_jpeg)
             fire_detection(self.hass, event.clip, event.result)
         elif isinstance(event, ClipAlerted):
             self.budget.alerted(event.clip.camera_name, dt_util.utcnow())

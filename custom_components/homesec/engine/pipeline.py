@@ -51,6 +51,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+type ClipLinks = Callable[[Clip], tuple[str, str]]
+"""Clip -> (snapshot URL, clip URL) where the outputs can fetch them."""
+
+
 class PipelineSettings(BaseModel):
     """Concurrency bounds, retries and the classes worth analysing."""
 
@@ -85,11 +89,13 @@ class ClipPipeline:
         repository: ClipRepository,
         listener: LifecycleListener | None = None,
         settings: PipelineSettings | None = None,
+        clip_links: ClipLinks | None = None,
         clock: Callable[[], datetime] = _utcnow,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """Wire the stages; nothing runs until a clip is submitted."""
         self._settings = settings or PipelineSettings()
+        self._clip_links = clip_links
         self._storage = storage
         self._detector = detector
         self._analyzer = analyzer
@@ -307,13 +313,17 @@ class ClipPipeline:
     ) -> Alert:
         stored = upload if isinstance(upload, UploadOutcome) else None
         summary = analysis if isinstance(analysis, AnalysisResult) else None
+        snapshot_url, clip_url = (
+            self._clip_links(clip) if self._clip_links else (None, None)
+        )
+        has_snapshot = detected.snapshot_jpeg is not None
         return Alert(
             clip_id=clip.clip_id,
             camera_name=clip.camera_name,
             storage_uri=stored.storage_uri if stored else None,
             view_url=stored.view_url if stored else None,
-            snapshot_url=None,
-            clip_url=None,
+            snapshot_url=snapshot_url if has_snapshot else None,
+            clip_url=clip_url,
             risk_level=summary.risk_level if summary else None,
             activity_type=summary.activity_type if summary else None,
             summary=summary.summary if summary else None,

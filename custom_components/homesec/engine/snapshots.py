@@ -1,0 +1,38 @@
+"""Annotated detection snapshots kept as files, one per clip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import re
+
+CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,200}$")
+
+
+class SnapshotStore:
+    """``<root>/<clip_id>.jpg`` (blocking methods: run in an executor)."""
+
+    def __init__(self, root: Path) -> None:
+        """Keep snapshots under ``root``."""
+        self.root = root
+
+    def path(self, clip_id: str) -> Path:
+        """Where a clip's snapshot is (or would be)."""
+        if not CLIP_ID.match(clip_id):
+            raise ValueError(f"not a clip id: {clip_id!r}")
+        return self.root / f"{clip_id}.jpg"
+
+    def save(self, clip_id: str, jpeg: bytes) -> Path:
+        """Write the snapshot atomically (a reader never sees half a file)."""
+        target = self.path(clip_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(jpeg)
+        partial.replace(target)
+        return target
+
+    def read(self, clip_id: str) -> bytes | None:
+        """The snapshot's bytes, or None."""
+        try:
+            return self.path(clip_id).read_bytes()
+        except OSError, ValueError:
+            return None

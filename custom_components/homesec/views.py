@@ -1,0 +1,75 @@
+"""Authenticated views of clips and snapshots, with signed, expiring links."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+import mimetypes
+
+from aiohttp import web
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.http import HomeAssistantView
+
+from .const import DOMAIN
+from .engine.snapshots import CLIP_ID
+from .links import CLIP_PATH, SNAPSHOT_PATH
+from .runtime import HomeSecRuntime
+
+
+def _runtime(hass: HomeAssistant, clip_id: str) -> HomeSecRuntime | None:
+    """The loaded hub, when ``clip_id`` is a clip id at all."""
+    entries = hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries or not CLIP_ID.match(clip_id):
+        return None
+    runtime: HomeSecRuntime = entries[0].runtime_data
+    return runtime
+
+
+class ClipView(HomeAssistantView):
+    """A clip: the spool or local copy, or a redirect to its Dropbox page."""
+
+    url = CLIP_PATH
+    name = "api:homesec:clip"
+    requires_auth = True
+
+    async def get(self, request: web.Request, clip_id: str) -> web.StreamResponse:
+        """Serve the clip file."""
+        hass: HomeAssistant = request.app["hass"]
+        runtime = _runtime(hass, clip_id)
+        if runtime is None:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        found = await runtime.async_clip_location(clip_id)
+        if found is None:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        if isinstance(found, str):
+            raise web.HTTPFound(found)
+        content_type = mimetypes.guess_type(found.name)[0] or "video/mp4"
+        return web.FileResponse(found, headers={"Content-Type": content_type})
+
+
+class SnapshotView(HomeAssistantView):
+    """A clip's annotated detection snapshot (JPEG)."""
+
+    url = SNAPSHOT_PATH
+    name = "api:homesec:snapshot"
+    requires_auth = True
+
+    async def get(self, request: web.Request, clip_id: str) -> web.StreamResponse:
+        """Serve the snapshot."""
+        hass: HomeAssistant = request.app["hass"]
+        runtime = _runtime(hass, clip_id)
+        if runtime is None:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        jpeg = await runtime.async_snapshot(clip_id)
+        if jpeg is None:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        return web.Response(body=jpeg, content_type="image/jpeg")
+
+
+def register_views(hass: HomeAssistant) -> None:
+    """Register the views once per Home Assistant run."""
+    key = f"{DOMAIN}_views"
+    if hass.data.get(key):
+        return
+    hass.http.register_view(ClipView())
+    hass.http.register_view(SnapshotView())
+    hass.data[key] = True

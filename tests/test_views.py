@@ -1,0 +1,73 @@
+"""Clip and snapshot views: authentication, signed links, and what they serve."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.homesec.const import EVENT_ALERT
+from custom_components.homesec.links import signed
+
+from .helpers import add_camera, setup_onnx_hub, wait_for
+
+
+async def test_views_need_auth_or_a_valid_signature(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    socket_enabled: None,
+) -> None:
+    """401 without auth or with an expired signature; 200 with either."""
+    # Given a person clip that raised an alert with its links
+    entry = await setup_onnx_hub(hass, red_model)
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: bool(alerts), what="the alert")
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    alert = alerts[0].data
+    clip_id = alert["clip_id"]
+    assert alert["snapshot_url"] == f"/api/homesec/snapshots/{clip_id}"
+    assert alert["clip_url"] == f"/api/homesec/clips/{clip_id}"
+    anonymous = await hass_client_no_auth()
+    user = await hass_client()
+
+    # When the views are asked without auth, with auth, signed and expired
+    answers = {}
+    for name, url in (("snapshot", alert["snapshot_url"]), ("clip", alert["clip_url"])):
+        answers[name] = [
+            (await anonymous.get(url)).status,
+            (await user.get(url)).status,
+            (await anonymous.get(signed(hass, url))).status,
+            (await anonymous.get(signed(hass, url, timedelta(seconds=-1)))).status,
+        ]
+
+    # Then only authenticated or validly signed requests get the files
+    assert answers == {"snapshot": [401, 200, 200, 401], "clip": [401, 200, 200, 401]}
+    snapshot = await user.get(alert["snapshot_url"])
+    assert snapshot.content_type == "image/jpeg"
+    assert (await snapshot.read()).startswith(b"\xff\xd8")
+    clip = await user.get(alert["clip_url"])
+    assert await clip.read() == red_clip.read_bytes()
+
+    # When Home Assistant restarts HomeSec, the snapshot comes from disk
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    again = await user.get(alert["snapshot_url"])
+    assert again.status == 200
+
+    # And unknown or malformed clip ids are not found; traversal is refused
+    for bad in ("nothing_20260101_000000", "a.b", ".hidden"):
+        assert (await user.get(f"/api/homesec/clips/{bad}")).status == 404
+        assert (await user.get(f"/api/homesec/snapshots/{bad}")).status == 404
+    traversal = await user.get("/api/homesec/clips/..%2F..%2Fsecrets")
+    assert traversal.status in (400, 404)
