@@ -8,10 +8,11 @@ from homeassistant.components import camera
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.homesec.const import EVENT_DETECTION, SUBENTRY_CAMERA
+from custom_components.homesec.const import DOMAIN, EVENT_DETECTION, SUBENTRY_CAMERA
 
 from .doubles.rtsp_server import RtspServer
 from .helpers import setup_folder_camera, setup_hub, wait_for
@@ -122,6 +123,19 @@ async def test_rtsp_camera_streams_and_records_on_demand(
     assert state.attributes["supported_features"] == camera.CameraEntityFeature.STREAM
     source = await camera.async_get_stream_source(hass, "camera.gate")
     assert source == url.replace("rtsp://", "rtsp://viewer:pw@")
+
+    # When the record_clip action asks for another recording by the camera's device
+    first = clips["gate"].clip_id
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, next(iter(entry.subentries))), entry.entry_id
+    )
+    assert device is not None
+    await hass.services.async_call(
+        DOMAIN, "record_clip", {"camera": device.id, "duration": 1}, blocking=True
+    )
+
+    # Then a second clip is recorded
+    await wait_for(lambda: clips["gate"].clip_id != first, timeout=40, what="a clip")
     await hass.config_entries.async_unload(entry.entry_id)
 
 

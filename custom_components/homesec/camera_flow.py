@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
+    TimeSelector,
 )
 from homeassistant.util import slugify
 import probatio
@@ -46,6 +47,8 @@ from .const import (
     CONF_PIXEL_THRESHOLD,
     CONF_PRE_ROLL,
     CONF_PROMPT_CONTEXT,
+    CONF_QUIET_END,
+    CONF_QUIET_START,
     CONF_RTSP_TRANSPORT,
     CONF_SETTLE_SECONDS,
     CONF_SOURCE_TYPE,
@@ -96,6 +99,14 @@ def _select(options: list[str], key: str) -> SelectSelector:
     )
 
 
+def _quiet_hours_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Quiet hours need both a start and an end (or neither)."""
+    start, end = user_input.get(CONF_QUIET_START), user_input.get(CONF_QUIET_END)
+    if bool(start) != bool(end):
+        return {CONF_QUIET_END if start else CONF_QUIET_START: "quiet_hours_incomplete"}
+    return {}
+
+
 def camera_id_of(name: str) -> str:
     """The camera id of a name, or "" when the name has no letter or digit."""
     return slugify(name) if any(char.isalnum() for char in name) else ""
@@ -117,6 +128,8 @@ def _common_schema(*, with_source: bool) -> probatio.Schema:
         probatio.Optional(CONF_PROMPT_CONTEXT): TextSelector(
             TextSelectorConfig(multiline=True)
         ),
+        probatio.Optional(CONF_QUIET_START): TimeSelector(),
+        probatio.Optional(CONF_QUIET_END): TimeSelector(),
     }
     return probatio.Schema(fields)
 
@@ -202,11 +215,12 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             camera_id = camera_id_of(user_input[CONF_NAME])
             taken = {sub.unique_id for sub in self._get_entry().subentries.values()}
+            errors = _quiet_hours_errors(user_input)
             if not camera_id:
                 errors[CONF_NAME] = "invalid_name"
             elif camera_id in taken:
                 errors[CONF_NAME] = "name_exists"
-            else:
+            elif not errors:
                 self._common = {**user_input, CONF_CAMERA_ID: camera_id}
                 return await self._source_step(user_input[CONF_SOURCE_TYPE], None)
         return self.async_show_form(
@@ -224,9 +238,10 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         subentry = self._get_reconfigure_subentry()
         errors: dict[str, str] = {}
         if user_input is not None:
+            errors = _quiet_hours_errors(user_input)
             if not camera_id_of(user_input[CONF_NAME]):
                 errors[CONF_NAME] = "invalid_name"
-            else:
+            elif not errors:
                 self._common = {
                     **user_input,
                     CONF_SOURCE_TYPE: subentry.data[CONF_SOURCE_TYPE],
@@ -377,6 +392,11 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             CONF_NOTIFY_ON_MOTION: bool(common.get(CONF_NOTIFY_ON_MOTION, False)),
             CONF_MIN_RISK_OVERRIDE: common.get(CONF_MIN_RISK_OVERRIDE, RISK_DEFAULT),
             CONF_PROMPT_CONTEXT: str(common.get(CONF_PROMPT_CONTEXT) or "").strip(),
+            **{
+                key: common[key]
+                for key in (CONF_QUIET_START, CONF_QUIET_END)
+                if common.get(key)
+            },
             **settings,
         }
         if self.source == "reconfigure":

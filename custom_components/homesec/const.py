@@ -134,6 +134,10 @@ CONF_WATCH_FOLDER: Final = "watch_folder"
 CONF_SETTLE_SECONDS: Final = "settle_seconds"
 
 CONF_ENABLED: Final = "enabled"
+CONF_QUIET_START: Final = "quiet_start"
+CONF_QUIET_END: Final = "quiet_end"
+SNOOZE_MINUTES: Final = 60
+SNOOZE_ACTION_PREFIX: Final = "HOMESEC_SNOOZE_"
 CONF_MIN_RISK_OVERRIDE: Final = "min_risk_override"
 RISK_DEFAULT: Final = "default"
 

@@ -1,16 +1,19 @@
-"""HomeSec media source: the frames an AI Task analyzes.
+"""HomeSec media source: the clip library, and the frames an AI Task analyzes.
 
-AI Task resolves attachments through media sources, so the frames HomeSec
-selects for a clip are offered as ``media-source://homesec/frames/<clip>/<n>.jpg``
-for as long as the analysis runs. The browsable clip library is planned.
+Browse: cameras -> days -> clips (pages of ``PAGE_SIZE``), titled with the
+time, what was detected and the model's activity and risk, with snapshot
+thumbnails. Local clips play in Home Assistant; clips only kept in Dropbox link
+out to Dropbox. ``frames/<clip>/<n>.jpg`` resolves the frames HomeSec hands to
+AI Task while a clip is analysed.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 import re
 
-from homeassistant.components.media_player.const import MediaClass
+from homeassistant.components.media_player.const import MediaClass, MediaType
 from homeassistant.components.media_source import (
     BrowseMediaSource,
     MediaSource,
@@ -20,9 +23,17 @@ from homeassistant.components.media_source import (
 )
 from homeassistant.core import HomeAssistant
 
+from .clip_library import async_days, async_page
 from .const import DOMAIN, FRAMES_PATH
+from .engine.snapshots import CLIP_ID
+from .links import clip_path
+from .runtime import HomeSecRuntime
 
 FRAME_ID = re.compile(r"^frames/(?P<clip>[A-Za-z0-9_\-]{1,200})/(?P<n>\d{1,2})\.jpg$")
+DAY_PAGE = re.compile(
+    r"^camera/(?P<camera>[a-z0-9_]+)/(?P<day>\d{4}-\d{2}-\d{2})(?:/(?P<page>\d+))?$"
+)
+CAMERA = re.compile(r"^camera/(?P<camera>[a-z0-9_]+)$")
 
 
 async def async_get_media_source(hass: HomeAssistant) -> HomeSecMediaSource:
@@ -30,15 +41,35 @@ async def async_get_media_source(hass: HomeAssistant) -> HomeSecMediaSource:
     return HomeSecMediaSource(hass)
 
 
+def _folder(identifier: str | None, title: str) -> BrowseMediaSource:
+    return BrowseMediaSource(
+        domain=DOMAIN,
+        identifier=identifier,
+        media_class=MediaClass.DIRECTORY,
+        media_content_type=MediaType.VIDEO,
+        title=title,
+        can_play=False,
+        can_expand=True,
+        children_media_class=MediaClass.VIDEO,
+    )
+
+
 class HomeSecMediaSource(MediaSource):
-    """Resolves analysis frames to their files."""
+    """Browses the clip library and resolves clips and analysis frames."""
 
     name = "HomeSec"
 
     def __init__(self, hass: HomeAssistant) -> None:
-        """Serve files under ``<config>/homesec/frames``."""
+        """Serve the loaded hub's clips and ``<config>/homesec/frames``."""
         super().__init__(DOMAIN)
         self.hass = hass
+
+    def _runtime(self) -> HomeSecRuntime:
+        entries = self.hass.config_entries.async_loaded_entries(DOMAIN)
+        if not entries:
+            raise Unresolvable("HomeSec is not loaded")
+        runtime: HomeSecRuntime = entries[0].runtime_data
+        return runtime
 
     def frame_path(self, identifier: str) -> Path:
         """The file of a frame identifier; Unresolvable for anything else."""
@@ -49,24 +80,77 @@ class HomeSecMediaSource(MediaSource):
         return root / match["clip"] / f"{int(match['n'])}.jpg"
 
     async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
-        """Resolve a frame to its local file."""
-        path = self.frame_path(item.identifier)
+        """A clip (its view, or Dropbox), or an analysis frame (its file)."""
+        identifier = item.identifier or ""
+        if identifier.startswith("clip/"):
+            return await self._resolve_clip(identifier.removeprefix("clip/"))
+        path = self.frame_path(identifier)
         if not await self.hass.async_add_executor_job(path.is_file):
-            raise Unresolvable(f"The frame {item.identifier} is gone")
+            raise Unresolvable(f"The frame {identifier} is gone")
         return PlayMedia(
-            url=f"/media/homesec/{item.identifier}", mime_type="image/jpeg", path=path
+            url=f"/media/homesec/{identifier}", mime_type="image/jpeg", path=path
         )
 
+    async def _resolve_clip(self, clip_id: str) -> PlayMedia:
+        if not CLIP_ID.match(clip_id):
+            raise Unresolvable(f"Unknown clip {clip_id!r}")
+        found = await self._runtime().async_clip_location(clip_id)
+        if found is None:
+            raise Unresolvable(f"The clip {clip_id} is no longer kept")
+        if isinstance(found, str):
+            return PlayMedia(url=found, mime_type="text/html")
+        mime = "video/x-matroska" if found.suffix == ".mkv" else "video/mp4"
+        return PlayMedia(url=clip_path(clip_id), mime_type=mime, path=found)
+
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
-        """Nothing to browse yet: frames exist only while a clip is analysed."""
-        return BrowseMediaSource(
-            domain=DOMAIN,
-            identifier=None,
-            media_class=MediaClass.DIRECTORY,
-            media_content_type="",
-            title="HomeSec",
-            can_play=False,
-            can_expand=True,
-            children=[],
-            children_media_class=MediaClass.VIDEO,
-        )
+        """Cameras, a camera's days, or a page of a day's clips."""
+        identifier = item.identifier or ""
+        runtime = self._runtime()
+        if not identifier:
+            root = _folder(None, "HomeSec")
+            root.children = [
+                _folder(f"camera/{camera.camera_id}", camera.title)
+                for camera in sorted(runtime.cameras.values(), key=lambda c: c.title)
+            ]
+            return root
+        if match := CAMERA.match(identifier):
+            camera_id = match["camera"]
+            folder = _folder(identifier, runtime.camera_title(camera_id))
+            folder.children = [
+                _folder(
+                    f"{identifier}/{day.isoformat()}",
+                    f"{day.strftime('%a %d %b %Y')} ({count})",
+                )
+                for day, count in await async_days(runtime, camera_id)
+            ]
+            return folder
+        if match := DAY_PAGE.match(identifier):
+            return await self._day_page(
+                runtime, match["camera"], date.fromisoformat(match["day"]),
+                int(match["page"] or 0),
+            )  # fmt: skip
+        raise Unresolvable(f"Unknown HomeSec folder {identifier!r}")
+
+    async def _day_page(
+        self, runtime: HomeSecRuntime, camera_id: str, day: date, page: int
+    ) -> BrowseMediaSource:
+        entries, more = await async_page(self.hass, runtime, camera_id, day, page)
+        base = f"camera/{camera_id}/{day.isoformat()}"
+        title = f"{runtime.camera_title(camera_id)}, {day.strftime('%a %d %b %Y')}"
+        folder = _folder(f"{base}/{page}" if page else base, title)
+        folder.children = [
+            BrowseMediaSource(
+                domain=DOMAIN,
+                identifier=f"clip/{entry.clip_id}",
+                media_class=MediaClass.VIDEO if entry.local else MediaClass.URL,
+                media_content_type=MediaType.VIDEO if entry.local else MediaType.URL,
+                title=entry.title,
+                can_play=True,
+                can_expand=False,
+                thumbnail=entry.thumbnail,
+            )
+            for entry in entries
+        ]
+        if more:
+            folder.children.append(_folder(f"{base}/{page + 1}", "Older clips"))
+        return folder

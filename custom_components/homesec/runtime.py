@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
@@ -36,6 +37,8 @@ from .const import (
     CONF_NOTIFY_ON_MOTION,
     CONF_NOTIFY_SERVICES,
     CONF_PROMPT_CONTEXT,
+    CONF_QUIET_END,
+    CONF_QUIET_START,
     CONF_SOURCE_TYPE,
     DEFAULT_MQTT_QOS,
     DEFAULT_MQTT_TOPIC,
@@ -46,6 +49,8 @@ from .const import (
     RETENTION_INTERVAL_MINUTES,
     RISK_DEFAULT,
     SNAPSHOTS_PATH,
+    SNOOZE_ACTION_PREFIX,
+    SNOOZE_MINUTES,
     SOURCE_FAILING_REPAIR_AFTER,
     SOURCE_HEALTH_SECONDS,
     SPOOL_PATH,
@@ -64,7 +69,9 @@ from .engine.models import (
     Clip,
     ClipAlerted,
     ClipDetected,
+    ClipFinished,
     ClipQueued,
+    FilterResult,
     LifecycleEvent,
     RiskLevel,
 )
@@ -128,6 +135,25 @@ class CameraConfig:
         )
 
 
+async def _best_effort(call: Awaitable[None], target: str) -> None:
+    """Run a notification that is not worth a retry (logged when it fails)."""
+    try:
+        await call
+    except HomeAssistantError as err:
+        _LOGGER.debug("Quick notification to %s failed: %s", target, err)
+
+
+def in_quiet_hours(data: Mapping[str, Any], now: time) -> bool:
+    """Whether ``now`` is within the camera's quiet hours (they may span midnight)."""
+    start, end = data.get(CONF_QUIET_START), data.get(CONF_QUIET_END)
+    if not start or not end:
+        return False
+    begin, finish = time.fromisoformat(start), time.fromisoformat(end)
+    if begin <= finish:
+        return begin <= now < finish
+    return now >= begin or now < finish
+
+
 def _file_inside(path: Path, roots: list[Path]) -> Path | None:
     """``path`` if it is a file inside one of ``roots`` (blocking)."""
     resolved = path.resolve()
@@ -180,6 +206,12 @@ class HomeSecRuntime:
         self.storage_reachable = True
         self.detection_off: set[str] = set()
         self.notifications_off: set[str] = set()
+        self.snoozed_until: dict[str, datetime] = {}
+        self.phones: list[NotifyServiceNotifier] = []
+        pipeline_settings = factory.pipeline_settings(data)
+        self.trigger_classes = pipeline_settings.trigger_classes
+        self._quick: set[str] = set()
+        self._alerted: set[str] = set()
         self.last_clips: dict[str, Clip] = {}
         """The newest clip each camera handed to the pipeline since start."""
         self.rejected: set[str] = set()
@@ -208,17 +240,16 @@ class HomeSecRuntime:
         analyzer = factory.analyzer(
             hass, data, self.camera_context, self.budget, dt_util.utcnow
         )
+        self.analyzer = (
+            WatchedAnalyzer(analyzer, self.credentials_rejected) if analyzer else None
+        )
         self.pipeline = ClipPipeline(
             storage=self.storage,
             detector=GatedDetector(
                 WatchedDetector(detector, self.credentials_rejected),
                 self.detection_on,
             ),
-            analyzer=(
-                WatchedAnalyzer(analyzer, self.credentials_rejected)
-                if analyzer
-                else None
-            ),
+            analyzer=self.analyzer,
             policy=self.policy,
             notifiers=[
                 BusAlertNotifier(hass),
@@ -235,7 +266,7 @@ class HomeSecRuntime:
             ],
             repository=self.repository,
             listener=self._on_lifecycle,
-            settings=factory.pipeline_settings(data),
+            settings=pipeline_settings,
             clip_links=lambda clip: (
                 snapshot_path(clip.clip_id),
                 clip_path(clip.clip_id),
@@ -253,10 +284,11 @@ class HomeSecRuntime:
             NotifyEntityNotifier(self.hass, entity_id, self.camera_title)
             for entity_id in data.get(CONF_NOTIFY_ENTITIES) or []
         ]
-        notifiers += [
+        self.phones = [
             NotifyServiceNotifier(self.hass, service, self.camera_title)
             for service in data.get(CONF_NOTIFY_SERVICES) or []
         ]
+        notifiers += self.phones
         return notifiers or [
             PersistentNotificationNotifier(self.hass, self.camera_title)
         ]
@@ -266,8 +298,29 @@ class HomeSecRuntime:
         return camera_id not in self.detection_off
 
     def notifications_on(self, camera_id: str) -> bool:
-        """Whether the camera's notifications switch is on."""
-        return camera_id not in self.notifications_off
+        """Whether notifications go out: switch on, not snoozed, not quiet hours."""
+        if camera_id in self.notifications_off:
+            return False
+        now = dt_util.now()
+        until = self.snoozed_until.get(camera_id)
+        if until is not None and now < until:
+            return False
+        camera = self.cameras.get(camera_id)
+        return camera is None or not in_quiet_hours(camera.data, now.time())
+
+    @callback
+    def snooze(self, camera_id: str, minutes: float = SNOOZE_MINUTES) -> None:
+        """Hold back the camera's notifications for ``minutes``."""
+        self.snoozed_until[camera_id] = dt_util.now() + timedelta(minutes=minutes)
+        _LOGGER.info("Notifications of %s snoozed for %g min", camera_id, minutes)
+
+    @callback
+    def _on_notification_action(self, event: Event) -> None:
+        """A tap on a notification's Snooze action."""
+        action = str(event.data.get("action", ""))
+        camera_id = action.removeprefix(SNOOZE_ACTION_PREFIX)
+        if action.startswith(SNOOZE_ACTION_PREFIX) and camera_id in self.cameras:
+            self.snooze(camera_id)
 
     def camera_context(self, camera_id: str) -> tuple[str, str | None]:
         """A camera's display name and its prompt context."""
@@ -297,6 +350,11 @@ class HomeSecRuntime:
             await source.start(self.pipeline.submit)
         self._recovery = self.entry.async_create_background_task(
             self.hass, self._async_recover(), "homesec recovery"
+        )
+        self._unsubscribe.append(
+            self.hass.bus.async_listen(
+                "mobile_app_notification_action", self._on_notification_action
+            )
         )
         await self._async_ping_storage()
         self._unsubscribe.append(
@@ -372,6 +430,38 @@ class HomeSecRuntime:
                 translation_domain=DOMAIN,
                 translation_key="clip_busy",
                 translation_placeholders={"clip": clip.clip_id},
+            )
+        await self.pipeline.submit(clip)
+        return clip
+
+    async def async_reprocess(self, clip_id: str) -> Clip:
+        """Run a clip still in the spool through the whole pipeline again."""
+        state = await self.repository.get(clip_id)
+        path = Path(state.local_path) if state else None
+        if state is None or path is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_clip",
+                translation_placeholders={"clip": clip_id},
+            )
+        if not await self.hass.async_add_executor_job(path.is_file):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="clip_not_in_spool",
+                translation_placeholders={"clip": clip_id},
+            )
+        clip = Clip(
+            clip_id=clip_id,
+            camera_name=state.camera_name,
+            local_path=path,
+            start_ts=state.start_ts or dt_util.utcnow(),
+            source_type=state.source_type or "spool",
+        )
+        if self.pipeline.is_queued(clip_id):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="clip_busy",
+                translation_placeholders={"clip": clip_id},
             )
         await self.pipeline.submit(clip)
         return clip
@@ -577,6 +667,37 @@ class HomeSecRuntime:
             _LOGGER.debug("Cannot create the database folder: %s", err)
 
     @callback
+    def _notify_quickly(self, clip: Clip, result: FilterResult) -> None:
+        """Tell phones at once about a clip that goes to the summary model."""
+        wanted = set(result.detected_classes) & self.trigger_classes
+        if not self.phones or not wanted or not self.notifications_on(clip.camera_name):
+            return
+        self._quick.add(clip.clip_id)
+        for phone in self.phones:
+            self.entry.async_create_background_task(
+                self.hass,
+                _best_effort(phone.notify_detection(clip, result), phone.name),
+                "homesec quick notification",
+            )
+
+    @callback
+    def _clear_quick(self, clip_id: str) -> None:
+        """Remove a quick notification whose clip did not alert."""
+        alerted = clip_id in self._alerted
+        self._alerted.discard(clip_id)
+        if clip_id not in self._quick:
+            return
+        self._quick.discard(clip_id)
+        if alerted:
+            return
+        for phone in self.phones:
+            self.entry.async_create_background_task(
+                self.hass,
+                _best_effort(phone.clear(clip_id), phone.name),
+                "homesec clear notification",
+            )
+
+    @callback
     def _on_lifecycle(self, event: LifecycleEvent) -> None:
         if isinstance(event, ClipQueued):
             self.last_clips[event.clip.camera_name] = event.clip
@@ -584,8 +705,12 @@ class HomeSecRuntime:
             if event.result.snapshot_jpeg:
                 self._keep_snapshot(event.clip.clip_id, event.result.snapshot_jpeg)
             fire_detection(self.hass, event.clip, event.result)
+            self._notify_quickly(event.clip, event.result)
         elif isinstance(event, ClipAlerted):
             self.budget.alerted(event.clip.camera_name, dt_util.utcnow())
+            self._alerted.add(event.clip.clip_id)
+        elif isinstance(event, ClipFinished):
+            self._clear_quick(event.clip.clip_id)
         async_dispatcher_send(
             self.hass,
             camera_signal(self.entry.entry_id, event.clip.camera_name),

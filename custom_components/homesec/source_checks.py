@@ -22,13 +22,17 @@ def folder_error(hass: HomeAssistant, folder: str) -> str | None:
         return "folder_not_absolute"
     if not path.is_dir():
         return "folder_not_found"
-    config_dir = Path(hass.config.config_dir).resolve()
-    resolved = path.resolve()
-    if not (
-        resolved.is_relative_to(config_dir) or hass.config.is_allowed_path(str(path))
-    ):
+    if not readable_here(hass, path):
         return "folder_not_allowed"
     return None
+
+
+def readable_here(hass: HomeAssistant, path: Path) -> bool:
+    """Inside the config dir or an allowed external dir (blocking: resolves)."""
+    config_dir = Path(hass.config.config_dir).resolve()
+    return path.resolve().is_relative_to(config_dir) or hass.config.is_allowed_path(
+        str(path)
+    )
 
 
 def stream_error_key(err: BaseException) -> str:

@@ -7,8 +7,10 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
+from ..const import SNOOZE_ACTION_PREFIX, SNOOZE_MINUTES
 from ..engine.interfaces import Notifier
-from ..engine.models import Alert
+from ..engine.models import Alert, Clip, FilterResult
+from ..links import clip_path, signed, snapshot_path
 from .alert_text import alert_message, alert_title
 
 
@@ -42,16 +44,59 @@ class NotifyEntityNotifier(_TargetNotifier):
 
 
 class NotifyServiceNotifier(_TargetNotifier):
-    """Sends each alert to one notify service, such as a Companion app's.
+    """Sends alerts to one notify service, such as the Companion app's.
 
-    The clip id is the notification's ``tag``: a repeated alert replaces the
-    earlier notification on a phone instead of adding one.
+    The payload follows the Companion app: the clip id is the ``tag`` (a later
+    notification for the clip replaces the earlier one in place), the snapshot
+    is the ``image``, tapping opens the clip, and two actions open the clip or
+    snooze the camera. Links are signed, so the phone needs no login for them.
     """
 
     async def notify(self, alert: Alert) -> None:
-        """Send the alert with its tag and group; raise when the service fails."""
+        """Send the alert; raise when the service fails."""
+        data = self._payload(alert.clip_id, alert.camera_name, alert.snapshot_url)
+        await self._call({**self._texts(alert), "data": data})
+
+    async def notify_detection(self, clip: Clip, result: FilterResult) -> None:
+        """The quick notification at detection, replaced when the alert comes."""
+        camera = self._camera_title(clip.camera_name)
+        found = ", ".join(result.detected_classes) or "motion"
+        snapshot = snapshot_path(clip.clip_id) if result.snapshot_jpeg else None
+        await self._call(
+            {
+                "title": alert_title(camera),
+                "message": f"{found.capitalize()} at {camera}; summary follows.",
+                "data": self._payload(clip.clip_id, clip.camera_name, snapshot),
+            }
+        )
+
+    async def clear(self, clip_id: str) -> None:
+        """Remove the clip's notification (it did not turn into an alert)."""
+        await self._call({"message": "clear_notification", "data": {"tag": clip_id}})
+
+    def _payload(
+        self, clip_id: str, camera_id: str, snapshot: str | None
+    ) -> dict[str, Any]:
+        clip = signed(self._hass, clip_path(clip_id))
+        data: dict[str, Any] = {
+            "tag": clip_id,
+            "group": camera_id,
+            "url": clip,
+            "clickAction": clip,
+            "actions": [
+                {"action": "URI", "title": "Open clip", "uri": clip},
+                {
+                    "action": f"{SNOOZE_ACTION_PREFIX}{camera_id}",
+                    "title": f"Snooze {SNOOZE_MINUTES} min",
+                },
+            ],
+        }
+        if snapshot:
+            data["image"] = signed(self._hass, snapshot)
+        return data
+
+    async def _call(self, service_data: dict[str, Any]) -> None:
         domain, _, service = self.name.partition(".")
-        data = {"tag": alert.dedupe_key, "group": alert.camera_name}
         await self._hass.services.async_call(
-            domain, service, {**self._texts(alert), "data": data}, blocking=True
+            domain, service, service_data, blocking=True
         )

@@ -120,6 +120,16 @@ class StateStore(ABC):
         for event in events:
             await self.append_event(event)
 
+    async def recent_states(
+        self, camera_name: str | None, limit: int
+    ) -> list[ClipState]:
+        """The newest ``limit`` clip states (of one camera), newest first."""
+        raise NotImplementedError
+
+    async def clip_ids(self, camera_name: str) -> list[str]:
+        """Every clip id of a camera (cheap: no state documents are read)."""
+        raise NotImplementedError
+
     def rejects_credentials(self, err: BaseException) -> bool:
         """Whether ``err`` means the server refused the stored credentials."""
         return False

@@ -112,6 +112,30 @@ class ClipRepository:
                 found[clip_id] = self._states[clip_id]
         return found
 
+    async def clip_ids(self, camera_name: str) -> list[str] | None:
+        """Every clip id of a camera; None when the store is unreachable."""
+        found: list[str] = []
+
+        async def _read() -> None:
+            found.extend(await self._store.clip_ids(camera_name))
+
+        if not await self._run(_read):
+            return None
+        return found
+
+    async def recent(
+        self, camera_name: str | None, limit: int
+    ) -> list[ClipState] | None:
+        """The newest clip states (pending writes included); None if unreachable."""
+        found: list[ClipState] = []
+
+        async def _read() -> None:
+            found.extend(await self._store.recent_states(camera_name, limit))
+
+        if not await self._run(_read):
+            return None
+        return found
+
     async def close(self) -> None:
         """Stop the flusher, write what is pending if possible, close the store."""
         if self._flusher is not None:

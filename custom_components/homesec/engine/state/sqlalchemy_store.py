@@ -278,6 +278,27 @@ class SQLAlchemyStateStore(StateStore):
                     found[state.clip_id] = state
         return found
 
+    async def clip_ids(self, camera_name: str) -> list[str]:
+        """Every clip id of a camera (cheap: no state documents are read)."""
+        query = select(clip_states.c.clip_id).where(
+            clip_states.c.camera_name == camera_name
+        )
+        async with self.engine.connect() as conn:
+            return [clip_id for (clip_id,) in await conn.execute(query)]
+
+    async def recent_states(
+        self, camera_name: str | None, limit: int
+    ) -> list[ClipState]:
+        """The newest ``limit`` clip states (of one camera), newest first."""
+        query = select(clip_states.c.data).order_by(
+            clip_states.c.created_at.desc(), clip_states.c.clip_id.desc()
+        )
+        if camera_name is not None:
+            query = query.where(clip_states.c.camera_name == camera_name)
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query.limit(limit))
+            return [ClipState.model_validate(data) for (data,) in rows]
+
     async def close(self) -> None:
         """Dispose of the engine and its connections."""
         if self._engine is not None:

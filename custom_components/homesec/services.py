@@ -1,0 +1,255 @@
+"""HomeSec actions: analyze, reprocess and record clips, clean up, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+import homeassistant.util.dt as dt_util
+import probatio
+
+from .const import DOMAIN, RISK_LEVELS
+from .engine.errors import AnalysisSkipped, HomeSecError, VideoDecodeError
+from .engine.models import Clip, ClipState
+from .links import clip_path, snapshot_path
+from .runtime import HomeSecRuntime
+from .source_checks import readable_here
+
+CLASSES = ["person", "vehicle", "animal", "motion"]
+MEDIA_PREFIX = "media-source://media_source/"
+SEARCH_WINDOW = 5000
+
+ANALYZE_SCHEMA = probatio.Schema(
+    {
+        probatio.Exclusive("file", "clip"): cv.string,
+        probatio.Exclusive("media_content_id", "clip"): cv.string,
+        probatio.Optional("camera"): cv.string,
+    }
+)
+REPROCESS_SCHEMA = probatio.Schema({probatio.Required("clip_id"): cv.string})
+RECORD_SCHEMA = probatio.Schema(
+    {
+        probatio.Required("camera"): cv.string,
+        probatio.Optional("duration"): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=1, max=3600)
+        ),
+    }
+)
+CLEANUP_SCHEMA = probatio.Schema({probatio.Optional("dry_run", default=False): bool})
+SEARCH_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional("camera"): cv.string,
+        probatio.Optional("start"): cv.datetime,
+        probatio.Optional("end"): cv.datetime,
+        probatio.Optional("detected_class"): probatio.In(CLASSES),
+        probatio.Optional("min_risk"): probatio.In(RISK_LEVELS),
+        probatio.Optional("limit", default=50): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=500)
+        ),
+    }
+)
+
+
+def _error(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _runtime(hass: HomeAssistant) -> HomeSecRuntime:
+    entries = hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        raise _error("not_loaded")
+    runtime: HomeSecRuntime = entries[0].runtime_data
+    return runtime
+
+
+def _camera_id(hass: HomeAssistant, runtime: HomeSecRuntime, camera: str) -> str:
+    """A camera id, given a camera's device id or its camera id."""
+    if camera in runtime.cameras:
+        return camera
+    device = dr.async_get(hass).async_get(camera)
+    for config in runtime.cameras.values():
+        if device is not None and (DOMAIN, config.subentry_id) in device.identifiers:
+            return config.camera_id
+    raise _error("unknown_camera", camera=camera)
+
+
+def _media_path(hass: HomeAssistant, media_id: str) -> Path:
+    """The file of a ``media-source://media_source/<dir>/<path>`` id."""
+    if not media_id.startswith(MEDIA_PREFIX):
+        raise _error("unsupported_media", media=media_id)
+    folder, _, relative = media_id.removeprefix(MEDIA_PREFIX).partition("/")
+    root = hass.config.media_dirs.get(folder)
+    if root is None or not relative:
+        raise _error("unsupported_media", media=media_id)
+    path = (Path(root) / relative).resolve()
+    if not path.is_relative_to(Path(root).resolve()):
+        raise _error("path_not_allowed", path=relative)
+    return path
+
+
+async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
+    """Detect and summarize one file, without alerting; return the result."""
+    hass = call.hass
+    runtime = _runtime(hass)
+    if "file" in call.data:
+        path = Path(call.data["file"])
+        allowed = path.is_absolute() and await hass.async_add_executor_job(
+            readable_here, hass, path
+        )
+        if not allowed:
+            raise _error("path_not_allowed", path=str(path))
+    elif "media_content_id" in call.data:
+        path = _media_path(hass, call.data["media_content_id"])
+    else:
+        raise _error("no_clip_given")
+    if not await hass.async_add_executor_job(path.is_file):
+        raise _error("file_not_found", path=str(path))
+    camera = call.data.get("camera")
+    camera_id = _camera_id(hass, runtime, camera) if camera else "action"
+    clip = Clip(
+        clip_id=path.stem,
+        camera_name=camera_id,
+        local_path=path,
+        start_ts=dt_util.utcnow(),
+        source_type="action",
+    )
+    try:
+        detected = await runtime.detector.detect(clip)
+    except VideoDecodeError as err:
+        raise _error("clip_unreadable", path=path.name, error=str(err)) from err
+    analysis: dict[str, Any] | None = None
+    analysis_error: str | None = None
+    if runtime.analyzer is not None:
+        try:
+            result = await runtime.analyzer.analyze(clip, detected)
+        except AnalysisSkipped as skipped:
+            analysis_error = skipped.reason
+        except HomeSecError as err:
+            analysis_error = str(err)
+        else:
+            analysis = {
+                "risk_level": result.risk_level.value,
+                "activity_type": result.activity_type,
+                "summary": result.summary,
+            }
+    response: dict[str, Any] = {
+        "detected_classes": detected.detected_classes,
+        "confidence": detected.confidence,
+        "frames_sampled": detected.frames_sampled,
+        "analysis": analysis,
+        "analysis_error": analysis_error,
+    }
+    return response
+
+
+async def _reprocess_clip(call: ServiceCall) -> None:
+    """Run a clip still in the spool through the whole pipeline again."""
+    await _runtime(call.hass).async_reprocess(call.data["clip_id"])
+
+
+async def _record_clip(call: ServiceCall) -> None:
+    """Record a camera now (RTSP and Home Assistant cameras)."""
+    runtime = _runtime(call.hass)
+    runtime.record_now(
+        _camera_id(call.hass, runtime, call.data["camera"]), call.data.get("duration")
+    )
+
+
+async def _cleanup(call: ServiceCall) -> ServiceResponse:
+    """Apply the spool limits now, or only list what would go."""
+    plan = await _runtime(call.hass).async_retention(dry_run=call.data["dry_run"])
+    if plan.store_unreachable:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="state_store_unreachable"
+        )
+    response: dict[str, Any] = {
+        "dry_run": call.data["dry_run"],
+        "clips": plan.delete,
+        "freed_bytes": plan.freed_bytes,
+        "kept_unsafe": plan.kept_unsafe,
+    }
+    return response
+
+
+def _matches(state: ClipState, data: dict[str, Any]) -> bool:
+    when = state.start_ts
+    if "start" in data and (when is None or when < dt_util.as_utc(data["start"])):
+        return False
+    if "end" in data and (when is None or when > dt_util.as_utc(data["end"])):
+        return False
+    found = state.filter_result.detected_classes if state.filter_result else []
+    if "detected_class" in data and data["detected_class"] not in found:
+        return False
+    if "min_risk" in data:
+        risk = state.analysis.risk_level.value if state.analysis else None
+        if risk is None or RISK_LEVELS.index(risk) < RISK_LEVELS.index(
+            data["min_risk"]
+        ):
+            return False
+    return True
+
+
+def _describe(state: ClipState) -> dict[str, Any]:
+    analysis = state.analysis
+    return {
+        "clip_id": state.clip_id,
+        "camera_name": state.camera_name,
+        "start": state.start_ts.isoformat() if state.start_ts else None,
+        "status": state.status.value,
+        "detected_classes": (
+            state.filter_result.detected_classes if state.filter_result else []
+        ),
+        "risk_level": analysis.risk_level.value if analysis else None,
+        "activity_type": analysis.activity_type if analysis else None,
+        "summary": analysis.summary if analysis else None,
+        "alerted": bool(state.decision and state.decision.notify),
+        "storage_uri": state.storage_uri,
+        "clip_url": clip_path(state.clip_id),
+        "snapshot_url": snapshot_path(state.clip_id),
+    }
+
+
+async def _search_clips(call: ServiceCall) -> ServiceResponse:
+    """Clips by camera, time range, detected class and minimum risk, newest first."""
+    runtime = _runtime(call.hass)
+    data = dict(call.data)
+    if "start" in data and "end" in data and data["start"] > data["end"]:
+        raise _error("start_after_end")
+    camera = data.get("camera")
+    camera_id = _camera_id(call.hass, runtime, camera) if camera else None
+    states = await runtime.repository.recent(camera_id, SEARCH_WINDOW)
+    if states is None:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="state_store_unreachable"
+        )
+    found = [_describe(s) for s in states if _matches(s, data)]
+    response: dict[str, Any] = {"clips": found[: data["limit"]]}
+    return response
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register HomeSec's actions (once, with the integration)."""
+    register = hass.services.async_register
+    register(
+        DOMAIN, "analyze_clip", _analyze_clip, ANALYZE_SCHEMA, SupportsResponse.ONLY
+    )
+    register(DOMAIN, "reprocess_clip", _reprocess_clip, REPROCESS_SCHEMA)
+    register(DOMAIN, "record_clip", _record_clip, RECORD_SCHEMA)
+    register(DOMAIN, "cleanup", _cleanup, CLEANUP_SCHEMA, SupportsResponse.OPTIONAL)
+    register(
+        DOMAIN, "search_clips", _search_clips, SEARCH_SCHEMA, SupportsResponse.ONLY
+    )

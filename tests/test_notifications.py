@@ -1,0 +1,193 @@
+"""Phone notifications: quick at detection, updated in place, cleared, snoozed,
+quiet hours."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry
+from homeassistant.core import HomeAssistant, ServiceCall
+import homeassistant.util.dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_mock_service,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.homesec.const import EVENT_ALERT, SUBENTRY_CAMERA
+from custom_components.homesec.runtime import in_quiet_hours
+
+from .helpers import add_camera, setup_onnx_hub, wait_for
+
+PHONE = "notify.mobile_app_pixel"
+
+
+async def phone_hub(
+    hass: HomeAssistant, config_dir: Path, model: Path, **camera: Any
+) -> tuple[ConfigEntry, Path, list[ServiceCall]]:
+    """A person-detecting hub notifying a phone, with one folder camera."""
+    calls = async_mock_service(hass, "notify", "mobile_app_pixel")
+    entry = await setup_onnx_hub(hass, model)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {"notify_services": [PHONE]}
+    )
+    await hass.async_block_till_done()
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, **camera)
+    return entry, drop, calls
+
+
+async def test_quick_notification_is_replaced_by_the_alert(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    socket_enabled: None,
+) -> None:
+    """The phone hears of the person at once, then the same tag gets the alert."""
+    # Given a camera that alerts on detections and notifies a phone
+    entry, drop, calls = await phone_hub(hass, config_dir, red_model)
+
+    # When a clip with a person arrives
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: len(calls) == 2, what="two notifications")
+
+    # Then the first was quick, the second the alert, both under the clip's tag
+    quick, alert = calls[0].data, calls[1].data
+    assert quick["message"] == "Person at Front door; summary follows."
+    assert alert["message"].startswith("Front door at ")
+    assert quick["data"]["tag"] == alert["data"]["tag"]
+    assert alert["data"]["tag"].startswith("front_door_")
+    actions = alert["data"]["actions"]
+    assert [a["title"] for a in actions] == ["Open clip", "Snooze 60 min"]
+    assert actions[1]["action"] == "HOMESEC_SNOOZE_front_door"
+
+    # And the snapshot and the clip open without a login (signed links)
+    anonymous = await hass_client_no_auth()
+    image = await anonymous.get(alert["data"]["image"])
+    assert image.status == 200
+    assert image.content_type == "image/jpeg"
+    assert urlsplit(actions[0]["uri"]).path.startswith("/api/homesec/clips/")
+    assert (await anonymous.get(actions[0]["uri"])).status == 200
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+
+
+async def test_quick_notification_is_cleared_without_an_alert(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    socket_enabled: None,
+) -> None:
+    """A person without an alert (no summary, no motion rule) leaves nothing."""
+    # Given a camera that only alerts on summaries, and no analyzer
+    _, drop, calls = await phone_hub(
+        hass, config_dir, red_model, notify_on_motion=False
+    )
+
+    # When a clip with a person arrives
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: len(calls) == 2, what="quick and clear")
+
+    # Then the quick notification was removed again by its tag
+    assert calls[1].data == {
+        "message": "clear_notification",
+        "data": {"tag": calls[0].data["data"]["tag"]},
+    }
+
+
+async def test_snooze_action_holds_notifications_back(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    socket_enabled: None,
+) -> None:
+    """Tapping Snooze stops notifications for an hour; events still fire."""
+    # Given a camera notifying a phone, whose Snooze action was tapped
+    entry, drop, calls = await phone_hub(hass, config_dir, red_model)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    hass.bus.async_fire(
+        "mobile_app_notification_action", {"action": "HOMESEC_SNOOZE_front_door"}
+    )
+    await hass.async_block_till_done()
+
+    # When a person clip arrives
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: bool(alerts), what="the alert event")
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+
+    # Then no notification went out, and the snooze ends in an hour
+    assert calls == []
+    until = entry.runtime_data.snoozed_until["front_door"]
+    assert timedelta(minutes=59) < until - dt_util.now() <= timedelta(minutes=60)
+
+
+async def test_quiet_hours_hold_notifications_back(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    socket_enabled: None,
+) -> None:
+    """A camera in its quiet hours sends no notification; events still fire."""
+    # Given a hub notifying a phone
+    calls = async_mock_service(hass, "notify", "mobile_app_pixel")
+    entry = await setup_onnx_hub(hass, red_model)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {"notify_services": [PHONE]}
+    )
+    await hass.async_block_till_done()
+    drop = config_dir / "drop"
+    drop.mkdir()
+    now = dt_util.now()
+    quiet = {
+        "quiet_start": (now - timedelta(hours=1)).strftime("%H:%M:%S"),
+        "quiet_end": (now + timedelta(hours=1)).strftime("%H:%M:%S"),
+    }
+
+    # When a camera is added with only a start, then with both ends
+    flow = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
+    )
+    common = {"name": "Front door", "source_type": "folder", "notify_on_motion": True}
+    half = await hass.config_entries.subentries.async_configure(
+        flow["flow_id"], common | {"quiet_start": quiet["quiet_start"]}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        flow["flow_id"], common | quiet
+    )
+    await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"watch_folder": str(drop), "settle_seconds": 1}
+    )
+    await hass.async_block_till_done()
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: bool(alerts), what="the alert event")
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+
+    # Then a half-set range is refused, and in quiet hours nothing was sent
+    assert half["errors"] == {"quiet_end": "quiet_hours_incomplete"}
+    assert calls == []
+
+
+def test_quiet_hours_may_span_midnight() -> None:
+    """22:00-06:30 covers late evening and early morning, not noon."""
+    # Given quiet hours over midnight, and a daytime range
+    night = {"quiet_start": "22:00:00", "quiet_end": "06:30:00"}
+    day = {"quiet_start": "09:00:00", "quiet_end": "17:00:00"}
+
+    # When times are checked, then only those inside count
+    assert in_quiet_hours(night, time(23, 0))
+    assert in_quiet_hours(night, time(5, 0))
+    assert not in_quiet_hours(night, time(12, 0))
+    assert in_quiet_hours(day, time(12, 0))
+    assert not in_quiet_hours(day, time(18, 0))
+    assert not in_quiet_hours({}, time(12, 0))
