@@ -6,14 +6,19 @@ from collections.abc import Callable
 from pathlib import Path
 import shutil
 from typing import Any
+from unittest.mock import AsyncMock, MagicMock
 
 from homeassistant.components.device_automation import (
     DeviceAutomationType,
     async_get_device_automations,
 )
+from homeassistant.components.device_automation.exceptions import (
+    InvalidDeviceAutomationConfig,
+)
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.homesec import device_trigger, logbook
@@ -172,3 +177,55 @@ async def test_logbook_describes_detections_and_alerts(
         "name": "Porch",
         "message": "raised an alert (low risk): A courier leaves a parcel.",
     }
+
+
+async def test_device_triggers_reject_other_devices_and_filter_risk(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """Only camera devices have triggers; a risk minimum filters alerts."""
+    # Given a hub with a camera
+    entry, _ = await setup_folder_camera(hass, config_dir)
+    hub = next(
+        d
+        for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if d.model == "Hub"
+    )
+    base = {"platform": "device", "domain": DOMAIN, "type": "person_detected"}
+
+    # When a trigger names the hub device or an unknown device, then it is refused
+    for device_id in (hub.id, "no-such-device"):
+        with pytest.raises(InvalidDeviceAutomationConfig):
+            await device_trigger.async_validate_trigger_config(
+                hass, base | {"device_id": device_id}
+            )
+        with pytest.raises(InvalidDeviceAutomationConfig):
+            await device_trigger.async_attach_trigger(
+                hass, base | {"device_id": device_id}, AsyncMock(), MagicMock()
+            )
+
+    # And detection triggers have no extra fields
+    assert await device_trigger.async_get_trigger_capabilities(hass, base) == {}
+
+    # When alerts of several risks are matched against "high or above"
+    high = {"type": "alert_raised", "risk_level": "high"}
+
+    def matches(data: dict[str, Any]) -> bool:
+        return device_trigger._matches(high, "front_door", data)
+
+    # Then only this camera's high and critical alerts match
+    assert matches({"camera_name": "front_door", "risk_level": "critical"})
+    assert matches({"camera_name": "front_door", "risk_level": "high"})
+    assert not matches({"camera_name": "front_door", "risk_level": "medium"})
+    assert not matches({"camera_name": "front_door", "risk_level": None})
+    assert not matches({"camera_name": "garage", "risk_level": "critical"})
+
+    # And without a loaded hub, the logbook names the camera by its id
+    await hass.config_entries.async_unload(entry.entry_id)
+    described: dict[str, Callable[[Event], dict[str, Any]]] = {}
+    logbook.async_describe_events(
+        hass, lambda domain, event, describe: described.__setitem__(event, describe)
+    )
+    line = described[EVENT_DETECTION](
+        Event(EVENT_DETECTION, {"camera_name": "porch", "detected_classes": []})
+    )
+    assert line == {"name": "porch", "message": "detected motion"}

@@ -10,6 +10,8 @@ from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.homesec.adapters.mqtt_alerts import topic_error
+
 from .helpers import setup_folder_camera, wait_for
 from .servers import Mosquitto
 
@@ -78,3 +80,12 @@ async def test_alerts_are_published_through_home_assistants_mqtt(
     await wait_for(lambda: bool(retained), what="the retained alert")
     assert retained[0].retain
     assert json.loads(retained[0].payload)["clip_id"] == payload["clip_id"]
+
+
+def test_topic_templates_are_checked() -> None:
+    """Wildcards, unknown fields and broken braces are refused."""
+    # Given topic templates, when checked, then only usable ones pass
+    assert topic_error("homecam/alerts/{camera_name}") is None
+    assert topic_error("cams/{camera_name}/{risk_level}/{activity_type}") is None
+    for bad in ("", "cams/#", "cams/+/x", "cams/{secret}", "cams/{camera_name"):
+        assert topic_error(bad) == "invalid_topic", bad

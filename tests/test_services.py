@@ -16,7 +16,16 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.homesec.const import DOMAIN, EVENT_DETECTION
 
-from .helpers import setup_folder_camera, setup_hub, setup_onnx_hub, wait_for
+from .doubles.openai_server import OpenAIServer
+from .helpers import (
+    PERSON_RULES,
+    finish_hub_flow,
+    setup_folder_camera,
+    setup_hub,
+    setup_onnx_hub,
+    start_hub_flow,
+    wait_for,
+)
 
 NO_RESPONSE = {"reprocess_clip", "record_clip"}
 
@@ -188,3 +197,40 @@ async def test_actions_without_a_hub(hass: HomeAssistant, config_dir: Path) -> N
 
     # When an action is called, then it explains HomeSec is not loaded
     assert await refused(hass, "search_clips", {}) == "not_loaded"
+
+
+async def test_analyze_clip_with_a_model_and_its_budget(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    openai_server: OpenAIServer,
+) -> None:
+    """With an analyzer the result has a summary; past the budget it says why."""
+    # Given a hub analysing with a model server, one call a day
+    result = await start_hub_flow(hass)
+    for step in (
+        {"detector": "onnx"},
+        {"model_path": str(red_model), **PERSON_RULES},
+        {"analyzer": "openai"},
+        {"openai_base_url": openai_server.url, "openai_api_key": "sk-test",
+         "openai_model": "gpt-4o-mini", "daily_calls": 1},
+    ):  # fmt: skip
+        result = dict(
+            await hass.config_entries.flow.async_configure(result["flow_id"], step)
+        )
+    await finish_hub_flow(hass, result)
+    clip = config_dir / "visitor.mp4"
+    clip.write_bytes(red_clip.read_bytes())
+
+    # When the clip is analyzed twice, and a media folder that does not exist
+    first = await call(hass, "analyze_clip", {"file": str(clip)})
+    second = await call(hass, "analyze_clip", {"file": str(clip)})
+    nowhere = {"media_content_id": "media-source://media_source/nowhere/x.mp4"}
+
+    # Then the first has the model's summary, the second the budget's reason
+    assert first["analysis"]["summary"].startswith("A courier")
+    assert first["analysis"]["risk_level"] == "medium"
+    assert second["analysis"] is None
+    assert "budget" in second["analysis_error"]
+    assert await refused(hass, "analyze_clip", nowhere) == "unsupported_media"
