@@ -20,7 +20,15 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.homesec.const import EVENT_ALERT, SUBENTRY_CAMERA
 from custom_components.homesec.runtime import in_quiet_hours
 
-from .helpers import add_camera, setup_onnx_hub, wait_for
+from .doubles.openai_server import OpenAIServer
+from .helpers import (
+    PERSON_RULES,
+    add_camera,
+    finish_hub_flow,
+    setup_onnx_hub,
+    start_hub_flow,
+    wait_for,
+)
 
 PHONE = "notify.mobile_app_pixel"
 
@@ -191,3 +199,51 @@ def test_quiet_hours_may_span_midnight() -> None:
     assert in_quiet_hours(day, time(12, 0))
     assert not in_quiet_hours(day, time(18, 0))
     assert not in_quiet_hours({}, time(12, 0))
+
+
+async def test_summary_updates_the_quick_notification(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    openai_server: OpenAIServer,
+) -> None:
+    """Before the summary the phone knows a person is there; after, what happened."""
+    # Given a hub that summarizes people and notifies a phone
+    calls = async_mock_service(hass, "notify", "mobile_app_pixel")
+    result = await start_hub_flow(hass)
+    for step in (
+        {"detector": "onnx"},
+        {"model_path": str(red_model), **PERSON_RULES},
+        {"analyzer": "openai"},
+        {"openai_base_url": openai_server.url, "openai_api_key": "sk-test",
+         "openai_model": "gpt-4o-mini"},
+    ):  # fmt: skip
+        result = dict(
+            await hass.config_entries.flow.async_configure(result["flow_id"], step)
+        )
+    await finish_hub_flow(
+        hass, result, {"notify_services": [PHONE], "min_risk_level": "low"}
+    )
+    entry = hass.config_entries.async_entries("homesec")[0]
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, notify_on_motion=False)
+
+    # When a clip with a person arrives
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: len(calls) == 2, what="quick and summary")
+
+    # Then the first said a person is there, the second (same tag) the summary
+    before, after = calls[0].data, calls[1].data
+    assert before["message"] == "Person at Front door; summary follows."
+    assert "A courier" in after["message"]
+    assert "Risk: medium." in after["message"]
+    assert before["data"]["tag"] == after["data"]["tag"]
+    assert before["data"]["image"].startswith("/api/homesec/snapshots/")
+    assert after["data"]["image"].startswith("/api/homesec/snapshots/")
+    assert [a["title"] for a in after["data"]["actions"]] == [
+        "Open clip",
+        "Snooze 60 min",
+    ]
+    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")

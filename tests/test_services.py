@@ -184,9 +184,15 @@ async def test_record_clip_needs_a_recording_camera(
     folder = await refused(hass, "record_clip", {"camera": "front_door"})
     unknown = await refused(hass, "record_clip", {"camera": "garage"})
 
-    # Then both are refused with their reason
+    # Then both are refused with their reason, as are malformed fields
     assert folder == "cannot_record"
     assert unknown == "unknown_camera"
+    with pytest.raises(probatio.Invalid):
+        await call(
+            hass, "record_clip", {"camera": "front_door", "duration": 0}, response=False
+        )
+    with pytest.raises(probatio.Invalid):
+        await call(hass, "cleanup", {"dry_run": "maybe"})
 
 
 async def test_actions_without_a_hub(hass: HomeAssistant, config_dir: Path) -> None:
