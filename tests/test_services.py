@@ -146,6 +146,16 @@ async def test_reprocess_search_and_cleanup(
     with pytest.raises(probatio.Invalid):
         await call(hass, "search_clips", {"detected_class": "dragon"})
 
+    # When a clip of the library is analyzed by its media ID
+    library = await call(
+        hass,
+        "analyze_clip",
+        {"media_content_id": f"media-source://homesec/clip/{ids[0]}"},
+    )
+
+    # Then it was scanned like a file
+    assert library["detected_classes"] == ["motion"]
+
     # When the newest clip is reprocessed, and an unknown one
     await call(hass, "reprocess_clip", {"clip_id": ids[0]}, response=False)
     await wait_for(lambda: len(detections) == 3, what="the reprocessed clip")
@@ -167,10 +177,15 @@ async def test_reprocess_search_and_cleanup(
     assert done["clips"] == dry["clips"]
     assert not list((config_dir / "homesec" / "spool").rglob("*.mp4"))
 
-    # And a removed clip cannot be reprocessed
+    # And a clip gone from the spool cannot be reprocessed, but its stored copy
+    # (local storage) can still be analyzed; an unknown library clip cannot
     assert await refused(hass, "reprocess_clip", {"clip_id": ids[0]}) == (
         "clip_not_in_spool"
     )
+    stored = {"media_content_id": f"media-source://homesec/clip/{ids[0]}"}
+    assert (await call(hass, "analyze_clip", stored))["detected_classes"] == ["motion"]
+    unknown = {"media_content_id": "media-source://homesec/clip/nope_1"}
+    assert await refused(hass, "analyze_clip", unknown) == "unknown_clip"
 
 
 async def test_record_clip_needs_a_recording_camera(

@@ -26,6 +26,7 @@ from .source_checks import readable_here
 
 CLASSES = ["person", "vehicle", "animal", "motion"]
 MEDIA_PREFIX = "media-source://media_source/"
+LIBRARY_PREFIX = "media-source://homesec/clip/"
 SEARCH_WINDOW = 5000
 
 ANALYZE_SCHEMA = probatio.Schema(
@@ -111,6 +112,14 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
         )
         if not allowed:
             raise _error("path_not_allowed", path=str(path))
+    elif call.data.get("media_content_id", "").startswith(LIBRARY_PREFIX):
+        clip_id = call.data["media_content_id"].removeprefix(LIBRARY_PREFIX)
+        found = await runtime.async_clip_location(clip_id)
+        if found is None:
+            raise _error("unknown_clip", clip=clip_id)
+        if isinstance(found, str):
+            raise _error("clip_not_local", clip=clip_id)
+        path = found
     elif "media_content_id" in call.data:
         path = _media_path(hass, call.data["media_content_id"])
     else:
