@@ -106,6 +106,38 @@ async def setup_onnx_hub(hass: HomeAssistant, model: Path) -> ConfigEntry:
     return entry
 
 
+async def setup_openai_hub(
+    hass: HomeAssistant,
+    model: Path,
+    server_url: str,
+    alerts: dict[str, Any] | None = None,
+    **openai: Any,
+) -> ConfigEntry:
+    """A hub detecting people with ``model`` and summarizing with the server."""
+    result = await start_hub_flow(hass)
+    for step in (
+        {"detector": "onnx"},
+        {"model_path": str(model), **PERSON_RULES},
+        {"analyzer": "openai"},
+        {"openai_base_url": server_url, "openai_api_key": "sk-test",
+         "openai_model": "gpt-4o-mini", **openai},
+    ):  # fmt: skip
+        result = dict(
+            await hass.config_entries.flow.async_configure(result["flow_id"], step)
+        )
+    result = await finish_hub_flow(hass, result, alerts)
+    entry = result["result"]
+    assert isinstance(entry, ConfigEntry)
+    return entry
+
+
+async def set_options(hass: HomeAssistant, entry: ConfigEntry, **options: Any) -> None:
+    """Change the hub's options through its options flow and wait for the reload."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(result["flow_id"], options)
+    await hass.async_block_till_done()
+
+
 async def setup_folder_camera(
     hass: HomeAssistant, config_dir: Path, name: str = "Front door"
 ) -> tuple[ConfigEntry, Path]:

@@ -22,11 +22,10 @@ from custom_components.homesec.runtime import in_quiet_hours
 
 from .doubles.openai_server import OpenAIServer
 from .helpers import (
-    PERSON_RULES,
     add_camera,
-    finish_hub_flow,
+    set_options,
     setup_onnx_hub,
-    start_hub_flow,
+    setup_openai_hub,
     wait_for,
 )
 
@@ -39,11 +38,7 @@ async def phone_hub(
     """A person-detecting hub notifying a phone, with one folder camera."""
     calls = async_mock_service(hass, "notify", "mobile_app_pixel")
     entry = await setup_onnx_hub(hass, model)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    await hass.config_entries.options.async_configure(
-        result["flow_id"], {"notify_services": [PHONE]}
-    )
-    await hass.async_block_till_done()
+    await set_options(hass, entry, notify_services=[PHONE])
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop, **camera)
@@ -148,11 +143,7 @@ async def test_quiet_hours_hold_notifications_back(
     # Given a hub notifying a phone
     calls = async_mock_service(hass, "notify", "mobile_app_pixel")
     entry = await setup_onnx_hub(hass, red_model)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    await hass.config_entries.options.async_configure(
-        result["flow_id"], {"notify_services": [PHONE]}
-    )
-    await hass.async_block_till_done()
+    await set_options(hass, entry, notify_services=[PHONE])
     drop = config_dir / "drop"
     drop.mkdir()
     now = dt_util.now()
@@ -211,21 +202,12 @@ async def test_summary_updates_the_quick_notification(
     """Before the summary the phone knows a person is there; after, what happened."""
     # Given a hub that summarizes people and notifies a phone
     calls = async_mock_service(hass, "notify", "mobile_app_pixel")
-    result = await start_hub_flow(hass)
-    for step in (
-        {"detector": "onnx"},
-        {"model_path": str(red_model), **PERSON_RULES},
-        {"analyzer": "openai"},
-        {"openai_base_url": openai_server.url, "openai_api_key": "sk-test",
-         "openai_model": "gpt-4o-mini"},
-    ):  # fmt: skip
-        result = dict(
-            await hass.config_entries.flow.async_configure(result["flow_id"], step)
-        )
-    await finish_hub_flow(
-        hass, result, {"notify_services": [PHONE], "min_risk_level": "low"}
+    entry = await setup_openai_hub(
+        hass,
+        red_model,
+        openai_server.url,
+        {"notify_services": [PHONE], "min_risk_level": "low"},
     )
-    entry = hass.config_entries.async_entries("homesec")[0]
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop, notify_on_motion=False)

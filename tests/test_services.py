@@ -18,12 +18,10 @@ from custom_components.homesec.const import DOMAIN, EVENT_DETECTION
 
 from .doubles.openai_server import OpenAIServer
 from .helpers import (
-    PERSON_RULES,
-    finish_hub_flow,
     setup_folder_camera,
     setup_hub,
     setup_onnx_hub,
-    start_hub_flow,
+    setup_openai_hub,
     wait_for,
 )
 
@@ -229,18 +227,7 @@ async def test_analyze_clip_with_a_model_and_its_budget(
 ) -> None:
     """With an analyzer the result has a summary; past the budget it says why."""
     # Given a hub analysing with a model server, one call a day
-    result = await start_hub_flow(hass)
-    for step in (
-        {"detector": "onnx"},
-        {"model_path": str(red_model), **PERSON_RULES},
-        {"analyzer": "openai"},
-        {"openai_base_url": openai_server.url, "openai_api_key": "sk-test",
-         "openai_model": "gpt-4o-mini", "daily_calls": 1},
-    ):  # fmt: skip
-        result = dict(
-            await hass.config_entries.flow.async_configure(result["flow_id"], step)
-        )
-    await finish_hub_flow(hass, result)
+    await setup_openai_hub(hass, red_model, openai_server.url, daily_calls=1)
     clip = config_dir / "visitor.mp4"
     clip.write_bytes(red_clip.read_bytes())
 

@@ -24,19 +24,31 @@ def _runtime(hass: HomeAssistant, clip_id: str) -> HomeSecRuntime | None:
     return runtime
 
 
-class ClipView(HomeAssistantView):
+class _ClipFileView(HomeAssistantView):
+    """A view of one clip's files (authenticated, or a signed link)."""
+
+    requires_auth = True
+
+    async def get(self, request: web.Request, clip_id: str) -> web.StreamResponse:
+        """404 unless HomeSec is loaded and ``clip_id`` is a clip id."""
+        runtime = _runtime(request.app["hass"], clip_id)
+        if runtime is None:
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        return await self.serve(runtime, clip_id)
+
+    async def serve(self, runtime: HomeSecRuntime, clip_id: str) -> web.StreamResponse:
+        """The response for a clip id."""
+        raise NotImplementedError
+
+
+class ClipView(_ClipFileView):
     """A clip: the spool or local copy, or a redirect to its Dropbox page."""
 
     url = CLIP_PATH
     name = "api:homesec:clip"
-    requires_auth = True
 
-    async def get(self, request: web.Request, clip_id: str) -> web.StreamResponse:
+    async def serve(self, runtime: HomeSecRuntime, clip_id: str) -> web.StreamResponse:
         """Serve the clip file."""
-        hass: HomeAssistant = request.app["hass"]
-        runtime = _runtime(hass, clip_id)
-        if runtime is None:
-            return web.Response(status=HTTPStatus.NOT_FOUND)
         found = await runtime.async_clip_location(clip_id)
         if found is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
@@ -46,19 +58,14 @@ class ClipView(HomeAssistantView):
         return web.FileResponse(found, headers={"Content-Type": content_type})
 
 
-class SnapshotView(HomeAssistantView):
+class SnapshotView(_ClipFileView):
     """A clip's annotated detection snapshot (JPEG)."""
 
     url = SNAPSHOT_PATH
     name = "api:homesec:snapshot"
-    requires_auth = True
 
-    async def get(self, request: web.Request, clip_id: str) -> web.StreamResponse:
+    async def serve(self, runtime: HomeSecRuntime, clip_id: str) -> web.StreamResponse:
         """Serve the snapshot."""
-        hass: HomeAssistant = request.app["hass"]
-        runtime = _runtime(hass, clip_id)
-        if runtime is None:
-            return web.Response(status=HTTPStatus.NOT_FOUND)
         jpeg = await runtime.async_snapshot(clip_id)
         if jpeg is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
