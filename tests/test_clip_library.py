@@ -61,7 +61,7 @@ def history_state(start: datetime, n: int) -> ClipState:
 
 
 async def test_browsing_two_thousand_clips_by_pages(
-    hass: HomeAssistant, config_dir: Path
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, config_dir: Path
 ) -> None:
     """Days list their counts; each page holds 100 clips, newest first."""
     # Given a camera with 2,000 clips over three days (UTC)
@@ -116,6 +116,12 @@ async def test_browsing_two_thousand_clips_by_pages(
     # When a clip kept only in Dropbox is played, then it links out to Dropbox
     played = await media_source.async_resolve_media(hass, newest.media_content_id, None)
     assert played.url.startswith("https://www.dropbox.com/home/HomeSec/front_door")
+    view = await (await hass_client()).get(
+        f"/api/homesec/clips/{newest.media_content_id.rsplit('/', 1)[1]}",
+        allow_redirects=False,
+    )
+    assert view.status == 302
+    assert view.headers["Location"] == played.url
 
 
 async def test_a_local_clip_plays_in_home_assistant(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import os
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant
+import homeassistant.util.dt as dt_util
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -64,6 +66,16 @@ async def test_views_need_auth_or_a_valid_signature(
     await hass.async_block_till_done()
     again = await user.get(alert["snapshot_url"])
     assert again.status == 200
+
+    # When the snapshot is older than the spool's age limit and cleanup runs
+    snapshot_file = config_dir / "homesec" / "snapshots" / f"{clip_id}.jpg"
+    old_time = (dt_util.utcnow() - timedelta(days=40)).timestamp()
+    os.utime(snapshot_file, (old_time, old_time))
+    await hass.services.async_call("homesec", "cleanup", {}, blocking=True)
+
+    # Then it is gone with it
+    assert not snapshot_file.exists()
+    assert (await user.get(alert["snapshot_url"])).status == 404
 
     # And unknown or malformed clip ids are not found; traversal is refused
     for bad in ("nothing_20260101_000000", "a.b", ".hidden"):

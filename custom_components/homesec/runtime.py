@@ -544,6 +544,10 @@ class HomeSecRuntime:
         )
         if not dry_run:
             self.last_retention = plan
+            if self.retention.max_age is not None:
+                await self.hass.async_add_executor_job(
+                    self.snapshots.prune, dt_util.utcnow() - self.retention.max_age
+                )
         return plan
 
     def source_healthy(self, camera_id: str) -> bool:

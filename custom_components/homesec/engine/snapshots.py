@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 import re
 
@@ -36,3 +37,15 @@ class SnapshotStore:
             return self.path(clip_id).read_bytes()
         except OSError, ValueError:
             return None
+
+    def prune(self, older_than: datetime) -> int:
+        """Delete snapshots last written before ``older_than``; return how many."""
+        if not self.root.is_dir():
+            return 0
+        limit = older_than.timestamp()
+        removed = 0
+        for path in self.root.iterdir():
+            if path.suffix == ".jpg" and path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
