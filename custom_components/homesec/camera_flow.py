@@ -17,15 +17,8 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
-    TextSelectorType,
     TimeSelector,
 )
 from homeassistant.util import slugify
@@ -68,6 +61,7 @@ from .const import (
 )
 from .engine.models import RiskLevel
 from .engine.sources.stream import split_credentials, with_credentials
+from .selectors import PASSWORD, URL, box, choice
 from .source_checks import STREAM_SCHEMES, folder_error, port_error, probe_stream
 from .source_setup import parse_port_range
 
@@ -80,23 +74,6 @@ COMMON_KEYS = (
     CONF_PROMPT_CONTEXT,
 )
 SECRET_KEYS = (CONF_PASSWORD,)
-
-
-def _number(low: float, high: float, step: float, unit: str = "") -> Any:
-    config = NumberSelectorConfig(
-        min=low, max=high, step=step, mode=NumberSelectorMode.BOX
-    )
-    if unit:
-        config["unit_of_measurement"] = unit
-    return NumberSelector(config)
-
-
-def _select(options: list[str], key: str) -> SelectSelector:
-    return SelectSelector(
-        SelectSelectorConfig(
-            options=options, translation_key=key, mode=SelectSelectorMode.DROPDOWN
-        )
-    )
 
 
 def _quiet_hours_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -115,15 +92,16 @@ def camera_id_of(name: str) -> str:
 def _common_schema(*, with_source: bool) -> probatio.Schema:
     fields: dict[Any, Any] = {probatio.Required(CONF_NAME): TextSelector()}
     if with_source:
-        fields[probatio.Required(CONF_SOURCE_TYPE, default=SOURCE_RTSP)] = _select(
-            SOURCE_TYPES, CONF_SOURCE_TYPE
+        fields[probatio.Required(CONF_SOURCE_TYPE, default=SOURCE_RTSP)] = choice(
+            SOURCE_TYPES, CONF_SOURCE_TYPE, dropdown=True
         )
     fields |= {
         probatio.Required(CONF_ENABLED, default=True): BooleanSelector(),
         probatio.Required(CONF_NOTIFY_ON_MOTION, default=False): BooleanSelector(),
-        probatio.Required(CONF_MIN_RISK_OVERRIDE, default=RISK_DEFAULT): _select(
+        probatio.Required(CONF_MIN_RISK_OVERRIDE, default=RISK_DEFAULT): choice(
             [RISK_DEFAULT, *(level.value for level in RiskLevel)],
             CONF_MIN_RISK_OVERRIDE,
+            dropdown=True,
         ),
         probatio.Optional(CONF_PROMPT_CONTEXT): TextSelector(
             TextSelectorConfig(multiline=True)
@@ -138,50 +116,38 @@ SOURCE_SCHEMAS: dict[str, probatio.Schema] = {
     SOURCE_FOLDER: probatio.Schema(
         {
             probatio.Required(CONF_WATCH_FOLDER): TextSelector(),
-            probatio.Required(
-                CONF_SETTLE_SECONDS, default=DEFAULT_SETTLE_SECONDS
-            ): _number(1, 300, 1, "s"),
+            probatio.Required(CONF_SETTLE_SECONDS, default=DEFAULT_SETTLE_SECONDS): box(
+                1, 300, 1, "s"
+            ),
         }
     ),
     SOURCE_RTSP: probatio.Schema(
         {
-            probatio.Required(CONF_URL): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.URL)
-            ),
-            probatio.Optional(CONF_SUBSTREAM_URL): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.URL)
-            ),
+            probatio.Required(CONF_URL): URL,
+            probatio.Optional(CONF_SUBSTREAM_URL): URL,
             probatio.Optional(CONF_USERNAME): TextSelector(),
-            probatio.Optional(CONF_PASSWORD): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            probatio.Optional(CONF_PASSWORD): PASSWORD,
+            probatio.Required(CONF_RTSP_TRANSPORT, default="tcp"): choice(
+                ["tcp", "udp"], CONF_RTSP_TRANSPORT, dropdown=True
             ),
-            probatio.Required(CONF_RTSP_TRANSPORT, default="tcp"): _select(
-                ["tcp", "udp"], CONF_RTSP_TRANSPORT
-            ),
-            probatio.Required(CONF_PIXEL_THRESHOLD, default=25): _number(1, 255, 1),
-            probatio.Required(CONF_MIN_CHANGED_PCT, default=1.0): _number(
+            probatio.Required(CONF_PIXEL_THRESHOLD, default=25): box(1, 255, 1),
+            probatio.Required(CONF_MIN_CHANGED_PCT, default=1.0): box(
                 0.1, 100, 0.1, "%"
             ),
-            probatio.Required(CONF_BLUR, default=5): _number(0, 51, 1, "px"),
-            probatio.Required(CONF_PRE_ROLL, default=3): _number(0, 30, 1, "s"),
-            probatio.Required(CONF_STOP_DELAY, default=5): _number(1, 300, 1, "s"),
-            probatio.Required(CONF_MAX_RECORDING, default=60): _number(5, 3600, 1, "s"),
+            probatio.Required(CONF_BLUR, default=5): box(0, 51, 1, "px"),
+            probatio.Required(CONF_PRE_ROLL, default=3): box(0, 30, 1, "s"),
+            probatio.Required(CONF_STOP_DELAY, default=5): box(1, 300, 1, "s"),
+            probatio.Required(CONF_MAX_RECORDING, default=60): box(5, 3600, 1, "s"),
         }
     ),
     SOURCE_FTP: probatio.Schema(
         {
-            probatio.Required(CONF_PORT, default=DEFAULT_FTP_PORT): _number(
-                1, 65535, 1
-            ),
+            probatio.Required(CONF_PORT, default=DEFAULT_FTP_PORT): box(1, 65535, 1),
             probatio.Optional(CONF_USERNAME): TextSelector(),
-            probatio.Optional(CONF_PASSWORD): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
-            ),
+            probatio.Optional(CONF_PASSWORD): PASSWORD,
             probatio.Required(CONF_ALLOW_ANONYMOUS, default=False): BooleanSelector(),
             probatio.Optional(CONF_PASSIVE_PORTS): TextSelector(),
-            probatio.Required(CONF_MAX_UPLOAD_MB, default=200): _number(
-                1, 4096, 1, "MB"
-            ),
+            probatio.Required(CONF_MAX_UPLOAD_MB, default=200): box(1, 4096, 1, "MB"),
         }
     ),
     SOURCE_HA_CAMERA: probatio.Schema(
@@ -194,9 +160,9 @@ SOURCE_SCHEMAS: dict[str, probatio.Schema] = {
                     domain=["binary_sensor", "input_boolean", "switch"]
                 )
             ),
-            probatio.Required(CONF_CLIP_SECONDS, default=10): _number(1, 600, 1, "s"),
-            probatio.Required(CONF_STOP_DELAY, default=5): _number(0, 300, 1, "s"),
-            probatio.Required(CONF_MAX_RECORDING, default=60): _number(5, 3600, 1, "s"),
+            probatio.Required(CONF_CLIP_SECONDS, default=10): box(1, 600, 1, "s"),
+            probatio.Required(CONF_STOP_DELAY, default=5): box(0, 300, 1, "s"),
+            probatio.Required(CONF_MAX_RECORDING, default=60): box(5, 3600, 1, "s"),
         }
     ),
 }

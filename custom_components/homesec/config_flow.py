@@ -76,17 +76,9 @@ from .const import (
     SUBENTRY_CAMERA,
     TOKEN_PARAMETERS,
 )
-from .hub_fields import (
-    PASSWORD,
-    URL,
-    alert_errors,
-    alert_fields,
-    box,
-    choice,
-    cost_fields,
-    rules_fields,
-)
+from .hub_fields import alert_errors, alert_fields, cost_fields, rules_fields
 from .options_flow import HubOptionsFlow
+from .selectors import PASSWORD, URL, box, choice
 
 HUB_DEFAULTS: dict[str, Any] = {
     CONF_STORAGE_TYPE: STORAGE_LOCAL,

@@ -17,7 +17,6 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
-    TextSelectorType,
 )
 import probatio
 
@@ -54,38 +53,10 @@ from .const import (
 )
 from .engine.analyze.prompt import BASE_PROMPT
 from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
-
-PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+from .selectors import box, choice
 
 # Notify services that are not a phone or a target of their own.
 _NOT_TARGETS = {"send_message", "persistent_notification", "notify"}
-
-
-def box(
-    low: float, high: float, step: float, unit: str | None = None
-) -> NumberSelector:
-    """A number typed in a box."""
-    config = NumberSelectorConfig(
-        min=low, max=high, step=step, mode=NumberSelectorMode.BOX
-    )
-    if unit is not None:
-        config["unit_of_measurement"] = unit
-    return NumberSelector(config)
-
-
-def choice(
-    options: list[str], key: str, *, multiple: bool = False, dropdown: bool = False
-) -> SelectSelector:
-    """A list of translated choices."""
-    return SelectSelector(
-        SelectSelectorConfig(
-            options=options,
-            translation_key=key,
-            multiple=multiple,
-            mode=SelectSelectorMode.DROPDOWN if dropdown else SelectSelectorMode.LIST,
-        )
-    )
 
 
 def notify_services(hass: HomeAssistant) -> list[str]:
