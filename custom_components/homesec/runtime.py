@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -71,7 +71,6 @@ from .engine.models import (
     ClipDetected,
     ClipFinished,
     ClipQueued,
-    FilterResult,
     LifecycleEvent,
     RiskLevel,
 )
@@ -83,6 +82,7 @@ from .engine.retention import RetentionPlan, apply_retention
 from .engine.snapshots import SnapshotStore
 from .engine.spool import Spool
 from .links import clip_path, snapshot_path
+from .quick_notifications import QuickNotifications
 from .source_setup import build_source
 
 if TYPE_CHECKING:
@@ -133,14 +133,6 @@ class CameraConfig:
             source_type=subentry.data[CONF_SOURCE_TYPE],
             data=dict(subentry.data),
         )
-
-
-async def _best_effort(call: Awaitable[None], target: str) -> None:
-    """Run a notification that is not worth a retry (logged when it fails)."""
-    try:
-        await call
-    except HomeAssistantError as err:
-        _LOGGER.debug("Quick notification to %s failed: %s", target, err)
 
 
 def in_quiet_hours(data: Mapping[str, Any], now: time) -> bool:
@@ -207,11 +199,18 @@ class HomeSecRuntime:
         self.detection_off: set[str] = set()
         self.notifications_off: set[str] = set()
         self.snoozed_until: dict[str, datetime] = {}
-        self.phones: list[NotifyServiceNotifier] = []
         pipeline_settings = factory.pipeline_settings(data)
-        self.trigger_classes = pipeline_settings.trigger_classes
-        self._quick: set[str] = set()
-        self._alerted: set[str] = set()
+        phones = [
+            NotifyServiceNotifier(hass, service, self.camera_title)
+            for service in data.get(CONF_NOTIFY_SERVICES) or []
+        ]
+        self.quick = QuickNotifications(
+            hass,
+            entry,
+            phones,
+            pipeline_settings.trigger_classes,
+            self.notifications_on,
+        )
         self.last_clips: dict[str, Clip] = {}
         """The newest clip each camera handed to the pipeline since start."""
         self.rejected: set[str] = set()
@@ -261,7 +260,7 @@ class HomeSecRuntime:
                 ),
                 *(
                     GatedNotifier(notifier, self.notifications_on)
-                    for notifier in self._user_notifiers(data)
+                    for notifier in self._user_notifiers(data, phones)
                 ),
             ],
             repository=self.repository,
@@ -274,7 +273,9 @@ class HomeSecRuntime:
         )
         self.sources: dict[str, ClipSource] = {}
 
-    def _user_notifiers(self, data: dict[str, Any]) -> list[Notifier]:
+    def _user_notifiers(
+        self, data: dict[str, Any], phones: list[NotifyServiceNotifier]
+    ) -> list[Notifier]:
         """One per chosen notify target, or persistent notifications without any.
 
         Each target is a notifier of its own: one that fails is retried alone
@@ -284,11 +285,7 @@ class HomeSecRuntime:
             NotifyEntityNotifier(self.hass, entity_id, self.camera_title)
             for entity_id in data.get(CONF_NOTIFY_ENTITIES) or []
         ]
-        self.phones = [
-            NotifyServiceNotifier(self.hass, service, self.camera_title)
-            for service in data.get(CONF_NOTIFY_SERVICES) or []
-        ]
-        notifiers += self.phones
+        notifiers += phones
         return notifiers or [
             PersistentNotificationNotifier(self.hass, self.camera_title)
         ]
@@ -425,6 +422,10 @@ class HomeSecRuntime:
                 translation_key="no_clip",
                 translation_placeholders={"camera": self.camera_title(camera_id)},
             )
+        return await self._resubmit(clip)
+
+    async def _resubmit(self, clip: Clip) -> Clip:
+        """Queue a clip again from its first stage, unless it is in flight."""
         if self.pipeline.is_queued(clip.clip_id):
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -457,14 +458,7 @@ class HomeSecRuntime:
             start_ts=state.start_ts or dt_util.utcnow(),
             source_type=state.source_type or "spool",
         )
-        if self.pipeline.is_queued(clip_id):
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="clip_busy",
-                translation_placeholders={"clip": clip_id},
-            )
-        await self.pipeline.submit(clip)
-        return clip
+        return await self._resubmit(clip)
 
     @callback
     def record_now(self, camera_id: str, seconds: float | None = None) -> None:
@@ -671,37 +665,6 @@ class HomeSecRuntime:
             _LOGGER.debug("Cannot create the database folder: %s", err)
 
     @callback
-    def _notify_quickly(self, clip: Clip, result: FilterResult) -> None:
-        """Tell phones at once about a clip that goes to the summary model."""
-        wanted = set(result.detected_classes) & self.trigger_classes
-        if not self.phones or not wanted or not self.notifications_on(clip.camera_name):
-            return
-        self._quick.add(clip.clip_id)
-        for phone in self.phones:
-            self.entry.async_create_background_task(
-                self.hass,
-                _best_effort(phone.notify_detection(clip, result), phone.name),
-                "homesec quick notification",
-            )
-
-    @callback
-    def _clear_quick(self, clip_id: str) -> None:
-        """Remove a quick notification whose clip did not alert."""
-        alerted = clip_id in self._alerted
-        self._alerted.discard(clip_id)
-        if clip_id not in self._quick:
-            return
-        self._quick.discard(clip_id)
-        if alerted:
-            return
-        for phone in self.phones:
-            self.entry.async_create_background_task(
-                self.hass,
-                _best_effort(phone.clear(clip_id), phone.name),
-                "homesec clear notification",
-            )
-
-    @callback
     def _on_lifecycle(self, event: LifecycleEvent) -> None:
         if isinstance(event, ClipQueued):
             self.last_clips[event.clip.camera_name] = event.clip
@@ -709,12 +672,12 @@ class HomeSecRuntime:
             if event.result.snapshot_jpeg:
                 self._keep_snapshot(event.clip.clip_id, event.result.snapshot_jpeg)
             fire_detection(self.hass, event.clip, event.result)
-            self._notify_quickly(event.clip, event.result)
+            self.quick.detected(event.clip, event.result)
         elif isinstance(event, ClipAlerted):
             self.budget.alerted(event.clip.camera_name, dt_util.utcnow())
-            self._alerted.add(event.clip.clip_id)
+            self.quick.alerted(event.clip.clip_id)
         elif isinstance(event, ClipFinished):
-            self._clear_quick(event.clip.clip_id)
+            self.quick.finished(event.clip.clip_id)
         async_dispatcher_send(
             self.hass,
             camera_signal(self.entry.entry_id, event.clip.camera_name),
