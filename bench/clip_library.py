@@ -1,8 +1,9 @@
 """Open a day of the clip library with 2,000 clips in the SQLite state store.
 
 What a library page costs, the way HomeSec's media source reads it: the
-camera's clip ids (no state documents), grouped by day, then the states of one
-page of 100 clips. As a baseline in the same process: reading every state of
+camera's clip ids (no state documents), grouped by the day their id carries
+(``clip_start``, as the library does, in UTC here), then the states of one page
+of 100 clips. As a baseline in the same process: reading every state of
 the camera (what a library without paging would do). Prints both times, their
 ratio, and the peak Python memory of each.
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from bench import engine_only
 engine_only.install()
 
 from custom_components.homesec.engine.models import ClipState, ClipStatus
+from custom_components.homesec.engine.spool import clip_start
 from custom_components.homesec.engine.state.sqlalchemy_store import (
     SQLAlchemyStateStore,
     sqlite_url,
@@ -67,9 +69,11 @@ async def main(clips: int) -> None:
 
         async def paged() -> None:
             ids = await store.clip_ids("front_door")
-            days: dict[str, list[str]] = {}
+            days: dict[date, list[str]] = {}
             for clip_id in ids:
-                days.setdefault(clip_id.split("_")[-2], []).append(clip_id)
+                started = clip_start(clip_id)
+                if started is not None:
+                    days.setdefault(started.date(), []).append(clip_id)
             newest_day = max(days)
             page = sorted(days[newest_day], reverse=True)[:PAGE]
             await store.get_states(page)

@@ -27,7 +27,7 @@ from custom_components.homesec.engine.sources.folder import (
     FolderSource,
     is_candidate,
 )
-from custom_components.homesec.engine.spool import Spool
+from custom_components.homesec.engine.spool import Spool, clip_start
 
 MOTION = FilterResult(
     detected_classes=["motion"], confidence=1, frames_sampled=2, model="m"
@@ -180,6 +180,20 @@ def test_spool_names_collisions_deterministically(tmp_path: Path) -> None:
     ]
     assert [c.local_path.read_bytes() for c in clips] == [b"x", b"xx", b"xxx"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("in")]
+
+
+def test_clip_start_reads_the_time_in_a_clip_id() -> None:
+    """Spool clip ids carry their UTC start; other names carry none."""
+    # Given clip ids as the spool names them, and names it does not make
+    # When their start is read, then only the spool's names give one
+    assert clip_start("front_door_20261124_101500") == datetime(
+        2026, 11, 24, 10, 15, tzinfo=UTC
+    )
+    assert clip_start("back_yard_20261124_235959_2") == datetime(
+        2026, 11, 24, 23, 59, 59, tzinfo=UTC
+    )
+    assert clip_start("holiday_video") is None
+    assert clip_start("cam_20261399_101500") is None
 
 
 async def test_folder_source_waits_for_settle_time(tmp_path: Path) -> None:

@@ -7,27 +7,21 @@ camera reads ids only; a page reads at most ``PAGE_SIZE`` clip states.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-import re
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant
 import homeassistant.util.dt as dt_util
 
 from .engine.models import ClipState
+from .engine.spool import clip_start
 from .links import signed, snapshot_path
-from .runtime import HomeSecRuntime
+
+if TYPE_CHECKING:
+    from .runtime import HomeSecRuntime
 
 PAGE_SIZE = 100
 THUMBNAIL_VALID = timedelta(hours=12)
-_STAMP = re.compile(r"_(\d{8}_\d{6})(?:_\d+)?$")
-
-
-def clip_time(clip_id: str) -> datetime | None:
-    """The UTC start time written into a clip id, or None."""
-    match = _STAMP.search(clip_id)
-    if match is None:
-        return None
-    return datetime.strptime(match.group(1), "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +36,7 @@ class ClipEntry:
 
 def local_day(clip_id: str) -> date | None:
     """The local calendar day a clip started on."""
-    started = clip_time(clip_id)
+    started = clip_start(clip_id)
     return dt_util.as_local(started).date() if started else None
 
 
@@ -70,7 +64,7 @@ async def async_page(
 
 
 def _entry(hass: HomeAssistant, clip_id: str, state: ClipState | None) -> ClipEntry:
-    started = clip_time(clip_id)
+    started = clip_start(clip_id)
     when = dt_util.as_local(started).strftime("%H:%M:%S") if started else clip_id
     parts = [when]
     if state is not None and state.filter_result is not None:

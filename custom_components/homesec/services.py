@@ -88,7 +88,7 @@ def _camera_id(hass: HomeAssistant, runtime: HomeSecRuntime, camera: str) -> str
 
 
 def _media_path(hass: HomeAssistant, media_id: str) -> Path:
-    """The file of a ``media-source://media_source/<dir>/<path>`` id."""
+    """The file of a ``media-source://media_source/<dir>/<path>`` id (blocking)."""
     if not media_id.startswith(MEDIA_PREFIX):
         raise _error("unsupported_media", media=media_id)
     folder, _, relative = media_id.removeprefix(MEDIA_PREFIX).partition("/")
@@ -101,31 +101,43 @@ def _media_path(hass: HomeAssistant, media_id: str) -> Path:
     return path
 
 
-async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
-    """Detect and summarize one file, without alerting; return the result."""
-    hass = call.hass
-    runtime = _runtime(hass)
-    if "file" in call.data:
-        path = Path(call.data["file"])
-        allowed = path.is_absolute() and await hass.async_add_executor_job(
-            readable_here, hass, path
-        )
-        if not allowed:
-            raise _error("path_not_allowed", path=str(path))
-    elif call.data.get("media_content_id", "").startswith(LIBRARY_PREFIX):
-        clip_id = call.data["media_content_id"].removeprefix(LIBRARY_PREFIX)
+def _readable_file(hass: HomeAssistant, file: str) -> Path:
+    """An absolute path Home Assistant may read (blocking: resolves it)."""
+    path = Path(file)
+    if not path.is_absolute() or not readable_here(hass, path):
+        raise _error("path_not_allowed", path=file)
+    return path
+
+
+async def _clip_file(
+    hass: HomeAssistant, runtime: HomeSecRuntime, data: dict[str, Any]
+) -> Path:
+    """The existing file an analyze_clip call names (file, media or library id)."""
+    media_id = str(data.get("media_content_id", ""))
+    if "file" in data:
+        path = await hass.async_add_executor_job(_readable_file, hass, data["file"])
+    elif media_id.startswith(LIBRARY_PREFIX):
+        clip_id = media_id.removeprefix(LIBRARY_PREFIX)
         found = await runtime.async_clip_location(clip_id)
         if found is None:
             raise _error("unknown_clip", clip=clip_id)
         if isinstance(found, str):
             raise _error("clip_not_local", clip=clip_id)
         path = found
-    elif "media_content_id" in call.data:
-        path = _media_path(hass, call.data["media_content_id"])
+    elif media_id:
+        path = await hass.async_add_executor_job(_media_path, hass, media_id)
     else:
         raise _error("no_clip_given")
     if not await hass.async_add_executor_job(path.is_file):
         raise _error("file_not_found", path=str(path))
+    return path
+
+
+async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
+    """Detect and summarize one file, without alerting; return the result."""
+    hass = call.hass
+    runtime = _runtime(hass)
+    path = await _clip_file(hass, runtime, dict(call.data))
     camera = call.data.get("camera")
     camera_id = _camera_id(hass, runtime, camera) if camera else "action"
     clip = Clip(

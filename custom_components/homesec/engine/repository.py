@@ -90,22 +90,12 @@ class ClipRepository:
         """Return a clip's state (pending writes first), None when unknown."""
         if clip_id in self._states:
             return self._states[clip_id].model_copy(deep=True)
-        found: list[ClipState | None] = [None]
-
-        async def _get() -> None:
-            found[0] = await self._store.get_state(clip_id)
-
-        await self._run(_get)
-        return found[0]
+        return await self._read(lambda: self._store.get_state(clip_id))
 
     async def get_many(self, clip_ids: list[str]) -> dict[str, ClipState] | None:
         """Return the known states of ``clip_ids``; None when unreachable."""
-        found: dict[str, ClipState] = {}
-
-        async def _get() -> None:
-            found.update(await self._store.get_states(clip_ids))
-
-        if not await self._run(_get):
+        found = await self._read(lambda: self._store.get_states(clip_ids))
+        if found is None:
             return None
         for clip_id in clip_ids:
             if clip_id in self._states:
@@ -114,27 +104,24 @@ class ClipRepository:
 
     async def clip_ids(self, camera_name: str) -> list[str] | None:
         """Every clip id of a camera; None when the store is unreachable."""
-        found: list[str] = []
-
-        async def _read() -> None:
-            found.extend(await self._store.clip_ids(camera_name))
-
-        if not await self._run(_read):
-            return None
-        return found
+        return await self._read(lambda: self._store.clip_ids(camera_name))
 
     async def recent(
         self, camera_name: str | None, limit: int
     ) -> list[ClipState] | None:
         """The newest clip states (pending writes included); None if unreachable."""
-        found: list[ClipState] = []
+        return await self._read(lambda: self._store.recent_states(camera_name, limit))
 
-        async def _read() -> None:
-            found.extend(await self._store.recent_states(camera_name, limit))
+    async def _read[T](self, query: Callable[[], Awaitable[T]]) -> T | None:
+        """Flush pending writes, then run ``query``; None when unreachable."""
+        found: list[T] = []
 
-        if not await self._run(_read):
+        async def _capture() -> None:
+            found.append(await query())
+
+        if not await self._run(_capture):
             return None
-        return found
+        return found[0]
 
     async def close(self) -> None:
         """Stop the flusher, write what is pending if possible, close the store."""

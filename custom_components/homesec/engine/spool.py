@@ -6,9 +6,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 import os
 from pathlib import Path
+import re
 import shutil
 
 from .models import Clip
+
+_STAMP = re.compile(r"_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?:_\d+)?$")
+
+
+def clip_start(clip_id: str) -> datetime | None:
+    """The UTC start time a spool clip id carries (``<camera>_<YYYYMMDD_HHMMSS>``)."""
+    match = _STAMP.search(clip_id)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = map(int, match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +80,14 @@ class Spool:
         for path in folder.iterdir():
             if path.name.startswith(".") or not path.is_file():
                 continue
-            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            stat = path.stat()
+            mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
             if newest is None or mtime > newest.mtime:
                 newest = SpoolEntry(
                     clip_id=path.stem,
                     camera_name=camera_name,
                     path=path,
-                    size=path.stat().st_size,
+                    size=stat.st_size,
                     mtime=mtime,
                 )
         return newest
