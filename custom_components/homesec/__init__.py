@@ -32,8 +32,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register HomeSec's actions."""
+    """Register HomeSec's actions and its clip and snapshot views."""
     async_setup_services(hass)
+    register_views(hass)
     return True
 
 
@@ -53,7 +54,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> b
             },
         ) from err
     entry.runtime_data = runtime
-    register_views(hass)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await runtime.async_start_sources()
 

@@ -73,10 +73,6 @@ class SnapshotView(_ClipFileView):
 
 
 def register_views(hass: HomeAssistant) -> None:
-    """Register the views once per Home Assistant run."""
-    key = f"{DOMAIN}_views"
-    if hass.data.get(key):
-        return
+    """Register the views (once, with the integration)."""
     hass.http.register_view(ClipView())
     hass.http.register_view(SnapshotView())
-    hass.data[key] = True
