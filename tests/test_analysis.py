@@ -37,6 +37,7 @@ from custom_components.homesec.engine.models import (
     FilterResult,
     RiskLevel,
 )
+from custom_components.homesec.engine.policy import DefaultAlertPolicy, PolicySettings
 
 from .doubles.openai_server import OpenAIServer
 from .pipeline_parts import run_blocking
@@ -196,40 +197,49 @@ def test_frame_size_quality_and_crop(red_clip: Path) -> None:
     assert height < 360
 
 
-async def test_budget_and_cooldown() -> None:
-    """Daily calls and tokens are limited; a camera cools down after an alert."""
-    # Given a budget of two calls, 2,000 tokens and a 10 min cooldown
+async def test_budget_limits_calls_per_day() -> None:
+    """Daily calls and tokens are limited, and counted again from midnight."""
+    # Given a budget of two calls and 2,000 tokens
     today = [date(2026, 11, 24)]
     budget = AnalysisBudget(
-        BudgetSettings(
-            daily_calls=2, daily_tokens=2000, cooldown=timedelta(minutes=10)
-        ),
-        today=lambda: today[0],
+        BudgetSettings(daily_calls=2, daily_tokens=2000), today=lambda: today[0]
     )
-    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
     # When two calls are counted
-    budget.check("porch", now)
+    budget.check()
     budget.record(None)
-    budget.check("porch", now)
+    budget.check()
     budget.record(None)
 
     # Then a third is refused, but the clip may still alert
     with pytest.raises(AnalysisSkipped, match="2 model calls") as skipped:
-        budget.check("porch", now)
+        budget.check()
     assert skipped.value.alert is True
 
-    # When a new day starts and a camera alerted 5 min ago
+    # When a new day starts
     today[0] = date(2026, 11, 25)
-    budget.alerted("porch", now)
-    with pytest.raises(AnalysisSkipped, match="cooldown") as cooling:
-        budget.check("porch", now + timedelta(minutes=5))
 
-    # Then the counters reset, the cooldown suppresses the alert, other cameras go
-    assert cooling.value.alert is False
+    # Then the counters reset and calls go again
     assert budget.calls == 0
-    budget.check("garage", now)
-    budget.check("porch", now + timedelta(minutes=11))
+    budget.check()
+
+
+async def test_policy_cools_a_camera_down_after_an_alert() -> None:
+    """After an alert, the camera's clips get no summary during its cooldown."""
+    # Given a policy with a 10 min cooldown, and a porch camera that alerted
+    policy = DefaultAlertPolicy(PolicySettings(cooldown=timedelta(minutes=10)))
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    policy.alerted("porch", now)
+
+    # When person clips of the porch and the garage come 5 and 11 min later
+    porch_soon = policy.skip_analysis("porch", PERSON, now + timedelta(minutes=5))
+    garage_soon = policy.skip_analysis("garage", PERSON, now + timedelta(minutes=5))
+    porch_later = policy.skip_analysis("porch", PERSON, now + timedelta(minutes=11))
+
+    # Then only the porch's clip inside its cooldown is skipped, saying why
+    assert porch_soon == "the camera is in its 10 min cooldown after an alert"
+    assert garage_soon is None
+    assert porch_later is None
 
 
 async def test_budgeted_analyzer_counts_tokens_and_cost(
@@ -239,9 +249,7 @@ async def test_budgeted_analyzer_counts_tokens_and_cost(
     # Given the analyzer behind a 2,000-token budget
     budget = AnalysisBudget(BudgetSettings(daily_tokens=2000))
     async with ClientSession() as session:
-        analyzer = BudgetedAnalyzer(
-            _analyzer(openai_server, session, []), budget, lambda: datetime.now(UTC)
-        )
+        analyzer = BudgetedAnalyzer(_analyzer(openai_server, session, []), budget)
 
         # When two clips are analysed (1,280 tokens each)
         await analyzer.analyze(_clip(red_clip), PERSON)

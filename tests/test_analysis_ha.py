@@ -73,8 +73,8 @@ async def _drop(
         await wait_for(
             lambda expected=index: len(alerts) == expected, what=f"alert {index}"
         )
-    runtime = hass.config_entries.async_get_entry(entry.entry_id).runtime_data
-    await wait_for(lambda: runtime.pipeline.in_flight == 0, what="idle")
+    hub = hass.config_entries.async_get_entry(entry.entry_id).runtime_data
+    await wait_for(lambda: hub.engine.pipeline.in_flight == 0, what="idle")
     return alerts
 
 
@@ -136,8 +136,8 @@ async def test_openai_flow_and_summary_in_the_alert(
         "other",
     ]
     assert request["max_tokens"] == 700
-    runtime = entry.runtime_data
-    assert (runtime.budget.calls, runtime.budget.tokens) == (1, 1280)
+    hub = entry.runtime_data
+    assert (hub.engine.budget.calls, hub.engine.budget.tokens) == (1, 1280)
 
     # Then the camera's entities show the clip
     def state(entity_id: str) -> str:

@@ -12,7 +12,10 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.homesec.clip_access import ClipAccess
 from custom_components.homesec.const import DOMAIN, EVENT_DETECTION, SUBENTRY_CAMERA
+from custom_components.homesec.engine.models import Clip
+from custom_components.homesec.user_errors import refused
 
 from .doubles.rtsp_server import RtspServer
 from .helpers import setup_folder_camera, setup_hub, wait_for
@@ -69,22 +72,30 @@ async def test_folder_camera_shows_its_last_clip_and_analyzes_it_again(
     assert detections[2].data["clip_id"] == detections[0].data["clip_id"]
 
 
+def _seen(clips: ClipAccess, camera_id: str) -> Clip:
+    clip = clips.seen(camera_id)
+    assert clip is not None
+    return clip
+
+
 async def test_a_corrupt_clip_keeps_the_last_good_picture(
     hass: HomeAssistant, config_dir: Path, motion_clip: Path
 ) -> None:
     """The picture is decoded once per clip; a clip without frames changes nothing."""
     # Given a camera whose picture shows its first clip
     entry, drop = await setup_folder_camera(hass, config_dir, "Yard")
-    clips = entry.runtime_data.last_clips
+    clips = entry.runtime_data.clips
     (drop / "good.mp4").write_bytes(motion_clip.read_bytes())
-    await wait_for(lambda: "yard" in clips, what="the first clip")
+    await wait_for(lambda: clips.seen("yard") is not None, what="the first clip")
     first = await camera.async_get_image(hass, "camera.yard")
     again = await camera.async_get_image(hass, "camera.yard")
-    good_id = clips["yard"].clip_id
+    good_id = _seen(clips, "yard").clip_id
 
     # When a corrupt file arrives as the newest clip
     (drop / "broken.mp4").write_bytes(b"this is not a video")
-    await wait_for(lambda: clips["yard"].clip_id != good_id, what="the corrupt clip")
+    await wait_for(
+        lambda: _seen(clips, "yard").clip_id != good_id, what="the corrupt clip"
+    )
     kept = await camera.async_get_image(hass, "camera.yard")
 
     # Then the picture is still the good clip's frame
@@ -111,21 +122,23 @@ async def test_rtsp_camera_streams_and_records_on_demand(
          "stop_delay_s": 2, "max_recording_s": 20},
     )  # fmt: skip
     await hass.async_block_till_done()
-    clips = entry.runtime_data.last_clips
+    clips = entry.runtime_data.clips
 
     # When the Record now button is pressed
     await press(hass, "button.gate_record_now")
-    await wait_for(lambda: "gate" in clips, timeout=40, what="the recording")
+    await wait_for(
+        lambda: clips.seen("gate") is not None, timeout=40, what="the recording"
+    )
 
     # Then one clip was recorded, and the camera streams with its credentials
-    assert clips["gate"].source_type == "rtsp"
+    assert _seen(clips, "gate").source_type == "rtsp"
     state = hass.states.get("camera.gate")
     assert state.attributes["supported_features"] == camera.CameraEntityFeature.STREAM
     source = await camera.async_get_stream_source(hass, "camera.gate")
     assert source == url.replace("rtsp://", "rtsp://viewer:pw@")
 
     # When the record_clip action asks for another recording by the camera's device
-    first = clips["gate"].clip_id
+    first = _seen(clips, "gate").clip_id
     device = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, next(iter(entry.subentries))), entry.entry_id
     )
@@ -135,7 +148,9 @@ async def test_rtsp_camera_streams_and_records_on_demand(
     )
 
     # Then a second clip is recorded
-    await wait_for(lambda: clips["gate"].clip_id != first, timeout=40, what="a clip")
+    await wait_for(
+        lambda: _seen(clips, "gate").clip_id != first, timeout=40, what="a clip"
+    )
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -146,9 +161,11 @@ async def test_record_now_on_a_disabled_camera_is_refused(
     # Given a hub
     entry = await setup_hub(hass)
 
-    # When the runtime is asked to record a camera it does not run
-    with pytest.raises(HomeAssistantError) as refused:
-        entry.runtime_data.record_now("nowhere")
+    # When the hub is asked to record a camera it does not run
+    refusal = entry.runtime_data.clips.record_now("nowhere")
 
-    # Then the error is translated
-    assert refused.value.translation_key == "cannot_record"
+    # Then it refuses, and the user's error is translated
+    assert refusal is not None
+    error = refused(refusal, entry.runtime_data.cameras)
+    assert isinstance(error, HomeAssistantError)
+    assert error.translation_key == "cannot_record"

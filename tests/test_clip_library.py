@@ -68,7 +68,7 @@ async def test_browsing_two_thousand_clips_by_pages(
     await hass.config.async_set_time_zone("UTC")
     assert await async_setup_component(hass, "media_source", {})
     entry, _ = await setup_folder_camera(hass, config_dir)
-    repository = entry.runtime_data.repository
+    repository = entry.runtime_data.engine.repository
     for day, count in DAYS.items():
         for n in range(count):
             await repository.save(history_state(day + timedelta(seconds=30 * n), n))
@@ -137,7 +137,9 @@ async def test_a_local_clip_plays_in_home_assistant(
     detections = async_capture_events(hass, EVENT_DETECTION)
     (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: bool(detections), what="the clip")
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
     clip_id = detections[0].data["clip_id"]
 
     # When today's folder is opened and the clip is played

@@ -12,7 +12,6 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import async_mock_service
 
-from custom_components.homesec import factory
 from custom_components.homesec.const import (
     CONF_ANALYZER,
     CONF_DETECTOR,
@@ -76,10 +75,10 @@ async def test_hub_flow_creates_entry_on_embedded_defaults(
     assert data["notify_services"] == ["notify.mobile_app_pixel"]
     assert (config_dir / "homesec" / "homesec.db").exists()
     assert (config_dir / "homesec" / "clips").is_dir()
-    runtime = result["result"].runtime_data
-    assert runtime.policy.settings_for("x").min_risk_level.value == "medium"
-    assert runtime.retention.max_age == timedelta(days=7)
-    assert factory.pipeline_settings(data).trigger_classes == frozenset({"person"})
+    hub = result["result"].runtime_data
+    assert hub.engine.policy.settings_for("x").min_risk_level.value == "medium"
+    assert hub.runtime.retention.max_age == timedelta(days=7)
+    assert hub.engine.policy.settings_for("x").trigger_classes == frozenset({"person"})
 
 
 async def test_alerts_go_to_the_chosen_targets(
@@ -127,7 +126,7 @@ async def test_alerts_go_to_the_chosen_targets(
     assert not hass.states.async_entity_ids("persistent_notification")
 
     # And the clip's history shows who got it and which one failed
-    state = await entry.runtime_data.repository.get(phone["data"]["tag"])
+    state = await entry.runtime_data.engine.repository.get(phone["data"]["tag"])
     assert state is not None
     assert "notify.mobile_app_pixel" in state.delivered
     assert "notify.mobile_app_old" not in state.delivered
@@ -309,7 +308,10 @@ async def test_options_change_policy_and_retention(
     """The options flow changes the alert policy and spool limits; the hub reloads."""
     # Given a hub on defaults (alerts from high risk, 5 GB, 30 days)
     entry = await setup_hub(hass)
-    assert entry.runtime_data.policy.settings_for("x").min_risk_level.value == "high"
+    assert (
+        entry.runtime_data.engine.policy.settings_for("x").min_risk_level.value
+        == "high"
+    )
 
     # When the options are changed
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -329,10 +331,10 @@ async def test_options_change_policy_and_retention(
 
     # Then the reloaded hub uses them
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    runtime = entry.runtime_data
-    settings = runtime.policy.settings_for("x")
+    hub = entry.runtime_data
+    settings = hub.engine.policy.settings_for("x")
     assert settings.min_risk_level.value == "medium"
     assert settings.notify_on_activity_types == frozenset({"delivery"})
     assert settings.notify_on_motion is True
-    assert runtime.retention.max_bytes == 1024**3
-    assert runtime.retention.max_age is None
+    assert hub.runtime.retention.max_bytes == 1024**3
+    assert hub.runtime.retention.max_age is None

@@ -3,6 +3,7 @@ through the onnx backend, and the repair issue when packages do not install."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.homesec.const import (
-    BACKEND_REQUIREMENTS,
     DOMAIN,
     EVENT_ALERT,
 )
+from custom_components.homesec.detector_kinds import DETECTOR_KINDS
 from custom_components.homesec.engine.detect.motion import MotionDetector
 from custom_components.homesec.engine.detect.onnx import OnnxDetector
 
@@ -33,6 +34,14 @@ from .helpers import (
 
 RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
          "min_box_h_ratio": 0.0}  # fmt: skip
+
+
+def _requirements(monkeypatch: pytest.MonkeyPatch, requirement: str) -> None:
+    """Make the ONNX backend need ``requirement``."""
+    onnx = DETECTOR_KINDS["onnx"]
+    monkeypatch.setitem(
+        DETECTOR_KINDS, "onnx", replace(onnx, requirements=(requirement,))
+    )
 
 
 async def _flow_to(hass: HomeAssistant, detector: str) -> dict[str, Any]:
@@ -89,7 +98,7 @@ async def test_onnx_flow_checks_the_model(
     assert good["data"]["detector"] == "onnx"
     assert good["data"]["model_path"] == "models/red.onnx"
     entry = hass.config_entries.async_entries(DOMAIN)[0]
-    assert isinstance(entry.runtime_data.detector, OnnxDetector)
+    assert isinstance(entry.runtime_data.engine.detector, OnnxDetector)
 
 
 async def test_onnx_install_failure_offers_remote(
@@ -101,9 +110,7 @@ async def test_onnx_install_failure_offers_remote(
 ) -> None:
     """When the backend's packages cannot install, the form says so."""
     # Given packages that cannot be installed (none exists with this name)
-    monkeypatch.setitem(
-        BACKEND_REQUIREMENTS, "onnx", ["homesec-no-such-package-anywhere>=1"]
-    )
+    _requirements(monkeypatch, "homesec-no-such-package-anywhere>=1")
     result = await _flow_to(hass, "onnx")
 
     # When the model is submitted
@@ -164,7 +171,9 @@ async def test_person_alert_through_the_onnx_backend(
     assert alerts[0].data["detected_classes"] == ["person"]
     state = hass.states.get("event.front_door_detection")
     assert state.attributes["event_type"] == "person"
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
 
 
 async def test_failed_install_at_setup_raises_a_repair_issue(
@@ -179,14 +188,12 @@ async def test_failed_install_at_setup_raises_a_repair_issue(
     entry = await _onnx_hub(hass, red_model)
 
     # When its packages can no longer be installed and it is reloaded
-    monkeypatch.setitem(
-        BACKEND_REQUIREMENTS, "onnx", ["homesec-no-such-package-anywhere>=1"]
-    )
+    _requirements(monkeypatch, "homesec-no-such-package-anywhere>=1")
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
 
     # Then it runs on motion detection, and a repair issue explains why
-    assert isinstance(entry.runtime_data.detector, MotionDetector)
+    assert isinstance(entry.runtime_data.engine.detector, MotionDetector)
     issue = ir.async_get(hass).async_get_issue(
         DOMAIN, f"requirements_failed_{entry.entry_id}"
     )
@@ -197,10 +204,10 @@ async def test_failed_install_at_setup_raises_a_repair_issue(
     }
 
     # When the packages install again and it reloads, then the issue is gone
-    monkeypatch.setitem(BACKEND_REQUIREMENTS, "onnx", ["onnxruntime>=1.17.0"])
+    _requirements(monkeypatch, "onnxruntime>=1.17.0")
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert isinstance(entry.runtime_data.detector, OnnxDetector)
+    assert isinstance(entry.runtime_data.engine.detector, OnnxDetector)
     assert (
         ir.async_get(hass).async_get_issue(
             DOMAIN, f"requirements_failed_{entry.entry_id}"
@@ -225,7 +232,7 @@ async def test_missing_model_is_repaired_from_the_repair_issue(
     await hass.async_block_till_done()
 
     # Then the hub runs on motion detection with a fixable repair issue
-    assert isinstance(entry.runtime_data.detector, MotionDetector)
+    assert isinstance(entry.runtime_data.engine.detector, MotionDetector)
     issue_id = f"model_missing_{entry.entry_id}"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
@@ -247,5 +254,5 @@ async def test_missing_model_is_repaired_from_the_repair_issue(
     assert wrong["errors"] == {"model_path": "model_not_found"}
     assert done["type"] is FlowResultType.CREATE_ENTRY
     assert entry.data["model_path"] == "models/person.onnx"
-    assert isinstance(entry.runtime_data.detector, OnnxDetector)
+    assert isinstance(entry.runtime_data.engine.detector, OnnxDetector)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.homesec.config_flow import HUB_DEFAULTS
+from custom_components.homesec.hub_fields import NEW_HUB
 from custom_components.homesec.const import DOMAIN
 
 SECRETS = {
@@ -47,7 +47,7 @@ async def test_diagnostics_redact_secrets(
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="HomeSec",
-        data=HUB_DEFAULTS
+        data=NEW_HUB
         | SECRETS
         | {"postgres_dsn": "postgresql://homesec:pg-secret@db.local:5432/homesec"},
         subentries_data=[camera],

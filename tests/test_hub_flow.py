@@ -145,8 +145,8 @@ async def test_dropbox_storage_is_checked_and_stores_clips(
     assert "dropbox_refresh_token" not in suggested(wrong)
     assert done["type"] is FlowResultType.CREATE_ENTRY
     entry: ConfigEntry = done["result"]
-    assert isinstance(entry.runtime_data.storage, DropboxStorage)
-    assert entry.runtime_data.storage_reachable
+    assert isinstance(entry.runtime_data.engine.storage, DropboxStorage)
+    assert entry.runtime_data.health.storage_reachable
 
     # When a clip arrives at a camera
     drop = config_dir / "drop"
@@ -187,9 +187,9 @@ async def test_postgres_state_store_is_checked(
 
     # Then each error is on the field, and the hub writes its history there
     assert done["type"] is FlowResultType.CREATE_ENTRY
-    runtime = done["result"].runtime_data
-    assert runtime.repository.healthy
-    assert await runtime.repository.get("nothing") is None
+    hub = done["result"].runtime_data
+    assert hub.engine.repository.healthy
+    assert await hub.engine.repository.get("nothing") is None
 
 
 async def start_hub_flow_with(hass: HomeAssistant, choices: dict[str, Any]) -> Any:
@@ -226,7 +226,7 @@ async def test_reconfigure_keeps_secrets_and_reloads(
     assert done["reason"] == "reconfigure_successful"
     assert entry.data["storage_type"] == "dropbox"
     assert entry.data["min_risk_level"] == "high"
-    assert isinstance(entry.runtime_data.storage, DropboxStorage)
+    assert isinstance(entry.runtime_data.engine.storage, DropboxStorage)
 
     # When it is reconfigured again leaving the token empty, with Dropbox down
     result = await reconfigure(hass, entry)
@@ -285,7 +285,7 @@ async def test_refused_api_key_asks_for_a_new_one(
     # Then Home Assistant asks for new credentials, naming the service
     flow = hass.config_entries.flow.async_progress_by_handler(DOMAIN)[0]
     assert flow["context"]["source"] == SOURCE_REAUTH
-    assert entry.runtime_data.rejected == {"openai"}
+    assert set(entry.runtime_data.health.refusals.services) == {"openai"}
     result = await hass.config_entries.flow.async_configure(flow["flow_id"])
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"]["services"] == "openai"
@@ -301,7 +301,7 @@ async def test_refused_api_key_asks_for_a_new_one(
     assert done["type"] is FlowResultType.ABORT
     assert done["reason"] == "reauth_successful"
     assert entry.data["openai_api_key"] == "sk-new"
-    assert entry.runtime_data.rejected == set()
+    assert entry.runtime_data.health.refusals.services == []
 
 
 async def test_refused_dropbox_and_postgres_start_reauth(
@@ -316,7 +316,7 @@ async def test_refused_dropbox_and_postgres_start_reauth(
         hass, dropbox_api, postgres_dsn
     )
     entry: ConfigEntry = (await to_the_end(hass, result))["result"]
-    assert entry.runtime_data.repository.healthy
+    assert entry.runtime_data.engine.repository.healthy
 
     # When Dropbox revokes the token and the database user is gone
     dropbox_api.state.refresh_token = "rotated"
@@ -326,15 +326,15 @@ async def test_refused_dropbox_and_postgres_start_reauth(
         entry, data={**entry.data, "postgres_dsn": f"postgresql://gone@{host_and_db}"}
     )
     await hass.async_block_till_done()
-    runtime = entry.runtime_data
-    runtime.check_health(dt_util.utcnow())
+    hub = entry.runtime_data
+    hub.health.check(dt_util.utcnow())
     await hass.async_block_till_done()
 
     # Then one reauth flow asks for both services' credentials
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
-    assert runtime.rejected == {"dropbox", "postgres"}
-    assert not runtime.storage_reachable
+    assert set(hub.health.refusals.services) == {"dropbox", "postgres"}
+    assert not hub.health.storage_reachable
     hub = await hub_states(hass)
     assert hub == {"storage": "off", "state_store": "off", "status": "degraded"}
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"])
@@ -355,9 +355,9 @@ async def test_refused_dropbox_and_postgres_start_reauth(
     # Then they are saved and the hub runs again on both
     assert done["reason"] == "reauth_successful"
     assert entry.data["dropbox_refresh_token"] == "rotated"
-    assert entry.runtime_data.storage_reachable
-    assert entry.runtime_data.repository.healthy
-    assert entry.runtime_data.rejected == set()
+    assert entry.runtime_data.health.storage_reachable
+    assert entry.runtime_data.engine.repository.healthy
+    assert entry.runtime_data.health.refusals.services == []
     assert await hub_states(hass) == {
         "storage": "on",
         "state_store": "on",

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homesec.const import EVENT_ALERT, SUBENTRY_CAMERA
-from custom_components.homesec.runtime import in_quiet_hours
+from custom_components.homesec.settings import CameraSettings
 
 from .doubles.openai_server import OpenAIServer
 from .helpers import (
@@ -78,7 +78,9 @@ async def test_quick_notification_is_replaced_by_the_alert(
     assert image.content_type == "image/jpeg"
     assert urlsplit(actions[0]["uri"]).path.startswith("/api/homesec/clips/")
     assert (await anonymous.get(actions[0]["uri"])).status == 200
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
 
 
 async def test_quick_notification_is_cleared_without_an_alert(
@@ -124,11 +126,13 @@ async def test_snooze_action_holds_notifications_back(
     # When a person clip arrives
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: bool(alerts), what="the alert event")
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
 
     # Then no notification went out, and the snooze ends in an hour
     assert calls == []
-    until = entry.runtime_data.snoozed_until["front_door"]
+    until = entry.runtime_data.controls.snoozed_until("front_door")
     assert timedelta(minutes=59) < until - dt_util.now() <= timedelta(minutes=60)
 
 
@@ -170,7 +174,9 @@ async def test_quiet_hours_hold_notifications_back(
     alerts = async_capture_events(hass, EVENT_ALERT)
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: bool(alerts), what="the alert event")
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
 
     # Then a half-set range is refused, and in quiet hours nothing was sent
     assert half["errors"] == {"quiet_end": "quiet_hours_incomplete"}
@@ -179,17 +185,23 @@ async def test_quiet_hours_hold_notifications_back(
 
 def test_quiet_hours_may_span_midnight() -> None:
     """22:00-06:30 covers late evening and early morning, not noon."""
+
     # Given quiet hours over midnight, and a daytime range
-    night = {"quiet_start": "22:00:00", "quiet_end": "06:30:00"}
-    day = {"quiet_start": "09:00:00", "quiet_end": "17:00:00"}
+    def camera(**hours: str) -> CameraSettings:
+        return CameraSettings(
+            subentry_id="s", camera_id="c", title="C", source_type="folder", **hours
+        )
+
+    night = camera(quiet_start="22:00:00", quiet_end="06:30:00")
+    day = camera(quiet_start="09:00:00", quiet_end="17:00:00")
 
     # When times are checked, then only those inside count
-    assert in_quiet_hours(night, time(23, 0))
-    assert in_quiet_hours(night, time(5, 0))
-    assert not in_quiet_hours(night, time(12, 0))
-    assert in_quiet_hours(day, time(12, 0))
-    assert not in_quiet_hours(day, time(18, 0))
-    assert not in_quiet_hours({}, time(12, 0))
+    assert night.in_quiet_hours(time(23, 0))
+    assert night.in_quiet_hours(time(5, 0))
+    assert not night.in_quiet_hours(time(12, 0))
+    assert day.in_quiet_hours(time(12, 0))
+    assert not day.in_quiet_hours(time(18, 0))
+    assert not camera().in_quiet_hours(time(12, 0))
 
 
 async def test_summary_updates_the_quick_notification(
@@ -228,4 +240,6 @@ async def test_summary_updates_the_quick_notification(
         "Open clip",
         "Snooze 60 min",
     ]
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )

@@ -12,9 +12,9 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.homesec.config_flow import HUB_DEFAULTS
+from custom_components.homesec.hub_fields import NEW_HUB
 from custom_components.homesec.const import DOMAIN, EVENT_ALERT
-from custom_components.homesec.runtime import HealthStatus
+from custom_components.homesec.hub_health import HealthStatus
 
 from .helpers import add_camera, setup_hub, wait_for
 
@@ -31,7 +31,9 @@ async def test_restart_resumes_a_spooled_clip_once(
     alerts = async_capture_events(hass, EVENT_ALERT)
     (drop / "first.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: len(alerts) == 1, what="the first alert")
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
     assert await hass.config_entries.async_unload(entry.entry_id)
     # ... with a second clip already moved into the spool before the stop
     spooled = config_dir / "homesec" / "spool" / "front_door"
@@ -41,7 +43,9 @@ async def test_restart_resumes_a_spooled_clip_once(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await wait_for(lambda: len(alerts) == 2, what="the resumed clip's alert")
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
 
     # Then only the unfinished clip was processed again
     assert alerts[1].data["clip_id"] == "front_door_20261124_120000"
@@ -59,7 +63,7 @@ async def test_unreachable_state_store_degrades_but_alerts(
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="HomeSec",
-        data=HUB_DEFAULTS | {"sqlite_path": "blocked/homesec.db"},
+        data=NEW_HUB | {"sqlite_path": "blocked/homesec.db"},
         subentries_data=[
             ConfigSubentryData(
                 subentry_type="camera",
@@ -85,10 +89,12 @@ async def test_unreachable_state_store_degrades_but_alerts(
     await wait_for(lambda: len(alerts) == 1, what="an alert without a database")
 
     # Then it alerted, and the hub reports degraded health because of the store
-    health = entry.runtime_data.health()
+    health = entry.runtime_data.health.health()
     assert health.status is HealthStatus.DEGRADED
     assert health.checks == {"state_store": False, "front_door": True}
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -104,8 +110,9 @@ async def test_retention_dry_run_through_the_runtime(
     alerts = async_capture_events(hass, EVENT_ALERT)
     (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: len(alerts) == 1, what="an alert")
-    runtime = entry.runtime_data
-    await wait_for(lambda: runtime.pipeline.in_flight == 0, what="idle")
+    hub = entry.runtime_data
+    await wait_for(lambda: hub.engine.pipeline.in_flight == 0, what="idle")
+    runtime = hub.runtime
     runtime.retention = runtime.retention.model_copy(update={"max_bytes": 0})
 
     # When a dry run is asked for, then it lists the clip and keeps it

@@ -110,7 +110,9 @@ async def test_reprocess_search_and_cleanup(
         (drop / name).write_bytes(motion_clip.read_bytes())
         count = len(detections) + 1
         await wait_for(lambda n=count: len(detections) == n, what=name)
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
     device = next(
         d
         for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
@@ -162,7 +164,9 @@ async def test_reprocess_search_and_cleanup(
     )
 
     # When the spool limit is tiny, a dry run lists clips and a cleanup removes them
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
     hass.config_entries.async_update_entry(entry, options={"retention_max_gb": 1e-9})
     await hass.async_block_till_done()
     dry = await call(hass, "cleanup", {"dry_run": True})

@@ -50,7 +50,9 @@ async def _process_one_clip(
     alerts = async_capture_events(hass, EVENT_ALERT)
     (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: len(alerts) == 1, what="an alert")
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
 
 
 async def test_unload_releases_tasks_threads_and_files(
@@ -61,7 +63,7 @@ async def test_unload_releases_tasks_threads_and_files(
     threads_before = set(threading.enumerate())
     await _process_one_clip(hass, config_dir, motion_clip)
     entry = hass.config_entries.async_entries("homesec")[0]
-    runtime = entry.runtime_data
+    hub = entry.runtime_data
     assert _open_files_under(config_dir)
 
     # When the entry is unloaded
@@ -70,8 +72,8 @@ async def test_unload_releases_tasks_threads_and_files(
 
     # Then the entry is unloaded, its sources and clips stopped, files closed
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert runtime.sources == {}
-    assert runtime.pipeline.in_flight == 0
+    assert hub.runtime.sources == {}
+    assert hub.engine.pipeline.in_flight == 0
     assert _open_files_under(config_dir) == []
     new_threads = [
         t
@@ -101,7 +103,9 @@ async def test_reload_restarts_the_camera(
     # Then the new runtime processes it
     assert entry.state is ConfigEntryState.LOADED
     await wait_for(lambda: len(alerts) == 1, what="an alert after reload")
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
 
 
 async def test_home_assistant_stop_stops_the_engine(
@@ -110,14 +114,14 @@ async def test_home_assistant_stop_stops_the_engine(
     """Stopping Home Assistant stops sources and closes the state store."""
     # Given a running hub
     await _process_one_clip(hass, config_dir, motion_clip)
-    runtime = hass.config_entries.async_entries("homesec")[0].runtime_data
+    hub = hass.config_entries.async_entries("homesec")[0].runtime_data
 
     # When Home Assistant stops
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await hass.async_block_till_done()
 
     # Then the engine released its sources and files
-    assert runtime.sources == {}
+    assert hub.runtime.sources == {}
     assert _open_files_under(config_dir) == []
 
 
@@ -156,23 +160,25 @@ async def test_entities_unavailable_while_the_source_fails(
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop, settle_seconds=1)
-    runtime = entry.runtime_data
+    hub = entry.runtime_data
     assert hass.states.get("binary_sensor.front_door_person").state == "off"
 
     # When the folder is removed and the next health check runs
     drop.rmdir()
-    await wait_for(lambda: not runtime.sources["front_door"].healthy, what="failure")
+    await wait_for(
+        lambda: not hub.runtime.sources["front_door"].healthy, what="failure"
+    )
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
     await hass.async_block_till_done()
 
     # Then the camera's entities are unavailable and the hub is unhealthy
     assert hass.states.get("binary_sensor.front_door_person").state == "unavailable"
     assert hass.states.get("sensor.front_door_clips_today").state == "unavailable"
-    assert runtime.health().status.value == "unhealthy"
+    assert hub.health.health().status.value == "unhealthy"
 
     # When the folder is back, then so are the entities
     drop.mkdir()
-    await wait_for(lambda: runtime.sources["front_door"].healthy, what="recovery")
+    await wait_for(lambda: hub.runtime.sources["front_door"].healthy, what="recovery")
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=22))
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.front_door_person").state == "off"
@@ -187,20 +193,20 @@ async def test_long_failures_raise_repair_issues(
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop, settle_seconds=1)
-    runtime = entry.runtime_data
-    source = runtime.sources["front_door"]
+    hub = entry.runtime_data
+    source = hub.runtime.sources["front_door"]
     drop.rmdir()
-    await source.poll_once(runtime.pipeline.submit)
+    await source.poll_once(hub.engine.pipeline.submit)
     assert not source.healthy
     registry = ir.async_get(hass)
     issue_id = "source_failing_front_door"
 
     # When the health checks see it failing for a minute, then for six
     start = dt_util.utcnow()
-    runtime.check_health(start)
-    runtime.check_health(start + timedelta(seconds=60))
+    hub.health.check(start)
+    hub.health.check(start + timedelta(seconds=60))
     early = registry.async_get_issue("homesec", issue_id)
-    runtime.check_health(start + timedelta(seconds=360))
+    hub.health.check(start + timedelta(seconds=360))
 
     # Then only the second check raised the issue, naming the camera and problem
     assert early is None
@@ -212,15 +218,15 @@ async def test_long_failures_raise_repair_issues(
 
     # When the folder is back, then the issue is gone
     drop.mkdir()
-    await source.poll_once(runtime.pipeline.submit)
-    runtime.check_health(start + timedelta(seconds=370))
+    await source.poll_once(hub.engine.pipeline.submit)
+    hub.health.check(start + timedelta(seconds=370))
     assert registry.async_get_issue("homesec", issue_id) is None
 
     # When it fails long enough again and the hub is removed, then no issue stays
     drop.rmdir()
-    await source.poll_once(runtime.pipeline.submit)
-    runtime.check_health(start + timedelta(seconds=380))
-    runtime.check_health(start + timedelta(seconds=800))
+    await source.poll_once(hub.engine.pipeline.submit)
+    hub.health.check(start + timedelta(seconds=380))
+    hub.health.check(start + timedelta(seconds=800))
     assert registry.async_get_issue("homesec", issue_id) is not None
     assert await hass.config_entries.async_remove(entry.entry_id)
     assert not [i for d, i in registry.issues if d == "homesec"]

@@ -169,7 +169,7 @@ async def test_ftp_camera_step_errors_and_upload(
 
     # Then the camera's FTP server runs and takes uploads into the pipeline
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    source = entry.runtime_data.sources["gate"]
+    source = entry.runtime_data.runtime.sources["gate"]
     assert isinstance(source, FtpSource)
     port = source.port
     assert port == free_port
@@ -282,7 +282,7 @@ async def test_ha_cameras_record_on_trigger_from_stream_or_snapshots(
         )
 
     # When a recording is asked for without a trigger (what record_clip calls)
-    shed = entry.runtime_data.sources["shed"]
+    shed = entry.runtime_data.runtime.sources["shed"]
     assert isinstance(shed, HaCameraSource)
     shed.record(2)
 
@@ -353,32 +353,33 @@ async def test_failing_ha_cameras_turn_unavailable_and_recover(
             {"camera_entity": entity, "clip_seconds": 1, "stop_delay_s": 1,
              "max_recording_s": 5},
         )  # fmt: skip
-    runtime = entry.runtime_data
+    hub = entry.runtime_data
 
     # When both are asked to record
     for camera_id in ("yard", "lane"):
-        runtime.record_now(camera_id)
+        hub.clips.record_now(camera_id)
     await wait_for(
         lambda: (
-            not runtime.sources["yard"].healthy and not runtime.sources["lane"].healthy
+            not hub.runtime.sources["yard"].healthy
+            and not hub.runtime.sources["lane"].healthy
         ),
         timeout=30,
         what="both failures",
     )
-    runtime.check_health(dt_util.utcnow())
+    hub.health.check(dt_util.utcnow())
     await hass.async_block_till_done()
 
     # Then both say why, and their entities are unavailable
-    assert "gave no snapshot" in (runtime.sources["yard"].problem or "")
-    assert "Connection refused" in (runtime.sources["lane"].problem or "")
+    assert "gave no snapshot" in (hub.runtime.sources["yard"].problem or "")
+    assert "Connection refused" in (hub.runtime.sources["lane"].problem or "")
     assert hass.states.get("sensor.yard_clips_today").state == "unavailable"
     assert hass.states.get("sensor.lane_clips_today").state == "unavailable"
 
     # When the snapshot camera works again and records
     flaky.broken = False
-    runtime.record_now("yard")
-    await wait_for(lambda: runtime.sources["yard"].healthy, what="a good recording")
-    runtime.check_health(dt_util.utcnow())
+    hub.clips.record_now("yard")
+    await wait_for(lambda: hub.runtime.sources["yard"].healthy, what="a good recording")
+    hub.health.check(dt_util.utcnow())
     await hass.async_block_till_done()
 
     # Then its entities are back and its clip goes through the pipeline

@@ -9,6 +9,8 @@ from typing import Any
 
 import homeassistant
 
+from custom_components.homesec.clip_access import Reason
+
 INTEGRATION = Path(__file__).parents[1] / "custom_components" / "homesec"
 REFERENCE = re.compile(r"^\[%key:([a-z0-9_:]+)%\]$")
 
@@ -44,10 +46,19 @@ def test_every_flow_error_has_a_text() -> None:
     """Each error key the camera flow can return is translated."""
     # Given the error keys the camera flow and the source checks return
     source = "".join(
-        (INTEGRATION / name).read_text()
-        for name in ("camera_flow.py", "source_checks.py")
+        path.read_text()
+        for path in (
+            INTEGRATION / "camera_flow.py",
+            INTEGRATION / "source_checks.py",
+            *(INTEGRATION / "source_kinds").glob("*.py"),
+        )
     )
-    keys = set(re.findall(r'(?:return |: |= |else )"([a-z]+_[a-z_]+)"', source))
+    keys = {
+        "".join(found)
+        for found in re.findall(
+            r'(?:return |= |else )"([a-z]+_[a-z_]+)"|: "([a-z]+_[a-z_]+)"\}', source
+        )
+    }
     assert {"folder_not_found", "name_exists", "port_in_use", "invalid_auth"} <= keys
 
     # When the subentry errors of strings.json are read
@@ -66,7 +77,7 @@ def test_every_hub_flow_error_has_a_text() -> None:
         for name in (
             "config_flow.py",
             "hub_checks.py",
-            "detector_checks.py",
+            "detector_kinds.py",
             "analyzer_checks.py",
         )
     )
@@ -86,6 +97,7 @@ def test_every_hub_flow_error_has_a_text() -> None:
                 path.read_text(),
             )
         )
+    raised |= {reason.value for reason in Reason}  # refusals, by their reason
     assert {"spool_unavailable", "no_clip"} <= raised
     assert raised <= set(strings["exceptions"])
 

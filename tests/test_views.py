@@ -35,7 +35,9 @@ async def test_views_need_auth_or_a_valid_signature(
     alerts = async_capture_events(hass, EVENT_ALERT)
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: bool(alerts), what="the alert")
-    await wait_for(lambda: entry.runtime_data.pipeline.in_flight == 0, what="idle")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
     alert = alerts[0].data
     clip_id = alert["clip_id"]
     assert alert["snapshot_url"] == f"/api/homesec/snapshots/{clip_id}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
@@ -10,12 +9,10 @@ from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
-from .detector_setup import async_build_detector
-from .runtime import HomeSecRuntime, hub_settings
+from .data import HomeSecConfigEntry
+from .runtime import async_create_hub
 from .services import async_setup_services
 from .views import register_views
-
-type HomeSecConfigEntry = ConfigEntry[HomeSecRuntime]
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -40,8 +37,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:
     """Start the hub: state store, pipeline, entities, then clip sources."""
-    detector = await async_build_detector(hass, entry.entry_id, hub_settings(entry))
-    runtime = HomeSecRuntime(hass, entry, detector)
+    data = await async_create_hub(hass, entry)
+    runtime = data.runtime
     try:
         await runtime.async_start()
     except OSError as err:
@@ -49,11 +46,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> b
             translation_domain=DOMAIN,
             translation_key="spool_unavailable",
             translation_placeholders={
-                "path": str(runtime.spool.root),
+                "path": str(data.engine.spool.root),
                 "error": str(err.strerror or err),
             },
         ) from err
-    entry.runtime_data = runtime
+    entry.runtime_data = data
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await runtime.async_start_sources()
 
@@ -69,7 +66,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> 
     """Unload entities, then stop the engine (spooled clips stay on disk)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.async_stop()
+        await entry.runtime_data.runtime.async_stop()
     return unloaded
 
 

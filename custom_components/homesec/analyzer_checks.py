@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import logging
-from typing import Any
 
 import aiohttp
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_OPENAI_API_KEY, CONF_OPENAI_BASE_URL
+from .settings import HubSettings
 
 _LOGGER = logging.getLogger(__name__)
 CHECK_TIMEOUT = 15
 
 
 async def async_check_openai(
-    hass: HomeAssistant, data: Mapping[str, Any]
+    hass: HomeAssistant, settings: HubSettings
 ) -> dict[str, str]:
     """List the server's models (a free request); return form errors."""
-    url = str(data[CONF_OPENAI_BASE_URL]).rstrip("/") + "/models"
+    url = settings.openai_base_url.rstrip("/") + "/models"
     headers = {}
-    if key := data.get(CONF_OPENAI_API_KEY):
+    if key := settings.openai_api_key:
         headers["Authorization"] = f"Bearer {key}"
     try:
         async with async_get_clientsession(hass).get(

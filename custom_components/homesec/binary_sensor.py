@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -16,15 +16,13 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
-from . import HomeSecConfigEntry
 from .const import DETECTION_HOLD_SECONDS
+from .data import HomeSecConfigEntry, HomeSecData
 from .engine.detect.motion import MOTION
 from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent
-from .entity import HomeSecCameraEntity, HomeSecHubEntity, add_camera_entities
-from .runtime import HomeSecRuntime
+from .entity import ClipLifecycleEntity, HomeSecHubEntity, add_camera_entities
 
 PARALLEL_UPDATES = 0
-SCAN_INTERVAL = timedelta(seconds=30)
 
 
 def _detected(label: str) -> Callable[[LifecycleEvent], bool]:
@@ -75,7 +73,7 @@ CAMERA_SENSORS = (
 class HubBinarySensorDescription(BinarySensorEntityDescription):
     """A hub connectivity sensor."""
 
-    is_on: Callable[[HomeSecRuntime], bool]
+    is_on: Callable[[HomeSecData], bool]
 
 
 HUB_SENSORS = (
@@ -84,14 +82,14 @@ HUB_SENSORS = (
         translation_key="state_store",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        is_on=lambda runtime: runtime.repository.healthy,
+        is_on=lambda data: data.health.state_store_reachable,
     ),
     HubBinarySensorDescription(
         key="storage",
         translation_key="storage",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        is_on=lambda runtime: runtime.storage_reachable,
+        is_on=lambda data: data.health.storage_reachable,
     ),
 )
 
@@ -102,18 +100,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each camera's binary sensors, and the hub's."""
-    runtime = entry.runtime_data
-    async_add_entities(HubBinarySensor(runtime, d) for d in HUB_SENSORS)
+    async_add_entities(HubBinarySensor(entry, d) for d in HUB_SENSORS)
     add_camera_entities(
-        runtime,
+        entry,
         async_add_entities,
-        lambda runtime, camera: [
-            HeldBinarySensor(runtime, camera, d) for d in CAMERA_SENSORS
-        ],
+        lambda camera: [HeldBinarySensor(entry, camera, d) for d in CAMERA_SENSORS],
     )
 
 
-class HeldBinarySensor(HomeSecCameraEntity, BinarySensorEntity):
+class HeldBinarySensor(ClipLifecycleEntity, BinarySensorEntity):
     """On when a clip's event matches; off again after a hold time."""
 
     entity_description: HeldBinarySensorDescription
@@ -150,12 +145,14 @@ class HeldBinarySensor(HomeSecCameraEntity, BinarySensorEntity):
 
 
 class HubBinarySensor(HomeSecHubEntity, BinarySensorEntity):
-    """Whether the state store or the storage can be reached (polled)."""
+    """Whether the state store or the storage can be reached."""
 
     entity_description: HubBinarySensorDescription
-    _attr_should_poll = True
 
     @property
     def is_on(self) -> bool:
         """Reachable."""
-        return self.entity_description.is_on(self._runtime)
+        return self.entity_description.is_on(self._data)
+
+    def _current(self) -> object:
+        return self.is_on

@@ -6,33 +6,33 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import HomeSecConfigEntry
-from .const import SOURCE_HA_CAMERA, SOURCE_RTSP
-from .engine.models import LifecycleEvent
+from .clip_access import ClipAccess, Refusal
+from .data import HomeSecConfigEntry
 from .entity import HomeSecCameraEntity, add_camera_entities
-from .runtime import CameraConfig, HomeSecRuntime
+from .source_kinds import SOURCE_KINDS, SourceKind
+from .user_errors import refused
 
 PARALLEL_UPDATES = 1
 
 
-async def _analyze(runtime: HomeSecRuntime, camera_id: str) -> None:
-    await runtime.async_analyze_last_clip(camera_id)
+async def _analyze(clips: ClipAccess, camera_id: str) -> Refusal | None:
+    result = await clips.async_analyze_last(camera_id)
+    return result if isinstance(result, Refusal) else None
 
 
-async def _record(runtime: HomeSecRuntime, camera_id: str) -> None:
-    runtime.record_now(camera_id)
+async def _record(clips: ClipAccess, camera_id: str) -> Refusal | None:
+    return clips.record_now(camera_id)
 
 
 @dataclass(frozen=True, kw_only=True)
 class CameraButtonDescription(ButtonEntityDescription):
-    """A button and what pressing it does."""
+    """A button, what pressing it does, and which kinds of camera have it."""
 
-    press: Callable[[HomeSecRuntime, str], Awaitable[None]]
-    sources: frozenset[str] | None = None
-    """Source types that have the button (None: all)."""
+    press: Callable[[ClipAccess, str], Awaitable[Refusal | None]]
+    offered: Callable[[SourceKind], bool] = lambda kind: True
 
 
 BUTTONS = (
@@ -43,7 +43,7 @@ BUTTONS = (
         key="record_now",
         translation_key="record_now",
         press=_record,
-        sources=frozenset({SOURCE_RTSP, SOURCE_HA_CAMERA}),
+        offered=lambda kind: kind.can_record,
     ),
 )
 
@@ -54,15 +54,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each camera's buttons."""
-    add_camera_entities(entry.runtime_data, async_add_entities, _buttons)
-
-
-def _buttons(runtime: HomeSecRuntime, camera: CameraConfig) -> list[CameraButton]:
-    return [
-        CameraButton(runtime, camera, description)
-        for description in BUTTONS
-        if description.sources is None or camera.source_type in description.sources
-    ]
+    add_camera_entities(
+        entry,
+        async_add_entities,
+        lambda camera: [
+            CameraButton(entry, camera, description)
+            for description in BUTTONS
+            if description.offered(SOURCE_KINDS[camera.source_type])
+        ],
+    )
 
 
 class CameraButton(HomeSecCameraEntity, ButtonEntity):
@@ -71,9 +71,9 @@ class CameraButton(HomeSecCameraEntity, ButtonEntity):
     entity_description: CameraButtonDescription
 
     async def async_press(self) -> None:
-        """Run the button's action (errors are shown to the user)."""
-        await self.entity_description.press(self._runtime, self._camera.camera_id)
-
-    @callback
-    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
-        """Buttons do not follow clips."""
+        """Run the button's action; tell the user why when it cannot be done."""
+        refusal = await self.entity_description.press(
+            self._data.clips, self._camera.camera_id
+        )
+        if refusal is not None:
+            raise refused(refusal, self._data.cameras)

@@ -6,17 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
-from homeassistant.const import (
-    CONF_NAME,
-    CONF_PASSWORD,
-    CONF_PORT,
-    CONF_URL,
-    CONF_USERNAME,
-)
+from homeassistant.const import CONF_NAME
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    EntitySelector,
-    EntitySelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TimeSelector,
@@ -25,55 +17,24 @@ from homeassistant.util import slugify
 import probatio
 
 from .const import (
-    CONF_ALLOW_ANONYMOUS,
-    CONF_BLUR,
-    CONF_CAMERA_ENTITY,
     CONF_CAMERA_ID,
-    CONF_CLIP_SECONDS,
     CONF_ENABLED,
-    CONF_MAX_RECORDING,
-    CONF_MAX_UPLOAD_MB,
-    CONF_MIN_CHANGED_PCT,
     CONF_MIN_RISK_OVERRIDE,
     CONF_NOTIFY_ON_MOTION,
-    CONF_PASSIVE_PORTS,
-    CONF_PIXEL_THRESHOLD,
-    CONF_PRE_ROLL,
     CONF_PROMPT_CONTEXT,
     CONF_QUIET_END,
     CONF_QUIET_START,
-    CONF_RTSP_TRANSPORT,
-    CONF_SETTLE_SECONDS,
     CONF_SOURCE_TYPE,
-    CONF_STOP_DELAY,
-    CONF_SUBSTREAM_URL,
-    CONF_TRIGGER_ENTITY,
-    CONF_WATCH_FOLDER,
-    DEFAULT_FTP_PORT,
-    DEFAULT_SETTLE_SECONDS,
     RISK_DEFAULT,
-    RTSP_PROBE_TIMEOUT,
     SOURCE_FOLDER,
     SOURCE_FTP,
     SOURCE_HA_CAMERA,
     SOURCE_RTSP,
-    SOURCE_TYPES,
 )
 from .engine.models import RiskLevel
-from .engine.sources.stream import split_credentials, with_credentials
-from .selectors import PASSWORD, URL, box, choice
-from .source_checks import STREAM_SCHEMES, folder_error, port_error, probe_stream
-from .source_setup import parse_port_range
-
-COMMON_KEYS = (
-    CONF_NAME,
-    CONF_SOURCE_TYPE,
-    CONF_ENABLED,
-    CONF_NOTIFY_ON_MOTION,
-    CONF_MIN_RISK_OVERRIDE,
-    CONF_PROMPT_CONTEXT,
-)
-SECRET_KEYS = (CONF_PASSWORD,)
+from .selectors import choice
+from .settings import CAMERA_DEFAULTS
+from .source_kinds import SOURCE_KINDS, CheckContext
 
 
 def _quiet_hours_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -93,12 +54,17 @@ def _common_schema(*, with_source: bool) -> probatio.Schema:
     fields: dict[Any, Any] = {probatio.Required(CONF_NAME): TextSelector()}
     if with_source:
         fields[probatio.Required(CONF_SOURCE_TYPE, default=SOURCE_RTSP)] = choice(
-            SOURCE_TYPES, CONF_SOURCE_TYPE, dropdown=True
+            list(SOURCE_KINDS), CONF_SOURCE_TYPE, dropdown=True
         )
+    defaults = CAMERA_DEFAULTS
     fields |= {
-        probatio.Required(CONF_ENABLED, default=True): BooleanSelector(),
-        probatio.Required(CONF_NOTIFY_ON_MOTION, default=False): BooleanSelector(),
-        probatio.Required(CONF_MIN_RISK_OVERRIDE, default=RISK_DEFAULT): choice(
+        probatio.Required(CONF_ENABLED, default=defaults.enabled): BooleanSelector(),
+        probatio.Required(
+            CONF_NOTIFY_ON_MOTION, default=defaults.notify_on_motion
+        ): BooleanSelector(),
+        probatio.Required(
+            CONF_MIN_RISK_OVERRIDE, default=defaults.min_risk_override
+        ): choice(
             [RISK_DEFAULT, *(level.value for level in RiskLevel)],
             CONF_MIN_RISK_OVERRIDE,
             dropdown=True,
@@ -110,62 +76,6 @@ def _common_schema(*, with_source: bool) -> probatio.Schema:
         probatio.Optional(CONF_QUIET_END): TimeSelector(),
     }
     return probatio.Schema(fields)
-
-
-SOURCE_SCHEMAS: dict[str, probatio.Schema] = {
-    SOURCE_FOLDER: probatio.Schema(
-        {
-            probatio.Required(CONF_WATCH_FOLDER): TextSelector(),
-            probatio.Required(CONF_SETTLE_SECONDS, default=DEFAULT_SETTLE_SECONDS): box(
-                1, 300, 1, "s"
-            ),
-        }
-    ),
-    SOURCE_RTSP: probatio.Schema(
-        {
-            probatio.Required(CONF_URL): URL,
-            probatio.Optional(CONF_SUBSTREAM_URL): URL,
-            probatio.Optional(CONF_USERNAME): TextSelector(),
-            probatio.Optional(CONF_PASSWORD): PASSWORD,
-            probatio.Required(CONF_RTSP_TRANSPORT, default="tcp"): choice(
-                ["tcp", "udp"], CONF_RTSP_TRANSPORT, dropdown=True
-            ),
-            probatio.Required(CONF_PIXEL_THRESHOLD, default=25): box(1, 255, 1),
-            probatio.Required(CONF_MIN_CHANGED_PCT, default=1.0): box(
-                0.1, 100, 0.1, "%"
-            ),
-            probatio.Required(CONF_BLUR, default=5): box(0, 51, 1, "px"),
-            probatio.Required(CONF_PRE_ROLL, default=3): box(0, 30, 1, "s"),
-            probatio.Required(CONF_STOP_DELAY, default=5): box(1, 300, 1, "s"),
-            probatio.Required(CONF_MAX_RECORDING, default=60): box(5, 3600, 1, "s"),
-        }
-    ),
-    SOURCE_FTP: probatio.Schema(
-        {
-            probatio.Required(CONF_PORT, default=DEFAULT_FTP_PORT): box(1, 65535, 1),
-            probatio.Optional(CONF_USERNAME): TextSelector(),
-            probatio.Optional(CONF_PASSWORD): PASSWORD,
-            probatio.Required(CONF_ALLOW_ANONYMOUS, default=False): BooleanSelector(),
-            probatio.Optional(CONF_PASSIVE_PORTS): TextSelector(),
-            probatio.Required(CONF_MAX_UPLOAD_MB, default=200): box(1, 4096, 1, "MB"),
-        }
-    ),
-    SOURCE_HA_CAMERA: probatio.Schema(
-        {
-            probatio.Required(CONF_CAMERA_ENTITY): EntitySelector(
-                EntitySelectorConfig(domain="camera")
-            ),
-            probatio.Optional(CONF_TRIGGER_ENTITY): EntitySelector(
-                EntitySelectorConfig(
-                    domain=["binary_sensor", "input_boolean", "switch"]
-                )
-            ),
-            probatio.Required(CONF_CLIP_SECONDS, default=10): box(1, 600, 1, "s"),
-            probatio.Required(CONF_STOP_DELAY, default=5): box(0, 300, 1, "s"),
-            probatio.Required(CONF_MAX_RECORDING, default=60): box(5, 3600, 1, "s"),
-        }
-    ),
-}
 
 
 class CameraSubentryFlow(ConfigSubentryFlow):
@@ -253,24 +163,27 @@ class CameraSubentryFlow(ConfigSubentryFlow):
     async def _source_step(
         self, source_type: str, user_input: dict[str, Any] | None
     ) -> SubentryFlowResult:
+        kind = SOURCE_KINDS[source_type]
         previous = self._previous_data()
         errors: dict[str, str] = {}
         if user_input is not None:
             settings = dict(user_input)
-            for key in SECRET_KEYS:  # an empty password field keeps the stored one
+            for key in kind.secret_fields:  # an empty field keeps the stored one
                 if not settings.get(key) and previous.get(key):
                     settings[key] = previous[key]
-            errors = await self._check(source_type, settings)
+            errors = await kind.check(
+                self.hass,
+                settings,
+                CheckContext(self._get_entry(), self._common[CONF_CAMERA_ID], previous),
+            )
             if not errors:
                 return self._save(settings)
         suggested = dict(user_input or previous)
-        for key in SECRET_KEYS:  # never shown back
+        for key in kind.secret_fields:  # never shown back
             suggested.pop(key, None)
         return self.async_show_form(
             step_id=source_type,
-            data_schema=self.add_suggested_values_to_schema(
-                SOURCE_SCHEMAS[source_type], suggested
-            ),
+            data_schema=self.add_suggested_values_to_schema(kind.schema(), suggested),
             errors=errors,
             description_placeholders={"name": self._common[CONF_NAME]},
         )
@@ -280,83 +193,14 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             return self._get_reconfigure_subentry().data
         return {}
 
-    async def _check(
-        self, source_type: str, settings: dict[str, Any]
-    ) -> dict[str, str]:
-        if source_type == SOURCE_FOLDER:
-            error = await self.hass.async_add_executor_job(
-                folder_error, self.hass, settings[CONF_WATCH_FOLDER]
-            )
-            return {CONF_WATCH_FOLDER: error} if error else {}
-        if source_type == SOURCE_RTSP:
-            return await self._check_rtsp(settings)
-        if source_type == SOURCE_FTP:
-            return await self._check_ftp(settings)
-        if self.hass.states.get(settings[CONF_CAMERA_ENTITY]) is None:
-            return {CONF_CAMERA_ENTITY: "camera_not_found"}
-        return {}
-
-    async def _check_rtsp(self, settings: dict[str, Any]) -> dict[str, str]:
-        for key in (CONF_URL, CONF_SUBSTREAM_URL):
-            url = (settings.get(key) or "").strip()
-            if not url:
-                settings.pop(key, None)
-                continue
-            if not url.lower().startswith(STREAM_SCHEMES):
-                return {key: "invalid_url"}
-            plain, user, password = split_credentials(url)
-            settings[key] = plain  # credentials live in their own fields
-            if user and not settings.get(CONF_USERNAME):
-                settings[CONF_USERNAME] = user
-            if password and not settings.get(CONF_PASSWORD):
-                settings[CONF_PASSWORD] = password
-        for key in (CONF_URL, CONF_SUBSTREAM_URL):
-            if key not in settings:
-                continue
-            full = with_credentials(
-                settings[key], settings.get(CONF_USERNAME), settings.get(CONF_PASSWORD)
-            )
-            error = await self.hass.async_add_executor_job(
-                probe_stream, full, settings[CONF_RTSP_TRANSPORT], RTSP_PROBE_TIMEOUT
-            )
-            if error:
-                return {"base" if error == "invalid_auth" else key: error}
-        return {}
-
-    async def _check_ftp(self, settings: dict[str, Any]) -> dict[str, str]:
-        settings[CONF_PORT] = int(settings[CONF_PORT])
-        if not settings.get(CONF_ALLOW_ANONYMOUS) and not (
-            settings.get(CONF_USERNAME) and settings.get(CONF_PASSWORD)
-        ):
-            return {"base": "credentials_required"}
-        try:
-            parse_port_range(settings.get(CONF_PASSIVE_PORTS))
-        except ValueError:
-            return {CONF_PASSIVE_PORTS: "invalid_port_range"}
-        own = self._previous_data().get(CONF_PORT)
-        for sub in self._get_entry().subentries.values():
-            if (
-                sub.data.get(CONF_SOURCE_TYPE) == SOURCE_FTP
-                and sub.data.get(CONF_PORT) == settings[CONF_PORT]
-                and sub.data.get(CONF_CAMERA_ID) != self._common[CONF_CAMERA_ID]
-            ):
-                return {CONF_PORT: "port_in_use"}
-        if settings[CONF_PORT] != own:
-            error = await self.hass.async_add_executor_job(
-                port_error, settings[CONF_PORT]
-            )
-            if error:
-                return {CONF_PORT: error}
-        return {}
-
     def _save(self, settings: dict[str, Any]) -> SubentryFlowResult:
         common = self._common
         data = {
             CONF_CAMERA_ID: common[CONF_CAMERA_ID],
             CONF_SOURCE_TYPE: common[CONF_SOURCE_TYPE],
-            CONF_ENABLED: bool(common.get(CONF_ENABLED, True)),
-            CONF_NOTIFY_ON_MOTION: bool(common.get(CONF_NOTIFY_ON_MOTION, False)),
-            CONF_MIN_RISK_OVERRIDE: common.get(CONF_MIN_RISK_OVERRIDE, RISK_DEFAULT),
+            CONF_ENABLED: bool(common[CONF_ENABLED]),
+            CONF_NOTIFY_ON_MOTION: bool(common[CONF_NOTIFY_ON_MOTION]),
+            CONF_MIN_RISK_OVERRIDE: common[CONF_MIN_RISK_OVERRIDE],
             CONF_PROMPT_CONTEXT: str(common.get(CONF_PROMPT_CONTEXT) or "").strip(),
             **{
                 key: common[key]

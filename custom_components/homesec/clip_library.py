@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant
 import homeassistant.util.dt as dt_util
 
 from .engine.models import ClipState
+from .engine.repository import ClipRepository
 from .engine.spool import clip_start
 from .links import signed, snapshot_path
-
-if TYPE_CHECKING:
-    from .runtime import HomeSecRuntime
 
 PAGE_SIZE = 100
 THUMBNAIL_VALID = timedelta(hours=12)
@@ -40,9 +37,11 @@ def local_day(clip_id: str) -> date | None:
     return dt_util.as_local(started).date() if started else None
 
 
-async def async_days(runtime: HomeSecRuntime, camera_id: str) -> list[tuple[date, int]]:
+async def async_days(
+    repository: ClipRepository, camera_id: str
+) -> list[tuple[date, int]]:
     """The days with clips of a camera, newest first, with their clip counts."""
-    ids = await runtime.repository.clip_ids(camera_id) or []
+    ids = await repository.clip_ids(camera_id) or []
     counts: dict[date, int] = {}
     for clip_id in ids:
         day = local_day(clip_id)
@@ -52,13 +51,17 @@ async def async_days(runtime: HomeSecRuntime, camera_id: str) -> list[tuple[date
 
 
 async def async_page(
-    hass: HomeAssistant, runtime: HomeSecRuntime, camera_id: str, day: date, page: int
+    hass: HomeAssistant,
+    repository: ClipRepository,
+    camera_id: str,
+    day: date,
+    page: int,
 ) -> tuple[list[ClipEntry], bool]:
     """One page of a day's clips, newest first, and whether more pages follow."""
-    ids = await runtime.repository.clip_ids(camera_id) or []
+    ids = await repository.clip_ids(camera_id) or []
     of_day = sorted((i for i in ids if local_day(i) == day), reverse=True)
     chunk = of_day[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    states = await runtime.repository.get_many(chunk) or {}
+    states = await repository.get_many(chunk) or {}
     entries = [_entry(hass, clip_id, states.get(clip_id)) for clip_id in chunk]
     return entries, len(of_day) > (page + 1) * PAGE_SIZE
 

@@ -22,11 +22,10 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from . import analyzer_checks, detector_checks, factory, hub_checks
+from .analyzer_checks import async_check_openai
 from .camera_flow import CameraSubentryFlow
 from .const import (
     ANALYZER_AI_TASK,
-    ANALYZER_NONE,
     ANALYZER_OPENAI,
     ANALYZERS,
     CONF_AI_TASK_ENTITY,
@@ -37,71 +36,39 @@ from .const import (
     CONF_DROPBOX_APP_SECRET,
     CONF_DROPBOX_REFRESH_TOKEN,
     CONF_DROPBOX_ROOT,
-    CONF_IMGSZ,
-    CONF_MIN_RISK_LEVEL,
-    CONF_MODEL_PATH,
-    CONF_NOTIFY_ON_ACTIVITY_TYPES,
-    CONF_NOTIFY_ON_MOTION,
     CONF_OPENAI_API_KEY,
     CONF_OPENAI_BASE_URL,
     CONF_OPENAI_MODEL,
     CONF_POSTGRES_DSN,
-    CONF_REMOTE_API_KEY,
-    CONF_REMOTE_URL,
-    CONF_SQLITE_PATH,
     CONF_STATE_STORE,
     CONF_STORAGE_PATH,
     CONF_STORAGE_TYPE,
     CONF_TOKEN_PARAMETER,
-    CONF_TRIGGER_CLASSES,
-    CREDENTIAL_FIELDS,
-    DEFAULT_DROPBOX_ROOT,
-    DEFAULT_IMGSZ,
-    DEFAULT_OPENAI_BASE_URL,
-    DEFAULT_OPENAI_MODEL,
-    DEFAULT_SQLITE_PATH,
-    DEFAULT_STORAGE_PATH,
-    DETECTOR_MOTION,
-    DETECTOR_ONNX,
-    DETECTOR_REMOTE,
-    DETECTOR_ULTRALYTICS,
     DETECTORS,
     DOMAIN,
     STATE_STORE_POSTGRES,
-    STATE_STORE_SQLITE,
     STATE_STORES,
     STORAGE_DROPBOX,
-    STORAGE_LOCAL,
     STORAGE_TYPES,
     SUBENTRY_CAMERA,
     TOKEN_PARAMETERS,
 )
-from .hub_fields import alert_errors, alert_fields, cost_fields, rules_fields
+from .credential_services import async_check_all, configured
+from .detector_kinds import DETECTOR_KINDS
+from .hub_checks import async_check_dropbox, async_check_local, async_check_postgres
+from .hub_fields import (
+    NEW_HUB,
+    SECRETS,
+    alert_errors,
+    alert_fields,
+    cost_fields,
+    rules_fields,
+)
 from .options_flow import HubOptionsFlow
 from .selectors import PASSWORD, URL, box, choice
+from .settings import HUB_DEFAULTS, HubSettings
 
-HUB_DEFAULTS: dict[str, Any] = {
-    CONF_STORAGE_TYPE: STORAGE_LOCAL,
-    CONF_STORAGE_PATH: DEFAULT_STORAGE_PATH,
-    CONF_STATE_STORE: STATE_STORE_SQLITE,
-    CONF_SQLITE_PATH: DEFAULT_SQLITE_PATH,
-    CONF_DETECTOR: DETECTOR_MOTION,
-    CONF_ANALYZER: ANALYZER_NONE,
-    CONF_TRIGGER_CLASSES: ["person", "vehicle", "animal"],
-    CONF_MIN_RISK_LEVEL: "high",
-    CONF_NOTIFY_ON_ACTIVITY_TYPES: [],
-    CONF_NOTIFY_ON_MOTION: False,
-}
-SECRETS = {
-    CONF_DROPBOX_APP_SECRET,
-    CONF_DROPBOX_REFRESH_TOKEN,
-    CONF_POSTGRES_DSN,
-    CONF_OPENAI_API_KEY,
-    CONF_REMOTE_API_KEY,
-}
-"""Never shown back in a form; left empty, the stored value is kept."""
-
-type Check = Callable[[HomeAssistant, Mapping[str, Any]], Awaitable[dict[str, str]]]
+type Check = Callable[[HomeAssistant, HubSettings], Awaitable[dict[str, str]]]
 type NextStep = Callable[[], Awaitable[ConfigFlowResult]]
 
 
@@ -117,7 +84,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         """Start from the embedded defaults."""
-        self._data: dict[str, Any] = dict(HUB_DEFAULTS)
+        self._data: dict[str, Any] = dict(NEW_HUB)
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -142,12 +109,12 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_dropbox()
             return await self.async_step_local()
         fields = {
-            probatio.Required(CONF_STORAGE_TYPE, default=STORAGE_LOCAL): choice(
-                STORAGE_TYPES, CONF_STORAGE_TYPE
-            ),
-            probatio.Required(CONF_STATE_STORE, default=STATE_STORE_SQLITE): choice(
-                STATE_STORES, CONF_STATE_STORE
-            ),
+            probatio.Required(
+                CONF_STORAGE_TYPE, default=HUB_DEFAULTS.storage_type
+            ): choice(STORAGE_TYPES, CONF_STORAGE_TYPE),
+            probatio.Required(
+                CONF_STATE_STORE, default=HUB_DEFAULTS.state_store
+            ): choice(STATE_STORES, CONF_STATE_STORE),
         }
         return self._form(step_id, fields)
 
@@ -157,11 +124,11 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         """A folder for stored clips (a mounted share works too)."""
         fields = {
             probatio.Required(
-                CONF_STORAGE_PATH, default=DEFAULT_STORAGE_PATH
+                CONF_STORAGE_PATH, default=HUB_DEFAULTS.storage_path
             ): TextSelector()
         }
         return await self._checked_step(
-            "local", fields, user_input, hub_checks.async_check_local, self._store
+            "local", fields, user_input, async_check_local, self._store
         )
 
     async def async_step_dropbox(
@@ -169,7 +136,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """A Dropbox app with a refresh token."""
         fields = {
-            probatio.Required(CONF_DROPBOX_ROOT, default=DEFAULT_DROPBOX_ROOT): (
+            probatio.Required(CONF_DROPBOX_ROOT, default=HUB_DEFAULTS.dropbox_root): (
                 TextSelector()
             ),
             probatio.Required(CONF_DROPBOX_APP_KEY): TextSelector(),
@@ -177,7 +144,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             self._secret(CONF_DROPBOX_REFRESH_TOKEN): PASSWORD,
         }
         return await self._checked_step(
-            "dropbox", fields, user_input, hub_checks.async_check_dropbox, self._store
+            "dropbox", fields, user_input, async_check_dropbox, self._store
         )
 
     async def _store(self) -> ConfigFlowResult:
@@ -194,7 +161,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             "postgres",
             fields,
             user_input,
-            hub_checks.async_check_postgres,
+            async_check_postgres,
             self.async_step_detector,
         )
 
@@ -204,66 +171,45 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         """Choose how clips are scanned."""
         if user_input is None:
             fields = {
-                probatio.Required(CONF_DETECTOR, default=DETECTOR_MOTION): choice(
+                probatio.Required(CONF_DETECTOR, default=HUB_DEFAULTS.detector): choice(
                     DETECTORS, CONF_DETECTOR
                 )
             }
             return self._form("detector", fields)
         self._data |= user_input
-        if user_input[CONF_DETECTOR] == DETECTOR_REMOTE:
-            return await self.async_step_remote()
-        if user_input[CONF_DETECTOR] == DETECTOR_ONNX:
-            return await self.async_step_onnx()
-        if user_input[CONF_DETECTOR] == DETECTOR_ULTRALYTICS:
-            return await self.async_step_ultralytics()
-        return await self.async_step_analyzer()
+        if DETECTOR_KINDS[user_input[CONF_DETECTOR]].check is None:
+            return await self.async_step_analyzer()
+        return await self._detector_step(user_input[CONF_DETECTOR], None)
 
     async def async_step_onnx(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A YOLO model exported to ONNX, run by ONNX Runtime."""
-        fields = {probatio.Required(CONF_MODEL_PATH): TextSelector()}
-        return await self._checked_step(
-            "onnx",
-            fields | rules_fields(),
-            user_input,
-            lambda hass, data: detector_checks.async_check_model(
-                hass, DETECTOR_ONNX, data
-            ),
-            self.async_step_analyzer,
-        )
+        return await self._detector_step("onnx", user_input)
 
     async def async_step_ultralytics(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A YOLO model run by the Ultralytics package."""
-        fields = {
-            probatio.Required(CONF_MODEL_PATH): TextSelector(),
-            probatio.Required(CONF_IMGSZ, default=DEFAULT_IMGSZ): box(64, 1280, 32),
-        }
-        return await self._checked_step(
-            "ultralytics",
-            fields | rules_fields(),
-            user_input,
-            lambda hass, data: detector_checks.async_check_model(
-                hass, DETECTOR_ULTRALYTICS, data
-            ),
-            self.async_step_analyzer,
-        )
+        return await self._detector_step("ultralytics", user_input)
 
     async def async_step_remote(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A DeepStack / CodeProject.AI detection server."""
-        fields = {
-            probatio.Required(CONF_REMOTE_URL): URL,
-            probatio.Optional(CONF_REMOTE_API_KEY): PASSWORD,
-        }
+        return await self._detector_step("remote", user_input)
+
+    async def _detector_step(
+        self, backend: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """The backend's own fields and the detection rules, checked."""
+        kind = DETECTOR_KINDS[backend]
+        assert kind.check is not None
         return await self._checked_step(
-            "remote",
-            fields | rules_fields(),
+            backend,
+            kind.fields() | rules_fields(),
             user_input,
-            detector_checks.async_check_remote,
+            kind.check,
             self.async_step_analyzer,
         )
 
@@ -273,7 +219,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         """Choose the model that summarizes clips (or none)."""
         if user_input is None:
             fields = {
-                probatio.Required(CONF_ANALYZER, default=ANALYZER_NONE): choice(
+                probatio.Required(CONF_ANALYZER, default=HUB_DEFAULTS.analyzer): choice(
                     ANALYZERS, CONF_ANALYZER
                 )
             }
@@ -291,22 +237,24 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         """An OpenAI-compatible server (OpenAI, Ollama, LocalAI, OpenRouter...)."""
         fields = {
             probatio.Required(
-                CONF_OPENAI_BASE_URL, default=DEFAULT_OPENAI_BASE_URL
+                CONF_OPENAI_BASE_URL, default=HUB_DEFAULTS.openai_base_url
             ): URL,
             probatio.Optional(CONF_OPENAI_API_KEY): PASSWORD,
             probatio.Required(
-                CONF_OPENAI_MODEL, default=DEFAULT_OPENAI_MODEL
+                CONF_OPENAI_MODEL, default=HUB_DEFAULTS.openai_model
             ): TextSelector(),
             probatio.Required(
-                CONF_TOKEN_PARAMETER, default=TOKEN_PARAMETERS[0]
+                CONF_TOKEN_PARAMETER, default=HUB_DEFAULTS.token_parameter
             ): SelectSelector(SelectSelectorConfig(options=TOKEN_PARAMETERS)),
-            probatio.Required(CONF_ANALYSIS_TIMEOUT, default=60): box(5, 600, 5, "s"),
+            probatio.Required(
+                CONF_ANALYSIS_TIMEOUT, default=HUB_DEFAULTS.analysis_timeout
+            ): box(5, 600, 5, "s"),
         }
         return await self._checked_step(
             "openai",
             fields | cost_fields(),
             user_input,
-            analyzer_checks.async_check_openai,
+            async_check_openai,
             self._done,
         )
 
@@ -340,7 +288,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None and not errors:
             self._data |= user_input
             return self.async_create_entry(title="HomeSec", data=self._data)
-        fields = alert_fields(self.hass, factory.activity_types(self._data))
+        fields = alert_fields(self.hass, HubSettings.from_data(self._data).activities)
         return self._form("alerts", fields, errors, user_input)
 
     async def async_step_reauth(
@@ -354,11 +302,13 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Enter the refused credentials again (empty fields keep theirs)."""
-        services = _credential_services(self._data)
+        services = configured(HubSettings.from_data(self._data))
         errors: dict[str, str] = {}
         if user_input is not None:
             data = self._data | {k: v for k, v in user_input.items() if v}
-            errors = await self._check_credentials(services, data)
+            errors = await async_check_all(
+                self.hass, services, HubSettings.from_data(data)
+            )
             if not errors:
                 return self.async_update_reload_and_abort(
                     self._get_reauth_entry(), data=data
@@ -366,34 +316,19 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         fields = {
             probatio.Optional(field): PASSWORD
             for service in services
-            for field in CREDENTIAL_FIELDS[service]
+            for field in service.fields
         }
         entry = self._get_reauth_entry()
-        refused = getattr(getattr(entry, "runtime_data", None), "rejected", None)
+        hub = getattr(entry, "runtime_data", None)
+        refused = hub.health.refusals.services if hub is not None else []
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=probatio.Schema(fields),
             errors=errors,
             description_placeholders={
-                "services": ", ".join(sorted(refused or services)),
+                "services": ", ".join(refused or [s.key for s in services]),
             },
         )
-
-    async def _check_credentials(
-        self, services: list[str], data: dict[str, Any]
-    ) -> dict[str, str]:
-        checks = {
-            STORAGE_DROPBOX: hub_checks.async_check_dropbox,
-            STATE_STORE_POSTGRES: hub_checks.async_check_postgres,
-            ANALYZER_OPENAI: analyzer_checks.async_check_openai,
-            DETECTOR_REMOTE: detector_checks.async_check_remote,
-        }
-        shown = {field for service in services for field in CREDENTIAL_FIELDS[service]}
-        errors: dict[str, str] = {}
-        for service in services:
-            for field, error in (await checks[service](self.hass, data)).items():
-                errors[field if field in shown else "base"] = error
-        return errors
 
     async def _checked_step(
         self,
@@ -407,7 +342,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = self._data | user_input
-            errors = await check(self.hass, data)
+            errors = await check(self.hass, HubSettings.from_data(data))
             if not errors:
                 self._data = data
                 return await next_step()
@@ -451,14 +386,3 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Cameras are subentries of the hub."""
         return {SUBENTRY_CAMERA: CameraSubentryFlow}
-
-
-def _credential_services(data: Mapping[str, Any]) -> list[str]:
-    """The configured services that have credentials."""
-    configured = [
-        (STORAGE_DROPBOX, data.get(CONF_STORAGE_TYPE) == STORAGE_DROPBOX),
-        (STATE_STORE_POSTGRES, data.get(CONF_STATE_STORE) == STATE_STORE_POSTGRES),
-        (ANALYZER_OPENAI, data.get(CONF_ANALYZER) == ANALYZER_OPENAI),
-        (DETECTOR_REMOTE, data.get(CONF_DETECTOR) == DETECTOR_REMOTE),
-    ]
-    return [service for service, used in configured if used]

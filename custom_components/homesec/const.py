@@ -23,8 +23,6 @@ RISK_LEVELS: Final = ["low", "medium", "high", "critical"]
 CONF_MQTT_TOPIC: Final = "mqtt_topic"
 CONF_MQTT_QOS: Final = "mqtt_qos"
 CONF_MQTT_RETAIN: Final = "mqtt_retain"
-DEFAULT_MQTT_TOPIC: Final = "homecam/alerts/{camera_name}"
-DEFAULT_MQTT_QOS: Final = 1
 CONF_NOTIFY_ENTITIES: Final = "notify_entities"
 CONF_NOTIFY_SERVICES: Final = "notify_services"
 CONF_POSTGRES_DSN: Final = "postgres_dsn"
@@ -43,18 +41,6 @@ STATE_STORE_SQLITE: Final = "sqlite"
 STATE_STORE_POSTGRES: Final = "postgres"
 STORAGE_TYPES: Final = ["local", "dropbox"]
 STATE_STORES: Final = ["sqlite", "postgres"]
-DEFAULT_DROPBOX_ROOT: Final = "/HomeSec"
-CREDENTIAL_FIELDS: Final[dict[str, list[str]]] = {
-    "dropbox": [
-        "dropbox_app_key",
-        "dropbox_app_secret",
-        "dropbox_refresh_token",
-    ],
-    "postgres": ["postgres_dsn"],
-    "openai": ["openai_api_key"],
-    "remote": ["remote_api_key"],
-}
-"""The fields a reauthentication asks for, per service that can refuse them."""
 DETECTOR_MOTION: Final = "motion"
 DETECTOR_ONNX: Final = "onnx"
 DETECTOR_ULTRALYTICS: Final = "ultralytics"
@@ -74,16 +60,7 @@ CONF_MIN_CONFIDENCE: Final = "min_confidence"
 CONF_MIN_BOX_H_RATIO: Final = "min_box_h_ratio"
 CONF_MIN_HITS: Final = "min_hits"
 CONF_IMGSZ: Final = "imgsz"
-DEFAULT_DETECT_CLASSES: Final = ["person", "vehicle", "animal"]
-DEFAULT_MIN_CONFIDENCE: Final = 0.5
-DEFAULT_IMGSZ: Final = 320
 
-# Packages installed on demand when a local model backend is chosen (no musl
-# wheels, so never manifest requirements).
-BACKEND_REQUIREMENTS: Final[dict[str, list[str]]] = {
-    DETECTOR_ONNX: ["onnxruntime>=1.17.0"],
-    DETECTOR_ULTRALYTICS: ["ultralytics>=8.3.0"],
-}
 ISSUE_REQUIREMENTS_FAILED: Final = "requirements_failed"
 ISSUE_MODEL_MISSING: Final = "model_missing"
 ISSUE_SOURCE_FAILING: Final = "source_failing"
@@ -92,16 +69,11 @@ SOURCE_FAILING_REPAIR_AFTER: Final = 300
 STATE_STORE_REPAIR_AFTER: Final = 600
 ANALYZER_NONE: Final = "none"
 
-DEFAULT_RETENTION_MAX_GB: Final = 5.0
-DEFAULT_RETENTION_MAX_DAYS: Final = 30
-DEFAULT_MAX_ATTEMPTS: Final = 3
 RETENTION_INTERVAL_MINUTES: Final = 60
 RECOVERY_RETRY_SECONDS: Final = 60
 STORAGE_PING_MINUTES: Final = 5
 SOURCE_HEALTH_SECONDS: Final = 10
 
-DEFAULT_STORAGE_PATH: Final = "homesec/clips"
-DEFAULT_SQLITE_PATH: Final = "homesec/homesec.db"
 SPOOL_PATH: Final = "homesec/spool"
 FRAMES_PATH: Final = "homesec/frames"
 SNAPSHOTS_PATH: Final = "homesec/snapshots"
@@ -124,8 +96,6 @@ CONF_ACTIVITY_TYPES: Final = "activity_types"
 CONF_TOKEN_PARAMETER: Final = "token_parameter"
 CONF_ANALYSIS_TIMEOUT: Final = "analysis_timeout"
 TOKEN_PARAMETERS: Final = ["max_completion_tokens", "max_tokens"]
-DEFAULT_OPENAI_BASE_URL: Final = "https://api.openai.com/v1"
-DEFAULT_OPENAI_MODEL: Final = "gpt-4o-mini"
 
 # Camera (config subentry) data.
 CONF_CAMERA_ID: Final = "camera_id"
@@ -145,8 +115,6 @@ SOURCE_FOLDER: Final = "folder"
 SOURCE_RTSP: Final = "rtsp"
 SOURCE_FTP: Final = "ftp"
 SOURCE_HA_CAMERA: Final = "ha_camera"
-SOURCE_TYPES: Final = [SOURCE_RTSP, SOURCE_FTP, SOURCE_FOLDER, SOURCE_HA_CAMERA]
-DEFAULT_SETTLE_SECONDS: Final = 5.0
 
 # RTSP cameras.
 CONF_SUBSTREAM_URL: Final = "substream_url"
@@ -163,7 +131,6 @@ RTSP_PROBE_TIMEOUT: Final = 10.0
 CONF_ALLOW_ANONYMOUS: Final = "allow_anonymous"
 CONF_PASSIVE_PORTS: Final = "passive_ports"
 CONF_MAX_UPLOAD_MB: Final = "max_upload_mb"
-DEFAULT_FTP_PORT: Final = 2121
 FTP_UPLOAD_PATH: Final = "homesec/ftp"
 
 # Home Assistant camera sources.
@@ -189,3 +156,8 @@ def camera_signal(entry_id: str, camera_id: str) -> str:
 def health_signal(entry_id: str, camera_id: str) -> str:
     """Dispatcher signal sent when a camera's source health changes."""
     return f"{DOMAIN}_{entry_id}_{camera_id}_health"
+
+
+def hub_signal(entry_id: str) -> str:
+    """Dispatcher signal sent when something the hub's entities show changed."""
+    return f"{DOMAIN}_{entry_id}_hub"

@@ -10,7 +10,6 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from . import HomeSecConfigEntry
 from .const import (
     CONF_CAMERA_ID,
     CONF_DROPBOX_ACCESS_TOKEN,
@@ -21,8 +20,9 @@ from .const import (
     CONF_REMOTE_API_KEY,
     CONF_SUBSTREAM_URL,
 )
+from .data import HomeSecConfigEntry
 from .engine.sources.stream import redact_url
-from .runtime import HomeSecRuntime, hub_settings
+from .settings import merged
 
 TO_REDACT = {
     CONF_PASSWORD,
@@ -52,42 +52,40 @@ def _camera_data(data: Mapping[str, Any]) -> dict[str, Any]:
     return redacted
 
 
-def _source_problem(runtime: HomeSecRuntime, data: Mapping[str, Any]) -> str | None:
-    source = runtime.sources.get(str(data.get(CONF_CAMERA_ID)))
-    return source.problem if source is not None else None
-
-
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HomeSecConfigEntry
 ) -> dict[str, Any]:
     """Configuration, health and usage of the hub."""
-    data = dict(async_redact_data(hub_settings(entry), TO_REDACT))
+    data = dict(async_redact_data(merged(entry), TO_REDACT))
     if CONF_POSTGRES_DSN in data:
         data[CONF_POSTGRES_DSN] = _redact_dsn(str(data[CONF_POSTGRES_DSN]))
-    runtime = entry.runtime_data
-    health = runtime.health()
-    retention = runtime.last_retention
+    hub = entry.runtime_data
+    engine = hub.engine
+    health = hub.health.health()
+    retention = hub.runtime.last_retention
     return {
         "entry": data,
         "cameras": [
             {
                 "title": sub.title,
                 "data": _camera_data(sub.data),
-                "source_problem": _source_problem(runtime, sub.data),
+                "source_problem": hub.health.source_problem(
+                    str(sub.data.get(CONF_CAMERA_ID))
+                ),
             }
             for sub in entry.subentries.values()
         ],
         "health": {"status": health.status.value, "checks": health.checks},
-        "state_store_error": runtime.repository.last_error,
-        "storage_reachable": runtime.storage_reachable,
-        "credentials_refused": sorted(runtime.rejected),
-        "pending_state_writes": runtime.repository.pending,
-        "clips_in_flight": runtime.pipeline.in_flight,
-        "detector": type(runtime.detector).__name__,
+        "state_store_error": engine.repository.last_error,
+        "storage_reachable": hub.health.storage_reachable,
+        "credentials_refused": hub.health.refusals.services,
+        "pending_state_writes": engine.repository.pending,
+        "clips_in_flight": engine.pipeline.in_flight,
+        "detector": type(engine.detector).__name__,
         "analyzer_today": {
-            "calls": runtime.budget.calls,
-            "tokens": runtime.budget.tokens,
-            "estimated_cost": runtime.budget.cost,
+            "calls": engine.budget.calls,
+            "tokens": engine.budget.tokens,
+            "estimated_cost": engine.budget.cost,
         },
         "last_retention": retention.model_dump() if retention else None,
     }

@@ -10,10 +10,10 @@ from homeassistant.components.event import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import HomeSecConfigEntry
 from .const import DETECTION_EVENT_TYPES
+from .data import HomeSecConfigEntry
 from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent
-from .entity import HomeSecCameraEntity, add_camera_entities
+from .entity import ClipLifecycleEntity, add_camera_entities
 
 PARALLEL_UPDATES = 0
 NO_SUMMARY = "no_summary"
@@ -35,19 +35,19 @@ async def async_setup_entry(
     alert = EventEntityDescription(
         key="alert",
         translation_key="alert",
-        event_types=[*entry.runtime_data.activity_types, NO_SUMMARY],
+        event_types=[*entry.runtime_data.settings.activities, NO_SUMMARY],
     )
     add_camera_entities(
-        entry.runtime_data,
+        entry,
         async_add_entities,
-        lambda runtime, camera: [
-            DetectionEventEntity(runtime, camera, DETECTION_DESCRIPTION),
-            AlertEventEntity(runtime, camera, alert),
+        lambda camera: [
+            DetectionEventEntity(entry, camera, DETECTION_DESCRIPTION),
+            AlertEventEntity(entry, camera, alert),
         ],
     )
 
 
-class DetectionEventEntity(HomeSecCameraEntity, EventEntity):
+class DetectionEventEntity(ClipLifecycleEntity, EventEntity):
     """Triggers once per detected class of each clip."""
 
     @callback
@@ -67,7 +67,7 @@ class DetectionEventEntity(HomeSecCameraEntity, EventEntity):
             self.async_write_ha_state()
 
 
-class AlertEventEntity(HomeSecCameraEntity, EventEntity):
+class AlertEventEntity(ClipLifecycleEntity, EventEntity):
     """Triggers for each alert; the event type is the clip's activity."""
 
     @callback

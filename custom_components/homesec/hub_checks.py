@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 import logging
 from pathlib import Path
-from typing import Any
 
 from homeassistant.core import HomeAssistant
 from sqlalchemy.exc import ArgumentError
 
-from . import factory
+from .builder import state_store, storage
 from .const import (
     CONF_DROPBOX_REFRESH_TOKEN,
     CONF_POSTGRES_DSN,
@@ -19,16 +17,17 @@ from .const import (
 )
 from .engine.errors import CredentialsRejected
 from .engine.text import first_line
+from .settings import HubSettings
 
 _LOGGER = logging.getLogger(__name__)
 CHECK_TIMEOUT = 20
 
 
 async def async_check_local(
-    hass: HomeAssistant, data: Mapping[str, Any]
+    hass: HomeAssistant, settings: HubSettings
 ) -> dict[str, str]:
     """Create the storage folder and write a file in it; return form errors."""
-    root = factory.local_storage_root(data, hass.config.path)
+    root = settings.storage_folder(Path(hass.config.config_dir))
     if not await hass.async_add_executor_job(_writable, root):
         return {CONF_STORAGE_PATH: "folder_not_writable"}
     return {}
@@ -47,27 +46,31 @@ def _writable(root: Path) -> bool:
 
 
 async def async_check_dropbox(
-    hass: HomeAssistant, data: Mapping[str, Any]
+    hass: HomeAssistant, settings: HubSettings
 ) -> dict[str, str]:
     """Ask Dropbox who the credentials belong to; return form errors."""
-    storage = factory.storage(data, hass.config.path, hass.async_add_executor_job)
+    dropbox = storage(
+        settings, Path(hass.config.config_dir), hass.async_add_executor_job
+    )
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
-            reachable = await storage.ping()
+            reachable = await dropbox.ping()
     except CredentialsRejected:
         return {CONF_DROPBOX_REFRESH_TOKEN: "invalid_auth"}
     except TimeoutError:
         reachable = False
     finally:
-        await storage.close()
+        await dropbox.close()
     return {} if reachable else {"base": "cannot_connect"}
 
 
 async def async_check_postgres(
-    hass: HomeAssistant, data: Mapping[str, Any]
+    hass: HomeAssistant, settings: HubSettings
 ) -> dict[str, str]:
     """Connect and create HomeSec's tables; return form errors."""
-    store = factory.state_store(data, hass.config.path, hass.async_add_executor_job)
+    store = state_store(
+        settings, Path(hass.config.config_dir), hass.async_add_executor_job
+    )
     if not store.is_postgres:
         return {CONF_POSTGRES_DSN: "invalid_dsn"}
     try:

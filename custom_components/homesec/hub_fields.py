@@ -28,6 +28,8 @@ from .const import (
     CONF_DAILY_CALLS,
     CONF_DAILY_TOKENS,
     CONF_DETECT_CLASSES,
+    CONF_DROPBOX_APP_SECRET,
+    CONF_DROPBOX_REFRESH_TOKEN,
     CONF_MAX_FRAMES,
     CONF_MIN_BOX_H_RATIO,
     CONF_MIN_CONFIDENCE,
@@ -40,20 +42,42 @@ from .const import (
     CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
     CONF_NOTIFY_SERVICES,
+    CONF_OPENAI_API_KEY,
+    CONF_POSTGRES_DSN,
+    CONF_REMOTE_API_KEY,
     CONF_RETENTION_MAX_DAYS,
     CONF_RETENTION_MAX_GB,
     CONF_TRIGGER_CLASSES,
-    DEFAULT_DETECT_CLASSES,
-    DEFAULT_MIN_CONFIDENCE,
-    DEFAULT_MQTT_QOS,
-    DEFAULT_MQTT_TOPIC,
-    DEFAULT_RETENTION_MAX_DAYS,
-    DEFAULT_RETENTION_MAX_GB,
     RISK_LEVELS,
 )
-from .engine.analyze.prompt import BASE_PROMPT
-from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
 from .selectors import box, choice
+from .settings import HUB_DEFAULTS, OBJECT_GROUPS
+
+D = HUB_DEFAULTS
+NEW_HUB = D.model_dump(
+    mode="json",
+    include={
+        "storage_type",
+        "storage_path",
+        "state_store",
+        "sqlite_path",
+        "detector",
+        "analyzer",
+        "trigger_classes",
+        "min_risk_level",
+        "notify_on_activity_types",
+        "notify_on_motion",
+    },
+)
+"""What a new hub starts from (the embedded defaults)."""
+SECRETS = {
+    CONF_DROPBOX_APP_SECRET,
+    CONF_DROPBOX_REFRESH_TOKEN,
+    CONF_POSTGRES_DSN,
+    CONF_OPENAI_API_KEY,
+    CONF_REMOTE_API_KEY,
+}
+"""Never shown back in a form; left empty, the stored value is kept."""
 
 # Notify services that are not a phone or a target of their own.
 _NOT_TARGETS = {"send_message", "persistent_notification", "notify"}
@@ -82,51 +106,55 @@ def alert_fields(hass: HomeAssistant, activity_types: list[str]) -> dict[Any, An
                 mode=SelectSelectorMode.DROPDOWN,
             )
         ),
-        probatio.Required(CONF_TRIGGER_CLASSES, default=DEFAULT_DETECT_CLASSES): choice(
-            DEFAULT_DETECT_CLASSES, CONF_DETECT_CLASSES, multiple=True
-        ),
-        probatio.Required(CONF_MIN_RISK_LEVEL, default="high"): choice(
+        probatio.Required(
+            CONF_TRIGGER_CLASSES, default=list(D.trigger_classes)
+        ): choice(list(OBJECT_GROUPS), CONF_DETECT_CLASSES, multiple=True),
+        probatio.Required(CONF_MIN_RISK_LEVEL, default=D.min_risk_level.value): choice(
             RISK_LEVELS, CONF_MIN_RISK_LEVEL, dropdown=True
         ),
-        probatio.Required(CONF_NOTIFY_ON_ACTIVITY_TYPES, default=[]): SelectSelector(
+        probatio.Required(
+            CONF_NOTIFY_ON_ACTIVITY_TYPES, default=list(D.notify_on_activity_types)
+        ): SelectSelector(
             SelectSelectorConfig(
                 options=activity_types,
                 multiple=True,
                 mode=SelectSelectorMode.DROPDOWN,
             )
         ),
-        probatio.Required(CONF_NOTIFY_ON_MOTION, default=False): BooleanSelector(),
-        probatio.Required(CONF_RETENTION_MAX_GB, default=DEFAULT_RETENTION_MAX_GB): box(
+        probatio.Required(
+            CONF_NOTIFY_ON_MOTION, default=D.notify_on_motion
+        ): BooleanSelector(),
+        probatio.Required(CONF_RETENTION_MAX_GB, default=D.retention_max_gb): box(
             0, 10000, 0.5, "GB"
         ),
-        probatio.Required(
-            CONF_RETENTION_MAX_DAYS, default=DEFAULT_RETENTION_MAX_DAYS
-        ): box(0, 3650, 1, "d"),
-        probatio.Required(CONF_MQTT_TOPIC, default=DEFAULT_MQTT_TOPIC): TextSelector(),
-        probatio.Required(CONF_MQTT_QOS, default=str(DEFAULT_MQTT_QOS)): choice(
+        probatio.Required(CONF_RETENTION_MAX_DAYS, default=D.retention_max_days): box(
+            0, 3650, 1, "d"
+        ),
+        probatio.Required(CONF_MQTT_TOPIC, default=D.mqtt_topic): TextSelector(),
+        probatio.Required(CONF_MQTT_QOS, default=str(D.mqtt_qos)): choice(
             ["0", "1", "2"], CONF_MQTT_QOS
         ),
-        probatio.Required(CONF_MQTT_RETAIN, default=False): BooleanSelector(),
+        probatio.Required(CONF_MQTT_RETAIN, default=D.mqtt_retain): BooleanSelector(),
     }
 
 
 def alert_errors(user_input: dict[str, Any]) -> dict[str, str]:
     """Form errors of the alert fields (the MQTT topic template)."""
-    error = topic_error(str(user_input.get(CONF_MQTT_TOPIC, DEFAULT_MQTT_TOPIC)))
+    error = topic_error(str(user_input.get(CONF_MQTT_TOPIC) or D.mqtt_topic))
     return {CONF_MQTT_TOPIC: error} if error else {}
 
 
 def cost_fields() -> dict[Any, Any]:
     """Prompt, activity types, frames and budgets (both analyzers)."""
     return {
-        probatio.Required(CONF_BASE_PROMPT, default=BASE_PROMPT): TextSelector(
+        probatio.Required(CONF_BASE_PROMPT, default=D.base_prompt): TextSelector(
             TextSelectorConfig(multiline=True)
         ),
         probatio.Required(
-            CONF_ACTIVITY_TYPES, default=list(DEFAULT_ACTIVITY_TYPES)
+            CONF_ACTIVITY_TYPES, default=list(D.activity_types)
         ): SelectSelector(
             SelectSelectorConfig(
-                options=list(DEFAULT_ACTIVITY_TYPES),
+                options=list(D.activity_types),
                 multiple=True,
                 custom_value=True,
                 mode=SelectSelectorMode.DROPDOWN,
@@ -139,28 +167,34 @@ def cost_fields() -> dict[Any, Any]:
 def budget_fields() -> dict[Any, Any]:
     """Frames per clip, daily budgets and the cooldown."""
     return {
-        probatio.Required(CONF_MAX_FRAMES, default=4): box(1, 12, 1),
-        probatio.Required(CONF_DAILY_CALLS, default=200): box(0, 100000, 1),
-        probatio.Required(CONF_DAILY_TOKENS, default=400000): box(0, 100000000, 1000),
-        probatio.Required(CONF_COOLDOWN_MINUTES, default=0): box(0, 1440, 1, "min"),
+        probatio.Required(CONF_MAX_FRAMES, default=D.max_frames): box(1, 12, 1),
+        probatio.Required(CONF_DAILY_CALLS, default=D.daily_calls): box(0, 100000, 1),
+        probatio.Required(CONF_DAILY_TOKENS, default=D.daily_tokens): box(
+            0, 100000000, 1000
+        ),
+        probatio.Required(CONF_COOLDOWN_MINUTES, default=D.cooldown_minutes): box(
+            0, 1440, 1, "min"
+        ),
     }
 
 
 def rules_fields() -> dict[Any, Any]:
     """Which detections count."""
     return {
-        probatio.Required(CONF_DETECT_CLASSES, default=DEFAULT_DETECT_CLASSES): choice(
-            DEFAULT_DETECT_CLASSES, CONF_DETECT_CLASSES, multiple=True
+        probatio.Required(CONF_DETECT_CLASSES, default=list(D.detect_classes)): choice(
+            list(OBJECT_GROUPS), CONF_DETECT_CLASSES, multiple=True
         ),
         probatio.Required(
-            CONF_MIN_CONFIDENCE, default=DEFAULT_MIN_CONFIDENCE
+            CONF_MIN_CONFIDENCE, default=D.min_confidence
         ): NumberSelector(
             NumberSelectorConfig(
                 min=0.05, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
             )
         ),
-        probatio.Required(CONF_MIN_HITS, default=1): box(1, 10, 1),
-        probatio.Required(CONF_MIN_BOX_H_RATIO, default=0.0): NumberSelector(
+        probatio.Required(CONF_MIN_HITS, default=D.min_hits): box(1, 10, 1),
+        probatio.Required(
+            CONF_MIN_BOX_H_RATIO, default=D.min_box_h_ratio
+        ): NumberSelector(
             NumberSelectorConfig(
                 min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
             )

@@ -7,10 +7,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from . import HomeSecConfigEntry
+from .data import HomeSecConfigEntry
 from .engine.models import ClipDetected, LifecycleEvent
-from .entity import HomeSecCameraEntity, add_camera_entities
-from .runtime import CameraConfig, HomeSecRuntime
+from .entity import ClipLifecycleEntity, add_camera_entities
+from .settings import CameraSettings
 
 PARALLEL_UPDATES = 0
 
@@ -24,22 +24,20 @@ async def async_setup_entry(
 ) -> None:
     """Add each camera's snapshot image."""
     add_camera_entities(
-        entry.runtime_data,
-        async_add_entities,
-        lambda runtime, camera: [SnapshotImage(hass, runtime, camera)],
+        entry, async_add_entities, lambda camera: [SnapshotImage(hass, entry, camera)]
     )
 
 
-class SnapshotImage(HomeSecCameraEntity, ImageEntity):
+class SnapshotImage(ClipLifecycleEntity, ImageEntity):
     """The best frame of the last clip with a detection, boxes drawn."""
 
     _attr_content_type = "image/jpeg"
 
     def __init__(
-        self, hass: HomeAssistant, runtime: HomeSecRuntime, camera: CameraConfig
+        self, hass: HomeAssistant, entry: HomeSecConfigEntry, camera: CameraSettings
     ) -> None:
         """Start without an image."""
-        HomeSecCameraEntity.__init__(self, runtime, camera, SNAPSHOT)
+        ClipLifecycleEntity.__init__(self, entry, camera, SNAPSHOT)
         ImageEntity.__init__(self, hass)
         self._jpeg: bytes | None = None
 

@@ -16,7 +16,7 @@ from .const import DOMAIN, EVENT_ALERT, EVENT_DETECTION
 
 def _camera_title(hass: HomeAssistant, camera_id: str) -> str:
     for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        return str(entry.runtime_data.camera_title(camera_id))
+        return str(entry.runtime_data.cameras.title(camera_id))
     return camera_id
 
 

@@ -25,9 +25,9 @@ from homeassistant.core import HomeAssistant
 
 from .clip_library import async_days, async_page
 from .const import DOMAIN, FRAMES_PATH
+from .data import HomeSecData
 from .engine.snapshots import CLIP_ID
 from .links import clip_path
-from .runtime import HomeSecRuntime
 
 FRAME_ID = re.compile(r"^frames/(?P<clip>[A-Za-z0-9_\-]{1,200})/(?P<n>\d{1,2})\.jpg$")
 DAY_PAGE = re.compile(
@@ -64,12 +64,12 @@ class HomeSecMediaSource(MediaSource):
         super().__init__(DOMAIN)
         self.hass = hass
 
-    def _runtime(self) -> HomeSecRuntime:
+    def _hub(self) -> HomeSecData:
         entries = self.hass.config_entries.async_loaded_entries(DOMAIN)
         if not entries:
             raise Unresolvable("HomeSec is not loaded")
-        runtime: HomeSecRuntime = entries[0].runtime_data
-        return runtime
+        hub: HomeSecData = entries[0].runtime_data
+        return hub
 
     def frame_path(self, identifier: str) -> Path:
         """The file of a frame identifier; Unresolvable for anything else."""
@@ -94,7 +94,7 @@ class HomeSecMediaSource(MediaSource):
     async def _resolve_clip(self, clip_id: str) -> PlayMedia:
         if not CLIP_ID.match(clip_id):
             raise Unresolvable(f"Unknown clip {clip_id!r}")
-        found = await self._runtime().async_clip_location(clip_id)
+        found = await self._hub().clips.async_location(clip_id)
         if found is None:
             raise Unresolvable(f"The clip {clip_id} is no longer kept")
         if isinstance(found, str):
@@ -105,38 +105,40 @@ class HomeSecMediaSource(MediaSource):
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
         """Cameras, a camera's days, or a page of a day's clips."""
         identifier = item.identifier or ""
-        runtime = self._runtime()
+        hub = self._hub()
         if not identifier:
             root = _folder(None, "HomeSec")
             root.children = [
                 _folder(f"camera/{camera.camera_id}", camera.title)
-                for camera in sorted(runtime.cameras.values(), key=lambda c: c.title)
+                for camera in sorted(hub.cameras.values(), key=lambda c: c.title)
             ]
             return root
         if match := CAMERA.match(identifier):
             camera_id = match["camera"]
-            folder = _folder(identifier, runtime.camera_title(camera_id))
+            folder = _folder(identifier, hub.cameras.title(camera_id))
             folder.children = [
                 _folder(
                     f"{identifier}/{day.isoformat()}",
                     f"{day.strftime('%a %d %b %Y')} ({count})",
                 )
-                for day, count in await async_days(runtime, camera_id)
+                for day, count in await async_days(hub.engine.repository, camera_id)
             ]
             return folder
         if match := DAY_PAGE.match(identifier):
             return await self._day_page(
-                runtime, match["camera"], date.fromisoformat(match["day"]),
+                hub, match["camera"], date.fromisoformat(match["day"]),
                 int(match["page"] or 0),
             )  # fmt: skip
         raise Unresolvable(f"Unknown HomeSec folder {identifier!r}")
 
     async def _day_page(
-        self, runtime: HomeSecRuntime, camera_id: str, day: date, page: int
+        self, hub: HomeSecData, camera_id: str, day: date, page: int
     ) -> BrowseMediaSource:
-        entries, more = await async_page(self.hass, runtime, camera_id, day, page)
+        entries, more = await async_page(
+            self.hass, hub.engine.repository, camera_id, day, page
+        )
         base = f"camera/{camera_id}/{day.isoformat()}"
-        title = f"{runtime.camera_title(camera_id)}, {day.strftime('%a %d %b %Y')}"
+        title = f"{hub.cameras.title(camera_id)}, {day.strftime('%a %d %b %Y')}"
         folder = _folder(f"{base}/{page}" if page else base, title)
         folder.children = [
             BrowseMediaSource(

@@ -7,9 +7,9 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 import probatio
 
-from . import factory
-from .const import ANALYZER_NONE, CONF_ANALYZER, CONF_DETECTOR, DETECTOR_MOTION
+from .const import ANALYZER_NONE, DETECTOR_MOTION
 from .hub_fields import alert_errors, alert_fields, budget_fields, rules_fields
+from .settings import HubSettings, merged
 
 
 class HubOptionsFlow(OptionsFlow):
@@ -22,12 +22,12 @@ class HubOptionsFlow(OptionsFlow):
         errors = alert_errors(user_input) if user_input is not None else {}
         if user_input is not None and not errors:
             return self.async_create_entry(data=user_input)
-        current = {**self.config_entry.data, **self.config_entry.options}
-        current |= user_input or {}
-        fields = alert_fields(self.hass, factory.activity_types(current))
-        if current.get(CONF_DETECTOR, DETECTOR_MOTION) != DETECTOR_MOTION:
+        current = merged(self.config_entry) | (user_input or {})
+        settings = HubSettings.from_data(current)
+        fields = alert_fields(self.hass, settings.activities)
+        if settings.detector != DETECTOR_MOTION:
             fields |= rules_fields()
-        if current.get(CONF_ANALYZER, ANALYZER_NONE) != ANALYZER_NONE:
+        if settings.analyzer != ANALYZER_NONE:
             fields |= budget_fields()
         return self.async_show_form(
             step_id="init",

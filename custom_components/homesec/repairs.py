@@ -9,9 +9,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import TextSelector
 import probatio
 
-from . import detector_checks
-from .const import CONF_DETECTOR, CONF_MODEL_PATH, DOMAIN
-from .runtime import hub_settings
+from .const import CONF_MODEL_PATH, DOMAIN
+from .detector_kinds import async_check_model
+from .settings import HubSettings, merged
 
 
 class ModelMissingRepairFlow(RepairsFlow):
@@ -30,10 +30,8 @@ class ModelMissingRepairFlow(RepairsFlow):
             return self.async_abort(reason="entry_removed")
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**hub_settings(entry), **user_input}
-            errors = await detector_checks.async_check_model(
-                self.hass, str(data[CONF_DETECTOR]), data
-            )
+            settings = HubSettings.from_data({**merged(entry), **user_input})
+            errors = await async_check_model(self.hass, settings)
             if not errors:
                 self.hass.config_entries.async_update_entry(
                     entry, data={**entry.data, **user_input}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -19,13 +19,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from . import HomeSecConfigEntry
+from .data import HomeSecConfigEntry, HomeSecData
 from .engine.models import ClipAlerted, ClipFinished, LifecycleEvent, RiskLevel
-from .entity import HomeSecCameraEntity, HomeSecHubEntity, add_camera_entities
-from .runtime import HealthStatus, HomeSecRuntime
+from .entity import ClipLifecycleEntity, HomeSecHubEntity, add_camera_entities
+from .hub_health import HealthStatus
 
 PARALLEL_UPDATES = 0
-SCAN_INTERVAL = timedelta(seconds=30)
 MAX_STATE_LENGTH = 255
 
 
@@ -89,10 +88,10 @@ CLIPS_TODAY = SensorEntityDescription(
 
 @dataclass(frozen=True, kw_only=True)
 class HubSensorDescription(SensorEntityDescription):
-    """A hub sensor read from the runtime."""
+    """A hub sensor read from the hub's collaborators."""
 
-    value: Callable[[HomeSecRuntime], Any]
-    attributes: Callable[[HomeSecRuntime], dict[str, Any]] | None = None
+    value: Callable[[HomeSecData], Any]
+    attributes: Callable[[HomeSecData], dict[str, Any]] | None = None
 
 
 HUB_SENSORS = (
@@ -101,8 +100,8 @@ HUB_SENSORS = (
         translation_key="status",
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in HealthStatus],
-        value=lambda runtime: runtime.health().status.value,
-        attributes=lambda runtime: runtime.health().checks,
+        value=lambda data: data.health.health().status.value,
+        attributes=lambda data: data.health.health().checks,
     ),
     HubSensorDescription(
         key="clips_in_flight",
@@ -110,19 +109,19 @@ HUB_SENSORS = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value=lambda runtime: runtime.pipeline.in_flight,
+        value=lambda data: data.engine.pipeline.in_flight,
     ),
     HubSensorDescription(
         key="analyzer_calls_today",
         translation_key="analyzer_calls_today",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value=lambda runtime: runtime.budget.calls,
+        value=lambda data: data.engine.budget.calls,
     ),
     HubSensorDescription(
         key="analyzer_tokens_today",
         translation_key="analyzer_tokens_today",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value=lambda runtime: runtime.budget.tokens,
+        value=lambda data: data.engine.budget.tokens,
     ),
     HubSensorDescription(
         key="analyzer_cost_today",
@@ -131,7 +130,7 @@ HUB_SENSORS = (
         suggested_display_precision=3,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value=lambda runtime: runtime.budget.cost,
+        value=lambda data: data.engine.budget.cost,
     ),
 )
 
@@ -142,19 +141,18 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each camera's sensors, and the hub's."""
-    runtime = entry.runtime_data
-    async_add_entities(HubSensor(runtime, d) for d in HUB_SENSORS)
+    async_add_entities(HubSensor(entry, d) for d in HUB_SENSORS)
     add_camera_entities(
-        runtime,
+        entry,
         async_add_entities,
-        lambda runtime, camera: [
-            *(CameraSensor(runtime, camera, d) for d in CAMERA_SENSORS),
-            ClipsTodaySensor(runtime, camera, CLIPS_TODAY),
+        lambda camera: [
+            *(CameraSensor(entry, camera, d) for d in CAMERA_SENSORS),
+            ClipsTodaySensor(entry, camera, CLIPS_TODAY),
         ],
     )
 
 
-class CameraSensor(HomeSecCameraEntity, RestoreSensor):
+class CameraSensor(ClipLifecycleEntity, RestoreSensor):
     """Keeps the latest value the camera's clips gave it (restored at start)."""
 
     entity_description: CameraSensorDescription
@@ -178,7 +176,7 @@ class CameraSensor(HomeSecCameraEntity, RestoreSensor):
             self.async_write_ha_state()
 
 
-class ClipsTodaySensor(HomeSecCameraEntity, SensorEntity):
+class ClipsTodaySensor(ClipLifecycleEntity, SensorEntity):
     """Clips of this camera processed since local midnight."""
 
     _attr_native_value = 0
@@ -197,19 +195,21 @@ class ClipsTodaySensor(HomeSecCameraEntity, SensorEntity):
 
 
 class HubSensor(HomeSecHubEntity, SensorEntity):
-    """A figure of the hub, read every 30 s."""
+    """A figure of the hub, written when it changes."""
 
     entity_description: HubSensorDescription
-    _attr_should_poll = True
 
     @property
     def native_value(self) -> Any:
         """The current value."""
-        return self.entity_description.value(self._runtime)
+        return self.entity_description.value(self._data)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """The checks behind the status."""
         if self.entity_description.attributes is None:
             return None
-        return self.entity_description.attributes(self._runtime)
+        return self.entity_description.attributes(self._data)
+
+    def _current(self) -> object:
+        return (self.native_value, self.extra_state_attributes)

@@ -12,17 +12,19 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import homeassistant.util.dt as dt_util
 import probatio
 
+from .clip_access import Refusal
 from .const import DOMAIN, RISK_LEVELS
+from .data import HomeSecData
 from .engine.errors import AnalysisSkipped, HomeSecError, VideoDecodeError
 from .engine.models import Clip, ClipState
 from .links import clip_path, snapshot_path
-from .runtime import HomeSecRuntime
 from .source_checks import readable_here
+from .user_errors import refused, user_error
 
 CLASSES = ["person", "vehicle", "animal", "motion"]
 MEDIA_PREFIX = "media-source://media_source/"
@@ -60,44 +62,43 @@ SEARCH_SCHEMA = probatio.Schema(
 )
 
 
-def _error(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
-
-
-def _runtime(hass: HomeAssistant) -> HomeSecRuntime:
+def _hub(hass: HomeAssistant) -> HomeSecData:
     entries = hass.config_entries.async_loaded_entries(DOMAIN)
     if not entries:
-        raise _error("not_loaded")
-    runtime: HomeSecRuntime = entries[0].runtime_data
-    return runtime
+        raise user_error("not_loaded")
+    data: HomeSecData = entries[0].runtime_data
+    return data
 
 
-def _camera_id(hass: HomeAssistant, runtime: HomeSecRuntime, camera: str) -> str:
+def _camera_id(hass: HomeAssistant, hub: HomeSecData, camera: str) -> str:
     """A camera id, given a camera's device id or its camera id."""
-    if camera in runtime.cameras:
+    if camera in hub.cameras:
         return camera
     device = dr.async_get(hass).async_get(camera)
-    for config in runtime.cameras.values():
+    for config in hub.cameras.values():
         if device is not None and (DOMAIN, config.subentry_id) in device.identifiers:
             return config.camera_id
-    raise _error("unknown_camera", camera=camera)
+    raise user_error("unknown_camera", camera=camera)
+
+
+def _done[T](result: T | Refusal, hub: HomeSecData) -> T:
+    """The result, or the user's error when the request was refused."""
+    if isinstance(result, Refusal):
+        raise refused(result, hub.cameras)
+    return result
 
 
 def _media_path(hass: HomeAssistant, media_id: str) -> Path:
     """The file of a ``media-source://media_source/<dir>/<path>`` id (blocking)."""
     if not media_id.startswith(MEDIA_PREFIX):
-        raise _error("unsupported_media", media=media_id)
+        raise user_error("unsupported_media", media=media_id)
     folder, _, relative = media_id.removeprefix(MEDIA_PREFIX).partition("/")
     root = hass.config.media_dirs.get(folder)
     if root is None or not relative:
-        raise _error("unsupported_media", media=media_id)
+        raise user_error("unsupported_media", media=media_id)
     path = (Path(root) / relative).resolve()
     if not path.is_relative_to(Path(root).resolve()):
-        raise _error("path_not_allowed", path=relative)
+        raise user_error("path_not_allowed", path=relative)
     return path
 
 
@@ -105,12 +106,12 @@ def _readable_file(hass: HomeAssistant, file: str) -> Path:
     """An absolute path Home Assistant may read (blocking: resolves it)."""
     path = Path(file)
     if not path.is_absolute() or not readable_here(hass, path):
-        raise _error("path_not_allowed", path=file)
+        raise user_error("path_not_allowed", path=file)
     return path
 
 
 async def _clip_file(
-    hass: HomeAssistant, runtime: HomeSecRuntime, data: dict[str, Any]
+    hass: HomeAssistant, hub: HomeSecData, data: dict[str, Any]
 ) -> Path:
     """The existing file an analyze_clip call names (file, media or library id)."""
     media_id = str(data.get("media_content_id", ""))
@@ -118,28 +119,28 @@ async def _clip_file(
         path = await hass.async_add_executor_job(_readable_file, hass, data["file"])
     elif media_id.startswith(LIBRARY_PREFIX):
         clip_id = media_id.removeprefix(LIBRARY_PREFIX)
-        found = await runtime.async_clip_location(clip_id)
+        found = await hub.clips.async_location(clip_id)
         if found is None:
-            raise _error("unknown_clip", clip=clip_id)
+            raise user_error("unknown_clip", clip=clip_id)
         if isinstance(found, str):
-            raise _error("clip_not_local", clip=clip_id)
+            raise user_error("clip_not_local", clip=clip_id)
         path = found
     elif media_id:
         path = await hass.async_add_executor_job(_media_path, hass, media_id)
     else:
-        raise _error("no_clip_given")
+        raise user_error("no_clip_given")
     if not await hass.async_add_executor_job(path.is_file):
-        raise _error("file_not_found", path=str(path))
+        raise user_error("file_not_found", path=str(path))
     return path
 
 
 async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
     """Detect and summarize one file, without alerting; return the result."""
     hass = call.hass
-    runtime = _runtime(hass)
-    path = await _clip_file(hass, runtime, dict(call.data))
+    hub = _hub(hass)
+    path = await _clip_file(hass, hub, dict(call.data))
     camera = call.data.get("camera")
-    camera_id = _camera_id(hass, runtime, camera) if camera else "action"
+    camera_id = _camera_id(hass, hub, camera) if camera else "action"
     clip = Clip(
         clip_id=path.stem,
         camera_name=camera_id,
@@ -148,14 +149,14 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
         source_type="action",
     )
     try:
-        detected = await runtime.detector.detect(clip)
+        detected = await hub.engine.detector.detect(clip)
     except VideoDecodeError as err:
-        raise _error("clip_unreadable", path=path.name, error=str(err)) from err
+        raise user_error("clip_unreadable", path=path.name, error=str(err)) from err
     analysis: dict[str, Any] | None = None
     analysis_error: str | None = None
-    if runtime.analyzer is not None:
+    if hub.engine.analyzer is not None:
         try:
-            result = await runtime.analyzer.analyze(clip, detected)
+            result = await hub.engine.analyzer.analyze(clip, detected)
         except AnalysisSkipped as skipped:
             analysis_error = skipped.reason
         except HomeSecError as err:
@@ -178,20 +179,23 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
 
 async def _reprocess_clip(call: ServiceCall) -> None:
     """Run a clip still in the spool through the whole pipeline again."""
-    await _runtime(call.hass).async_reprocess(call.data["clip_id"])
+    hub = _hub(call.hass)
+    _done(await hub.clips.async_reprocess(call.data["clip_id"]), hub)
 
 
 async def _record_clip(call: ServiceCall) -> None:
     """Record a camera now (RTSP and Home Assistant cameras)."""
-    runtime = _runtime(call.hass)
-    runtime.record_now(
-        _camera_id(call.hass, runtime, call.data["camera"]), call.data.get("duration")
-    )
+    hub = _hub(call.hass)
+    camera_id = _camera_id(call.hass, hub, call.data["camera"])
+    refusal = hub.clips.record_now(camera_id, call.data.get("duration"))
+    if refusal is not None:
+        raise refused(refusal, hub.cameras)
 
 
 async def _cleanup(call: ServiceCall) -> ServiceResponse:
     """Apply the spool limits now, or only list what would go."""
-    plan = await _runtime(call.hass).async_retention(dry_run=call.data["dry_run"])
+    hub = _hub(call.hass)
+    plan = await hub.runtime.async_retention(dry_run=call.data["dry_run"])
     if plan.store_unreachable:
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="state_store_unreachable"
@@ -245,13 +249,13 @@ def _describe(state: ClipState) -> dict[str, Any]:
 
 async def _search_clips(call: ServiceCall) -> ServiceResponse:
     """Clips by camera, time range, detected class and minimum risk, newest first."""
-    runtime = _runtime(call.hass)
+    hub = _hub(call.hass)
     data = dict(call.data)
     if "start" in data and "end" in data and data["start"] > data["end"]:
-        raise _error("start_after_end")
+        raise user_error("start_after_end")
     camera = data.get("camera")
-    camera_id = _camera_id(call.hass, runtime, camera) if camera else None
-    states = await runtime.repository.recent(camera_id, SEARCH_WINDOW)
+    camera_id = _camera_id(call.hass, hub, camera) if camera else None
+    states = await hub.engine.repository.recent(camera_id, SEARCH_WINDOW)
     if states is None:
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="state_store_unreachable"

@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import STATE_OFF, EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from . import HomeSecConfigEntry
-from .engine.models import LifecycleEvent
+from .camera_controls import CameraControls
+from .data import HomeSecConfigEntry
 from .entity import HomeSecCameraEntity, add_camera_entities
 
 PARALLEL_UPDATES = 0
 
+
+@dataclass(frozen=True, kw_only=True)
+class CameraSwitchDescription(SwitchEntityDescription):
+    """A camera switch: how to read and set it on the camera controls."""
+
+    is_on: Callable[[CameraControls, str], bool]
+    turn: Callable[[CameraControls, str, bool], None]
+
+
 SWITCHES = (
-    SwitchEntityDescription(
+    CameraSwitchDescription(
         key="detection",
         translation_key="detection",
         entity_category=EntityCategory.CONFIG,
+        is_on=CameraControls.detection_on,
+        turn=CameraControls.set_detection,
     ),
-    SwitchEntityDescription(
+    CameraSwitchDescription(
         key="notifications",
         translation_key="notifications",
         entity_category=EntityCategory.CONFIG,
+        is_on=CameraControls.notifications_switched_on,
+        turn=CameraControls.set_notifications,
     ),
 )
 
@@ -37,45 +52,40 @@ async def async_setup_entry(
 ) -> None:
     """Add each camera's switches."""
     add_camera_entities(
-        entry.runtime_data,
+        entry,
         async_add_entities,
-        lambda runtime, camera: [
-            CameraSwitch(runtime, camera, description) for description in SWITCHES
-        ],
+        lambda camera: [CameraSwitch(entry, camera, d) for d in SWITCHES],
     )
 
 
 class CameraSwitch(HomeSecCameraEntity, SwitchEntity, RestoreEntity):
     """Turns a camera's detection or notifications off (clips are still kept)."""
 
-    @property
-    def _off_set(self) -> set[str]:
-        if self.entity_description.key == "detection":
-            return self._runtime.detection_off
-        return self._runtime.notifications_off
+    entity_description: CameraSwitchDescription
 
     @property
     def is_on(self) -> bool:
         """On unless turned off."""
-        return self._camera.camera_id not in self._off_set
+        return self.entity_description.is_on(
+            self._data.controls, self._camera.camera_id
+        )
 
     async def async_added_to_hass(self) -> None:
         """Restore the last position."""
         await super().async_added_to_hass()
         last = await self.async_get_last_state()
         if last is not None and last.state == STATE_OFF:
-            self._off_set.add(self._camera.camera_id)
+            self._turn(on=False)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Turn the feature on."""
-        self._off_set.discard(self._camera.camera_id)
+        self._turn(on=True)
         self.async_write_ha_state()
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Turn the feature off."""
-        self._off_set.add(self._camera.camera_id)
+        self._turn(on=False)
         self.async_write_ha_state()
 
-    @callback
-    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
-        """Switches do not follow clips."""
+    def _turn(self, *, on: bool) -> None:
+        self.entity_description.turn(self._data.controls, self._camera.camera_id, on)

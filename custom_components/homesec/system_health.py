@@ -8,6 +8,7 @@ from homeassistant.components import system_health
 from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN
+from .data import HomeSecData
 
 
 @callback
@@ -23,13 +24,13 @@ async def system_health_info(hass: HomeAssistant) -> dict[str, Any]:
     entries = hass.config_entries.async_loaded_entries(DOMAIN)
     if not entries:
         return {"status": "not set up"}
-    runtime = entries[0].runtime_data
-    health = runtime.health()
+    hub: HomeSecData = entries[0].runtime_data
+    health = hub.health
     return {
-        "status": health.status.value,
-        "state_store": "ok" if runtime.repository.healthy else "unreachable",
-        "storage": "ok" if runtime.storage_reachable else "unreachable",
-        "detector": type(runtime.detector).__name__,
-        "cameras": len(runtime.cameras),
-        "clips_in_flight": runtime.pipeline.in_flight,
+        "status": health.health().status.value,
+        "state_store": "ok" if health.state_store_reachable else "unreachable",
+        "storage": "ok" if health.storage_reachable else "unreachable",
+        "detector": type(hub.engine.detector).__name__,
+        "cameras": len(hub.cameras),
+        "clips_in_flight": hub.engine.pipeline.in_flight,
     }

@@ -9,19 +9,19 @@ from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
+from .clip_access import ClipAccess
 from .const import DOMAIN
 from .engine.snapshots import CLIP_ID
 from .links import CLIP_PATH, SNAPSHOT_PATH
-from .runtime import HomeSecRuntime
 
 
-def _runtime(hass: HomeAssistant, clip_id: str) -> HomeSecRuntime | None:
-    """The loaded hub, when ``clip_id`` is a clip id at all."""
+def _clips(hass: HomeAssistant, clip_id: str) -> ClipAccess | None:
+    """The loaded hub's clips, when ``clip_id`` is a clip id at all."""
     entries = hass.config_entries.async_loaded_entries(DOMAIN)
     if not entries or not CLIP_ID.match(clip_id):
         return None
-    runtime: HomeSecRuntime = entries[0].runtime_data
-    return runtime
+    clips: ClipAccess = entries[0].runtime_data.clips
+    return clips
 
 
 class _ClipFileView(HomeAssistantView):
@@ -31,12 +31,12 @@ class _ClipFileView(HomeAssistantView):
 
     async def get(self, request: web.Request, clip_id: str) -> web.StreamResponse:
         """404 unless HomeSec is loaded and ``clip_id`` is a clip id."""
-        runtime = _runtime(request.app["hass"], clip_id)
-        if runtime is None:
+        clips = _clips(request.app["hass"], clip_id)
+        if clips is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
-        return await self.serve(runtime, clip_id)
+        return await self.serve(clips, clip_id)
 
-    async def serve(self, runtime: HomeSecRuntime, clip_id: str) -> web.StreamResponse:
+    async def serve(self, clips: ClipAccess, clip_id: str) -> web.StreamResponse:
         """The response for a clip id."""
         raise NotImplementedError
 
@@ -47,9 +47,9 @@ class ClipView(_ClipFileView):
     url = CLIP_PATH
     name = "api:homesec:clip"
 
-    async def serve(self, runtime: HomeSecRuntime, clip_id: str) -> web.StreamResponse:
+    async def serve(self, clips: ClipAccess, clip_id: str) -> web.StreamResponse:
         """Serve the clip file."""
-        found = await runtime.async_clip_location(clip_id)
+        found = await clips.async_location(clip_id)
         if found is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         if isinstance(found, str):
@@ -64,9 +64,9 @@ class SnapshotView(_ClipFileView):
     url = SNAPSHOT_PATH
     name = "api:homesec:snapshot"
 
-    async def serve(self, runtime: HomeSecRuntime, clip_id: str) -> web.StreamResponse:
+    async def serve(self, clips: ClipAccess, clip_id: str) -> web.StreamResponse:
         """Serve the snapshot."""
-        jpeg = await runtime.async_snapshot(clip_id)
+        jpeg = await clips.async_snapshot(clip_id)
         if jpeg is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         return web.Response(body=jpeg, content_type="image/jpeg")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 
 from ..const import EVENT_ALERT, EVENT_DETECTION
 from ..engine.interfaces import Notifier
 from ..engine.models import Alert, Clip, FilterResult
 
 
-class BusAlertNotifier(Notifier):
-    """Fires ``homesec_alert`` with the alert payload."""
+class BusNotifier(Notifier):
+    """Fires ``homesec_detection`` at detection and ``homesec_alert`` per alert."""
 
     name = "event bus"
 
@@ -22,18 +22,16 @@ class BusAlertNotifier(Notifier):
         """Fire the event."""
         self._hass.bus.async_fire(EVENT_ALERT, alert.payload())
 
-
-@callback
-def fire_detection(hass: HomeAssistant, clip: Clip, result: FilterResult) -> None:
-    """Fire ``homesec_detection`` for a clip in which something was found."""
-    hass.bus.async_fire(
-        EVENT_DETECTION,
-        {
-            "clip_id": clip.clip_id,
-            "camera_name": clip.camera_name,
-            "detected_classes": result.detected_classes,
-            "confidence": result.confidence,
-            "ts": clip.start_ts.isoformat(),
-            "dedupe_key": clip.clip_id,
-        },
-    )
+    async def detected(self, clip: Clip, result: FilterResult) -> None:
+        """Fire ``homesec_detection`` for a clip in which something was found."""
+        self._hass.bus.async_fire(
+            EVENT_DETECTION,
+            {
+                "clip_id": clip.clip_id,
+                "camera_name": clip.camera_name,
+                "detected_classes": result.detected_classes,
+                "confidence": result.confidence,
+                "ts": clip.start_ts.isoformat(),
+                "dedupe_key": clip.clip_id,
+            },
+        )

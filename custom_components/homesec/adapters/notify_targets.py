@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -50,15 +50,36 @@ class NotifyServiceNotifier(_TargetNotifier):
     notification for the clip replaces the earlier one in place), the snapshot
     is the ``image``, tapping opens the clip, and two actions open the clip or
     snooze the camera. Links are signed, so the phone needs no login for them.
+
+    At the detection of a trigger class a quick notification goes out first;
+    the alert replaces it under the same tag, and when no alert follows it is
+    removed at the clip's end.
     """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        target: str,
+        camera_title: Callable[[str], str],
+        trigger_classes: Iterable[str],
+    ) -> None:
+        """``target`` is ``notify.<service>``; quick notes for ``trigger_classes``."""
+        super().__init__(hass, target, camera_title)
+        self._trigger_classes = frozenset(trigger_classes)
+        self._waiting: set[str] = set()
+        """Clips with a quick notification that no alert has replaced yet."""
 
     async def notify(self, alert: Alert) -> None:
         """Send the alert; raise when the service fails."""
+        self._waiting.discard(alert.clip_id)
         data = self._payload(alert.clip_id, alert.camera_name, alert.snapshot_url)
         await self._call({**self._texts(alert), "data": data})
 
-    async def notify_detection(self, clip: Clip, result: FilterResult) -> None:
+    async def detected(self, clip: Clip, result: FilterResult) -> None:
         """The quick notification at detection, replaced when the alert comes."""
+        if not set(result.detected_classes) & self._trigger_classes:
+            return
+        self._waiting.add(clip.clip_id)
         camera = self._camera_title(clip.camera_name)
         found = ", ".join(result.detected_classes) or "motion"
         snapshot = snapshot_path(clip.clip_id) if result.snapshot_jpeg else None
@@ -70,9 +91,14 @@ class NotifyServiceNotifier(_TargetNotifier):
             }
         )
 
-    async def clear(self, clip_id: str) -> None:
-        """Remove the clip's notification (it did not turn into an alert)."""
-        await self._call({"message": "clear_notification", "data": {"tag": clip_id}})
+    async def finished(self, clip: Clip) -> None:
+        """Remove the clip's quick notification when no alert replaced it."""
+        if clip.clip_id not in self._waiting:
+            return
+        self._waiting.discard(clip.clip_id)
+        await self._call(
+            {"message": "clear_notification", "data": {"tag": clip.clip_id}}
+        )
 
     def _payload(
         self, clip_id: str, camera_id: str, snapshot: str | None

@@ -45,3 +45,12 @@ class GatedNotifier(Notifier):
         """Deliver, or hold it back while the camera's notifications are off."""
         if self._enabled(alert.camera_name):
             await self.inner.notify(alert)
+
+    async def detected(self, clip: Clip, result: FilterResult) -> None:
+        """Pass the early word on, unless the camera's notifications are off."""
+        if self._enabled(clip.camera_name):
+            await self.inner.detected(clip, result)
+
+    async def finished(self, clip: Clip) -> None:
+        """Always pass the end on (an earlier word may need taking back)."""
+        await self.inner.finished(clip)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Protocol
 
 from .models import (
@@ -148,7 +149,11 @@ class StateStore(ABC):
 
 
 class Notifier(ABC):
-    """Delivers an alert somewhere (bus event, notification, MQTT...)."""
+    """An output: delivers alerts (bus event, notification, MQTT...).
+
+    Besides the alert, an output may hear of a clip's detection (before any
+    summary) and of its end; both are best effort and never retried.
+    """
 
     name: str
 
@@ -156,9 +161,25 @@ class Notifier(ABC):
     async def notify(self, alert: Alert) -> None:
         """Deliver the alert; raise on failure."""
 
+    async def detected(self, clip: Clip, result: FilterResult) -> None:  # noqa: B027
+        """Something was found in the clip (an alert may follow)."""
+
+    async def finished(self, clip: Clip) -> None:  # noqa: B027
+        """The clip's processing ended (with or without an alert)."""
+
 
 class AlertPolicy(ABC):
-    """Decides whether a clip deserves an alert."""
+    """Decides whether a clip is worth a summary, and whether it deserves an alert."""
+
+    @abstractmethod
+    def skip_analysis(
+        self, camera_name: str, detections: FilterResult, now: datetime
+    ) -> str | None:
+        """Why the clip is not worth a summary now, or None to analyse it."""
+
+    @abstractmethod
+    def alerted(self, camera_name: str, now: datetime) -> None:
+        """A camera's clip raised an alert at ``now``."""
 
     @abstractmethod
     def decide(

@@ -17,7 +17,7 @@ from .errors import (
     StageError,
     UploadError,
 )
-from .interfaces import Analyzer, Notifier, ObjectDetector, Storage
+from .interfaces import AlertPolicy, Analyzer, Notifier, ObjectDetector, Storage
 from .models import (
     Alert,
     AlertDecision,
@@ -37,9 +37,9 @@ from .models import (
     StageStatus,
     UploadOutcome,
 )
-from .policy import DefaultAlertPolicy
 from .repository import ClipRepository
 from .retry import RetrySettings, Sleep, with_retries
+from .snapshots import SnapshotKeeper
 from .text import describe, first_line
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ type ClipLinks = Callable[[Clip], tuple[str, str]]
 
 
 class PipelineSettings(BaseModel):
-    """Concurrency bounds, retries and the classes worth analysing."""
+    """Concurrency bounds and retries."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -65,7 +65,6 @@ class PipelineSettings(BaseModel):
     max_detections: int = Field(default=1, ge=1)
     max_analyses: int = Field(default=2, ge=1)
     max_notifications: int = Field(default=4, ge=1)
-    trigger_classes: frozenset[str] = frozenset({"person", "vehicle", "animal"})
     upload_retry: RetrySettings = RetrySettings()
     analyze_retry: RetrySettings = RetrySettings()
     notify_retry: RetrySettings = RetrySettings()
@@ -76,6 +75,8 @@ class ClipPipeline:
 
     A clip given with its recorded state resumes after the last completed stage:
     a stored clip is not uploaded again and a delivered alert is not sent again.
+    Outputs hear of a detection at once (while the summary is made) and of the
+    clip's end; the detection's snapshot is kept before anyone is told.
     """
 
     def __init__(
@@ -84,9 +85,10 @@ class ClipPipeline:
         storage: Storage,
         detector: ObjectDetector,
         analyzer: Analyzer | None,
-        policy: DefaultAlertPolicy,
+        policy: AlertPolicy,
         notifiers: Sequence[Notifier],
         repository: ClipRepository,
+        snapshots: SnapshotKeeper | None = None,
         listener: LifecycleListener | None = None,
         settings: PipelineSettings | None = None,
         clip_links: ClipLinks | None = None,
@@ -102,6 +104,7 @@ class ClipPipeline:
         self._policy = policy
         self._notifiers = list(notifiers)
         self._repo = repository
+        self._snapshots = snapshots
         self._listener = listener
         self._now = clock
         self._sleep = sleep
@@ -165,24 +168,45 @@ class ClipPipeline:
             )
             if isinstance(detected, StageError):
                 return await self._finish(clip, state, error=detected)
+            told = None
             if detected.detected_classes:
                 self._emit(ClipDetected(clip=clip, result=detected))
-
-            analysis = await self._analyze(clip, state, detected)
-            decision = self._decide(clip, state, detected, analysis)
-            await self._record(
-                clip,
-                ClipEventType.DECIDED,
-                notify=decision.notify,
-                reason=decision.reason,
-            )
-            if decision.notify:
-                alert = self._alert(clip, upload, detected, analysis, decision)
-                self._emit(ClipAlerted(clip=clip, alert=alert))
-                await self._notify(clip, state, alert)
-            else:
-                state.stages[Stage.NOTIFY].status = StageStatus.SKIPPED
+                told = asyncio.create_task(
+                    self._tell(lambda n: n.detected(clip, detected))
+                )
+            try:
+                analysis = await self._analyze(clip, state, detected)
+                decision = self._decide(clip, state, detected, analysis)
+                await self._record(
+                    clip,
+                    ClipEventType.DECIDED,
+                    notify=decision.notify,
+                    reason=decision.reason,
+                )
+                if told is not None:
+                    await told  # the early word goes out before the alert
+                if decision.notify:
+                    self._policy.alerted(clip.camera_name, self._now())
+                    alert = self._alert(clip, upload, detected, analysis, decision)
+                    self._emit(ClipAlerted(clip=clip, alert=alert))
+                    await self._notify(clip, state, alert)
+                else:
+                    state.stages[Stage.NOTIFY].status = StageStatus.SKIPPED
+            finally:
+                if told is not None:
+                    told.cancel()
             return await self._finish(clip, state)
+
+    async def _tell(self, hook: Callable[[Notifier], Awaitable[None]]) -> None:
+        """Run a best-effort hook of every output (a failing one stops none)."""
+
+        async def _one(notifier: Notifier) -> None:
+            try:
+                await hook(notifier)
+            except Exception as err:  # noqa: BLE001 - best effort, never retried
+                _LOGGER.debug("%s did not take the news: %s", notifier.name, err)
+
+        await asyncio.gather(*(_one(n) for n in self._notifiers))
 
     async def _upload(
         self, clip: Clip, state: ClipState
@@ -225,6 +249,8 @@ class ClipPipeline:
             _LOGGER.error("%s; the clip stays in the spool", result)
             return result
         state.filter_result = result
+        if result.snapshot_jpeg and self._snapshots is not None:
+            await self._snapshots.keep(clip.clip_id, result.snapshot_jpeg)
         await self._repo.save(state)
         await self._record(
             clip,
@@ -240,15 +266,13 @@ class ClipPipeline:
         if state.done(Stage.ANALYZE) and state.analysis is not None:
             return state.analysis
         stage = state.stages[Stage.ANALYZE]
-        wanted = bool(
-            set(detected.detected_classes) & self._settings.trigger_classes
-        ) or (
-            bool(detected.detected_classes)
-            and self._policy.settings_for(clip.camera_name).notify_on_motion
+        reason = (
+            "no analyzer"
+            if self._analyzer is None
+            else self._policy.skip_analysis(clip.camera_name, detected, self._now())
         )
-        if self._analyzer is None or not wanted:
+        if reason is not None or self._analyzer is None:
             stage.status = StageStatus.SKIPPED
-            reason = "no analyzer" if self._analyzer is None else "no trigger class"
             await self._record(clip, ClipEventType.ANALYZE_SKIPPED, reason=reason)
             return None
         analyzer = self._analyzer
@@ -421,6 +445,7 @@ class ClipPipeline:
         )
         # The state is written last: a finished state implies a complete history.
         await self._repo.save(state)
+        await self._tell(lambda n: n.finished(clip))
         self._emit(
             ClipFinished(
                 clip=clip,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -11,10 +12,14 @@ from .models import AlertDecision, AnalysisResult, FilterResult, RiskLevel
 
 
 class PolicySettings(BaseModel):
-    """The hub's default alert rules."""
+    """The hub's default rules: what is worth a summary, what alerts."""
 
     model_config = ConfigDict(frozen=True)
 
+    trigger_classes: frozenset[str] = frozenset({"person", "vehicle", "animal"})
+    """Detected classes that make a clip worth a summary."""
+    cooldown: timedelta = timedelta(0)
+    """No summary for a camera's clips this long after its last alert."""
     min_risk_level: RiskLevel = RiskLevel.HIGH
     notify_on_activity_types: frozenset[str] = frozenset()
     notify_on_motion: bool = False
@@ -45,11 +50,30 @@ class DefaultAlertPolicy(AlertPolicy):
         """Keep the hub defaults and the per-camera overrides."""
         self._defaults = defaults
         self._overrides = dict(overrides or {})
+        self._last_alert: dict[str, datetime] = {}
 
     def settings_for(self, camera_name: str) -> PolicySettings:
         """The effective settings of one camera."""
         override = self._overrides.get(camera_name)
         return override.apply(self._defaults) if override else self._defaults
+
+    def skip_analysis(
+        self, camera_name: str, detections: FilterResult, now: datetime
+    ) -> str | None:
+        """A trigger class (or any detection with notify on motion), no cooldown."""
+        rules = self.settings_for(camera_name)
+        found = set(detections.detected_classes)
+        if not found & rules.trigger_classes and not (found and rules.notify_on_motion):
+            return "no trigger class"
+        last = self._last_alert.get(camera_name)
+        if last is not None and now - last < rules.cooldown:
+            minutes = rules.cooldown.total_seconds() / 60
+            return f"the camera is in its {minutes:g} min cooldown after an alert"
+        return None
+
+    def alerted(self, camera_name: str, now: datetime) -> None:
+        """Start the camera's cooldown."""
+        self._last_alert[camera_name] = now
 
     def decide(
         self,

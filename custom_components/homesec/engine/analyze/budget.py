@@ -1,9 +1,9 @@
-"""Cost controls: per-camera cooldown, daily call and token budgets, cost today."""
+"""Cost controls: daily call and token budgets, and the cost today."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +17,6 @@ class BudgetSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    cooldown: timedelta = timedelta(0)
     daily_calls: int | None = Field(default=200, ge=0)
     daily_tokens: int | None = Field(default=400_000, ge=0)
     price_per_million_input: float = Field(default=0.15, ge=0)
@@ -25,7 +24,7 @@ class BudgetSettings(BaseModel):
 
 
 class AnalysisBudget:
-    """Counts today's calls and tokens and remembers each camera's last alert."""
+    """Counts today's calls and tokens."""
 
     def __init__(
         self, settings: BudgetSettings, today: Callable[[], date] = date.today
@@ -34,15 +33,20 @@ class AnalysisBudget:
         self.settings = settings
         self._today = today
         self._day = today()
-        self.calls = 0
+        self._calls = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
-        self._last_alert: dict[str, datetime] = {}
 
     def _roll(self) -> None:
         if (day := self._today()) != self._day:
             self._day = day
-            self.calls = self.prompt_tokens = self.completion_tokens = 0
+            self._calls = self.prompt_tokens = self.completion_tokens = 0
+
+    @property
+    def calls(self) -> int:
+        """Model calls made today."""
+        self._roll()
+        return self._calls
 
     @property
     def tokens(self) -> int:
@@ -61,18 +65,11 @@ class AnalysisBudget:
             4,
         )
 
-    def check(self, camera_name: str, now: datetime) -> None:
+    def check(self) -> None:
         """Raise AnalysisSkipped when a limit forbids a call now."""
         self._roll()
         s = self.settings
-        last = self._last_alert.get(camera_name)
-        if last is not None and now - last < s.cooldown:
-            minutes = s.cooldown.total_seconds() / 60
-            raise AnalysisSkipped(
-                f"the camera is in its {minutes:g} min cooldown after an alert",
-                alert=False,
-            )
-        if s.daily_calls is not None and self.calls >= s.daily_calls:
+        if s.daily_calls is not None and self._calls >= s.daily_calls:
             raise AnalysisSkipped(
                 f"the daily budget of {s.daily_calls} model calls is used up",
                 alert=True,
@@ -85,34 +82,24 @@ class AnalysisBudget:
     def record(self, usage: TokenUsage | None) -> None:
         """Count one call and its tokens."""
         self._roll()
-        self.calls += 1
+        self._calls += 1
         if usage is not None:
             self.prompt_tokens += usage.prompt_tokens
             self.completion_tokens += usage.completion_tokens
-
-    def alerted(self, camera_name: str, now: datetime) -> None:
-        """Start the camera's cooldown."""
-        self._last_alert[camera_name] = now
 
 
 class BudgetedAnalyzer(Analyzer):
     """Checks the budget before each call and counts what it cost."""
 
-    def __init__(
-        self,
-        inner: Analyzer,
-        budget: AnalysisBudget,
-        now: Callable[[], datetime],
-    ) -> None:
+    def __init__(self, inner: Analyzer, budget: AnalysisBudget) -> None:
         """Wrap ``inner``."""
         self.inner = inner
         self.retries_itself = inner.retries_itself
         self.budget = budget
-        self._now = now
 
     async def analyze(self, clip: Clip, detections: FilterResult) -> AnalysisResult:
         """Analyse unless a limit says no (AnalysisSkipped)."""
-        self.budget.check(clip.camera_name, self._now())
+        self.budget.check()
         try:
             result = await self.inner.analyze(clip, detections)
         except BaseException:

@@ -1,0 +1,277 @@
+"""The one place that turns typed settings into engine parts and wires them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
+
+from .adapters.ai_task import AITaskAnalyzer
+from .adapters.event_bus import BusNotifier
+from .adapters.mqtt_alerts import MqttAlertNotifier
+from .adapters.notify_targets import NotifyEntityNotifier, NotifyServiceNotifier
+from .adapters.persistent_notification import PersistentNotificationNotifier
+from .const import (
+    ANALYZER_AI_TASK,
+    ANALYZER_OPENAI,
+    FRAMES_PATH,
+    SNAPSHOTS_PATH,
+    SPOOL_PATH,
+    STATE_STORE_POSTGRES,
+    STORAGE_DROPBOX,
+)
+from .data import Cameras
+from .detector_kinds import async_build_detector
+from .engine.analyze.budget import AnalysisBudget, BudgetedAnalyzer, BudgetSettings
+from .engine.analyze.frame_selection import FrameSelection
+from .engine.analyze.openai import OpenAIAnalyzer, OpenAISettings
+from .engine.credentials import RejectionHandler, WatchedAnalyzer, WatchedDetector
+from .engine.gates import CameraGate, GatedDetector, GatedNotifier
+from .engine.interfaces import (
+    Analyzer,
+    BlockingRunner,
+    Notifier,
+    ObjectDetector,
+    Storage,
+)
+from .engine.pipeline import ClipPipeline, LifecycleListener, PipelineSettings
+from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
+from .engine.repository import ClipRepository
+from .engine.retention import RetentionSettings
+from .engine.retry import RetrySettings
+from .engine.snapshots import SnapshotKeeper, SnapshotStore
+from .engine.spool import Spool
+from .engine.state.sqlalchemy_store import SQLAlchemyStateStore, sqlite_url
+from .engine.storage.dropbox import DropboxSettings, DropboxStorage
+from .engine.storage.local import LocalStorage
+from .links import clip_path, snapshot_path
+from .settings import HubSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """The engine parts of one hub."""
+
+    spool: Spool
+    snapshots: SnapshotKeeper
+    storage: Storage
+    repository: ClipRepository
+    detector: ObjectDetector
+    """The configured detector, as the actions use it (no switch applies)."""
+    analyzer: Analyzer | None
+    budget: AnalysisBudget
+    policy: DefaultAlertPolicy
+    pipeline: ClipPipeline
+    local_root: Path
+    database_path: Path
+
+    async def close(self) -> None:
+        """Stop clips in flight (they stay spooled) and close every part."""
+        await self.pipeline.stop()
+        await self.detector.close()
+        await self.storage.close()
+        await self.repository.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What the engine asks of the Home Assistant side while it runs."""
+
+    detection_on: CameraGate
+    notifications_on: CameraGate
+    on_rejected: RejectionHandler
+    listener: LifecycleListener
+
+
+def storage(settings: HubSettings, config_dir: Path, run: BlockingRunner) -> Storage:
+    """Local folder storage by default, Dropbox when configured."""
+    if settings.storage_type == STORAGE_DROPBOX:
+        return DropboxStorage(
+            DropboxSettings(
+                root=settings.dropbox_root,
+                app_key=settings.dropbox_app_key,
+                app_secret=settings.dropbox_app_secret,
+                refresh_token=settings.dropbox_refresh_token,
+                access_token=settings.dropbox_access_token,
+            ),
+            run,
+        )
+    return LocalStorage(settings.storage_folder(config_dir), run)
+
+
+def state_store(
+    settings: HubSettings, config_dir: Path, run: BlockingRunner
+) -> SQLAlchemyStateStore:
+    """SQLite by default, Postgres when a DSN is configured."""
+    if settings.state_store == STATE_STORE_POSTGRES:
+        dsn = str(settings.postgres_dsn or "")
+        if dsn.startswith(("postgresql://", "postgres://")):
+            dsn = "postgresql+asyncpg://" + dsn.split("://", 1)[1]
+        return SQLAlchemyStateStore(dsn, run)
+    return SQLAlchemyStateStore(sqlite_url(settings.sqlite_file(config_dir)), run)
+
+
+def retention(settings: HubSettings) -> RetentionSettings:
+    """Spool limits of the hub (0 disables a limit)."""
+    max_gb, max_days = settings.retention_max_gb, settings.retention_max_days
+    return RetentionSettings(
+        max_bytes=int(max_gb * 1024**3) if max_gb > 0 else None,
+        max_age=timedelta(days=max_days) if max_days > 0 else None,
+    )
+
+
+def policy(settings: HubSettings, cameras: Cameras) -> DefaultAlertPolicy:
+    """The hub's alert rules, with each camera's overrides."""
+    return DefaultAlertPolicy(
+        PolicySettings(
+            trigger_classes=frozenset(settings.trigger_classes),
+            cooldown=settings.cooldown,
+            min_risk_level=settings.min_risk_level,
+            notify_on_activity_types=frozenset(settings.notify_on_activity_types),
+            notify_on_motion=settings.notify_on_motion,
+        ),
+        {
+            camera.camera_id: PolicyOverrides(
+                notify_on_motion=camera.notify_on_motion, min_risk_level=camera.min_risk
+            )
+            for camera in cameras.values()
+        },
+    )
+
+
+def pipeline_settings(settings: HubSettings) -> PipelineSettings:
+    """Retry attempts of the hub."""
+    retry = RetrySettings(max_attempts=settings.max_attempts)
+    return PipelineSettings(upload_retry=retry, analyze_retry=retry, notify_retry=retry)
+
+
+def budget_settings(settings: HubSettings) -> BudgetSettings:
+    """Daily budgets of the hub (0 disables a budget)."""
+    return BudgetSettings(
+        daily_calls=settings.daily_calls or None,
+        daily_tokens=settings.daily_tokens or None,
+    )
+
+
+def analyzer(
+    hass: HomeAssistant, settings: HubSettings, cameras: Cameras, budget: AnalysisBudget
+) -> Analyzer | None:
+    """The configured analyzer behind the budget, or None."""
+    frames = FrameSelection(max_frames=settings.max_frames)
+    activities = tuple(settings.activities)
+    inner: Analyzer
+    if settings.analyzer == ANALYZER_OPENAI:
+        inner = OpenAIAnalyzer(
+            OpenAISettings(
+                base_url=settings.openai_base_url,
+                api_key=settings.openai_api_key,
+                model=settings.openai_model,
+                token_parameter=settings.token_parameter,
+                timeout=settings.analysis_timeout,
+                activity_types=activities,
+                base_prompt=settings.base_prompt,
+                frames=frames,
+            ),
+            async_get_clientsession(hass),
+            hass.async_add_executor_job,
+            cameras.context,
+        )
+    elif settings.analyzer == ANALYZER_AI_TASK:
+        inner = AITaskAnalyzer(
+            hass,
+            str(settings.ai_task_entity),
+            Path(hass.config.path(FRAMES_PATH)),
+            cameras.context,
+            frames=frames,
+            activity_types=activities,
+            base_prompt=settings.base_prompt,
+        )
+    else:
+        return None
+    return BudgetedAnalyzer(inner, budget)
+
+
+def outputs(
+    hass: HomeAssistant,
+    settings: HubSettings,
+    title: Callable[[str], str],
+    notifications_on: CameraGate,
+) -> list[Notifier]:
+    """The bus, MQTT, and each chosen notify target (persistent ones without).
+
+    Each target is a notifier of its own: one that fails is retried alone and
+    never delays or repeats the others. Switches, snoozes and quiet hours hold
+    back the user's notifications, never events or MQTT.
+    """
+    targets: list[Notifier] = [
+        NotifyEntityNotifier(hass, entity_id, title)
+        for entity_id in settings.notify_entities
+    ]
+    targets += [
+        NotifyServiceNotifier(hass, service, title, settings.trigger_classes)
+        for service in settings.notify_services
+    ]
+    return [
+        BusNotifier(hass),
+        MqttAlertNotifier(
+            hass, settings.mqtt_topic, settings.mqtt_qos, settings.mqtt_retain
+        ),
+        *(
+            GatedNotifier(target, notifications_on)
+            for target in targets or [PersistentNotificationNotifier(hass, title)]
+        ),
+    ]
+
+
+async def async_build_engine(
+    hass: HomeAssistant,
+    entry_id: str,
+    settings: HubSettings,
+    cameras: Cameras,
+    wiring: Wiring,
+) -> Engine:
+    """Every engine part of the hub, wired; nothing runs yet."""
+    run = hass.async_add_executor_job
+    config_dir = Path(hass.config.config_dir)
+    detector = await async_build_detector(hass, entry_id, settings)
+    budget = AnalysisBudget(budget_settings(settings), lambda: dt_util.now().date())
+    built = analyzer(hass, settings, cameras, budget)
+    watched = WatchedAnalyzer(built, wiring.on_rejected) if built else None
+    store = storage(settings, config_dir, run)
+    repository = ClipRepository(state_store(settings, config_dir, run))
+    snapshots = SnapshotKeeper(SnapshotStore(config_dir / SNAPSHOTS_PATH), run)
+    rules = policy(settings, cameras)
+    return Engine(
+        spool=Spool(config_dir / SPOOL_PATH),
+        snapshots=snapshots,
+        storage=store,
+        repository=repository,
+        detector=detector,
+        analyzer=watched,
+        budget=budget,
+        policy=rules,
+        pipeline=ClipPipeline(
+            storage=store,
+            detector=GatedDetector(
+                WatchedDetector(detector, wiring.on_rejected), wiring.detection_on
+            ),
+            analyzer=watched,
+            policy=rules,
+            notifiers=outputs(hass, settings, cameras.title, wiring.notifications_on),
+            repository=repository,
+            snapshots=snapshots,
+            listener=wiring.listener,
+            settings=pipeline_settings(settings),
+            clip_links=lambda clip: (
+                snapshot_path(clip.clip_id),
+                clip_path(clip.clip_id),
+            ),
+        ),
+        local_root=settings.storage_folder(config_dir),
+        database_path=settings.sqlite_file(config_dir),
+    )

@@ -1,0 +1,167 @@
+"""Clips for the user: the last one, where one is kept, snapshots, run again, record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.util import dt as dt_util
+
+from .builder import Engine
+from .const import camera_signal
+from .data import Cameras
+from .engine.interfaces import ClipSource
+from .engine.models import Clip, ClipQueued, LifecycleEvent
+
+
+class Reason(StrEnum):
+    """Why a request about a clip cannot be done (a translation key)."""
+
+    NO_CLIP = "no_clip"
+    CLIP_BUSY = "clip_busy"
+    UNKNOWN_CLIP = "unknown_clip"
+    NOT_IN_SPOOL = "clip_not_in_spool"
+    CANNOT_RECORD = "cannot_record"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A request about a camera or clip that cannot be done, and why."""
+
+    reason: Reason
+    camera_id: str
+    clip_id: str = ""
+
+
+def _file_inside(path: Path, roots: list[Path]) -> Path | None:
+    """``path`` if it is a file inside one of ``roots`` (blocking)."""
+    resolved = path.resolve()
+    inside = any(resolved.is_relative_to(root.resolve()) for root in roots)
+    return resolved if inside and resolved.is_file() else None
+
+
+class ClipAccess:
+    """What entities, actions, views and the library ask about clips."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        cameras: Cameras,
+        engine: Engine,
+        sources: Mapping[str, ClipSource],
+    ) -> None:
+        """Serve ``engine``'s clips; ``sources`` are the running ones."""
+        self._hass = hass
+        self._cameras = cameras
+        self._engine = engine
+        self._sources = sources
+        self._last: dict[str, Clip] = {}
+        """The newest clip each camera handed to the pipeline since start."""
+
+    @callback
+    def async_listen(self, entry_id: str) -> list[CALLBACK_TYPE]:
+        """Follow each camera's clips; return the unsubscribes."""
+        return [
+            async_dispatcher_connect(
+                self._hass, camera_signal(entry_id, camera_id), self._on_event
+            )
+            for camera_id in self._cameras
+        ]
+
+    @callback
+    def _on_event(self, event: LifecycleEvent) -> None:
+        if isinstance(event, ClipQueued):
+            self._last[event.clip.camera_name] = event.clip
+
+    def seen(self, camera_id: str) -> Clip | None:
+        """The newest clip the camera handed over since start, or None."""
+        return self._last.get(camera_id)
+
+    async def async_last_clip(self, camera_id: str) -> Clip | None:
+        """The camera's newest clip still in the spool, or None."""
+        clip = self._last.get(camera_id)
+        run = self._hass.async_add_executor_job
+        if clip is not None and await run(clip.local_path.is_file):
+            return clip
+        entry = await run(self._engine.spool.newest, camera_id)
+        if entry is None:
+            return None
+        camera = self._cameras.get(camera_id)
+        return Clip(
+            clip_id=entry.clip_id,
+            camera_name=camera_id,
+            local_path=entry.path,
+            start_ts=entry.mtime,
+            source_type=camera.source_type if camera else "spool",
+        )
+
+    async def async_analyze_last(self, camera_id: str) -> Clip | Refusal:
+        """Run the camera's newest clip through the pipeline again."""
+        clip = await self.async_last_clip(camera_id)
+        if clip is None:
+            return Refusal(Reason.NO_CLIP, camera_id)
+        return await self.async_resubmit(clip)
+
+    async def async_resubmit(self, clip: Clip) -> Clip | Refusal:
+        """Queue a clip again from its first stage, unless it is in flight."""
+        pipeline = self._engine.pipeline
+        if pipeline.is_queued(clip.clip_id):
+            return Refusal(Reason.CLIP_BUSY, clip.camera_name, clip.clip_id)
+        await pipeline.submit(clip)
+        return clip
+
+    async def async_reprocess(self, clip_id: str) -> Clip | Refusal:
+        """Run a clip still in the spool through the whole pipeline again."""
+        state = await self._engine.repository.get(clip_id)
+        if state is None:
+            return Refusal(Reason.UNKNOWN_CLIP, "", clip_id)
+        path = Path(state.local_path)
+        if not await self._hass.async_add_executor_job(path.is_file):
+            return Refusal(Reason.NOT_IN_SPOOL, state.camera_name, clip_id)
+        clip = Clip(
+            clip_id=clip_id,
+            camera_name=state.camera_name,
+            local_path=path,
+            start_ts=state.start_ts or dt_util.utcnow(),
+            source_type=state.source_type or "spool",
+        )
+        return await self.async_resubmit(clip)
+
+    @callback
+    def record_now(
+        self, camera_id: str, seconds: float | None = None
+    ) -> Refusal | None:
+        """Start recording the camera now (cameras with a stream only)."""
+        source = self._sources.get(camera_id)
+        if source is None or not source.can_record:
+            return Refusal(Reason.CANNOT_RECORD, camera_id)
+        source.record(seconds)
+        return None
+
+    async def async_snapshot(self, clip_id: str) -> bytes | None:
+        """A clip's annotated snapshot, or None."""
+        return await self._engine.snapshots.get(clip_id)
+
+    async def async_location(self, clip_id: str) -> Path | str | None:
+        """A clip's local file (spool or local storage), its web page, or None."""
+        state = await self._engine.repository.get(clip_id)
+        if state is None:
+            return None
+        engine = self._engine
+        candidates = [Path(state.local_path)]
+        if state.storage_uri and state.storage_uri.startswith("local:"):
+            candidates.append(engine.local_root / state.storage_uri.split(":", 1)[1])
+        roots = [engine.spool.root, engine.local_root]
+        for candidate in candidates:
+            found = await self._hass.async_add_executor_job(
+                _file_inside, candidate, roots
+            )
+            if found is not None:
+                return found
+        if state.storage_uri and state.storage_uri.startswith("dropbox:"):
+            return state.view_url
+        return None

@@ -1,0 +1,70 @@
+"""The hub's runtime data: its settings, cameras and named collaborators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigEntry
+
+from .settings import CameraSettings, HubSettings
+
+if TYPE_CHECKING:
+    from .builder import Engine
+    from .camera_controls import CameraControls
+    from .clip_access import ClipAccess
+    from .hub_health import HubHealth
+    from .runtime import HomeSecRuntime
+
+type HomeSecConfigEntry = ConfigEntry[HomeSecData]
+
+
+class Cameras(Mapping[str, CameraSettings]):
+    """The hub's cameras by camera id, with their display names and context."""
+
+    def __init__(self, cameras: Mapping[str, CameraSettings]) -> None:
+        """Keep ``cameras`` (camera id -> settings)."""
+        self._cameras = dict(cameras)
+
+    def __getitem__(self, camera_id: str) -> CameraSettings:
+        """One camera's settings."""
+        return self._cameras[camera_id]
+
+    def __iter__(self) -> Iterator[str]:
+        """Camera ids."""
+        return iter(self._cameras)
+
+    def __len__(self) -> int:
+        """How many cameras."""
+        return len(self._cameras)
+
+    def title(self, camera_id: str) -> str:
+        """The display name of a camera (its id when unknown)."""
+        camera = self._cameras.get(camera_id)
+        return camera.title if camera else camera_id
+
+    def context(self, camera_id: str) -> tuple[str, str | None]:
+        """A camera's display name and what the model should know about it."""
+        camera = self._cameras.get(camera_id)
+        return self.title(camera_id), (camera.prompt_context if camera else "") or None
+
+    def by_subentry(self, subentry_id: str) -> CameraSettings | None:
+        """The camera of a subentry (device identifier), or None."""
+        for camera in self._cameras.values():
+            if camera.subentry_id == subentry_id:
+                return camera
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class HomeSecData:
+    """What a loaded hub is made of (``entry.runtime_data``)."""
+
+    settings: HubSettings
+    cameras: Cameras
+    engine: Engine
+    controls: CameraControls
+    health: HubHealth
+    clips: ClipAccess
+    runtime: HomeSecRuntime

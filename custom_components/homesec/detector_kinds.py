@@ -1,0 +1,297 @@
+"""One entry per detector backend: its form, its check, how it is built.
+
+Local model backends (onnxruntime, ultralytics) have no musl wheels, so they
+are not manifest requirements: their packages are installed when a hub uses
+them. If that fails (Home Assistant OS), or the model file is missing, a
+repair issue explains it and the hub runs on motion detection meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+import logging
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import TextSelector
+from homeassistant.requirements import RequirementsNotFound, async_process_requirements
+import probatio
+
+from .const import (
+    CONF_IMGSZ,
+    CONF_MODEL_PATH,
+    CONF_REMOTE_API_KEY,
+    CONF_REMOTE_URL,
+    DETECTOR_MOTION,
+    DETECTOR_ONNX,
+    DETECTOR_REMOTE,
+    DETECTOR_ULTRALYTICS,
+    DOMAIN,
+    ISSUE_MODEL_MISSING,
+    ISSUE_REQUIREMENTS_FAILED,
+)
+from .engine.detect.motion import MotionDetector, MotionSettings
+from .engine.detect.onnx import OnnxDetector, OnnxModel, OnnxSettings
+from .engine.detect.remote import RemoteDetector, RemoteDetectorError, RemoteSettings
+from .engine.detect.rules import DetectionRules
+from .engine.detect.ultralytics import (
+    UltralyticsDetector,
+    UltralyticsSettings,
+    load_model,
+)
+from .engine.errors import CredentialsRejected
+from .engine.interfaces import BlockingRunner, ObjectDetector
+from .selectors import PASSWORD, URL, box
+from .settings import HUB_DEFAULTS, HubSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+type Check = Callable[[HomeAssistant, HubSettings], Awaitable[dict[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What building a detector needs from Home Assistant."""
+
+    config_dir: Path
+    run: BlockingRunner
+    session: aiohttp.ClientSession
+
+    @classmethod
+    def of(cls, hass: HomeAssistant) -> BuildContext:
+        """Home Assistant's config dir, executor and shared HTTP session."""
+        return cls(
+            Path(hass.config.config_dir),
+            hass.async_add_executor_job,
+            async_get_clientsession(hass),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DetectorKind:
+    """A detector backend."""
+
+    key: str
+    build: Callable[[HubSettings, BuildContext], ObjectDetector]
+    fields: Callable[[], dict[Any, Any]] = dict
+    """Its own form fields (the detection rules are added to them)."""
+    check: Check | None = None
+    """Checks the form's input; None: nothing to check."""
+    requirements: tuple[str, ...] = ()
+    """Packages installed on demand (no musl wheels)."""
+    uses_model: bool = False
+    credential_fields: tuple[str, ...] = field(default=())
+    """The fields a reauthentication asks for when the server refuses them."""
+
+
+def detection_rules(settings: HubSettings) -> DetectionRules:
+    """Which detections count."""
+    return DetectionRules(
+        classes=frozenset(settings.detect_classes),
+        min_confidence=settings.min_confidence,
+        min_box_h_ratio=settings.min_box_h_ratio,
+        min_hits=settings.min_hits,
+    )
+
+
+def ultralytics_settings(
+    settings: HubSettings, config_dir: Path
+) -> UltralyticsSettings:
+    """Settings of the ultralytics backend (its own files under the config dir)."""
+    return UltralyticsSettings(
+        model_path=settings.model_file(config_dir),
+        config_dir=config_dir / "homesec/ultralytics",
+        imgsz=settings.imgsz,
+        rules=detection_rules(settings),
+    )
+
+
+def _motion(settings: HubSettings, context: BuildContext) -> ObjectDetector:
+    return MotionDetector(MotionSettings(), context.run)
+
+
+def _onnx(settings: HubSettings, context: BuildContext) -> ObjectDetector:
+    return OnnxDetector(
+        OnnxSettings(
+            model_path=settings.model_file(context.config_dir),
+            rules=detection_rules(settings),
+        )
+    )
+
+
+def _ultralytics(settings: HubSettings, context: BuildContext) -> ObjectDetector:
+    return UltralyticsDetector(ultralytics_settings(settings, context.config_dir))
+
+
+def _remote(settings: HubSettings, context: BuildContext) -> RemoteDetector:
+    return RemoteDetector(
+        RemoteSettings(
+            url=str(settings.remote_url),
+            api_key=settings.remote_api_key,
+            rules=detection_rules(settings),
+        ),
+        context.session,
+        context.run,
+    )
+
+
+def _load(kind: str, settings: HubSettings, config_dir: Path) -> None:
+    """Load the model once (blocking); raise when it does not load."""
+    if kind == DETECTOR_ONNX:
+        OnnxModel(settings.model_file(config_dir), threads=1)
+    else:
+        load_model(ultralytics_settings(settings, config_dir))
+
+
+async def async_check_model(
+    hass: HomeAssistant, settings: HubSettings
+) -> dict[str, str]:
+    """Install the backend's packages and load the model; return form errors."""
+    try:
+        await async_install(hass, settings.detector)
+    except RequirementsNotFound:
+        return {"base": "requirements_failed"}
+    config_dir = Path(hass.config.config_dir)
+    path = settings.model_file(config_dir)
+    if not settings.model_path or not await hass.async_add_executor_job(path.is_file):
+        return {CONF_MODEL_PATH: "model_not_found"}
+    try:
+        await hass.async_add_executor_job(
+            _load, settings.detector, settings, config_dir
+        )
+    except Exception as err:  # noqa: BLE001 - any load failure is reported
+        _LOGGER.warning("The model %s does not load: %s", path.name, err)
+        return {CONF_MODEL_PATH: "model_invalid"}
+    return {}
+
+
+async def async_check_remote(
+    hass: HomeAssistant, settings: HubSettings
+) -> dict[str, str]:
+    """Ask the detection server about a blank frame; return form errors."""
+    detector = _remote(settings, BuildContext.of(hass))
+    try:
+        await detector.check()
+    except CredentialsRejected:
+        return {CONF_REMOTE_API_KEY: "invalid_auth"}
+    except RemoteDetectorError as err:
+        _LOGGER.info("The detection server failed its check: %s", err)
+        return {CONF_REMOTE_URL: "cannot_connect"}
+    return {}
+
+
+DETECTOR_KINDS: dict[str, DetectorKind] = {
+    kind.key: kind
+    for kind in (
+        DetectorKind(key=DETECTOR_MOTION, build=_motion),
+        DetectorKind(
+            key=DETECTOR_ONNX,
+            build=_onnx,
+            fields=lambda: {probatio.Required(CONF_MODEL_PATH): TextSelector()},
+            check=async_check_model,
+            requirements=("onnxruntime>=1.17.0",),
+            uses_model=True,
+        ),
+        DetectorKind(
+            key=DETECTOR_ULTRALYTICS,
+            build=_ultralytics,
+            fields=lambda: {
+                probatio.Required(CONF_MODEL_PATH): TextSelector(),
+                probatio.Required(CONF_IMGSZ, default=HUB_DEFAULTS.imgsz): box(
+                    64, 1280, 32
+                ),
+            },
+            check=async_check_model,
+            requirements=("ultralytics>=8.3.0",),
+            uses_model=True,
+        ),
+        DetectorKind(
+            key=DETECTOR_REMOTE,
+            build=_remote,
+            fields=lambda: {
+                probatio.Required(CONF_REMOTE_URL): URL,
+                probatio.Optional(CONF_REMOTE_API_KEY): PASSWORD,
+            },
+            check=async_check_remote,
+            credential_fields=(CONF_REMOTE_API_KEY,),
+        ),
+    )
+}
+"""Adding a backend: its engine class, then one entry here (and its strings)."""
+
+
+async def async_install(hass: HomeAssistant, backend: str) -> None:
+    """Install the packages a backend needs; raise RequirementsNotFound."""
+    kind = DETECTOR_KINDS.get(backend)
+    if kind is not None and kind.requirements:
+        await async_process_requirements(hass, DOMAIN, list(kind.requirements))
+
+
+async def async_build_detector(
+    hass: HomeAssistant, entry_id: str, settings: HubSettings
+) -> ObjectDetector:
+    """The configured detector, or motion detection with a repair issue."""
+    kind = DETECTOR_KINDS.get(settings.detector, DETECTOR_KINDS[DETECTOR_MOTION])
+    context = BuildContext.of(hass)
+    issue_id = f"{ISSUE_REQUIREMENTS_FAILED}_{entry_id}"
+    packages = ", ".join(kind.requirements)
+    try:
+        await async_install(hass, kind.key)
+    except RequirementsNotFound as err:
+        _LOGGER.error(  # noqa: TRY400 - one line, the repair issue says more
+            "Cannot install %s for the %s detector; using motion detection: %s",
+            packages,
+            kind.key,
+            err,
+        )
+        _issue(
+            hass,
+            issue_id,
+            ISSUE_REQUIREMENTS_FAILED,
+            {"backend": kind.key, "packages": packages},
+        )
+        return _motion(settings, context)
+    ir.async_delete_issue(hass, DOMAIN, issue_id)
+    model_issue = f"{ISSUE_MODEL_MISSING}_{entry_id}"
+    if kind.uses_model:
+        path = settings.model_file(context.config_dir)
+        if not settings.model_path or not await hass.async_add_executor_job(
+            path.is_file
+        ):
+            _LOGGER.error(
+                "The %s model %s is missing; using motion detection", kind.key, path
+            )
+            _issue(
+                hass,
+                model_issue,
+                ISSUE_MODEL_MISSING,
+                {"backend": kind.key, "path": str(path)},
+                fix_data={"entry_id": entry_id},
+            )
+            return _motion(settings, context)
+    ir.async_delete_issue(hass, DOMAIN, model_issue)
+    return kind.build(settings, context)
+
+
+def _issue(
+    hass: HomeAssistant,
+    issue_id: str,
+    key: str,
+    placeholders: dict[str, str],
+    fix_data: dict[str, str | int | float | None] | None = None,
+) -> None:
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=fix_data is not None,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=key,
+        translation_placeholders=placeholders,
+        data=fix_data,
+    )

@@ -1,0 +1,216 @@
+"""The hub's health: sources, state store, storage, refused credentials, repairs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+import logging
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from .builder import Engine
+from .const import (
+    DOMAIN,
+    ISSUE_SOURCE_FAILING,
+    ISSUE_STATE_STORE_UNREACHABLE,
+    SOURCE_FAILING_REPAIR_AFTER,
+    STATE_STORE_REPAIR_AFTER,
+    health_signal,
+    hub_signal,
+)
+from .data import Cameras
+from .engine.errors import CredentialsRejected
+from .engine.interfaces import ClipSource
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class HealthStatus(StrEnum):
+    """Overall state of the hub."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The hub's status and the checks it is made of."""
+
+    status: HealthStatus
+    checks: dict[str, bool]
+
+
+class CredentialRefusals:
+    """Services that refused their stored credentials; asks the user once each."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Start a reauthentication of ``entry`` when a service refuses."""
+        self._hass = hass
+        self._entry = entry
+        self._refused: set[str] = set()
+
+    @property
+    def services(self) -> list[str]:
+        """The services that refused, sorted."""
+        return sorted(self._refused)
+
+    @callback
+    def rejected(self, err: CredentialsRejected) -> None:
+        """Ask the user for new credentials (once per service until reloaded)."""
+        if err.service in self._refused:
+            return
+        self._refused.add(err.service)
+        _LOGGER.warning(
+            "Credentials refused (%s: %s); enter new ones where HomeSec asks "
+            "in Settings > Devices & services",
+            err.service,
+            err,
+        )
+        self._entry.async_start_reauth(self._hass)
+
+
+class HubHealth:
+    """Follows what the hub depends on, tells entities, raises repair issues."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        cameras: Cameras,
+        engine: Engine,
+        refusals: CredentialRefusals,
+    ) -> None:
+        """Nothing is known to fail before the first check."""
+        self._hass = hass
+        self._entry = entry
+        self._cameras = cameras
+        self._repository = engine.repository
+        self._storage = engine.storage
+        self.refusals = refusals
+        self._sources: Mapping[str, ClipSource] = {}
+        self._source_health: dict[str, bool] = {}
+        self._failing_since: dict[str, datetime] = {}
+        self._storage_reachable = True
+
+    @callback
+    def watch(self, sources: Mapping[str, ClipSource]) -> None:
+        """Follow the running sources (camera id -> source)."""
+        self._sources = sources
+
+    @property
+    def storage_reachable(self) -> bool:
+        """Whether the storage answered its last ping."""
+        return self._storage_reachable
+
+    @property
+    def state_store_reachable(self) -> bool:
+        """Whether the state store took the last write."""
+        return self._repository.healthy
+
+    def source_healthy(self, camera_id: str) -> bool:
+        """Whether the camera's source works (True before it started)."""
+        return self._source_health.get(camera_id, True)
+
+    def source_problem(self, camera_id: str) -> str | None:
+        """What is wrong with a camera's source (None: nothing, or not running)."""
+        source = self._sources.get(camera_id)
+        return source.problem if source is not None else None
+
+    def health(self) -> Health:
+        """Healthy, degraded (store or a source failing) or unhealthy."""
+        sources = {cid: src.healthy for cid, src in self._sources.items()}
+        checks = {"state_store": self._repository.healthy, **sources}
+        if sources and not any(sources.values()):
+            status = HealthStatus.UNHEALTHY
+        elif all(checks.values()):
+            status = HealthStatus.HEALTHY
+        else:
+            status = HealthStatus.DEGRADED
+        return Health(status=status, checks=checks)
+
+    @callback
+    def check(self, now: datetime) -> None:
+        """Tell entities what changed; raise repair issues for long outages."""
+        for camera_id, source in self._sources.items():
+            healthy = source.healthy
+            if self._source_health.get(camera_id, True) != healthy:
+                self._source_health[camera_id] = healthy
+                async_dispatcher_send(
+                    self._hass, health_signal(self._entry.entry_id, camera_id)
+                )
+            self._repair(
+                f"{ISSUE_SOURCE_FAILING}_{camera_id}",
+                failing=not healthy,
+                now=now,
+                after=SOURCE_FAILING_REPAIR_AFTER,
+                translation_key=ISSUE_SOURCE_FAILING,
+                placeholders={
+                    "camera": self._cameras.title(camera_id),
+                    "problem": source.problem or "unknown",
+                },
+            )
+        if self._repository.credentials_rejected:
+            self.refusals.rejected(
+                CredentialsRejected("postgres", "Postgres refused the credentials")
+            )
+        self._repair(
+            f"{ISSUE_STATE_STORE_UNREACHABLE}_{self._entry.entry_id}",
+            failing=not self._repository.healthy,
+            now=now,
+            after=STATE_STORE_REPAIR_AFTER,
+            translation_key=ISSUE_STATE_STORE_UNREACHABLE,
+            placeholders={"error": self._repository.last_error or "unknown"},
+        )
+        self.changed()
+
+    @callback
+    def changed(self) -> None:
+        """Tell the hub's entities to read their values again."""
+        async_dispatcher_send(self._hass, hub_signal(self._entry.entry_id))
+
+    async def async_ping_storage(self, _: datetime | None = None) -> None:
+        """Check that the storage answers (for the hub's connectivity sensor)."""
+        try:
+            reachable = await self._storage.ping()
+        except CredentialsRejected as err:
+            reachable = False
+            self.refusals.rejected(err)
+        except Exception:  # noqa: BLE001 - unreachable whatever the cause
+            reachable = False
+        if reachable != self._storage_reachable:
+            self._storage_reachable = reachable
+            self.changed()
+
+    @callback
+    def _repair(
+        self,
+        issue_id: str,
+        *,
+        failing: bool,
+        now: datetime,
+        after: float,
+        translation_key: str,
+        placeholders: dict[str, str],
+    ) -> None:
+        """Raise a repair issue once something has failed for ``after`` s."""
+        if not failing:
+            if self._failing_since.pop(issue_id, None) is not None:
+                ir.async_delete_issue(self._hass, DOMAIN, issue_id)
+            return
+        since = self._failing_since.setdefault(issue_id, now)
+        if (now - since).total_seconds() >= after:
+            ir.async_create_issue(
+                self._hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=translation_key,
+                translation_placeholders=placeholders,
+            )

@@ -1,0 +1,254 @@
+"""Typed hub and camera settings, parsed once from the entry (every default here).
+
+Field names are the keys of the config entry's data and options, so a form's
+default is ``HUB_DEFAULTS.<key>`` and the flows, the builder, diagnostics and
+repairs all read the same values. Source-specific camera settings keep their
+defaults in the engine's settings models (``RtspSettings``, ``FtpSettings``...),
+read through ``source_default``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .const import (
+    ANALYZER_NONE,
+    CONF_CAMERA_ID,
+    CONF_ENABLED,
+    CONF_MIN_RISK_OVERRIDE,
+    CONF_NOTIFY_ON_MOTION,
+    CONF_PROMPT_CONTEXT,
+    CONF_QUIET_END,
+    CONF_QUIET_START,
+    CONF_SOURCE_TYPE,
+    DETECTOR_MOTION,
+    RISK_DEFAULT,
+    STATE_STORE_SQLITE,
+    STORAGE_LOCAL,
+    SUBENTRY_CAMERA,
+)
+from .engine.analyze.prompt import BASE_PROMPT
+from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
+from .engine.models import RiskLevel
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+
+OBJECT_GROUPS = ("person", "vehicle", "animal")
+_SECRET = Field(default=None, repr=False)
+
+
+class HubSettings(BaseModel):
+    """The hub: storage, history, detector, analyzer, alerts, retention, MQTT."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    storage_type: str = STORAGE_LOCAL
+    storage_path: str = "homesec/clips"
+    dropbox_root: str = "/HomeSec"
+    dropbox_app_key: str | None = None
+    dropbox_app_secret: str | None = _SECRET
+    dropbox_refresh_token: str | None = _SECRET
+    dropbox_access_token: str | None = _SECRET
+
+    state_store: str = STATE_STORE_SQLITE
+    sqlite_path: str = "homesec/homesec.db"
+    postgres_dsn: str | None = _SECRET
+
+    detector: str = DETECTOR_MOTION
+    model_path: str | None = None
+    remote_url: str | None = None
+    remote_api_key: str | None = _SECRET
+    detect_classes: tuple[str, ...] = OBJECT_GROUPS
+    min_confidence: float = 0.5
+    min_box_h_ratio: float = 0.0
+    min_hits: int = 1
+    imgsz: int = 320
+
+    analyzer: str = ANALYZER_NONE
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: str | None = _SECRET
+    openai_model: str = "gpt-4o-mini"
+    token_parameter: str = "max_completion_tokens"  # noqa: S105 - a field name
+    analysis_timeout: float = 60
+    ai_task_entity: str | None = None
+    max_frames: int = 4
+    daily_calls: int = 200
+    daily_tokens: int = 400_000
+    cooldown_minutes: float = 0
+    base_prompt: str = BASE_PROMPT
+    activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES
+
+    trigger_classes: tuple[str, ...] = OBJECT_GROUPS
+    min_risk_level: RiskLevel = RiskLevel.HIGH
+    notify_on_activity_types: tuple[str, ...] = ()
+    notify_on_motion: bool = False
+    notify_entities: tuple[str, ...] = ()
+    notify_services: tuple[str, ...] = ()
+
+    retention_max_gb: float = 5.0
+    retention_max_days: float = 30
+    max_attempts: int = 3
+
+    mqtt_topic: str = "homecam/alerts/{camera_name}"
+    mqtt_qos: int = 1
+    mqtt_retain: bool = False
+
+    @field_validator(
+        "dropbox_app_key",
+        "dropbox_app_secret",
+        "dropbox_refresh_token",
+        "dropbox_access_token",
+        "postgres_dsn",
+        "model_path",
+        "remote_url",
+        "remote_api_key",
+        "openai_api_key",
+        "ai_task_entity",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return value or None
+
+    @field_validator("base_prompt", "mqtt_topic", "activity_types", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: Any, info: Any) -> Any:
+        return value or cls.model_fields[info.field_name].default
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> HubSettings:
+        """Settings from stored data (unknown keys ignored, missing ones default)."""
+        return cls.model_validate(dict(data))
+
+    @classmethod
+    def from_entry(cls, entry: ConfigEntry[Any]) -> HubSettings:
+        """The hub's data with the options flow's changes on top."""
+        return cls.from_data(merged(entry))
+
+    @property
+    def activities(self) -> list[str]:
+        """The activity types the analyzer chooses from (always with ``other``)."""
+        types = list(self.activity_types)
+        return types if "other" in types else [*types, "other"]
+
+    @property
+    def has_model(self) -> bool:
+        """Whether the detector is a local model (it needs a model file)."""
+        return self.detector not in (DETECTOR_MOTION, "remote")
+
+    def model_file(self, config_dir: Path) -> Path:
+        """The model file (relative paths are under the config dir)."""
+        return config_dir / str(self.model_path or "")
+
+    def sqlite_file(self, config_dir: Path) -> Path:
+        """The SQLite file of the hub (under the config dir unless absolute)."""
+        return config_dir / self.sqlite_path
+
+    def storage_folder(self, config_dir: Path) -> Path:
+        """The folder of local storage (under the config dir unless absolute)."""
+        return config_dir / self.storage_path
+
+    @property
+    def cooldown(self) -> timedelta:
+        """The pause in analyses after a camera's alert."""
+        return timedelta(minutes=self.cooldown_minutes)
+
+
+HUB_DEFAULTS = HubSettings()
+"""Every default of the hub, for the forms."""
+
+
+def merged(entry: ConfigEntry[Any]) -> dict[str, Any]:
+    """The one place where an entry's data and options are merged."""
+    return {**entry.data, **entry.options}
+
+
+class CameraSettings(BaseModel):
+    """One camera's common settings; ``data`` holds its source kind's fields."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subentry_id: str
+    camera_id: str
+    title: str
+    source_type: str
+    enabled: bool = True
+    notify_on_motion: bool = False
+    min_risk_override: str = RISK_DEFAULT
+    prompt_context: str = ""
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    data: Mapping[str, Any] = Field(default_factory=dict, repr=False)
+
+    @field_validator("quiet_start", "quiet_end", mode="before")
+    @classmethod
+    def _empty_time_is_none(cls, value: Any) -> Any:
+        return value or None
+
+    @classmethod
+    def from_subentry(cls, subentry: ConfigSubentry) -> CameraSettings:
+        """Read a camera subentry."""
+        data = dict(subentry.data)
+        common = {
+            key: data[key]
+            for key in (
+                CONF_ENABLED,
+                CONF_NOTIFY_ON_MOTION,
+                CONF_MIN_RISK_OVERRIDE,
+                CONF_PROMPT_CONTEXT,
+                CONF_QUIET_START,
+                CONF_QUIET_END,
+            )
+            if data.get(key) is not None
+        }
+        return cls(
+            subentry_id=subentry.subentry_id,
+            camera_id=data[CONF_CAMERA_ID],
+            title=subentry.title,
+            source_type=data[CONF_SOURCE_TYPE],
+            data=data,
+            **common,
+        )
+
+    @property
+    def min_risk(self) -> RiskLevel | None:
+        """The camera's own minimum risk, or None to follow the hub."""
+        if self.min_risk_override == RISK_DEFAULT:
+            return None
+        return RiskLevel(self.min_risk_override)
+
+    def in_quiet_hours(self, now: time) -> bool:
+        """Whether ``now`` is within the quiet hours (they may span midnight)."""
+        begin, finish = self.quiet_start, self.quiet_end
+        if begin is None or finish is None:
+            return False
+        if begin <= finish:
+            return begin <= now < finish
+        return now >= begin or now < finish
+
+
+CAMERA_DEFAULTS = CameraSettings(subentry_id="", camera_id="", title="", source_type="")
+"""Defaults of a camera's common settings, for the forms."""
+
+
+def cameras_of(entry: ConfigEntry[Any]) -> dict[str, CameraSettings]:
+    """The entry's cameras by camera id."""
+    return {
+        camera.camera_id: camera
+        for camera in (
+            CameraSettings.from_subentry(subentry)
+            for subentry in entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_CAMERA
+        )
+    }
+
+
+def source_default(model: type[BaseModel], name: str) -> Any:
+    """The default of a source settings field, defined by its engine model."""
+    return model.model_fields[name].default
