@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.homesec.hub_fields import NEW_HUB
 from custom_components.homesec.const import DOMAIN
+from custom_components.homesec.hub_fields import NEW_HUB
 
 SECRETS = {
     "openai_api_key": "sk-very-secret-key",

@@ -12,8 +12,8 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.homesec.hub_fields import NEW_HUB
 from custom_components.homesec.const import DOMAIN, EVENT_ALERT
+from custom_components.homesec.hub_fields import NEW_HUB
 from custom_components.homesec.hub_health import HealthStatus
 
 from .helpers import add_camera, setup_hub, wait_for

@@ -13,14 +13,12 @@ from .errors import (
     AnalysisSkipped,
     AnalyzeError,
     DetectError,
-    NotifyError,
     StageError,
     UploadError,
 )
 from .interfaces import AlertPolicy, Analyzer, Notifier, ObjectDetector, Storage
 from .models import (
     Alert,
-    AlertDecision,
     AnalysisResult,
     Clip,
     ClipAlerted,
@@ -37,10 +35,12 @@ from .models import (
     StageStatus,
     UploadOutcome,
 )
+from .outputs import ClipLinks, Outputs, make_alert
+from .policy import decide_from
 from .repository import ClipRepository
 from .retry import RetrySettings, Sleep, with_retries
 from .snapshots import SnapshotKeeper
-from .text import describe, first_line
+from .text import describe
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,10 +49,6 @@ type LifecycleListener = Callable[[LifecycleEvent], None]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-type ClipLinks = Callable[[Clip], tuple[str, str]]
-"""Clip -> (snapshot URL, clip URL) where the outputs can fetch them."""
 
 
 class PipelineSettings(BaseModel):
@@ -102,7 +98,7 @@ class ClipPipeline:
         self._detector = detector
         self._analyzer = analyzer
         self._policy = policy
-        self._notifiers = list(notifiers)
+        self._outputs = Outputs(notifiers, clock)
         self._repo = repository
         self._snapshots = snapshots
         self._listener = listener
@@ -172,11 +168,15 @@ class ClipPipeline:
             if detected.detected_classes:
                 self._emit(ClipDetected(clip=clip, result=detected))
                 told = asyncio.create_task(
-                    self._tell(lambda n: n.detected(clip, detected))
+                    self._outputs.tell(lambda n: n.detected(clip, detected))
                 )
             try:
                 analysis = await self._analyze(clip, state, detected)
-                decision = self._decide(clip, state, detected, analysis)
+                decision = decide_from(
+                    self._policy, clip.camera_name, detected, analysis
+                )
+                state.decision = decision
+                state.stages[Stage.DECIDE].status = StageStatus.DONE
                 await self._record(
                     clip,
                     ClipEventType.DECIDED,
@@ -187,7 +187,9 @@ class ClipPipeline:
                     await told  # the early word goes out before the alert
                 if decision.notify:
                     self._policy.alerted(clip.camera_name, self._now())
-                    alert = self._alert(clip, upload, detected, analysis, decision)
+                    alert = make_alert(
+                        clip, upload, detected, analysis, decision, self._clip_links
+                    )
                     self._emit(ClipAlerted(clip=clip, alert=alert))
                     await self._notify(clip, state, alert)
                 else:
@@ -196,17 +198,6 @@ class ClipPipeline:
                 if told is not None:
                     told.cancel()
             return await self._finish(clip, state)
-
-    async def _tell(self, hook: Callable[[Notifier], Awaitable[None]]) -> None:
-        """Run a best-effort hook of every output (a failing one stops none)."""
-
-        async def _one(notifier: Notifier) -> None:
-            try:
-                await hook(notifier)
-            except Exception as err:  # noqa: BLE001 - best effort, never retried
-                _LOGGER.debug("%s did not take the news: %s", notifier.name, err)
-
-        await asyncio.gather(*(_one(n) for n in self._notifiers))
 
     async def _upload(
         self, clip: Clip, state: ClipState
@@ -307,99 +298,23 @@ class ClipPipeline:
         await self._record(clip, ClipEventType.ANALYZED, risk=result.risk_level)
         return result
 
-    def _decide(
-        self,
-        clip: Clip,
-        state: ClipState,
-        detected: FilterResult,
-        analysis: AnalysisResult | AnalyzeError | AnalysisSkipped | None,
-    ) -> AlertDecision:
-        usable = analysis if isinstance(analysis, AnalysisResult) else None
-        unavailable = None
-        if isinstance(analysis, AnalyzeError):
-            unavailable = f"the analysis failed ({first_line(analysis.cause)})"
-        elif isinstance(analysis, AnalysisSkipped) and analysis.alert:
-            unavailable = analysis.reason
-        decision = self._policy.decide(
-            clip.camera_name, detected, usable, unavailable=unavailable
-        )
-        state.decision = decision
-        state.stages[Stage.DECIDE].status = StageStatus.DONE
-        return decision
-
-    def _alert(
-        self,
-        clip: Clip,
-        upload: UploadOutcome | UploadError,
-        detected: FilterResult,
-        analysis: AnalysisResult | AnalyzeError | AnalysisSkipped | None,
-        decision: AlertDecision,
-    ) -> Alert:
-        stored = upload if isinstance(upload, UploadOutcome) else None
-        summary = analysis if isinstance(analysis, AnalysisResult) else None
-        snapshot_url, clip_url = (
-            self._clip_links(clip) if self._clip_links else (None, None)
-        )
-        has_snapshot = detected.snapshot_jpeg is not None
-        return Alert(
-            clip_id=clip.clip_id,
-            camera_name=clip.camera_name,
-            storage_uri=stored.storage_uri if stored else None,
-            view_url=stored.view_url if stored else None,
-            snapshot_url=snapshot_url if has_snapshot else None,
-            clip_url=clip_url,
-            risk_level=summary.risk_level if summary else None,
-            activity_type=summary.activity_type if summary else None,
-            summary=summary.summary if summary else None,
-            notify_reason=decision.reason,
-            detected_classes=detected.detected_classes,
-            confidence=detected.confidence,
-            ts=clip.start_ts,
-            dedupe_key=clip.clip_id,
-            upload_failed=stored is None,
-            vlm_failed=isinstance(analysis, AnalyzeError),
-        )
-
     async def _notify(self, clip: Clip, state: ClipState, alert: Alert) -> None:
-        """Fan out to every notifier not yet delivered; one failing stops none."""
-        pending = [n for n in self._notifiers if n.name not in state.delivered]
-        if not pending:
+        """Deliver the alert to every output not yet delivered; record failures."""
+        result = await self._outputs.deliver(
+            state,
+            alert,
+            limit=self._limits[Stage.NOTIFY],
+            retry=self._settings.notify_retry,
+            sleep=self._sleep,
+        )
+        if result is None:
             return
-        stage = state.stages[Stage.NOTIFY]
-        stage.status = StageStatus.RUNNING
-        stage.started_at = self._now()
-        retry = self._settings.notify_retry
-
-        async def _one(notifier: Notifier) -> NotifyError | None:
-            def _count(_: int) -> None:
-                stage.attempts += 1
-
-            try:
-                async with self._limits[Stage.NOTIFY]:
-                    await with_retries(
-                        lambda: notifier.notify(alert), retry, _count, self._sleep
-                    )
-            except Exception as err:  # noqa: BLE001 - one notifier never stops others
-                return NotifyError(clip.clip_id, f"{notifier.name}: {err}", err)
-            state.delivered.append(notifier.name)
-            return None
-
-        errors = [
-            err
-            for err in await asyncio.gather(*(_one(n) for n in pending))
-            if err is not None
-        ]
-        stage.finished_at = self._now()
+        delivered, errors = result
         for err in errors:
             _LOGGER.warning("%s", err)
             await self._record(clip, ClipEventType.NOTIFY_FAILED, error=describe(err))
-        stage.status = StageStatus.FAILED if errors else StageStatus.DONE
-        stage.error = "; ".join(describe(err) for err in errors) or None
         await self._record(
-            clip,
-            ClipEventType.NOTIFIED,
-            delivered=len(pending) - len(errors),
-            failed=len(errors),
+            clip, ClipEventType.NOTIFIED, delivered=delivered, failed=len(errors)
         )
 
     async def _stage[T, E: StageError](
@@ -445,7 +360,7 @@ class ClipPipeline:
         )
         # The state is written last: a finished state implies a complete history.
         await self._repo.save(state)
-        await self._tell(lambda n: n.finished(clip))
+        await self._outputs.tell(lambda n: n.finished(clip))
         self._emit(
             ClipFinished(
                 clip=clip,

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from .errors import AnalysisSkipped, AnalyzeError
 from .interfaces import AlertPolicy
 from .models import AlertDecision, AnalysisResult, FilterResult, RiskLevel
+from .text import first_line
 
 
 class PolicySettings(BaseModel):
@@ -125,3 +127,23 @@ class DefaultAlertPolicy(AlertPolicy):
                 f"{analysis.activity_type} is not on the notify list"
             ),
         )
+
+
+def decide_from(
+    policy: AlertPolicy,
+    camera_name: str,
+    detected: FilterResult,
+    analysis: AnalysisResult | AnalyzeError | AnalysisSkipped | None,
+) -> AlertDecision:
+    """The policy's decision from what detection and analysis gave.
+
+    A failed analysis, or one skipped by a budget that still lets the clip
+    alert, is an unavailable summary: the policy alerts without one.
+    """
+    usable = analysis if isinstance(analysis, AnalysisResult) else None
+    unavailable = None
+    if isinstance(analysis, AnalyzeError):
+        unavailable = f"the analysis failed ({first_line(analysis.cause)})"
+    elif isinstance(analysis, AnalysisSkipped) and analysis.alert:
+        unavailable = analysis.reason
+    return policy.decide(camera_name, detected, usable, unavailable=unavailable)
