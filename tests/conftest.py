@@ -27,6 +27,7 @@ from .doubles.dropbox_api import DropboxDouble
 from .doubles.openai_server import OpenAIServer
 from .doubles.rtsp_server import RtspServer
 from .doubles.tls import make_certificate
+from .helpers import FolderHub, setup_folder_camera
 from .red_person_model import build as build_red_person_model
 from .servers import Mosquitto, Postgres
 
@@ -72,6 +73,13 @@ def config_dir(hass: HomeAssistant, tmp_path: Path) -> Generator[Path]:
     hass.config.config_dir = str(path)
     yield path
     hass.config.config_dir = original
+
+
+@pytest.fixture
+async def folder_hub(hass: HomeAssistant, config_dir: Path) -> FolderHub:
+    """A hub on embedded defaults with one folder camera, "Front door"."""
+    entry, folder = await setup_folder_camera(hass, config_dir)
+    return FolderHub(entry, folder)
 
 
 @pytest.fixture(scope="session")

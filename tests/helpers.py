@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 import time
 from typing import Any
@@ -136,6 +137,14 @@ async def set_options(hass: HomeAssistant, entry: ConfigEntry, **options: Any) -
     result = await hass.config_entries.options.async_init(entry.entry_id)
     await hass.config_entries.options.async_configure(result["flow_id"], options)
     await hass.async_block_till_done()
+
+
+@dataclass(frozen=True)
+class FolderHub:
+    """A loaded hub with one folder camera, as the ``folder_hub`` fixture makes it."""
+
+    entry: ConfigEntry
+    folder: Path
 
 
 async def setup_folder_camera(

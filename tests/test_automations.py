@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import async_mock_service
 from custom_components.homesec import device_trigger, logbook
 from custom_components.homesec.const import DOMAIN, EVENT_ALERT, EVENT_DETECTION
 
-from .helpers import setup_folder_camera, wait_for
+from .helpers import FolderHub, setup_folder_camera, wait_for
 
 BLUEPRINT = (
     Path(__file__).parents[1]
@@ -42,11 +42,11 @@ def camera_device(hass: HomeAssistant, entry_id: str) -> dr.DeviceEntry:
 
 
 async def test_device_triggers_fire_automations(
-    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+    hass: HomeAssistant, folder_hub: FolderHub, motion_clip: Path
 ) -> None:
     """The automation editor offers the triggers; they fire on real clips."""
     # Given a folder camera that alerts on motion
-    entry, drop = await setup_folder_camera(hass, config_dir)
+    entry, drop = folder_hub.entry, folder_hub.folder
     device = camera_device(hass, entry.entry_id)
     hub = next(
         d
@@ -110,11 +110,11 @@ async def test_device_triggers_fire_automations(
 
 
 async def test_blueprint_sends_a_custom_notification(
-    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+    hass: HomeAssistant, config_dir: Path, folder_hub: FolderHub, motion_clip: Path
 ) -> None:
     """An automation from the blueprint notifies with the alert's data."""
     # Given the blueprint installed and an automation using it for the camera
-    entry, drop = await setup_folder_camera(hass, config_dir)
+    entry, drop = folder_hub.entry, folder_hub.folder
     device = camera_device(hass, entry.entry_id)
     target = config_dir / "blueprints" / "automation" / "homesec"
     target.mkdir(parents=True)
@@ -180,11 +180,11 @@ async def test_logbook_describes_detections_and_alerts(
 
 
 async def test_device_triggers_reject_other_devices_and_filter_risk(
-    hass: HomeAssistant, config_dir: Path
+    hass: HomeAssistant, folder_hub: FolderHub
 ) -> None:
     """Only camera devices have triggers; a risk minimum filters alerts."""
     # Given a hub with a camera
-    entry, _ = await setup_folder_camera(hass, config_dir)
+    entry = folder_hub.entry
     hub = next(
         d
         for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)

@@ -24,7 +24,7 @@ from custom_components.homesec.const import (
     EVENT_DETECTION,
 )
 
-from .helpers import add_camera, setup_hub, wait_for
+from .helpers import FolderHub, add_camera, setup_hub, wait_for
 
 ALERT_FIELDS = {
     "clip_id",
@@ -173,14 +173,11 @@ async def test_clip_from_folder_reaches_entities_events_notification_and_sqlite(
 
 
 async def test_still_clip_raises_no_alert(
-    hass: HomeAssistant, config_dir: Path, still_clip: Path
+    hass: HomeAssistant, config_dir: Path, folder_hub: FolderHub, still_clip: Path
 ) -> None:
     """A clip without motion is processed and recorded, but alerts nobody."""
     # Given a folder camera that alerts on motion
-    drop = config_dir / "drop"
-    drop.mkdir()
-    entry = await setup_hub(hass)
-    await add_camera(hass, entry, drop, settle_seconds=1)
+    drop = folder_hub.folder
     alerts = async_capture_events(hass, EVENT_ALERT)
     database = config_dir / "homesec" / "homesec.db"
 
@@ -196,14 +193,11 @@ async def test_still_clip_raises_no_alert(
 
 
 async def test_camera_switches(
-    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+    hass: HomeAssistant, config_dir: Path, folder_hub: FolderHub, motion_clip: Path
 ) -> None:
     """Notifications off: the event fires, no notification; detection off: nothing."""
     # Given a camera that alerts on motion, with its notifications switched off
-    drop = config_dir / "drop"
-    drop.mkdir()
-    entry = await setup_hub(hass)
-    await add_camera(hass, entry, drop, settle_seconds=1)
+    drop = folder_hub.folder
     alerts = async_capture_events(hass, EVENT_ALERT)
     detections = async_capture_events(hass, EVENT_DETECTION)
     await hass.services.async_call(

@@ -22,7 +22,7 @@ from custom_components.homesec.const import (
 )
 from custom_components.homesec.engine.models import Stage
 
-from .helpers import add_camera, setup_hub, wait_for
+from .helpers import FolderHub, add_camera, setup_hub, wait_for
 
 
 async def test_hub_flow_creates_entry_on_embedded_defaults(
@@ -195,13 +195,12 @@ async def test_camera_subentry_creates_device_and_entities(
     assert all(e.config_subentry_id == subentry.subentry_id for e in entities)
 
 
-async def test_camera_subentry_errors(hass: HomeAssistant, config_dir: Path) -> None:
+async def test_camera_subentry_errors(
+    hass: HomeAssistant, config_dir: Path, folder_hub: FolderHub
+) -> None:
     """Bad names and folders are reported on their fields."""
     # Given a hub with a camera named Front door
-    entry = await setup_hub(hass)
-    folder = config_dir / "drop"
-    folder.mkdir()
-    await add_camera(hass, entry, folder, name="Front door")
+    entry, folder = folder_hub.entry, folder_hub.folder
     outside = config_dir.parent / "outside"
     outside.mkdir()
     for name, error in (("Front Door", "name_exists"), ("!!!", "invalid_name")):

@@ -16,18 +16,15 @@ from custom_components.homesec.const import DOMAIN, EVENT_ALERT
 from custom_components.homesec.hub_fields import NEW_HUB
 from custom_components.homesec.hub_health import HealthStatus
 
-from .helpers import add_camera, setup_hub, wait_for
+from .helpers import FolderHub, wait_for
 
 
 async def test_restart_resumes_a_spooled_clip_once(
-    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+    hass: HomeAssistant, config_dir: Path, folder_hub: FolderHub, motion_clip: Path
 ) -> None:
     """A clip left in the spool by a crash is processed after restart, once."""
     # Given a hub that processed one clip and was then stopped
-    drop = config_dir / "drop"
-    drop.mkdir()
-    entry = await setup_hub(hass)
-    await add_camera(hass, entry, drop, settle_seconds=1)
+    entry, drop = folder_hub.entry, folder_hub.folder
     alerts = async_capture_events(hass, EVENT_ALERT)
     (drop / "first.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: len(alerts) == 1, what="the first alert")
@@ -99,14 +96,11 @@ async def test_unreachable_state_store_degrades_but_alerts(
 
 
 async def test_retention_dry_run_through_the_runtime(
-    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+    hass: HomeAssistant, config_dir: Path, folder_hub: FolderHub, motion_clip: Path
 ) -> None:
     """The runtime's retention lists finished, stored clips over the limit."""
     # Given a hub that processed a clip, with a spool limit of zero bytes
-    drop = config_dir / "drop"
-    drop.mkdir()
-    entry = await setup_hub(hass)
-    await add_camera(hass, entry, drop, settle_seconds=1)
+    entry, drop = folder_hub.entry, folder_hub.folder
     alerts = async_capture_events(hass, EVENT_ALERT)
     (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: len(alerts) == 1, what="an alert")

@@ -18,7 +18,7 @@ from custom_components.homesec.const import DOMAIN, EVENT_DETECTION
 
 from .doubles.openai_server import OpenAIServer
 from .helpers import (
-    setup_folder_camera,
+    FolderHub,
     setup_hub,
     setup_onnx_hub,
     setup_openai_hub,
@@ -100,11 +100,11 @@ async def test_analyze_clip_returns_the_result(
 
 
 async def test_reprocess_search_and_cleanup(
-    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+    hass: HomeAssistant, config_dir: Path, folder_hub: FolderHub, motion_clip: Path
 ) -> None:
     """Clips are found, processed again and cleaned up through actions."""
     # Given a camera with two processed clips
-    entry, drop = await setup_folder_camera(hass, config_dir)
+    entry, drop = folder_hub.entry, folder_hub.folder
     detections = async_capture_events(hass, EVENT_DETECTION)
     for name in ("a.mp4", "b.mp4"):
         (drop / name).write_bytes(motion_clip.read_bytes())
@@ -191,11 +191,10 @@ async def test_reprocess_search_and_cleanup(
 
 
 async def test_record_clip_needs_a_recording_camera(
-    hass: HomeAssistant, config_dir: Path
+    hass: HomeAssistant, folder_hub: FolderHub
 ) -> None:
     """A folder camera cannot record; an unknown camera is named."""
-    # Given a folder camera
-    await setup_folder_camera(hass, config_dir)
+    # Given a folder camera (folder_hub)
 
     # When recording is asked of it, and of a camera that does not exist
     folder = await refused(hass, "record_clip", {"camera": "front_door"})

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.homesec.const import EVENT_ALERT
 
 from .helpers import (
+    FolderHub,
     add_camera,
     finish_hub_flow,
     setup_hub,
@@ -152,14 +153,11 @@ async def test_unwritable_spool_fails_setup_with_a_clear_error(
 
 
 async def test_entities_unavailable_while_the_source_fails(
-    hass: HomeAssistant, config_dir: Path
+    hass: HomeAssistant, folder_hub: FolderHub
 ) -> None:
     """A camera whose folder disappears turns unavailable, and back again."""
     # Given a camera watching a folder
-    entry = await setup_hub(hass)
-    drop = config_dir / "drop"
-    drop.mkdir()
-    await add_camera(hass, entry, drop, settle_seconds=1)
+    entry, drop = folder_hub.entry, folder_hub.folder
     hub = entry.runtime_data
     assert hass.states.get("binary_sensor.front_door_person").state == "off"
 
@@ -185,14 +183,11 @@ async def test_entities_unavailable_while_the_source_fails(
 
 
 async def test_long_failures_raise_repair_issues(
-    hass: HomeAssistant, config_dir: Path
+    hass: HomeAssistant, folder_hub: FolderHub
 ) -> None:
     """A source failing for 5 min raises a repair issue, cleared when it is back."""
     # Given a camera whose folder is gone
-    entry = await setup_hub(hass)
-    drop = config_dir / "drop"
-    drop.mkdir()
-    await add_camera(hass, entry, drop, settle_seconds=1)
+    entry, drop = folder_hub.entry, folder_hub.folder
     hub = entry.runtime_data
     source = hub.runtime.sources["front_door"]
     drop.rmdir()
