@@ -10,8 +10,12 @@ import uuid
 from homeassistant import block_async_io
 from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.syrupy import (  # type: ignore[import-untyped]
+    HomeAssistantSnapshotExtension,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from syrupy.assertion import SnapshotAssertion
 
 import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
 
@@ -62,6 +66,16 @@ def no_blocking_calls_on_the_loop(
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/homesec."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots through Home Assistant's syrupy extension.
+
+    The harness defines this override too, but syrupy's plugin registers after it
+    and its plain ``snapshot`` fixture wins; a conftest fixture comes first.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

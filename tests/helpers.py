@@ -48,11 +48,15 @@ async def finish_hub_flow(
 async def setup_hub(hass: HomeAssistant) -> ConfigEntry:
     """Create the hub through the config flow and wait until it is loaded."""
     result = await start_hub_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"detector": "motion"}
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"detector": "motion"}
+        )
     )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"analyzer": "none"}
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"analyzer": "none"}
+        )
     )
     result = await finish_hub_flow(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
