@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.homesec import PLATFORMS
-from custom_components.homesec.config_flow import HUB_DEFAULTS
 from custom_components.homesec.const import DOMAIN, SUBENTRY_CAMERA
+from custom_components.homesec.hub_fields import NEW_HUB
 
 from .helpers import FolderHub
 
@@ -77,7 +77,7 @@ def _hub_with_two_cameras(folder: Path) -> MockConfigEntry:
         domain=DOMAIN,
         title="HomeSec",
         entry_id=ENTRY_ID,
-        data=HUB_DEFAULTS,
+        data=NEW_HUB,
         subentries_data=[
             ConfigSubentryDataWithId(
                 subentry_id=FRONT_DOOR_ID,
@@ -148,4 +148,4 @@ async def test_the_snapshot_hub_is_what_the_flows_make(folder_hub: FolderHub) ->
 
     # Then the snapshot's entry holds the same camera and the flows' hub defaults
     assert cameras == [_front_door(folder_hub.folder)]
-    assert HUB_DEFAULTS.items() <= entry.data.items()
+    assert NEW_HUB.items() <= entry.data.items()
