@@ -50,7 +50,8 @@ async def test_folder_camera_shows_its_last_clip_and_analyzes_it_again(
     # When a clip arrives and is processed
     (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: len(detections) == 1, what="the clip's detection")
-    await hass.async_block_till_done()
+    pipeline = entry.runtime_data.engine.pipeline
+    await wait_for(lambda: pipeline.in_flight == 0, what="the clip done")
 
     # Then the picture is its first frame, and there is no stream
     image = await camera.async_get_image(hass, "camera.yard")
