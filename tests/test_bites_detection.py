@@ -1,0 +1,122 @@
+"""Detection tests that count the frames PyAV really decoded: the scan stops
+decoding after enough hits, and a cancelled scan stops decoding promptly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+import threading
+from typing import Any
+
+import av
+import pytest
+
+from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
+from custom_components.homesec.engine.detect.rules import DetectionRules
+from custom_components.homesec.engine.models import Clip
+
+CLIP_FPS = 15
+"""Frame rate of the clips tests/clips.py makes."""
+
+SAMPLE_FPS = OnnxSettings.model_fields["sample_fps"].default
+FRAMES_PER_SAMPLE = int(CLIP_FPS / SAMPLE_FPS + 0.999)
+"""Decoded frames between two sampled frames (8 at 15 fps sampled at 2 fps)."""
+
+
+class _CountingContainer:
+    """An opened PyAV container whose ``decode`` reports every frame to a spy."""
+
+    def __init__(self, inner: Any, spy: DecodeSpy) -> None:
+        self._inner = inner
+        self._spy = spy
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __enter__(self) -> _CountingContainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.close()
+
+    def decode(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for frame in self._inner.decode(*args, **kwargs):
+            self._spy.decoded(frame)
+            yield frame
+
+
+class DecodeSpy:
+    """Counts the video frames PyAV decodes (every ``av.open``, any thread).
+
+    With ``pause_at`` the decoding thread stops after that many frames until
+    ``resume`` is set, and ``on_pause`` is called from that thread.
+    """
+
+    def __init__(
+        self,
+        pause_at: int | None = None,
+        on_pause: Callable[[], object] = lambda: None,
+    ) -> None:
+        """Count from zero."""
+        self.frames = 0
+        self.last_ts = -1.0
+        self.pause_at = pause_at
+        self.on_pause = on_pause
+        self.resume = threading.Event()
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Wrap ``av.open`` so the containers it opens are counted."""
+        original = av.open
+
+        def counting_open(*args: Any, **kwargs: Any) -> Any:
+            return _CountingContainer(original(*args, **kwargs), self)
+
+        monkeypatch.setattr(av, "open", counting_open)
+
+    def decoded(self, frame: Any) -> None:
+        """Account for one decoded frame (called in the decoding thread)."""
+        self.frames += 1
+        if frame.time is not None:
+            self.last_ts = max(self.last_ts, float(frame.time))
+        if self.frames == self.pause_at:
+            self.on_pause()
+            self.resume.wait()
+
+
+def _clip(path: Path) -> Clip:
+    return Clip(
+        clip_id=path.stem,
+        camera_name="porch",
+        local_path=path,
+        start_ts=datetime.now(UTC),
+        source_type="test",
+    )
+
+
+async def test_onnx_stops_decoding_after_enough_hits(
+    red_model: Path, red_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once min_hits frames matched, the decoder is not asked for more frames."""
+    # Given a spy on PyAV's decoding and the 6 s red-box clip (90 frames), whose
+    # box appears at 2 s, scanned by the red-person model needing two hits
+    spy = DecodeSpy()
+    spy.install(monkeypatch)
+    detector = OnnxDetector(
+        OnnxSettings(model_path=red_model, rules=DetectionRules(min_hits=2))
+    )
+
+    # When the clip is scanned
+    try:
+        result = await detector.detect(_clip(red_clip))
+    finally:
+        await detector.close()
+
+    # Then the person was found at the hits at 2.0 and 2.5 s
+    assert result.detected_classes == ["person"]
+    # Then decoding stopped there: at most one sampling step (3.0 s, while the
+    # second hit's inference ran) past the second hit, far from the clip's end
+    assert spy.frames > 0
+    assert spy.last_ts <= 2.5 + 1 / SAMPLE_FPS + 0.01
+    assert spy.frames <= 3 * CLIP_FPS + 1
