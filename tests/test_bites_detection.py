@@ -120,3 +120,34 @@ async def test_onnx_stops_decoding_after_enough_hits(
     assert spy.frames > 0
     assert spy.last_ts <= 2.5 + 1 / SAMPLE_FPS + 0.01
     assert spy.frames <= 3 * CLIP_FPS + 1
+
+
+async def test_cancelling_a_scan_stops_its_decoding(
+    red_model: Path, motion_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancelled detect() makes its worker stop decoding at the next sample."""
+    # Given a scan of a 4 s clip without red (60 frames, all would be decoded)
+    # whose decoding thread is held at its 3rd frame
+    loop = asyncio.get_running_loop()
+    held = asyncio.Event()
+    spy = DecodeSpy(pause_at=3, on_pause=lambda: loop.call_soon_threadsafe(held.set))
+    spy.install(monkeypatch)
+    detector = OnnxDetector(OnnxSettings(model_path=red_model))
+    task = asyncio.ensure_future(detector.detect(_clip(motion_clip)))
+    try:
+        await held.wait()
+
+        # When the clip's task is cancelled there, and the decoder then released
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        decoded_when_cancelled = spy.frames
+    finally:
+        spy.resume.set()
+        # (close waits for the scan worker to finish)
+        await detector.close()
+
+    # Then the worker decoded at most up to the next sampled frame, not the clip
+    assert decoded_when_cancelled == 3
+    assert spy.frames - decoded_when_cancelled <= FRAMES_PER_SAMPLE
+    assert spy.frames < 60
