@@ -58,7 +58,6 @@ async def test_cost_prices_input_and_output_tokens(tmp_path: Path) -> None:
     analyzer = BudgetedAnalyzer(
         UsageAnalyzer(TokenUsage(prompt_tokens=1_200_000, completion_tokens=800_000)),
         budget,
-        lambda: datetime(2026, 11, 24, 10, 0, tzinfo=UTC),
     )
 
     # When two clips are analysed

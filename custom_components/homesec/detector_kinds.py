@@ -20,6 +20,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import TextSelector
 from homeassistant.requirements import RequirementsNotFound, async_process_requirements
+from homeassistant.util.package import is_docker_env
 import probatio
 
 from .const import (
@@ -229,6 +230,9 @@ async def async_install(hass: HomeAssistant, backend: str) -> None:
     """Install the packages a backend needs; raise RequirementsNotFound."""
     kind = DETECTOR_KINDS.get(backend)
     if kind is not None and kind.requirements:
+        # pip's options depend on a file check Home Assistant caches: make it
+        # off the event loop, before the requirements are processed.
+        await hass.async_add_executor_job(is_docker_env)
         await async_process_requirements(hass, DOMAIN, list(kind.requirements))
 
 
