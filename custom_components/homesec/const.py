@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .engine.models import RiskLevel
+
 DOMAIN: Final = "homesec"
 SUBENTRY_CAMERA: Final = "camera"
 
@@ -18,7 +20,7 @@ CONF_TRIGGER_CLASSES: Final = "trigger_classes"
 CONF_MIN_RISK_LEVEL: Final = "min_risk_level"
 CONF_NOTIFY_ON_ACTIVITY_TYPES: Final = "notify_on_activity_types"
 CONF_NOTIFY_ON_MOTION: Final = "notify_on_motion"
-RISK_LEVELS: Final = ["low", "medium", "high", "critical"]
+RISK_LEVELS: Final = [level.value for level in RiskLevel]
 
 CONF_MQTT_TOPIC: Final = "mqtt_topic"
 CONF_MQTT_QOS: Final = "mqtt_qos"

@@ -95,10 +95,12 @@ def notify_services(hass: HomeAssistant) -> list[str]:
 def alert_fields(hass: HomeAssistant, activity_types: list[str]) -> dict[Any, Any]:
     """Who is told, about what, and how long clips stay in the spool."""
     return {
-        probatio.Optional(CONF_NOTIFY_ENTITIES, default=[]): EntitySelector(
-            EntitySelectorConfig(domain="notify", multiple=True)
-        ),
-        probatio.Optional(CONF_NOTIFY_SERVICES, default=[]): SelectSelector(
+        probatio.Optional(
+            CONF_NOTIFY_ENTITIES, default=list(D.notify_entities)
+        ): EntitySelector(EntitySelectorConfig(domain="notify", multiple=True)),
+        probatio.Optional(
+            CONF_NOTIFY_SERVICES, default=list(D.notify_services)
+        ): SelectSelector(
             SelectSelectorConfig(
                 options=notify_services(hass),
                 multiple=True,
