@@ -9,6 +9,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 import probatio
+from pydantic import BaseModel
 
 from ..engine.interfaces import ClipSource
 from ..engine.spool import Spool
@@ -53,6 +54,13 @@ class SourceKind:
     """Whether a recording can be started on demand."""
     secret_fields: tuple[str, ...] = ()
     """Never shown back in the form; left empty, the stored value is kept."""
+
+
+def defaulted(
+    key: str, model: type[BaseModel], fields: Mapping[str, str]
+) -> probatio.Required:
+    """A required form field whose default is the engine model's own."""
+    return probatio.Required(key, default=model.model_fields[fields[key]].default)
 
 
 def given(data: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from ..const import (
 from ..engine.interfaces import ClipSource
 from ..engine.spool import Spool
 from ..selectors import box
-from ..settings import CameraSettings, source_default
-from .base import CheckContext, SourceKind, given
+from ..settings import CameraSettings
+from .base import CheckContext, SourceKind, defaulted, given
 
 FIELDS = {
     CONF_CLIP_SECONDS: "clip_seconds",
@@ -32,10 +32,6 @@ FIELDS = {
     CONF_MAX_RECORDING: "max_recording_s",
 }
 """Subentry keys -> settings fields that fall back to the engine's defaults."""
-
-
-def _field(key: str) -> probatio.Required:
-    return probatio.Required(key, default=source_default(HaCameraSettings, FIELDS[key]))
 
 
 def _schema() -> probatio.Schema:
@@ -49,9 +45,11 @@ def _schema() -> probatio.Schema:
                     domain=["binary_sensor", "input_boolean", "switch"]
                 )
             ),
-            _field(CONF_CLIP_SECONDS): box(1, 600, 1, "s"),
-            _field(CONF_STOP_DELAY): box(0, 300, 1, "s"),
-            _field(CONF_MAX_RECORDING): box(5, 3600, 1, "s"),
+            defaulted(CONF_CLIP_SECONDS, HaCameraSettings, FIELDS): box(1, 600, 1, "s"),
+            defaulted(CONF_STOP_DELAY, HaCameraSettings, FIELDS): box(0, 300, 1, "s"),
+            defaulted(CONF_MAX_RECORDING, HaCameraSettings, FIELDS): box(
+                5, 3600, 1, "s"
+            ),
         }
     )
 

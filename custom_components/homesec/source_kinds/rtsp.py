@@ -27,9 +27,9 @@ from ..engine.sources.rtsp import RtspSettings, RtspSource
 from ..engine.sources.stream import split_credentials, with_credentials
 from ..engine.spool import Spool
 from ..selectors import PASSWORD, URL, box, choice
-from ..settings import CameraSettings, source_default
+from ..settings import CameraSettings
 from ..source_checks import STREAM_SCHEMES, probe_stream
-from .base import CheckContext, SourceKind, given
+from .base import CheckContext, SourceKind, defaulted, given
 
 FIELDS = {
     CONF_RTSP_TRANSPORT: "transport",
@@ -43,10 +43,6 @@ FIELDS = {
 """Subentry keys -> settings fields that fall back to the engine's defaults."""
 
 
-def _field(key: str) -> probatio.Required:
-    return probatio.Required(key, default=source_default(RtspSettings, FIELDS[key]))
-
-
 def _schema() -> probatio.Schema:
     return probatio.Schema(
         {
@@ -54,15 +50,17 @@ def _schema() -> probatio.Schema:
             probatio.Optional(CONF_SUBSTREAM_URL): URL,
             probatio.Optional(CONF_USERNAME): TextSelector(),
             probatio.Optional(CONF_PASSWORD): PASSWORD,
-            _field(CONF_RTSP_TRANSPORT): choice(
+            defaulted(CONF_RTSP_TRANSPORT, RtspSettings, FIELDS): choice(
                 ["tcp", "udp"], CONF_RTSP_TRANSPORT, dropdown=True
             ),
-            _field(CONF_PIXEL_THRESHOLD): box(1, 255, 1),
-            _field(CONF_MIN_CHANGED_PCT): box(0.1, 100, 0.1, "%"),
-            _field(CONF_BLUR): box(0, 51, 1, "px"),
-            _field(CONF_PRE_ROLL): box(0, 30, 1, "s"),
-            _field(CONF_STOP_DELAY): box(1, 300, 1, "s"),
-            _field(CONF_MAX_RECORDING): box(5, 3600, 1, "s"),
+            defaulted(CONF_PIXEL_THRESHOLD, RtspSettings, FIELDS): box(1, 255, 1),
+            defaulted(CONF_MIN_CHANGED_PCT, RtspSettings, FIELDS): box(
+                0.1, 100, 0.1, "%"
+            ),
+            defaulted(CONF_BLUR, RtspSettings, FIELDS): box(0, 51, 1, "px"),
+            defaulted(CONF_PRE_ROLL, RtspSettings, FIELDS): box(0, 30, 1, "s"),
+            defaulted(CONF_STOP_DELAY, RtspSettings, FIELDS): box(1, 300, 1, "s"),
+            defaulted(CONF_MAX_RECORDING, RtspSettings, FIELDS): box(5, 3600, 1, "s"),
         }
     )
 
