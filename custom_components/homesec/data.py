@@ -49,13 +49,6 @@ class Cameras(Mapping[str, CameraSettings]):
         camera = self._cameras.get(camera_id)
         return self.title(camera_id), (camera.prompt_context if camera else "") or None
 
-    def by_subentry(self, subentry_id: str) -> CameraSettings | None:
-        """The camera of a subentry (device identifier), or None."""
-        for camera in self._cameras.values():
-            if camera.subentry_id == subentry_id:
-                return camera
-        return None
-
 
 @dataclass(frozen=True, slots=True)
 class HomeSecData:
