@@ -85,7 +85,9 @@ class DetectorKind:
     """Checks the form's input; None: nothing to check."""
     requirements: tuple[str, ...] = ()
     """Packages installed on demand (no musl wheels)."""
-    uses_model: bool = False
+    load: Callable[[HubSettings, Path], object] | None = None
+    """Loads its model once (blocking; raises when it does not load); None:
+    the backend has no model."""
     credential_fields: tuple[str, ...] = field(default=())
     """The fields a reauthentication asks for when the server refuses them."""
 
@@ -141,12 +143,18 @@ def _remote(settings: HubSettings, context: BuildContext) -> RemoteDetector:
     )
 
 
-def _load(kind: str, settings: HubSettings, config_dir: Path) -> None:
-    """Load the model once (blocking); raise when it does not load."""
-    if kind == DETECTOR_ONNX:
-        OnnxModel(settings.model_file(config_dir), threads=1)
-    else:
-        load_model(ultralytics_settings(settings, config_dir))
+def _load_onnx(settings: HubSettings, config_dir: Path) -> object:
+    return OnnxModel(settings.model_file(config_dir), threads=1)
+
+
+def _load_ultralytics(settings: HubSettings, config_dir: Path) -> object:
+    return load_model(ultralytics_settings(settings, config_dir))
+
+
+async def _model_present(hass: HomeAssistant, settings: HubSettings) -> bool:
+    """Whether the configured model file exists."""
+    path = settings.model_file(Path(hass.config.config_dir))
+    return bool(settings.model_path) and await hass.async_add_executor_job(path.is_file)
 
 
 async def async_check_model(
@@ -157,16 +165,17 @@ async def async_check_model(
         await async_install(hass, settings.detector)
     except RequirementsNotFound:
         return {"base": "requirements_failed"}
-    config_dir = Path(hass.config.config_dir)
-    path = settings.model_file(config_dir)
-    if not settings.model_path or not await hass.async_add_executor_job(path.is_file):
+    kind = DETECTOR_KINDS[settings.detector]
+    assert kind.load is not None
+    if not await _model_present(hass, settings):
         return {CONF_MODEL_PATH: "model_not_found"}
+    config_dir = Path(hass.config.config_dir)
     try:
-        await hass.async_add_executor_job(
-            _load, settings.detector, settings, config_dir
-        )
+        await hass.async_add_executor_job(kind.load, settings, config_dir)
     except Exception as err:  # noqa: BLE001 - any load failure is reported
-        _LOGGER.warning("The model %s does not load: %s", path.name, err)
+        _LOGGER.warning(
+            "The model %s does not load: %s", settings.model_file(config_dir).name, err
+        )
         return {CONF_MODEL_PATH: "model_invalid"}
     return {}
 
@@ -196,7 +205,7 @@ DETECTOR_KINDS: dict[str, DetectorKind] = {
             fields=lambda: {probatio.Required(CONF_MODEL_PATH): TextSelector()},
             check=async_check_model,
             requirements=("onnxruntime>=1.17.0",),
-            uses_model=True,
+            load=_load_onnx,
         ),
         DetectorKind(
             key=DETECTOR_ULTRALYTICS,
@@ -209,7 +218,7 @@ DETECTOR_KINDS: dict[str, DetectorKind] = {
             },
             check=async_check_model,
             requirements=("ultralytics>=8.3.0",),
-            uses_model=True,
+            load=_load_ultralytics,
         ),
         DetectorKind(
             key=DETECTOR_REMOTE,
@@ -262,22 +271,19 @@ async def async_build_detector(
         return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, issue_id)
     model_issue = f"{ISSUE_MODEL_MISSING}_{entry_id}"
-    if kind.uses_model:
+    if kind.load is not None and not await _model_present(hass, settings):
         path = settings.model_file(context.config_dir)
-        if not settings.model_path or not await hass.async_add_executor_job(
-            path.is_file
-        ):
-            _LOGGER.error(
-                "The %s model %s is missing; using motion detection", kind.key, path
-            )
-            _issue(
-                hass,
-                model_issue,
-                ISSUE_MODEL_MISSING,
-                {"backend": kind.key, "path": str(path)},
-                fix_data={"entry_id": entry_id},
-            )
-            return _motion(settings, context)
+        _LOGGER.error(
+            "The %s model %s is missing; using motion detection", kind.key, path
+        )
+        _issue(
+            hass,
+            model_issue,
+            ISSUE_MODEL_MISSING,
+            {"backend": kind.key, "path": str(path)},
+            fix_data={"entry_id": entry_id},
+        )
+        return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, model_issue)
     return kind.build(settings, context)
 

@@ -81,13 +81,6 @@ def _camera_id(hass: HomeAssistant, hub: HomeSecData, camera: str) -> str:
     raise user_error("unknown_camera", camera=camera)
 
 
-def _done[T](result: T | Refusal, hub: HomeSecData) -> T:
-    """The result, or the user's error when the request was refused."""
-    if isinstance(result, Refusal):
-        raise refused(result, hub.cameras)
-    return result
-
-
 def _media_path(hass: HomeAssistant, media_id: str) -> Path:
     """The file of a ``media-source://media_source/<dir>/<path>`` id (blocking)."""
     if not media_id.startswith(MEDIA_PREFIX):
@@ -180,7 +173,9 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
 async def _reprocess_clip(call: ServiceCall) -> None:
     """Run a clip still in the spool through the whole pipeline again."""
     hub = _hub(call.hass)
-    _done(await hub.clips.async_reprocess(call.data["clip_id"]), hub)
+    result = await hub.clips.async_reprocess(call.data["clip_id"])
+    if isinstance(result, Refusal):
+        raise refused(result, hub.cameras)
 
 
 async def _record_clip(call: ServiceCall) -> None:

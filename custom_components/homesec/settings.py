@@ -14,7 +14,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .const import (
     ANALYZER_NONE,
@@ -118,8 +118,8 @@ class HubSettings(BaseModel):
 
     @field_validator("base_prompt", "mqtt_topic", "activity_types", mode="before")
     @classmethod
-    def _empty_is_default(cls, value: Any, info: Any) -> Any:
-        return value or cls.model_fields[info.field_name].default
+    def _empty_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        return value or cls.model_fields[str(info.field_name)].default
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> HubSettings:
@@ -136,11 +136,6 @@ class HubSettings(BaseModel):
         """The activity types the analyzer chooses from (always with ``other``)."""
         types = list(self.activity_types)
         return types if "other" in types else [*types, "other"]
-
-    @property
-    def has_model(self) -> bool:
-        """Whether the detector is a local model (it needs a model file)."""
-        return self.detector not in (DETECTOR_MOTION, "remote")
 
     def model_file(self, config_dir: Path) -> Path:
         """The model file (relative paths are under the config dir)."""

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from ..engine.interfaces import ClipSource
 from ..engine.spool import Spool
-from ..settings import CameraSettings
+from ..settings import CameraSettings, source_default
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ def defaulted(
     key: str, model: type[BaseModel], fields: Mapping[str, str]
 ) -> probatio.Required:
     """A required form field whose default is the engine model's own."""
-    return probatio.Required(key, default=model.model_fields[fields[key]].default)
+    return probatio.Required(key, default=source_default(model, fields[key]))
 
 
 def given(data: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
