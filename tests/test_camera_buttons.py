@@ -12,8 +12,10 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.homesec import camera as camera_platform
 from custom_components.homesec.clip_access import ClipAccess
 from custom_components.homesec.const import DOMAIN, EVENT_DETECTION, SUBENTRY_CAMERA
+from custom_components.homesec.engine.detect.frames import still_jpeg
 from custom_components.homesec.engine.models import Clip
 from custom_components.homesec.user_errors import refused
 
@@ -80,10 +82,20 @@ def _seen(clips: ClipAccess, camera_id: str) -> Clip:
 
 
 async def test_a_corrupt_clip_keeps_the_last_good_picture(
-    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+    hass: HomeAssistant,
+    config_dir: Path,
+    motion_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The picture is decoded once per clip; a clip without frames changes nothing."""
-    # Given a camera whose picture shows its first clip
+    # Given a camera whose picture shows its first clip (decodes are counted)
+    decoded: list[Path] = []
+
+    def counting_still(path: Path) -> bytes:
+        decoded.append(path)
+        return still_jpeg(path)
+
+    monkeypatch.setattr(camera_platform, "still_jpeg", counting_still)
     entry, drop = await setup_folder_camera(hass, config_dir, "Yard")
     clips = entry.runtime_data.clips
     (drop / "good.mp4").write_bytes(motion_clip.read_bytes())
@@ -98,8 +110,11 @@ async def test_a_corrupt_clip_keeps_the_last_good_picture(
         lambda: _seen(clips, "yard").clip_id != good_id, what="the corrupt clip"
     )
     kept = await camera.async_get_image(hass, "camera.yard")
+    corrupt_id = _seen(clips, "yard").clip_id
 
-    # Then the picture is still the good clip's frame
+    # Then the good clip was decoded once, the corrupt one tried once, and the
+    # picture is still the good clip's frame
+    assert [path.name for path in decoded] == [f"{good_id}.mp4", f"{corrupt_id}.mp4"]
     assert first.content == again.content == kept.content
 
 

@@ -297,7 +297,10 @@ async def test_camera_reconfigure_keeps_id_and_entities(
     assert updated.data["camera_id"] == "porch"
     assert updated.data["watch_folder"] == str(second)
     assert updated.data["notify_on_motion"] is True
-    assert hass.states.get("binary_sensor.porch_motion") is not None
+    motion = er.async_get(hass).async_get("binary_sensor.porch_motion")
+    assert motion is not None
+    assert motion.unique_id == f"{subentry.subentry_id}_motion"
+    assert hass.states.get("binary_sensor.porch_motion").state == "off"
     assert entry.runtime_data.cameras["porch"].data["watch_folder"] == str(second)
 
 

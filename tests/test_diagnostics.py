@@ -22,6 +22,7 @@ SECRETS = {
     "remote_api_key": "remote-secret",
     "dropbox_refresh_token": "dropbox-refresh-secret",
     "dropbox_app_secret": "dropbox-app-secret",
+    "dropbox_access_token": "dropbox-access-secret",
 }
 
 
@@ -40,6 +41,7 @@ async def test_diagnostics_redact_secrets(
             "source_type": "rtsp",
             "enabled": False,
             "url": "rtsp://admin:url-secret@10.0.0.9:554/main",
+            "substream_url": "rtsp://admin:sub-secret@10.0.0.9:554/sub",
             "username": "admin",
             "password": "rtsp-secret",
         },
@@ -62,7 +64,10 @@ async def test_diagnostics_redact_secrets(
 
     # Then they describe the hub and contain no secret
     text = json.dumps(diagnostics)
-    for secret in [*SECRETS.values(), "pg-secret", "rtsp-secret", "url-secret"]:
+    for secret in [
+        *SECRETS.values(),
+        *("pg-secret", "rtsp-secret", "url-secret", "sub-secret"),
+    ]:
         assert secret not in text
     assert diagnostics["entry"]["openai_api_key"] == "**REDACTED**"
     assert diagnostics["entry"]["postgres_dsn"] == (
@@ -73,4 +78,6 @@ async def test_diagnostics_redact_secrets(
     assert diagnostics["detector"] == "MotionDetector"
     porch = diagnostics["cameras"][0]["data"]
     assert porch["url"] == "rtsp://***@10.0.0.9:554/main"
+    assert porch["substream_url"] == "rtsp://***@10.0.0.9:554/sub"
+    assert diagnostics["entry"]["dropbox_access_token"] == "**REDACTED**"
     assert porch["password"] == "**REDACTED**"

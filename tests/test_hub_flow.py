@@ -189,7 +189,7 @@ async def test_postgres_state_store_is_checked(
     assert done["type"] is FlowResultType.CREATE_ENTRY
     hub = done["result"].runtime_data
     assert hub.engine.repository.healthy
-    assert await hub.engine.repository.get("nothing") is None
+    assert await hub.engine.repository.get_many(["nothing"]) == {}  # None: down
 
 
 async def start_hub_flow_with(hass: HomeAssistant, choices: dict[str, Any]) -> Any:

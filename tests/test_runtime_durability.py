@@ -7,6 +7,7 @@ import shutil
 
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -119,3 +120,32 @@ async def test_retention_dry_run_through_the_runtime(
     await runtime.async_retention()
     assert not any(spooled.iterdir())
     assert any((config_dir / "homesec" / "clips" / "front_door").iterdir())
+
+
+async def test_retention_keeps_clips_the_pipeline_holds(
+    hass: HomeAssistant,
+    folder_hub: FolderHub,
+    motion_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A finished, stored clip queued again is not deleted by retention."""
+    # Given a processed, stored clip over a spool limit of zero bytes
+    entry, drop = folder_hub.entry, folder_hub.folder
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
+    await wait_for(lambda: len(alerts) == 1, what="an alert")
+    hub = entry.runtime_data
+    pipeline = hub.engine.pipeline
+    await wait_for(lambda: pipeline.in_flight == 0, what="idle")
+    runtime = hub.runtime
+    runtime.retention = runtime.retention.model_copy(update={"max_bytes": 0})
+    clip_id = alerts[0].data["clip_id"]
+
+    # When the pipeline holds the clip again (queued, its new state not yet
+    # written) while retention runs
+    monkeypatch.setattr(pipeline, "is_queued", lambda queued: queued == clip_id)
+    plan = await runtime.async_retention()
+
+    # Then retention keeps it, and says why
+    assert plan.delete == []
+    assert plan.kept_unsafe == [clip_id]

@@ -109,7 +109,7 @@ async def test_rtsp_camera_is_probed_then_records_clips(
         timeout=40,
         what="a recorded clip",
     )
-    assert hass.states.get("binary_sensor.porch_motion") is not None
+    assert hass.states.get("binary_sensor.porch_motion").state == "on"
 
     # When the camera is reconfigured, the password is not shown and is kept
     result = await hass.config_entries.subentries.async_init(
