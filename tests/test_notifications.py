@@ -45,6 +45,18 @@ async def phone_hub(
     return entry, drop, calls
 
 
+async def settle(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Wait until the pipeline is idle and Home Assistant has nothing left to do."""
+    pipeline = entry.runtime_data.engine.pipeline
+    await wait_for(lambda: pipeline.in_flight == 0, what="the pipeline idle")
+    await hass.async_block_till_done()
+
+
+def messages(calls: list[ServiceCall]) -> list[str]:
+    """What each notify call said, in order."""
+    return [str(call.data["message"]) for call in calls]
+
+
 async def test_quick_notification_is_replaced_by_the_alert(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
@@ -60,8 +72,11 @@ async def test_quick_notification_is_replaced_by_the_alert(
     # When a clip with a person arrives
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: len(calls) == 2, what="two notifications")
+    await settle(hass, entry)
 
-    # Then the first was quick, the second the alert, both under the clip's tag
+    # Then exactly two went out: first the quick one, then the alert, both
+    # under the clip's tag
+    assert len(calls) == 2
     quick, alert = calls[0].data, calls[1].data
     assert quick["message"] == "Person at Front door; summary follows."
     assert alert["message"].startswith("Front door at ")
@@ -78,9 +93,6 @@ async def test_quick_notification_is_replaced_by_the_alert(
     assert image.content_type == "image/jpeg"
     assert urlsplit(actions[0]["uri"]).path.startswith("/api/homesec/clips/")
     assert (await anonymous.get(actions[0]["uri"])).status == 200
-    await wait_for(
-        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
-    )
 
 
 async def test_quick_notification_is_cleared_without_an_alert(
@@ -92,15 +104,21 @@ async def test_quick_notification_is_cleared_without_an_alert(
 ) -> None:
     """A person without an alert (no summary, no motion rule) leaves nothing."""
     # Given a camera that only alerts on summaries, and no analyzer
-    _, drop, calls = await phone_hub(
+    entry, drop, calls = await phone_hub(
         hass, config_dir, red_model, notify_on_motion=False
     )
 
     # When a clip with a person arrives
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: len(calls) == 2, what="quick and clear")
+    await settle(hass, entry)
 
-    # Then the quick notification was removed again by its tag
+    # Then the quick notification went out and was removed again by its tag,
+    # and nothing else was sent
+    assert messages(calls) == [
+        "Person at Front door; summary follows.",
+        "clear_notification",
+    ]
     assert calls[1].data == {
         "message": "clear_notification",
         "data": {"tag": calls[0].data["data"]["tag"]},
@@ -118,22 +136,24 @@ async def test_snooze_action_holds_notifications_back(
     # Given a camera notifying a phone, whose Snooze action was tapped
     entry, drop, calls = await phone_hub(hass, config_dir, red_model)
     alerts = async_capture_events(hass, EVENT_ALERT)
+    tapped_after = dt_util.now()
     hass.bus.async_fire(
         "mobile_app_notification_action", {"action": "HOMESEC_SNOOZE_front_door"}
     )
     await hass.async_block_till_done()
+    tapped_before = dt_util.now()
 
     # When a person clip arrives
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: bool(alerts), what="the alert event")
-    await wait_for(
-        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
-    )
+    await settle(hass, entry)
 
-    # Then no notification went out, and the snooze ends in an hour
+    # Then no notification went out, and the snooze ends 60 min after the tap
     assert calls == []
     until = entry.runtime_data.controls.snoozed_until("front_door")
-    assert timedelta(minutes=59) < until - dt_util.now() <= timedelta(minutes=60)
+    assert until is not None
+    hour = timedelta(minutes=60)
+    assert tapped_after + hour <= until <= tapped_before + hour
 
 
 async def test_quiet_hours_hold_notifications_back(
@@ -174,9 +194,7 @@ async def test_quiet_hours_hold_notifications_back(
     alerts = async_capture_events(hass, EVENT_ALERT)
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: bool(alerts), what="the alert event")
-    await wait_for(
-        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
-    )
+    await settle(hass, entry)
 
     # Then a half-set range is refused, and in quiet hours nothing was sent
     assert half["errors"] == {"quiet_end": "quiet_hours_incomplete"}
@@ -227,8 +245,11 @@ async def test_summary_updates_the_quick_notification(
     # When a clip with a person arrives
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: len(calls) == 2, what="quick and summary")
+    await settle(hass, entry)
 
-    # Then the first said a person is there, the second (same tag) the summary
+    # Then exactly two went out: the first said a person is there, the second
+    # (same tag) the summary
+    assert len(calls) == 2
     before, after = calls[0].data, calls[1].data
     assert before["message"] == "Person at Front door; summary follows."
     assert "A courier" in after["message"]
@@ -240,6 +261,3 @@ async def test_summary_updates_the_quick_notification(
         "Open clip",
         "Snooze 60 min",
     ]
-    await wait_for(
-        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
-    )
