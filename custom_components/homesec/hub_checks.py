@@ -18,6 +18,7 @@ from .const import (
 from .engine.errors import CredentialsRejected
 from .engine.text import first_line
 from .settings import HubSettings
+from .source_checks import overlaps
 
 _LOGGER = logging.getLogger(__name__)
 CHECK_TIMEOUT = 20
@@ -27,7 +28,15 @@ async def async_check_local(
     hass: HomeAssistant, settings: HubSettings
 ) -> dict[str, str]:
     """Create the storage folder and write a file in it; return form errors."""
-    root = settings.storage_folder(Path(hass.config.config_dir))
+    config_dir = Path(hass.config.config_dir)
+    root = settings.storage_folder(config_dir)
+    others = [
+        path
+        for name, path in settings.own_folders(config_dir).items()
+        if name != "clips"
+    ]
+    if await hass.async_add_executor_job(overlaps, root, others):
+        return {CONF_STORAGE_PATH: "folder_overlaps_homesec"}
     if not await hass.async_add_executor_job(_writable, root):
         return {CONF_STORAGE_PATH: "folder_not_writable"}
     return {}

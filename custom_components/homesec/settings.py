@@ -27,7 +27,11 @@ from .const import (
     CONF_QUIET_START,
     CONF_SOURCE_TYPE,
     DETECTOR_MOTION,
+    FRAMES_PATH,
+    FTP_UPLOAD_PATH,
     RISK_DEFAULT,
+    SNAPSHOTS_PATH,
+    SPOOL_PATH,
     STATE_STORE_SQLITE,
     STORAGE_LOCAL,
     SUBENTRY_CAMERA,
@@ -148,6 +152,18 @@ class HubSettings(BaseModel):
     def storage_folder(self, config_dir: Path) -> Path:
         """The folder of local storage (under the config dir unless absolute)."""
         return config_dir / self.storage_path
+
+    def own_folders(self, config_dir: Path) -> dict[str, Path]:
+        """HomeSec's own folders: what no watched or storage folder may overlap."""
+        folders = {
+            "spool": config_dir / SPOOL_PATH,
+            "snapshots": config_dir / SNAPSHOTS_PATH,
+            "frames": config_dir / FRAMES_PATH,
+            "ftp": config_dir / FTP_UPLOAD_PATH,
+        }
+        if self.storage_type == STORAGE_LOCAL:
+            folders["clips"] = self.storage_folder(config_dir)
+        return folders
 
     @property
     def cooldown(self) -> timedelta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 import errno
 from pathlib import Path
 import socket
@@ -25,6 +26,16 @@ def folder_error(hass: HomeAssistant, folder: str) -> str | None:
     if not readable_here(hass, path):
         return "folder_not_allowed"
     return None
+
+
+def overlaps(folder: Path, others: Iterable[Path]) -> bool:
+    """Whether ``folder`` is, is inside or contains one of ``others`` (blocking)."""
+    mine = folder.resolve()
+    for other in others:
+        theirs = other.resolve()
+        if mine.is_relative_to(theirs) or theirs.is_relative_to(mine):
+            return True
+    return False
 
 
 def readable_here(hass: HomeAssistant, path: Path) -> bool:

@@ -9,13 +9,19 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import TextSelector
 import probatio
 
-from ..const import CONF_SETTLE_SECONDS, CONF_WATCH_FOLDER, SOURCE_FOLDER
+from ..const import (
+    CONF_CAMERA_ID,
+    CONF_SETTLE_SECONDS,
+    CONF_SOURCE_TYPE,
+    CONF_WATCH_FOLDER,
+    SOURCE_FOLDER,
+)
 from ..engine.interfaces import ClipSource
 from ..engine.sources.folder import FolderSettings, FolderSource
 from ..engine.spool import Spool
 from ..selectors import box
-from ..settings import CameraSettings, source_default
-from ..source_checks import folder_error
+from ..settings import CameraSettings, HubSettings, source_default
+from ..source_checks import folder_error, overlaps
 from .base import CheckContext, SourceKind
 
 
@@ -36,8 +42,31 @@ async def _check(
 ) -> dict[str, str]:
     error = await hass.async_add_executor_job(
         folder_error, hass, settings[CONF_WATCH_FOLDER]
+    ) or await hass.async_add_executor_job(
+        _overlap_error,
+        Path(settings[CONF_WATCH_FOLDER]),
+        context,
+        hass.config.config_dir,
     )
     return {CONF_WATCH_FOLDER: error} if error else {}
+
+
+def _overlap_error(folder: Path, context: CheckContext, config_dir: str) -> str | None:
+    """A watched folder must stay clear of HomeSec's folders and other cameras'.
+
+    HomeSec moves what appears in a watched folder into its spool: watching its
+    own folders, or a folder another camera watches, would take clips away.
+    """
+    hub = HubSettings.from_entry(context.entry)
+    if overlaps(folder, hub.own_folders(Path(config_dir)).values()):
+        return "folder_overlaps_homesec"
+    watched = [
+        Path(sub.data[CONF_WATCH_FOLDER])
+        for sub in context.entry.subentries.values()
+        if sub.data.get(CONF_SOURCE_TYPE) == SOURCE_FOLDER
+        and sub.data.get(CONF_CAMERA_ID) != context.camera_id
+    ]
+    return "folder_overlaps_camera" if overlaps(folder, watched) else None
 
 
 def _build(hass: HomeAssistant, camera: CameraSettings, spool: Spool) -> ClipSource:

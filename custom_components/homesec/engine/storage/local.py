@@ -34,6 +34,9 @@ class LocalStorage(Storage):
 
 
 def _copy_atomic(src: Path, dest: Path) -> None:
+    if dest.exists() and dest.resolve() == src.resolve():
+        msg = f"{src} is already where it would be stored: storage and spool overlap"
+        raise OSError(msg)
     if dest.exists() and dest.stat().st_size == src.stat().st_size:
         return
     dest.parent.mkdir(parents=True, exist_ok=True)
