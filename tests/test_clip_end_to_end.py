@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 from contextlib import closing
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 import sqlite3
-import time
 
 from homeassistant.components import persistent_notification
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 import homeassistant.util.dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
@@ -23,6 +24,8 @@ from custom_components.homesec.const import (
     EVENT_ALERT,
     EVENT_DETECTION,
 )
+from custom_components.homesec.engine.sources.folder import FolderSource
+from custom_components.homesec.source_kinds import folder as folder_kind
 
 from .helpers import FolderHub, add_camera, setup_hub, wait_for
 
@@ -46,14 +49,34 @@ ALERT_FIELDS = {
 }
 
 
-def _write_slowly(source: Path, dest: Path, chunks: int, pause: float) -> None:
-    data = source.read_bytes()
-    size = len(data) // chunks + 1
-    with dest.open("wb") as out:
-        for start in range(0, len(data), size):
-            out.write(data[start : start + size])
-            out.flush()
-            time.sleep(pause)
+class _Clock:
+    """A monotonic clock that moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _parts(data: bytes, count: int) -> list[bytes]:
+    size = len(data) // count + 1
+    return [data[start : start + size] for start in range(0, len(data), size)]
+
+
+def _append(dest: Path, part: bytes) -> None:
+    with dest.open("ab") as out:
+        out.write(part)
+
+
+def _drop(source: Path, dest: Path) -> None:
+    """Put a copy of ``source`` at ``dest`` at once (written aside, then renamed)."""
+    partial_file = dest.with_name(dest.name + ".part")  # ignored by the source
+    partial_file.write_bytes(source.read_bytes())
+    partial_file.replace(dest)
 
 
 def _clip_state_rows(database: Path) -> list[tuple[str, str, str]]:
@@ -87,31 +110,53 @@ def _clip_event_types(database: Path, clip_id: str) -> list[str]:
 
 
 async def test_clip_from_folder_reaches_entities_events_notification_and_sqlite(
-    hass: HomeAssistant, config_dir: Path, motion_clip: Path
+    hass: HomeAssistant,
+    config_dir: Path,
+    motion_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A slowly written clip is taken once complete and alerts everywhere."""
-    # Given a hub on embedded defaults and a folder camera that alerts on motion
+    # Given a hub on embedded defaults and a folder camera that alerts on motion,
+    # whose source reads a clock the test moves and polls when the test says
+    clock = _Clock()
+    monkeypatch.setattr(folder_kind, "FolderSource", partial(FolderSource, clock=clock))
     drop = config_dir / "drop" / "front_door"
     drop.mkdir(parents=True)
     entry = await setup_hub(hass)
     await add_camera(hass, entry, drop, settle_seconds=1, notify_on_motion=True)
+    source = entry.runtime_data.runtime.sources["front_door"]
+    assert isinstance(source, FolderSource)
+    await source.stop()  # no background polls: the test makes each one
+    submit = entry.runtime_data.engine.pipeline.submit
     alerts = async_capture_events(hass, EVENT_ALERT)
     detections = async_capture_events(hass, EVENT_DETECTION)
     assert hass.states.get("event.front_door_detection").state == STATE_UNKNOWN
     assert hass.states.get("binary_sensor.front_door_motion").state == STATE_OFF
 
-    # When a camera writes a real H.264 clip into the folder over about 2.4 s
-    # (pauses shorter than the settle time)
+    # When a camera writes a real H.264 clip into the folder in six parts, and
+    # the source polls after each part and again 0.75 s later (settle time: 1 s)
     incoming = drop / "clip0001.mp4"
     spooled = config_dir / "homesec" / "spool" / "front_door"
-    writer = hass.async_add_executor_job(_write_slowly, motion_clip, incoming, 6, 0.4)
-    while not writer.done():
-        # Then nothing is taken while the file is still growing
-        assert not alerts
-        assert not spooled.exists() or not any(spooled.iterdir())
-        await asyncio.sleep(0.1)
-    await writer
-    assert incoming.exists()
+    taken_while_growing: list[int] = []
+    for part in _parts(motion_clip.read_bytes(), 6):
+        await hass.async_add_executor_job(_append, incoming, part)
+        taken_while_growing.append(await source.poll_once(submit))
+        clock.advance(0.75)
+        taken_while_growing.append(await source.poll_once(submit))
+
+    # Then nothing is taken while the file is still growing or not yet settled
+    assert taken_while_growing == [0] * 12
+    await hass.async_block_till_done()
+    assert not alerts
+    assert not spooled.exists() or not any(spooled.iterdir())
+    assert incoming.stat().st_size == motion_clip.stat().st_size
+
+    # When the complete file has held still for the settle time
+    clock.advance(0.25)
+    taken = await source.poll_once(submit)
+
+    # Then it is taken, once
+    assert taken == 1
     await wait_for(lambda: len(alerts) == 1, what="the homesec_alert event")
     await hass.async_block_till_done()
 
@@ -182,7 +227,7 @@ async def test_still_clip_raises_no_alert(
     database = config_dir / "homesec" / "homesec.db"
 
     # When a clip in which nothing moves is dropped into the folder
-    await hass.async_add_executor_job(_write_slowly, still_clip, drop / "a.mp4", 1, 0)
+    await hass.async_add_executor_job(_drop, still_clip, drop / "a.mp4")
 
     # Then it is processed to the end without an alert or a motion state
     rows = await _wait_until_done(hass, database)
@@ -207,7 +252,7 @@ async def test_camera_switches(
     database = config_dir / "homesec" / "homesec.db"
 
     # When a clip with motion arrives
-    await hass.async_add_executor_job(_write_slowly, motion_clip, drop / "a.mp4", 1, 0)
+    await hass.async_add_executor_job(_drop, motion_clip, drop / "a.mp4")
     await _wait_until_done(hass, database)
 
     # Then automations still get the alert, but no notification was created
@@ -220,7 +265,7 @@ async def test_camera_switches(
         "switch", "turn_off", {"entity_id": "switch.front_door_detection"},
         blocking=True,
     )  # fmt: skip
-    await hass.async_add_executor_job(_write_slowly, motion_clip, drop / "b.mp4", 1, 0)
+    await hass.async_add_executor_job(_drop, motion_clip, drop / "b.mp4")
     for _ in range(300):
         rows = await hass.async_add_executor_job(_clip_state_rows, database)
         if len(rows) == 2 and all(row[2] == "done" for row in rows):
@@ -239,7 +284,7 @@ async def test_camera_switches(
             "switch", "turn_on", {"entity_id": f"switch.front_door_{switch}"},
             blocking=True,
         )  # fmt: skip
-    await hass.async_add_executor_job(_write_slowly, motion_clip, drop / "c.mp4", 1, 0)
+    await hass.async_add_executor_job(_drop, motion_clip, drop / "c.mp4")
     await wait_for(lambda: len(alerts) == 2, what="the third clip's alert")
     await hass.async_block_till_done()
 
