@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+import glob
 import os
 from pathlib import Path
 import re
 import shutil
+import threading
 
 from .models import Clip
 
@@ -43,6 +45,7 @@ class Spool:
     def __init__(self, root: Path) -> None:
         """Keep clips under ``root``."""
         self.root = root
+        self._ids = threading.Lock()
 
     def camera_dir(self, camera_name: str) -> Path:
         """The folder of one camera's clips."""
@@ -109,8 +112,8 @@ class Spool:
         folder = self.camera_dir(camera_name)
         folder.mkdir(parents=True, exist_ok=True)
         suffix = path.suffix.lower()
-        clip_id = self._free_clip_id(folder, camera_name, ts, suffix)
-        partial = folder / f".{clip_id}{suffix}.partial"
+        clip_id = self._reserve_clip_id(folder, camera_name, ts)
+        partial = folder / f".{clip_id}.partial"
         shutil.move(path, partial)
         final = folder / f"{clip_id}{suffix}"
         partial.replace(final)
@@ -124,12 +127,35 @@ class Spool:
             source_type=source_type,
         )
 
-    @staticmethod
-    def _free_clip_id(folder: Path, camera_name: str, ts: datetime, suffix: str) -> str:
+    def _reserve_clip_id(self, folder: Path, camera_name: str, ts: datetime) -> str:
+        """A clip id no file of the camera uses, reserved for the caller (blocking).
+
+        An id is taken by any file of that stem, whatever its extension (a
+        picture and a video of the same second get two ids), and by a
+        reservation: the hidden partial file is created exclusively, so two
+        threads or processes adopting at the same moment never share an id.
+        """
         base = f"{camera_name}_{ts.astimezone(UTC):%Y%m%d_%H%M%S}"
         clip_id = base
         counter = 1
-        while (folder / f"{clip_id}{suffix}").exists():
-            counter += 1
-            clip_id = f"{base}_{counter}"
-        return clip_id
+        with self._ids:
+            while True:
+                if not _stem_taken(folder, clip_id):
+                    try:
+                        fd = os.open(
+                            folder / f".{clip_id}.partial",
+                            os.O_CREAT | os.O_EXCL | os.O_WRONLY,
+                            0o644,
+                        )
+                    except FileExistsError:
+                        pass
+                    else:
+                        os.close(fd)
+                        return clip_id
+                counter += 1
+                clip_id = f"{base}_{counter}"
+
+
+def _stem_taken(folder: Path, clip_id: str) -> bool:
+    """Whether a file named ``<clip_id>.<anything>`` exists in ``folder``."""
+    return any(folder.glob(f"{glob.escape(clip_id)}.*"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import os
 from pathlib import Path
 import shutil
@@ -37,8 +38,11 @@ def _copy_atomic(src: Path, dest: Path) -> None:
     if dest.exists() and dest.resolve() == src.resolve():
         msg = f"{src} is already where it would be stored: storage and spool overlap"
         raise OSError(msg)
-    if dest.exists() and dest.stat().st_size == src.stat().st_size:
-        return
+    if dest.exists():
+        if filecmp.cmp(src, dest, shallow=False):
+            return  # stored already
+        msg = f"a different clip is already stored as {dest.name}; it is kept"
+        raise FileExistsError(msg)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
     shutil.copyfile(src, tmp)
