@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+import os
 from pathlib import Path
 import threading
 
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.homesec.const import EVENT_ALERT
 from custom_components.homesec.engine.models import Clip
 from custom_components.homesec.engine.spool import Spool
 from custom_components.homesec.engine.storage.local import LocalStorage
 
+from .helpers import FolderHub, wait_for
 from .pipeline_parts import run_blocking
 
 TS = datetime(2026, 12, 1, 10, 15, 0, tzinfo=UTC)
@@ -103,3 +108,46 @@ async def test_storage_never_overwrites_a_different_clip(
     stored = tmp_path / "store" / "porch" / first.name
     assert stored.read_bytes() == b"first"
     assert again.storage_uri == f"local:porch/{first.name}"
+
+
+def _drop_at(folder: Path, name: str, data: bytes, when: datetime) -> None:
+    """Put a file into a watched folder whose time is ``when`` (as a camera does)."""
+    hidden = folder / f".{name}"
+    hidden.write_bytes(data)
+    os.utime(hidden, (when.timestamp(), when.timestamp()))
+    hidden.rename(folder / name)
+
+
+async def test_an_id_is_not_handed_out_again_after_retention_and_a_restart(
+    hass: HomeAssistant, config_dir: Path, folder_hub: FolderHub, motion_clip: Path
+) -> None:
+    """A clip of an earlier clip's second, after that clip left the spool, is new."""
+    # Given a clip of 10:15:00 that was stored, then removed from the spool,
+    # and Home Assistant restarted
+    entry, drop = folder_hub.entry, folder_hub.folder
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    video = motion_clip.read_bytes()
+    await hass.async_add_executor_job(_drop_at, drop, "a.mp4", video, TS)
+    await wait_for(lambda: len(alerts) == 1, what="the first clip")
+    hub = entry.runtime_data
+    await wait_for(lambda: hub.engine.pipeline.in_flight == 0, what="idle")
+    hub.runtime.retention = hub.runtime.retention.model_copy(update={"max_bytes": 0})
+    assert (await hub.runtime.async_retention()).delete == [alerts[0].data["clip_id"]]
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # When another clip with the same time arrives (a camera clock set back)
+    other = video + b"\0" * 16
+    await hass.async_add_executor_job(_drop_at, drop, "b.mp4", other, TS)
+    await wait_for(lambda: len(alerts) == 2, what="the second clip")
+
+    # Then it has an id of its own, and both stored copies are kept
+    first, second = (event.data for event in alerts)
+    assert second["clip_id"] != first["clip_id"]
+    assert second["upload_failed"] is False
+    store = config_dir / "homesec" / "clips" / "front_door"
+    assert (store / f"{first['clip_id']}.mp4").read_bytes() == video
+    assert (store / f"{second['clip_id']}.mp4").read_bytes() == other
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )

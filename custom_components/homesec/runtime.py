@@ -119,9 +119,16 @@ class HomeSecRuntime:
         self._recovery: asyncio.Task[None] | None = None
 
     async def async_start(self) -> None:
-        """Prepare folders and the state store (the store may be down)."""
+        """Prepare folders and the state store (the store may be down).
+
+        The spool learns every clip id the store knows, so an id is never
+        handed out twice (a camera clock set back, a clip retention removed).
+        """
         await self._hass.async_add_executor_job(self._make_folders)
-        await self._engine.repository.start()
+        repository = self._engine.repository
+        await repository.start()
+        for camera_id in self._cameras:
+            self._engine.spool.remember(await repository.clip_ids(camera_id) or [])
 
     async def async_start_sources(self) -> None:
         """Start sources (after entities subscribed), recovery and the timers."""

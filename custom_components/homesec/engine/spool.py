@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import glob
@@ -46,6 +47,13 @@ class Spool:
         """Keep clips under ``root``."""
         self.root = root
         self._ids = threading.Lock()
+        self._known: set[str] = set()
+        """Ids the state store knows (clips retention may have deleted)."""
+
+    def remember(self, clip_ids: Iterable[str]) -> None:
+        """Never hand out these ids again (the state store knows them)."""
+        with self._ids:
+            self._known.update(clip_ids)
 
     def camera_dir(self, camera_name: str) -> Path:
         """The folder of one camera's clips."""
@@ -131,7 +139,8 @@ class Spool:
         """A clip id no file of the camera uses, reserved for the caller (blocking).
 
         An id is taken by any file of that stem, whatever its extension (a
-        picture and a video of the same second get two ids), and by a
+        picture and a video of the same second get two ids), by an id the state
+        store knows (its clip may be gone from the spool), and by a
         reservation: the hidden partial file is created exclusively, so two
         threads or processes adopting at the same moment never share an id.
         """
@@ -140,7 +149,7 @@ class Spool:
         counter = 1
         with self._ids:
             while True:
-                if not _stem_taken(folder, clip_id):
+                if clip_id not in self._known and not _stem_taken(folder, clip_id):
                     try:
                         fd = os.open(
                             folder / f".{clip_id}.partial",
@@ -151,6 +160,7 @@ class Spool:
                         pass
                     else:
                         os.close(fd)
+                        self._known.add(clip_id)
                         return clip_id
                 counter += 1
                 clip_id = f"{base}_{counter}"
