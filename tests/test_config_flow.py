@@ -203,6 +203,8 @@ async def test_camera_subentry_errors(
     entry, folder = folder_hub.entry, folder_hub.folder
     outside = config_dir.parent / "outside"
     outside.mkdir()
+    garage_folder = config_dir / "garage"  # a folder of its own
+    garage_folder.mkdir()
     for name, error in (("Front Door", "name_exists"), ("!!!", "invalid_name")):
         # When the user picks a name that is taken or has no letter
         result = await hass.config_entries.subentries.async_init(
@@ -230,7 +232,7 @@ async def test_camera_subentry_errors(
             result["flow_id"], {"name": "Garage", "source_type": "folder"}
         )
         assert result["step_id"] == "folder"
-        user_input = {"watch_folder": str(folder), "settle_seconds": 5} | change
+        user_input = {"watch_folder": str(garage_folder), "settle_seconds": 5} | change
         result = await hass.config_entries.subentries.async_configure(
             result["flow_id"], user_input
         )
@@ -242,7 +244,7 @@ async def test_camera_subentry_errors(
         # When the user corrects it
         result = await hass.config_entries.subentries.async_configure(
             result["flow_id"],
-            user_input | {"watch_folder": str(folder)},
+            user_input | {"watch_folder": str(garage_folder)},
         )
 
         # Then the camera is created, and removed again for the next case
