@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import itertools
 import logging
 from pathlib import Path
 import threading
-import time
 
 import av
 import numpy as np
@@ -15,8 +15,10 @@ import pytest
 
 from custom_components.homesec.engine.models import Clip
 from custom_components.homesec.engine.sources.one_shot import record_stream
+from custom_components.homesec.engine.sources.recorder import Recorder
 from custom_components.homesec.engine.sources.rtsp import RtspSettings, RtspSource
 from custom_components.homesec.engine.sources.stream import (
+    copy_packet,
     redact_url,
     split_credentials,
     with_credentials,
@@ -50,6 +52,50 @@ def _frames(path: Path) -> list[av.VideoFrame]:
         return list(container.decode(video=0))
 
 
+def _positions(path: Path) -> list[int | None]:
+    return [_box_x(frame) for frame in _frames(path)]
+
+
+def _motion_span(loop: list[int | None]) -> range:
+    """Indices of the loop's moving frames: after the first rest, before the last."""
+    first = next(i for i, x in enumerate(loop) if x != loop[0])
+    last = max(i for i, x in enumerate(loop) if x != loop[-1])
+    return range(first, last + 1)
+
+
+def _rest_motion_rest(
+    positions: list[int | None], loop: list[int | None]
+) -> tuple[int, int]:
+    """Frames at rest before and after the loop's whole motion in ``positions``.
+
+    Fails unless ``positions`` is the box at rest, then every frame of the
+    loop's motion in order, then the box at rest where the motion ends.
+    """
+    before = next(i for i, x in enumerate(positions) if x != loop[0])
+    motion = [loop[i] for i in _motion_span(loop)]
+    after = len(positions) - before - len(motion)
+    expected = [loop[0]] * before + motion + [loop[-1]] * after
+    assert positions == expected, positions
+    return before, after
+
+
+def _replay(clip: Path, recorder: Recorder, active: Callable[[float], bool]) -> None:
+    """Feed a file's packets to ``recorder``, stamped with their stream time."""
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        recorder.stream_opened(stream)
+        origin: int | None = None
+        for packet in container.demux(stream):
+            if packet.dts is None:
+                continue
+            origin = packet.dts if origin is None else origin
+            at = float((packet.dts - origin) * stream.time_base)
+            copied = copy_packet(packet, at)
+            if copied is not None:
+                recorder.on_packet(copied, active(at))
+        recorder.finish()
+
+
 def _source(server: RtspServer, spool: Spool, **settings: float) -> RtspSource:
     url = server.url("camera_loop.mp4", credentials=f"cam:{SECRET}")
     return RtspSource(
@@ -60,20 +106,22 @@ def _source(server: RtspServer, spool: Spool, **settings: float) -> RtspSource:
     )
 
 
-async def test_motion_records_a_clip_with_pre_roll_within_bounds(
-    rtsp_server: RtspServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+async def test_motion_records_a_clip_from_before_to_after_the_motion(
+    rtsp_server: RtspServer,
+    camera_loop_clip: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Motion starts a recording that begins before it and ends after it."""
-    # Given an RTSP camera whose box rests for 4 s, then moves for 3 s
+    # Given an RTSP camera whose box rests for 4 s, moves for 3 s, then rests
+    # (the maximum clip length stays at its 60 s default: rotation is tested below)
     spool = Spool(tmp_path / "spool")
     clips: list[Clip] = []
 
     async def sink(clip: Clip) -> None:
         clips.append(clip)
 
-    source = _source(
-        rtsp_server, spool, pre_roll_s=2.0, stop_delay_s=1.5, max_recording_s=8.0
-    )
+    source = _source(rtsp_server, spool, pre_roll_s=2.0, stop_delay_s=1.5)
     caplog.set_level(logging.DEBUG)
 
     # When the source watches the stream
@@ -89,14 +137,20 @@ async def test_motion_records_a_clip_with_pre_roll_within_bounds(
     assert clip.local_path.parent == spool.camera_dir("porch")
     assert not clip.local_path.name.startswith(".")
     frames = _frames(clip.local_path)
-    seconds = len(frames) / FPS
-    # And it lasts pre-roll + motion + stop delay, within the configured maximum
-    assert 4.5 <= seconds <= 8.0 + 1.0, seconds
-    # And it starts before the motion (pre-roll: the box still at rest) and holds it
-    positions = [_box_x(frame) for frame in frames]
-    assert positions[0] == 0
-    assert positions[:FPS].count(0) == FPS  # at least 1 s of rest first
-    assert max(p or 0 for p in positions) >= 300
+    loop_frames = _frames(camera_loop_clip)
+    loop = [_box_x(frame) for frame in loop_frames]
+    # And it is the box at rest, the whole motion frame by frame, then at rest
+    before, after = _rest_motion_rest([_box_x(frame) for frame in frames], loop)
+    # And it starts on a keyframe, a whole GOP or more before the GOP in which
+    # the motion starts (pre-roll)
+    motion_start = _motion_span(loop).start
+    motion_gop = max(
+        i for i, frame in enumerate(loop_frames[: motion_start + 1]) if frame.key_frame
+    )
+    assert frames[0].key_frame
+    assert before > motion_start - motion_gop
+    # And it goes on after the frame that showed the motion end (stop delay)
+    assert after >= 2
     # And the password never reaches a log line
     assert SECRET not in caplog.text
 
@@ -158,30 +212,41 @@ async def test_an_on_demand_recording_stops_at_its_maximum_leaving_one_file(
     rtsp_server: RtspServer, tmp_path: Path
 ) -> None:
     """A recording still wanted at max_seconds ends there, as exactly one file."""
-    # Given a stream that is wanted for longer than the maximum
+    # Given a stream that is wanted for longer than the maximum, and a clock on
+    # stream time: it moves one frame period each time a frame is asked about
     folder = tmp_path / "spool" / "drive"
+    asked = 0
+
+    def active(_: float) -> bool:
+        nonlocal asked
+        asked += 1
+        return True
 
     # When it is recorded on demand with a 2 s maximum
     result = await run_blocking(
         lambda: record_stream(
             rtsp_server.url("camera_loop.mp4"),
             folder,
-            active=lambda _: True,
+            active=active,
             max_seconds=2.0,
-            clock=time.time,
+            clock=lambda: asked / FPS,
             stop=threading.Event(),
         )
     )
 
-    # Then one clip of about 2 s comes back and nothing else is left behind
+    # Then it went on for exactly 2 s of frames and stopped, although still wanted
+    assert asked == 2 * FPS
+    # And one clip of those frames (from the first keyframe) comes back, alone
     assert result is not None
     path, _ = result
     assert sorted(folder.iterdir()) == [path]
-    assert 1.0 <= len(_frames(path)) / FPS <= 3.0
+    frames = _frames(path)
+    assert frames[0].key_frame
+    assert 0 < len(frames) <= asked
 
 
-async def test_a_long_recording_rotates_at_its_maximum(
-    rtsp_server: RtspServer, tmp_path: Path
+async def test_a_long_recording_rotates_without_losing_a_frame(
+    rtsp_server: RtspServer, camera_loop_clip: Path, tmp_path: Path
 ) -> None:
     """Motion outlasting max_recording_s is cut into clips at a keyframe."""
     # Given pre-roll + motion + stop delay (about 7 s) longer than a 5 s maximum
@@ -202,9 +267,76 @@ async def test_a_long_recording_rotates_at_its_maximum(
     finally:
         await source.stop()
 
-    # Then the first clip ends at the maximum (cut at the next keyframe, 1 s GOP)
-    first = len(_frames(clips[0].local_path)) / FPS
-    assert 5.0 <= first <= 6.0, first
-    # And the next one carries on from there
+    # Then together the first two clips hold rest, the whole motion and rest
+    first, second = _frames(clips[0].local_path), _frames(clips[1].local_path)
+    loop_frames = _frames(camera_loop_clip)
+    loop = [_box_x(frame) for frame in loop_frames]
+    before, _ = _rest_motion_rest([_box_x(f) for f in first + second], loop)
+    # And the first was cut just before a keyframe of the stream (found in the
+    # loop through the motion it holds), where the second one starts
+    cut = _motion_span(loop).start - before + len(first)
+    assert first[0].key_frame
+    assert loop_frames[cut % len(loop_frames)].key_frame
+    assert second[0].key_frame
     assert clips[1].start_ts > clips[0].start_ts
-    assert _frames(clips[1].local_path)
+
+
+def test_the_recorder_cuts_at_the_first_keyframe_past_its_maximum(
+    camera_loop_clip: Path, tmp_path: Path
+) -> None:
+    """Clips end at the first keyframe max_seconds of stream after their start."""
+    # Given a recorder with a 4.5 s maximum, fed a recording wanted all along,
+    # each packet stamped with its stream time
+    finished: list[Path] = []
+    recorder = Recorder(
+        tmp_path,
+        pre_roll=0.0,
+        max_seconds=4.5,
+        on_finished=lambda path, _: finished.append(path),
+    )
+
+    # When the 10 s loop goes through it
+    _replay(camera_loop_clip, recorder, lambda _: True)
+
+    # Then the clips hold every frame of the loop once, in order
+    loop_frames = _frames(camera_loop_clip)
+    clips = [_positions(path) for path in finished]
+    assert [x for clip in clips for x in clip] == [_box_x(f) for f in loop_frames]
+    # And each clip but the last ends where the first keyframe 4.5 s (of stream)
+    # or more after its start begins the next one (frames 0, 75, 149 here)
+    keyframes = [i for i, frame in enumerate(loop_frames) if frame.key_frame]
+    cuts = [0]
+    while later := [k for k in keyframes if k - cuts[-1] >= 4.5 * FPS]:
+        cuts.append(later[0])
+    assert list(itertools.accumulate(map(len, clips[:-1]), initial=0)) == cuts
+
+
+def test_the_recorder_starts_with_whole_gops_of_pre_roll(
+    camera_loop_clip: Path, tmp_path: Path
+) -> None:
+    """A clip starts at the last keyframe at least pre_roll before its trigger."""
+    # Given a recorder with 2 s of pre-roll, fed packets stamped with stream time
+    finished: list[Path] = []
+    recorder = Recorder(
+        tmp_path,
+        pre_roll=2.0,
+        max_seconds=60.0,
+        on_finished=lambda path, _: finished.append(path),
+    )
+    loop_frames = _frames(camera_loop_clip)
+    loop = [_box_x(frame) for frame in loop_frames]
+    motion = _motion_span(loop)
+
+    # When the recording is wanted exactly while the box moves
+    _replay(
+        camera_loop_clip,
+        recorder,
+        lambda at: motion.start <= round(at * FPS) < motion.stop,
+    )
+
+    # Then one clip holds the pre-roll from the last keyframe 2 s or more before
+    # the motion, and the motion up to its last moving frame
+    keyframes = [i for i, frame in enumerate(loop_frames) if frame.key_frame]
+    first = max(k for k in keyframes if k <= motion.start - 2 * FPS)
+    assert len(finished) == 1
+    assert _positions(finished[0]) == loop[first : motion.stop]
