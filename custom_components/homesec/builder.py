@@ -30,7 +30,12 @@ from .detector_kinds import async_build_detector
 from .engine.analyze.budget import AnalysisBudget, BudgetedAnalyzer, BudgetSettings
 from .engine.analyze.frame_selection import FrameSelection
 from .engine.analyze.openai import OpenAIAnalyzer, OpenAISettings
-from .engine.credentials import RejectionHandler, WatchedAnalyzer, WatchedDetector
+from .engine.credentials import (
+    RejectionHandler,
+    WatchedAnalyzer,
+    WatchedDetector,
+    WatchedStorage,
+)
 from .engine.gates import CameraGate, GatedDetector, GatedNotifier
 from .engine.interfaces import (
     Analyzer,
@@ -60,6 +65,7 @@ class Engine:
     spool: Spool
     snapshots: SnapshotKeeper
     storage: Storage
+    """The configured storage (the pipeline's copy reports failed uploads)."""
     repository: ClipRepository
     detector: ObjectDetector
     """The configured detector, as the actions use it (no switch applies)."""
@@ -85,6 +91,7 @@ class Wiring:
     detection_on: CameraGate
     notifications_on: CameraGate
     on_rejected: RejectionHandler
+    on_storage_failure: Callable[[Exception], None]
     listener: LifecycleListener
 
 
@@ -256,7 +263,7 @@ async def async_build_engine(
         budget=budget,
         policy=rules,
         pipeline=ClipPipeline(
-            storage=store,
+            storage=WatchedStorage(store, wiring.on_storage_failure),
             detector=GatedDetector(
                 WatchedDetector(detector, wiring.on_rejected), wiring.detection_on
             ),

@@ -174,8 +174,20 @@ class HubHealth:
         """Tell the hub's entities to read their values again."""
         async_dispatcher_send(self._hass, hub_signal(self._entry.entry_id))
 
-    async def async_ping_storage(self, _: datetime | None = None) -> None:
-        """Check that the storage answers (for the hub's connectivity sensor)."""
+    @callback
+    def storage_failed(self, err: Exception) -> None:
+        """A clip could not be stored: the storage counts as unreachable.
+
+        It stays so until its next check answers; then what it missed is stored.
+        """
+        if isinstance(err, CredentialsRejected):
+            self.refusals.rejected(err)
+        if self._storage_reachable:
+            self._storage_reachable = False
+            self.changed()
+
+    async def async_ping_storage(self, _: datetime | None = None) -> bool:
+        """Check that the storage answers; True when it just came back."""
         try:
             reachable = await self._storage.ping()
         except CredentialsRejected as err:
@@ -183,9 +195,11 @@ class HubHealth:
             self.refusals.rejected(err)
         except Exception:  # noqa: BLE001 - unreachable whatever the cause
             reachable = False
+        came_back = reachable and not self._storage_reachable
         if reachable != self._storage_reachable:
             self._storage_reachable = reachable
             self.changed()
+        return came_back
 
     @callback
     def _repair(

@@ -21,13 +21,14 @@ from .const import (
     RETENTION_INTERVAL_MINUTES,
     SOURCE_HEALTH_SECONDS,
     STORAGE_PING_MINUTES,
+    STORE_RETRY_MINUTES,
     camera_signal,
     hub_signal,
 )
 from .data import Cameras, HomeSecData
 from .engine.interfaces import ClipSource
 from .engine.models import LifecycleEvent
-from .engine.recovery import find_unfinished
+from .engine.recovery import find_unfinished, find_unstored
 from .engine.retention import RetentionPlan, RetentionSettings, apply_retention
 from .hub_health import CredentialRefusals, HubHealth
 from .settings import HubSettings, cameras_of
@@ -42,6 +43,13 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
     cameras = Cameras(cameras_of(entry))
     controls = CameraControls(hass, cameras)
     refusals = CredentialRefusals(hass, entry)
+    health: HubHealth | None = None
+
+    @callback
+    def storage_failed(err: Exception) -> None:
+        if health is not None:
+            health.storage_failed(err)
+
     engine = await async_build_engine(
         hass,
         entry.entry_id,
@@ -51,6 +59,7 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
             detection_on=controls.detection_on,
             notifications_on=controls.notifications_on,
             on_rejected=refusals.rejected,
+            on_storage_failure=storage_failed,
             listener=dispatcher(hass, entry.entry_id),
         ),
     )
@@ -144,13 +153,11 @@ class HomeSecRuntime:
             self._hass, self._async_recover(), "homesec recovery"
         )
         self._unsubscribe.append(self._controls.async_listen())
-        await self._health.async_ping_storage()
+        await self._async_ping_storage()
         for action, every in (
             (self._health.check, timedelta(seconds=SOURCE_HEALTH_SECONDS)),
-            (
-                self._health.async_ping_storage,
-                timedelta(minutes=STORAGE_PING_MINUTES),
-            ),
+            (self._async_ping_storage, timedelta(minutes=STORAGE_PING_MINUTES)),
+            (self._async_store_tick, timedelta(minutes=STORE_RETRY_MINUTES)),
             (self._async_retention_tick, timedelta(minutes=RETENTION_INTERVAL_MINUTES)),
         ):
             self._unsubscribe.append(
@@ -194,6 +201,28 @@ class HomeSecRuntime:
     async def _async_retention_tick(self, _: datetime) -> None:
         await self.async_retention()
 
+    async def async_store_pending(self) -> int:
+        """Upload the spooled clips whose upload failed; return how many."""
+        engine = self._engine
+        pending = await find_unstored(
+            engine.spool, engine.repository, self._hass.async_add_executor_job
+        )
+        for item in pending or []:
+            assert item.state is not None
+            await engine.pipeline.store_again(item.clip, item.state)
+        if pending:
+            _LOGGER.info("Storing %d clips whose upload failed", len(pending))
+        return len(pending or [])
+
+    async def _async_ping_storage(self, _: datetime | None = None) -> None:
+        """Ask the storage; when it answers again, store what it missed."""
+        if await self._health.async_ping_storage():
+            await self.async_store_pending()
+
+    async def _async_store_tick(self, _: datetime) -> None:
+        if self._health.storage_reachable:
+            await self.async_store_pending()
+
     async def _async_recover(self) -> None:
         """Re-queue unfinished spooled clips, newest first, once the store answers."""
         engine = self._engine
@@ -208,6 +237,7 @@ class HomeSecRuntime:
             _LOGGER.info("Resuming %d unfinished clips", len(unfinished))
         for item in unfinished:
             await engine.pipeline.submit(item.clip, item.state)
+        await self.async_store_pending()
         await self.async_retention()
 
     def _make_folders(self) -> None:

@@ -1,12 +1,16 @@
-"""Wrappers that report refused credentials (so the user can enter new ones)."""
+"""Wrappers that report refused credentials and failed uploads.
+
+Refused credentials let the user enter new ones; failed uploads let stored
+copies be caught up when the storage is back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from .errors import CredentialsRejected
-from .interfaces import Analyzer, ObjectDetector
-from .models import AnalysisResult, Clip, FilterResult
+from .interfaces import Analyzer, ObjectDetector, Storage
+from .models import AnalysisResult, Clip, FilterResult, UploadOutcome
 
 type RejectionHandler = Callable[[CredentialsRejected], None]
 
@@ -47,4 +51,29 @@ class WatchedDetector(ObjectDetector):
 
     async def close(self) -> None:
         """Close the wrapped detector."""
+        await self.inner.close()
+
+
+class WatchedStorage(Storage):
+    """Tells ``on_failure`` when a clip could not be stored (any cause)."""
+
+    def __init__(self, inner: Storage, on_failure: Callable[[Exception], None]) -> None:
+        """Wrap ``inner``."""
+        self.inner = inner
+        self._on_failure = on_failure
+
+    async def put(self, clip: Clip) -> UploadOutcome:
+        """Store; report and re-raise a failure."""
+        try:
+            return await self.inner.put(clip)
+        except Exception as err:
+            self._on_failure(err)
+            raise
+
+    async def ping(self) -> bool:
+        """Ask the wrapped storage."""
+        return await self.inner.ping()
+
+    async def close(self) -> None:
+        """Close the wrapped storage."""
         await self.inner.close()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 import logging
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,7 +39,7 @@ from .models import (
 from .outputs import ClipLinks, Outputs, make_alert
 from .policy import decide_from
 from .repository import ClipRepository
-from .retry import RetrySettings, Sleep, with_retries
+from .retry import RetrySettings, Sleep, StageFailed, run_stage
 from .snapshots import SnapshotKeeper
 from .text import describe
 
@@ -126,13 +127,29 @@ class ClipPipeline:
 
     async def submit(self, clip: Clip, state: ClipState | None = None) -> None:
         """Queue a clip (with its recorded state, to resume it) in its own task."""
-        if self._stopping or clip.clip_id in self._tasks:
+        self._track(clip.clip_id, lambda: self.process(clip, state))
+
+    async def store_again(self, clip: Clip, state: ClipState) -> None:
+        """Upload a finished clip whose upload failed (nothing else runs again)."""
+
+        async def _store() -> ClipState:
+            if isinstance(await self._upload(clip, state), UploadError):
+                await self._repo.save(state)  # the attempts, for diagnostics
+            else:
+                _LOGGER.info("%s is stored now", clip.clip_id)
+            return state
+
+        self._track(clip.clip_id, _store)
+
+    def _track(
+        self, clip_id: str, work: Callable[[], Coroutine[Any, Any, ClipState]]
+    ) -> None:
+        """Run a clip's work in its own task; the clip counts as queued meanwhile."""
+        if self._stopping or clip_id in self._tasks:
             return
-        task = asyncio.create_task(
-            self.process(clip, state), name=f"homesec {clip.clip_id}"
-        )
-        self._tasks[clip.clip_id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(clip.clip_id, None))
+        task = asyncio.create_task(work(), name=f"homesec {clip_id}")
+        self._tasks[clip_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(clip_id, None))
 
     async def drain(self) -> None:
         """Wait until every submitted clip finished."""
@@ -325,28 +342,18 @@ class ClipPipeline:
         error_type: type[E],
         retry: RetrySettings,
     ) -> T | E:
-        record = state.stages[stage]
-        record.status = StageStatus.RUNNING
-        record.started_at = self._now()
-
-        def _count(_: int) -> None:
-            record.attempts += 1
-
-        async def _limited() -> T:
-            async with self._limits[stage]:
-                return await operation()
-
-        try:
-            value = await with_retries(_limited, retry, _count, self._sleep)
-        except Exception as err:  # noqa: BLE001 - stage errors are values
-            record.status = StageStatus.FAILED
-            record.error = describe(err)
-            record.finished_at = self._now()
-            return error_type(state.clip_id, describe(err), err)
-        record.status = StageStatus.DONE
-        record.error = None
-        record.finished_at = self._now()
-        return value
+        result = await run_stage(
+            state.stages[stage],
+            operation,
+            retry,
+            limit=self._limits[stage],
+            now=self._now,
+            sleep=self._sleep,
+        )
+        if isinstance(result, StageFailed):
+            error = result.error
+            return error_type(state.clip_id, describe(error), error)
+        return result
 
     async def _finish(
         self, clip: Clip, state: ClipState, error: StageError | None = None

@@ -1,11 +1,12 @@
-"""Recovery: re-queue the spool's unfinished clips at start, newest first."""
+"""Recovery: the spool's clips still to process, or still to store, newest first."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .interfaces import BlockingRunner
-from .models import Clip, ClipState
+from .models import Clip, ClipState, Stage
 from .repository import ClipRepository
 from .spool import Spool
 
@@ -26,14 +27,45 @@ async def find_unfinished(
     Returns None when the state store cannot be asked: without it, finished and
     unfinished clips cannot be told apart, so nothing is re-queued yet.
     """
+    return await _spooled(
+        spool,
+        repository,
+        run_blocking,
+        lambda state: state is None or not state.finished,
+    )
+
+
+def unstored(state: ClipState | None) -> bool:
+    """Whether a finished clip has no confirmed stored copy (its upload failed)."""
+    return (
+        state is not None
+        and state.finished
+        and not (state.done(Stage.UPLOAD) and state.storage_uri)
+    )
+
+
+async def find_unstored(
+    spool: Spool, repository: ClipRepository, run_blocking: BlockingRunner
+) -> list[Unfinished] | None:
+    """Spooled clips that finished without a stored copy, newest first."""
+    return await _spooled(spool, repository, run_blocking, unstored)
+
+
+async def _spooled(
+    spool: Spool,
+    repository: ClipRepository,
+    run_blocking: BlockingRunner,
+    wanted: Callable[[ClipState | None], bool],
+) -> list[Unfinished] | None:
+    """The spool's clips whose state is ``wanted``; None if the store is down."""
     entries = await run_blocking(spool.entries)
     states = await repository.get_many([entry.clip_id for entry in entries])
     if states is None:
         return None
-    unfinished: list[Unfinished] = []
+    found: list[Unfinished] = []
     for entry in entries:
         state = states.get(entry.clip_id)
-        if state is not None and state.finished:
+        if not wanted(state):
             continue
         clip = Clip(
             clip_id=entry.clip_id,
@@ -42,6 +74,6 @@ async def find_unfinished(
             start_ts=(state.start_ts if state and state.start_ts else entry.mtime),
             source_type=(state.source_type if state and state.source_type else "spool"),
         )
-        unfinished.append(Unfinished(clip, state))
-    unfinished.sort(key=lambda item: item.clip.start_ts, reverse=True)
-    return unfinished
+        found.append(Unfinished(clip, state))
+    found.sort(key=lambda item: item.clip.start_ts, reverse=True)
+    return found

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import CredentialsRejected
+from .models import StageState, StageStatus
+from .text import describe
 
 type Sleep = Callable[[float], Awaitable[None]]
 
@@ -49,3 +53,46 @@ async def with_retries[T](
                 raise
         await sleep(settings.delay(attempt))
         attempt += 1
+
+
+@dataclass(frozen=True, slots=True)
+class StageFailed:
+    """A stage's last attempt ended with ``error`` (a value may be an exception)."""
+
+    error: Exception
+
+
+async def run_stage[T](
+    record: StageState,
+    operation: Callable[[], Awaitable[T]],
+    retry: RetrySettings,
+    *,
+    limit: asyncio.Semaphore,
+    now: Callable[[], datetime],
+    sleep: Sleep,
+) -> T | StageFailed:
+    """Run one pipeline stage within ``limit``, retried; record it in ``record``.
+
+    Returns the stage's value, or what ended its last attempt.
+    """
+    record.status = StageStatus.RUNNING
+    record.started_at = now()
+
+    def _count(_: int) -> None:
+        record.attempts += 1
+
+    async def _limited() -> T:
+        async with limit:
+            return await operation()
+
+    try:
+        value = await with_retries(_limited, retry, _count, sleep)
+    except Exception as err:  # noqa: BLE001 - stage errors are values
+        record.status = StageStatus.FAILED
+        record.error = describe(err)
+        record.finished_at = now()
+        return StageFailed(err)
+    record.status = StageStatus.DONE
+    record.error = None
+    record.finished_at = now()
+    return value
