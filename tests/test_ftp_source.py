@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ftplib
 import io
@@ -15,6 +14,7 @@ from custom_components.homesec.engine.models import Clip
 from custom_components.homesec.engine.sources.ftp import FtpSettings, FtpSource
 from custom_components.homesec.engine.spool import Spool
 
+from .helpers import wait_for
 from .pipeline_parts import run_blocking
 
 PASSWORD = "ftp-s3cret"
@@ -70,11 +70,12 @@ async def test_a_complete_upload_is_processed_once(
 
     try:
         await run_blocking(upload)
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: bool(clips), what="the uploaded clip")
     finally:
         await source.stop()
 
-    # Then exactly one clip reaches the pipeline, moved into the spool intact
+    # Then exactly one clip reaches the pipeline (nothing more once the server
+    # stopped), moved into the spool intact
     assert len(clips) == 1
     assert clips[0].source_type == "ftp"
     assert clips[0].local_path.read_bytes() == data
@@ -126,15 +127,19 @@ async def test_hostile_and_broken_uploads_never_reach_the_pipeline(
             client.getresp()
         except ftplib.error_perm as err:
             replies["huge"] = str(err)
+        # And last, a good upload in the same session (it marks the end)
+        client.storbinary("STOR last.mp4", io.BytesIO(data))
         client.quit()
 
     try:
         await run_blocking(attempts)
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: bool(clips), what="the last, good upload")
     finally:
         await source.stop()
+    last = clips.pop()
 
-    # Then each one was refused or dropped, and nothing reached the pipeline
+    # Then each one was refused or dropped, and only the last one reached the
+    # pipeline
     assert replies["login"].startswith("530")
     assert replies["../escape.mp4"].startswith("553")
     assert replies["a/../../escape.mp4"].startswith("553")
@@ -142,6 +147,7 @@ async def test_hostile_and_broken_uploads_never_reach_the_pipeline(
     assert replies["abort"].startswith("426")
     assert replies["huge"].startswith("552")
     assert clips == []
+    assert last.local_path.read_bytes() == data
     assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
     assert not (tmp_path / "escape.mp4").exists()
     # And no password was logged
