@@ -30,25 +30,39 @@ from .pipeline_parts import (
 
 
 class InProcessRepository(ClipRepository):
-    """A real repository that also tracks which clips are being processed.
+    """A real repository that also tracks which clips are being read.
 
-    A clip is in process from its ``queued`` (or ``resumed``) event to its
-    ``finished`` event.
+    The clip limit bounds the clips being read (uploaded and detected at once):
+    a clip is in process from its ``queued`` (or ``resumed``) event until both
+    its upload and its detection have an outcome. Later stages have limits of
+    their own, so a slow model never holds a clip slot.
     """
+
+    OUTCOMES = (
+        {ClipEventType.UPLOADED, ClipEventType.UPLOAD_FAILED},
+        {ClipEventType.DETECTED, ClipEventType.DETECT_FAILED},
+    )
 
     def __init__(self, store: StateStore) -> None:
         """Wrap ``store``; nothing is in process yet."""
         super().__init__(store)
         self.in_process: set[str] = set()
         self.most = 0
+        self._outcomes: dict[str, set[ClipEventType]] = {}
 
     async def record(self, event: ClipEvent) -> None:
         """Track the clip, then record the event."""
-        if event.event_type in {ClipEventType.QUEUED, ClipEventType.RESUMED}:
+        kind = event.event_type
+        if kind in {ClipEventType.QUEUED, ClipEventType.RESUMED}:
             self.in_process.add(event.clip_id)
+            self._outcomes[event.clip_id] = set()
             self.most = max(self.most, len(self.in_process))
-        elif event.event_type is ClipEventType.FINISHED:
-            self.in_process.discard(event.clip_id)
+        elif event.clip_id in self._outcomes:
+            seen = self._outcomes[event.clip_id]
+            seen.add(kind)
+            if all(seen & outcomes for outcomes in self.OUTCOMES):
+                self.in_process.discard(event.clip_id)
+                del self._outcomes[event.clip_id]
         await super().record(event)
 
 
@@ -107,7 +121,7 @@ async def test_no_more_clips_in_process_than_the_limit(
     # Then while uploads were held exactly the limit was in process, the others
     # waiting their turn
     assert (held_in_process, held_submitted) == (limit, limit + 3)
-    # Then every clip was alerted, and never more than the limit at once
+    # Then every clip was alerted, and never more than the limit read at once
     assert notifier.count() == dict.fromkeys((clip.clip_id for clip in clips), 1)
     assert repository.in_process == set()
     assert repository.most == limit

@@ -11,8 +11,14 @@ import sqlite3
 
 import pytest
 
-from custom_components.homesec.engine.interfaces import ObjectDetector
-from custom_components.homesec.engine.models import Clip, FilterResult
+from custom_components.homesec.engine.interfaces import Analyzer, ObjectDetector
+from custom_components.homesec.engine.models import (
+    AnalysisResult,
+    Clip,
+    ClipDetected,
+    FilterResult,
+    RiskLevel,
+)
 from custom_components.homesec.engine.pipeline import ClipPipeline, PipelineSettings
 from custom_components.homesec.engine.policy import DefaultAlertPolicy, PolicySettings
 from custom_components.homesec.engine.repository import ClipRepository
@@ -124,3 +130,84 @@ async def test_sqlite_uses_wal(tmp_path: Path) -> None:
 
     # Then it is WAL
     assert await run_blocking(journal_mode) == "wal"
+
+
+class PersonDetector(ObjectDetector):
+    """Finds a person in every clip, at once."""
+
+    async def detect(self, clip: Clip) -> FilterResult:
+        """A person."""
+        return FilterResult(
+            detected_classes=["person"], confidence=0.9, frames_sampled=1, model="p"
+        )
+
+
+class HeldAnalyzer(Analyzer):
+    """A model that answers only once the test lets it."""
+
+    def __init__(self) -> None:
+        """Hold every call."""
+        self.gate = asyncio.Event()
+        self.calls = 0
+
+    async def analyze(self, clip: Clip, detections: FilterResult) -> AnalysisResult:
+        """Wait for the gate, then summarize."""
+        self.calls += 1
+        await self.gate.wait()
+        return AnalysisResult(
+            risk_level=RiskLevel.HIGH, activity_type="visitor", summary="s"
+        )
+
+
+async def test_a_slow_model_does_not_stop_newer_clips_being_detected(
+    tmp_path: Path,
+) -> None:
+    """With every summary held, clips beyond the clip limit are still detected."""
+    # Given a pipeline (4 clips, 2 analyses at once) whose model does not answer
+    analyzer = HeldAnalyzer()
+    detected: list[str] = []
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    pipeline = ClipPipeline(
+        storage=LocalStorage(tmp_path / "clips", run_blocking),
+        detector=PersonDetector(),
+        analyzer=analyzer,
+        policy=DefaultAlertPolicy(PolicySettings()),
+        notifiers=[RecordingNotifier("phone")],
+        repository=repository,
+        listener=lambda event: (
+            detected.append(event.clip.clip_id)
+            if isinstance(event, ClipDetected)
+            else None
+        ),
+        settings=PipelineSettings(max_clips_in_flight=4, max_analyses=2),
+    )
+    clips = []
+    for index in range(7):
+        path = tmp_path / f"cam_{index}.mp4"
+        path.write_bytes(b"x")
+        clips.append(
+            Clip(
+                clip_id=path.stem,
+                camera_name="cam",
+                local_path=path,
+                start_ts=datetime.now(UTC),
+                source_type="test",
+            )
+        )
+
+    # When seven person clips arrive while the model holds every call
+    for clip in clips:
+        await pipeline.submit(clip)
+    async with asyncio.timeout(30):  # a bound for failure, not a measurement
+        while len(detected) < len(clips):
+            await asyncio.sleep(0.01)
+    held_calls = analyzer.calls
+    analyzer.gate.set()
+    await pipeline.drain()
+    await repository.close()
+
+    # Then all seven were detected while the model was held (two asked at once),
+    # and each was summarized once it answered
+    assert sorted(detected) == sorted(clip.clip_id for clip in clips)
+    assert held_calls == 2
+    assert analyzer.calls == 7

@@ -165,7 +165,11 @@ class ClipPipeline:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def process(self, clip: Clip, state: ClipState | None = None) -> ClipState:
-        """Run the stages still to do for one clip and return its final state."""
+        """Run the stages still to do for one clip and return its final state.
+
+        A clip slot is held for upload and detection only: a slow model then
+        delays summaries, never the detection of newer clips.
+        """
         async with self._clips:
             resumed = state is not None
             state = state or ClipState.for_clip(clip)
@@ -175,46 +179,43 @@ class ClipPipeline:
                 clip, ClipEventType.RESUMED if resumed else ClipEventType.QUEUED
             )
             self._emit(ClipQueued(clip=clip))
-
             upload, detected = await asyncio.gather(
                 self._upload(clip, state), self._detect(clip, state)
             )
-            if isinstance(detected, StageError):
-                return await self._finish(clip, state, error=detected)
-            told = None
-            if detected.detected_classes:
-                self._emit(ClipDetected(clip=clip, result=detected))
-                told = asyncio.create_task(
-                    self._outputs.tell(lambda n: n.detected(clip, detected))
+        if isinstance(detected, StageError):
+            return await self._finish(clip, state, error=detected)
+        told = None
+        if detected.detected_classes:
+            self._emit(ClipDetected(clip=clip, result=detected))
+            told = asyncio.create_task(
+                self._outputs.tell(lambda n: n.detected(clip, detected))
+            )
+        try:
+            analysis = await self._analyze(clip, state, detected)
+            decision = decide_from(self._policy, clip.camera_name, detected, analysis)
+            state.decision = decision
+            state.stages[Stage.DECIDE].status = StageStatus.DONE
+            await self._record(
+                clip,
+                ClipEventType.DECIDED,
+                notify=decision.notify,
+                reason=decision.reason,
+            )
+            if told is not None:
+                await told  # the early word goes out before the alert
+            if decision.notify:
+                self._policy.alerted(clip.camera_name, self._now())
+                alert = make_alert(
+                    clip, upload, detected, analysis, decision, self._clip_links
                 )
-            try:
-                analysis = await self._analyze(clip, state, detected)
-                decision = decide_from(
-                    self._policy, clip.camera_name, detected, analysis
-                )
-                state.decision = decision
-                state.stages[Stage.DECIDE].status = StageStatus.DONE
-                await self._record(
-                    clip,
-                    ClipEventType.DECIDED,
-                    notify=decision.notify,
-                    reason=decision.reason,
-                )
-                if told is not None:
-                    await told  # the early word goes out before the alert
-                if decision.notify:
-                    self._policy.alerted(clip.camera_name, self._now())
-                    alert = make_alert(
-                        clip, upload, detected, analysis, decision, self._clip_links
-                    )
-                    self._emit(ClipAlerted(clip=clip, alert=alert))
-                    await self._notify(clip, state, alert)
-                else:
-                    state.stages[Stage.NOTIFY].status = StageStatus.SKIPPED
-            finally:
-                if told is not None:
-                    told.cancel()
-            return await self._finish(clip, state)
+                self._emit(ClipAlerted(clip=clip, alert=alert))
+                await self._notify(clip, state, alert)
+            else:
+                state.stages[Stage.NOTIFY].status = StageStatus.SKIPPED
+        finally:
+            if told is not None:
+                told.cancel()
+        return await self._finish(clip, state)
 
     async def _upload(
         self, clip: Clip, state: ClipState
