@@ -89,7 +89,11 @@ async def test_unreachable_state_store_degrades_but_alerts(
     # Then it alerted, and the hub reports degraded health because of the store
     health = entry.runtime_data.health.health()
     assert health.status is HealthStatus.DEGRADED
-    assert health.checks == {"state_store": False, "front_door": True}
+    assert health.checks == {
+        "state_store": False,
+        "detector": True,
+        "front_door": True,
+    }
     await wait_for(
         lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
     )

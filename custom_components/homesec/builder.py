@@ -31,6 +31,7 @@ from .engine.analyze.budget import AnalysisBudget, BudgetedAnalyzer, BudgetSetti
 from .engine.analyze.frame_selection import FrameSelection
 from .engine.analyze.openai import OpenAIAnalyzer, OpenAISettings
 from .engine.credentials import (
+    DetectorStatus,
     RejectionHandler,
     WatchedAnalyzer,
     WatchedDetector,
@@ -92,6 +93,7 @@ class Wiring:
     notifications_on: CameraGate
     on_rejected: RejectionHandler
     on_storage_failure: Callable[[Exception], None]
+    on_detector_status: DetectorStatus
     listener: LifecycleListener
 
 
@@ -265,7 +267,10 @@ async def async_build_engine(
         pipeline=ClipPipeline(
             storage=WatchedStorage(store, wiring.on_storage_failure),
             detector=GatedDetector(
-                WatchedDetector(detector, wiring.on_rejected), wiring.detection_on
+                WatchedDetector(
+                    detector, wiring.on_rejected, wiring.on_detector_status
+                ),
+                wiring.detection_on,
             ),
             analyzer=watched,
             policy=rules,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +15,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .builder import Engine
 from .const import (
+    DETECTOR_REPAIR_AFTER,
     DOMAIN,
+    ISSUE_DETECTOR_UNAVAILABLE,
     ISSUE_SOURCE_FAILING,
     ISSUE_STATE_STORE_UNREACHABLE,
     SOURCE_FAILING_REPAIR_AFTER,
@@ -24,7 +26,7 @@ from .const import (
     hub_signal,
 )
 from .data import Cameras
-from .engine.errors import CredentialsRejected
+from .engine.errors import CredentialsRejected, DetectorUnavailable
 from .engine.interfaces import ClipSource
 
 _LOGGER = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ class HubHealth:
         self._source_health: dict[str, bool] = {}
         self._failing_since: dict[str, datetime] = {}
         self._storage_reachable = True
+        self._detector_down: DetectorUnavailable | None = None
+        self._detector_back: list[Callable[[], None]] = []
 
     @callback
     def watch(self, sources: Mapping[str, ClipSource]) -> None:
@@ -113,6 +117,35 @@ class HubHealth:
         """Whether the state store took the last write."""
         return self._repository.healthy
 
+    @property
+    def detector_available(self) -> bool:
+        """Whether the detector answered its last scan."""
+        return self._detector_down is None
+
+    @callback
+    def on_detector_back(self, action: Callable[[], None]) -> None:
+        """Run ``action`` each time the detector answers again after an outage."""
+        self._detector_back.append(action)
+
+    @callback
+    def detector_status(self, down: DetectorUnavailable | None) -> None:
+        """The detector answered (None), or could not: logged once per outage."""
+        if (down is None) == (self._detector_down is None):
+            self._detector_down = down or self._detector_down
+            return
+        self._detector_down = down
+        if down is not None:
+            _LOGGER.warning(
+                "The detector does not answer (%s); clips wait in the spool and "
+                "are detected when it is back",
+                down,
+            )
+        else:
+            _LOGGER.info("The detector answers again; waiting clips are detected")
+            for action in self._detector_back:
+                action()
+        self.changed()
+
     def source_healthy(self, camera_id: str) -> bool:
         """Whether the camera's source works (True before it started)."""
         return self._source_health.get(camera_id, True)
@@ -125,7 +158,11 @@ class HubHealth:
     def health(self) -> Health:
         """Healthy, degraded (store or a source failing) or unhealthy."""
         sources = {cid: src.healthy for cid, src in self._sources.items()}
-        checks = {"state_store": self._repository.healthy, **sources}
+        checks = {
+            "state_store": self._repository.healthy,
+            "detector": self._detector_down is None,
+            **sources,
+        }
         if sources and not any(sources.values()):
             status = HealthStatus.UNHEALTHY
         elif all(checks.values()):
@@ -159,6 +196,14 @@ class HubHealth:
             self.refusals.rejected(
                 CredentialsRejected("postgres", "Postgres refused the credentials")
             )
+        self._repair(
+            f"{ISSUE_DETECTOR_UNAVAILABLE}_{self._entry.entry_id}",
+            failing=self._detector_down is not None,
+            now=now,
+            after=DETECTOR_REPAIR_AFTER,
+            translation_key=ISSUE_DETECTOR_UNAVAILABLE,
+            placeholders={"error": str(self._detector_down or "unknown")},
+        )
         self._repair(
             f"{ISSUE_STATE_STORE_UNREACHABLE}_{self._entry.entry_id}",
             failing=not self._repository.healthy,

@@ -15,8 +15,10 @@ from homeassistant.util import dt as dt_util
 
 from .builder import Engine, Wiring, async_build_engine, retention
 from .camera_controls import CameraControls
+from .catch_up import CatchUp
 from .clip_access import ClipAccess
 from .const import (
+    DETECTOR_PROBE_MINUTES,
     RECOVERY_RETRY_SECONDS,
     RETENTION_INTERVAL_MINUTES,
     SOURCE_HEALTH_SECONDS,
@@ -26,9 +28,10 @@ from .const import (
     hub_signal,
 )
 from .data import Cameras, HomeSecData
+from .engine.errors import DetectorUnavailable
 from .engine.interfaces import ClipSource
 from .engine.models import LifecycleEvent
-from .engine.recovery import find_unfinished, find_unstored
+from .engine.recovery import find_unfinished
 from .engine.retention import RetentionPlan, RetentionSettings, apply_retention
 from .hub_health import CredentialRefusals, HubHealth
 from .settings import HubSettings, cameras_of
@@ -50,6 +53,11 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
         if health is not None:
             health.storage_failed(err)
 
+    @callback
+    def detector_status(down: DetectorUnavailable | None) -> None:
+        if health is not None:
+            health.detector_status(down)
+
     engine = await async_build_engine(
         hass,
         entry.entry_id,
@@ -60,6 +68,7 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
             notifications_on=controls.notifications_on,
             on_rejected=refusals.rejected,
             on_storage_failure=storage_failed,
+            on_detector_status=detector_status,
             listener=dispatcher(hass, entry.entry_id),
         ),
     )
@@ -119,6 +128,7 @@ class HomeSecRuntime:
         self._cameras = cameras
         self._engine = engine
         self._controls, self._health, self._clips = collaborators
+        self._catch_up = CatchUp(hass, entry, engine, self._health)
         self.sources = sources
         """The running sources by camera id."""
         self.retention = retention
@@ -153,11 +163,14 @@ class HomeSecRuntime:
             self._hass, self._async_recover(), "homesec recovery"
         )
         self._unsubscribe.append(self._controls.async_listen())
-        await self._async_ping_storage()
+        self._health.on_detector_back(self._catch_up.detector_back)
+        catch_up = self._catch_up
+        await catch_up.async_ping_storage()
         for action, every in (
             (self._health.check, timedelta(seconds=SOURCE_HEALTH_SECONDS)),
-            (self._async_ping_storage, timedelta(minutes=STORAGE_PING_MINUTES)),
-            (self._async_store_tick, timedelta(minutes=STORE_RETRY_MINUTES)),
+            (catch_up.async_ping_storage, timedelta(minutes=STORAGE_PING_MINUTES)),
+            (catch_up.async_store_tick, timedelta(minutes=STORE_RETRY_MINUTES)),
+            (catch_up.async_probe_detector, timedelta(minutes=DETECTOR_PROBE_MINUTES)),
             (self._async_retention_tick, timedelta(minutes=RETENTION_INTERVAL_MINUTES)),
         ):
             self._unsubscribe.append(
@@ -201,28 +214,6 @@ class HomeSecRuntime:
     async def _async_retention_tick(self, _: datetime) -> None:
         await self.async_retention()
 
-    async def async_store_pending(self) -> int:
-        """Upload the spooled clips whose upload failed; return how many."""
-        engine = self._engine
-        pending = await find_unstored(
-            engine.spool, engine.repository, self._hass.async_add_executor_job
-        )
-        for item in pending or []:
-            assert item.state is not None
-            await engine.pipeline.store_again(item.clip, item.state)
-        if pending:
-            _LOGGER.info("Storing %d clips whose upload failed", len(pending))
-        return len(pending or [])
-
-    async def _async_ping_storage(self, _: datetime | None = None) -> None:
-        """Ask the storage; when it answers again, store what it missed."""
-        if await self._health.async_ping_storage():
-            await self.async_store_pending()
-
-    async def _async_store_tick(self, _: datetime) -> None:
-        if self._health.storage_reachable:
-            await self.async_store_pending()
-
     async def _async_recover(self) -> None:
         """Re-queue unfinished spooled clips, newest first, once the store answers."""
         engine = self._engine
@@ -237,7 +228,7 @@ class HomeSecRuntime:
             _LOGGER.info("Resuming %d unfinished clips", len(unfinished))
         for item in unfinished:
             await engine.pipeline.submit(item.clip, item.state)
-        await self.async_store_pending()
+        await self._catch_up.async_store_pending()
         await self.async_retention()
 
     def _make_folders(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .errors import CredentialsRejected
+from .errors import CredentialsRejected, DetectorUnavailable
 from .interfaces import Analyzer, ObjectDetector, Storage
 from .models import AnalysisResult, Clip, FilterResult, UploadOutcome
 
@@ -33,21 +33,38 @@ class WatchedAnalyzer(Analyzer):
             raise
 
 
-class WatchedDetector(ObjectDetector):
-    """Tells ``on_rejected`` when the detection server refuses the API key."""
+type DetectorStatus = Callable[[DetectorUnavailable | None], None]
+"""Told after each scan: None when the detector answered, else why it could not."""
 
-    def __init__(self, inner: ObjectDetector, on_rejected: RejectionHandler) -> None:
+
+class WatchedDetector(ObjectDetector):
+    """Reports refused credentials, and whether the detector answers."""
+
+    def __init__(
+        self,
+        inner: ObjectDetector,
+        on_rejected: RejectionHandler,
+        on_status: DetectorStatus | None = None,
+    ) -> None:
         """Wrap ``inner``."""
         self.inner = inner
         self._on_rejected = on_rejected
+        self._on_status = on_status
 
     async def detect(self, clip: Clip) -> FilterResult:
-        """Detect; report and re-raise refused credentials."""
+        """Detect; report refused credentials and (un)availability."""
         try:
-            return await self.inner.detect(clip)
+            result = await self.inner.detect(clip)
         except CredentialsRejected as err:
             self._on_rejected(err)
             raise
+        except DetectorUnavailable as err:
+            if self._on_status is not None:
+                self._on_status(err)
+            raise
+        if self._on_status is not None:
+            self._on_status(None)
+        return result
 
     async def close(self) -> None:
         """Close the wrapped detector."""

@@ -60,6 +60,14 @@ class NotifyError(StageError):
     stage = Stage.NOTIFY
 
 
+class DetectorUnavailable(HomeSecError):  # noqa: N818 - names what happened
+    """The detector cannot answer now (network, timeout, server error, busy).
+
+    Worth trying again: the clip waits in the spool, unfinished, and is
+    detected once the detector answers.
+    """
+
+
 class StateStoreError(HomeSecError):
     """The state store could not be reached or written."""
 

@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from .errors import (
     AnalysisSkipped,
     AnalyzeError,
     DetectError,
+    DetectorUnavailable,
     StageError,
     UploadError,
 )
@@ -37,11 +36,14 @@ from .models import (
     UploadOutcome,
 )
 from .outputs import ClipLinks, Outputs, make_alert
+from .pipeline_settings import PipelineSettings
 from .policy import decide_from
 from .repository import ClipRepository
 from .retry import RetrySettings, Sleep, StageFailed, run_stage
 from .snapshots import SnapshotKeeper
 from .text import describe
+
+__all__ = ["ClipPipeline", "LifecycleListener", "PipelineSettings"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,21 +52,6 @@ type LifecycleListener = Callable[[LifecycleEvent], None]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class PipelineSettings(BaseModel):
-    """Concurrency bounds and retries."""
-
-    model_config = ConfigDict(frozen=True)
-
-    max_clips_in_flight: int = Field(default=4, ge=1)
-    max_uploads: int = Field(default=2, ge=1)
-    max_detections: int = Field(default=1, ge=1)
-    max_analyses: int = Field(default=2, ge=1)
-    max_notifications: int = Field(default=4, ge=1)
-    upload_retry: RetrySettings = RetrySettings()
-    analyze_retry: RetrySettings = RetrySettings()
-    notify_retry: RetrySettings = RetrySettings()
 
 
 class ClipPipeline:
@@ -183,6 +170,8 @@ class ClipPipeline:
                 self._upload(clip, state), self._detect(clip, state)
             )
         if isinstance(detected, StageError):
+            if isinstance(detected.cause, DetectorUnavailable):
+                return state  # unfinished: detected when the detector is back
             return await self._finish(clip, state, error=detected)
         told = None
         if detected.detected_classes:
@@ -249,13 +238,18 @@ class ClipPipeline:
             Stage.DETECT,
             lambda: self._detector.detect(clip),
             DetectError,
-            RetrySettings(max_attempts=1),
+            self._settings.detect_retry,
+            retry_on=DetectorUnavailable,
         )
         if isinstance(result, DetectError):
             await self._record(
                 clip, ClipEventType.DETECT_FAILED, error=describe(result)
             )
-            _LOGGER.error("%s; the clip stays in the spool", result)
+            if isinstance(result.cause, DetectorUnavailable):
+                await self._repo.save(state)  # waits for the detector
+                _LOGGER.debug("%s; the clip waits for the detector", result)
+            else:
+                _LOGGER.error("%s; the clip stays in the spool", result)
             return result
         state.filter_result = result
         if result.snapshot_jpeg and self._snapshots is not None:
@@ -342,6 +336,8 @@ class ClipPipeline:
         operation: Callable[[], Awaitable[T]],
         error_type: type[E],
         retry: RetrySettings,
+        *,
+        retry_on: type[Exception] = Exception,
     ) -> T | E:
         result = await run_stage(
             state.stages[stage],
@@ -350,6 +346,7 @@ class ClipPipeline:
             limit=self._limits[stage],
             now=self._now,
             sleep=self._sleep,
+            retry_on=retry_on,
         )
         if isinstance(result, StageFailed):
             error = result.error

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .interfaces import BlockingRunner
-from .models import Clip, ClipState, Stage
+from .models import Clip, ClipState, Stage, StageStatus
 from .repository import ClipRepository
 from .spool import Spool
 
@@ -42,6 +42,22 @@ def unstored(state: ClipState | None) -> bool:
         and state.finished
         and not (state.done(Stage.UPLOAD) and state.storage_uri)
     )
+
+
+def waiting_for_detection(state: ClipState | None) -> bool:
+    """Whether an unfinished clip's detection failed (the detector was away)."""
+    return (
+        state is not None
+        and not state.finished
+        and state.stages[Stage.DETECT].status is StageStatus.FAILED
+    )
+
+
+async def find_waiting(
+    spool: Spool, repository: ClipRepository, run_blocking: BlockingRunner
+) -> list[Unfinished] | None:
+    """Spooled clips waiting for the detector, newest first."""
+    return await _spooled(spool, repository, run_blocking, waiting_for_detection)
 
 
 async def find_unstored(

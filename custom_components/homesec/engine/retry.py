@@ -35,10 +35,12 @@ async def with_retries[T](
     settings: RetrySettings,
     on_attempt: Callable[[int], None] | None = None,
     sleep: Sleep = asyncio.sleep,
+    retry_on: type[Exception] = Exception,
 ) -> T:
     """Run ``operation`` up to ``max_attempts`` times; re-raise the last error.
 
-    Refused credentials are not retried: they fail the same way until replaced.
+    Only errors of ``retry_on`` are retried. Refused credentials never are:
+    they fail the same way until replaced.
     """
     attempt = 1
     while True:
@@ -48,7 +50,7 @@ async def with_retries[T](
             return await operation()
         except CredentialsRejected:
             raise
-        except Exception:
+        except retry_on:
             if attempt >= settings.max_attempts:
                 raise
         await sleep(settings.delay(attempt))
@@ -70,6 +72,7 @@ async def run_stage[T](
     limit: asyncio.Semaphore,
     now: Callable[[], datetime],
     sleep: Sleep,
+    retry_on: type[Exception] = Exception,
 ) -> T | StageFailed:
     """Run one pipeline stage within ``limit``, retried; record it in ``record``.
 
@@ -86,7 +89,7 @@ async def run_stage[T](
             return await operation()
 
     try:
-        value = await with_retries(_limited, retry, _count, sleep)
+        value = await with_retries(_limited, retry, _count, sleep, retry_on)
     except Exception as err:  # noqa: BLE001 - stage errors are values
         record.status = StageStatus.FAILED
         record.error = describe(err)

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from ..errors import CredentialsRejected, HomeSecError
+from ..errors import CredentialsRejected, DetectorUnavailable, HomeSecError
 from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, FilterResult
 from .frames import sample_frames
@@ -31,6 +31,10 @@ DETECTION_PATH = "/v1/vision/detection"
 
 class RemoteDetectorError(HomeSecError):
     """The detection server failed or answered something unusable."""
+
+
+class RemoteDetectorUnavailable(RemoteDetectorError, DetectorUnavailable):  # noqa: N818
+    """The detection server cannot be reached or is failing now (try later)."""
 
 
 class RemoteSettings(BaseModel):
@@ -136,17 +140,21 @@ class RemoteDetector(ObjectDetector):
                     raise CredentialsRejected(
                         "remote", "the detection server refused the API key"
                     )
+                if response.status >= 500 or response.status == 429:
+                    raise RemoteDetectorUnavailable(
+                        f"the server answered HTTP {response.status}"
+                    )
                 if response.status != 200:
                     raise RemoteDetectorError(
                         f"the server answered HTTP {response.status}"
                     )
                 body = await response.json(content_type=None)
         except TimeoutError as err:
-            raise RemoteDetectorError(
+            raise RemoteDetectorUnavailable(
                 f"no answer from the server within {s.timeout:g} s"
             ) from err
         except aiohttp.ClientError as err:
-            raise RemoteDetectorError(f"cannot reach the server: {err}") from err
+            raise RemoteDetectorUnavailable(f"cannot reach the server: {err}") from err
         except ValueError as err:
             raise RemoteDetectorError("the server did not answer JSON") from err
         return parse_predictions(body, width, height)
