@@ -217,11 +217,6 @@ async def test_cancelling_stops_the_scan_and_frees_the_worker(
     assert ultralytics_child.attributes_read.count("predict") < 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ultralytics' first predict calls select_device(), which resets "
-    "torch.set_num_threads to min(8, cores - 1) after load_model set it",
-)
 async def test_threads_setting_holds_for_pytorch_inference(
     ultralytics_child: Child, tmp_path: Path, grey_clip: Path
 ) -> None:

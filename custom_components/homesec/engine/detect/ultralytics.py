@@ -53,8 +53,13 @@ def load_model(settings: UltralyticsSettings) -> Any:
     import torch  # noqa: PLC0415 - optional, installed on demand
     from ultralytics import YOLO  # noqa: PLC0415
 
+    model = YOLO(str(settings.model_path))
+    # Its first prediction picks a device and resets torch's thread count: make
+    # it now, on a blank frame, then set the threads HomeSec allows.
+    blank = np.zeros((settings.imgsz, settings.imgsz, 3), dtype=np.uint8)
+    model.predict(blank, imgsz=settings.imgsz, verbose=False)
     torch.set_num_threads(settings.threads)
-    return YOLO(str(settings.model_path))
+    return model
 
 
 def export_onnx(settings: UltralyticsSettings, dest: Path) -> Path:
