@@ -76,6 +76,24 @@ class SlowDetector(ObjectDetector):
         )
 
 
+def _clips(folder: Path, count: int) -> list[Clip]:
+    """``count`` one-byte clip files of camera "cam"."""
+    clips = []
+    for index in range(count):
+        path = folder / f"cam_{index}.mp4"
+        path.write_bytes(b"x")
+        clips.append(
+            Clip(
+                clip_id=path.stem,
+                camera_name="cam",
+                local_path=path,
+                start_ts=datetime.now(UTC),
+                source_type="test",
+            )
+        )
+    return clips
+
+
 async def test_semaphores_bound_clips_and_detections(tmp_path: Path) -> None:
     """A burst of 20 clips queues: at most N detections run at once."""
     # Given a pipeline allowing 3 clips and 2 detections at once
@@ -91,19 +109,7 @@ async def test_semaphores_bound_clips_and_detections(tmp_path: Path) -> None:
         repository=repository,
         settings=PipelineSettings(max_clips_in_flight=3, max_detections=2),
     )
-    clips = []
-    for index in range(20):
-        path = tmp_path / f"cam_{index}.mp4"
-        path.write_bytes(b"x")
-        clips.append(
-            Clip(
-                clip_id=path.stem,
-                camera_name="cam",
-                local_path=path,
-                start_ts=datetime.now(UTC),
-                source_type="test",
-            )
-        )
+    clips = _clips(tmp_path, 20)
 
     # When all arrive at once
     for clip in clips:
@@ -181,19 +187,7 @@ async def test_a_slow_model_does_not_stop_newer_clips_being_detected(
         ),
         settings=PipelineSettings(max_clips_in_flight=4, max_analyses=2),
     )
-    clips = []
-    for index in range(7):
-        path = tmp_path / f"cam_{index}.mp4"
-        path.write_bytes(b"x")
-        clips.append(
-            Clip(
-                clip_id=path.stem,
-                camera_name="cam",
-                local_path=path,
-                start_ts=datetime.now(UTC),
-                source_type="test",
-            )
-        )
+    clips = _clips(tmp_path, 7)
 
     # When seven person clips arrive while the model holds every call
     for clip in clips:
