@@ -11,7 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from custom_components.homesec.engine.errors import StateStoreError
-from custom_components.homesec.engine.models import ClipStatus, Stage, StageStatus
+from custom_components.homesec.engine.models import (
+    Alert,
+    ClipStatus,
+    Stage,
+    StageStatus,
+)
 from custom_components.homesec.engine.repository import ClipRepository
 from custom_components.homesec.engine.spool import Spool
 from custom_components.homesec.engine.state.sqlalchemy_store import (
@@ -196,3 +201,51 @@ async def test_counting_storage_counts(tmp_path: Path, motion_clip: Path) -> Non
     # Then both puts were counted and the copy exists
     assert storage.puts[clip.clip_id] == 2
     assert (tmp_path / "clips" / "front_door" / clip.local_path.name).exists()
+
+
+class _HangingNotifier(RecordingNotifier):
+    """Takes alerts only once released; until then its delivery hangs."""
+
+    def __init__(self, name: str) -> None:
+        """Name the notifier; it hangs until ``released`` is set."""
+        super().__init__(name)
+        self.released = asyncio.Event()
+
+    async def notify(self, alert: Alert) -> None:
+        """Wait to be released, then record the alert."""
+        await self.released.wait()
+        await super().notify(alert)
+
+
+async def test_restart_while_one_output_retries_sends_no_second_alert(
+    tmp_path: Path, motion_clip: Path
+) -> None:
+    """Outputs that delivered are saved at once, not when the slowest is done."""
+    # Given a pipeline on SQLite whose phone takes alerts and whose siren hangs
+    spool = Spool(tmp_path / "spool")
+    [clip] = await run_blocking(spool_clips, spool, motion_clip, 1)
+    url = sqlite_url(tmp_path / "state.db")
+    repository = ClipRepository(SQLAlchemyStateStore(url))
+    assert await repository.start()
+    phone, siren = RecordingNotifier("phone"), _HangingNotifier("siren")
+    storage = LocalStorage(tmp_path / "clips", run_blocking)
+    pipeline = make_pipeline(repository, storage, [phone, siren])
+    await pipeline.submit(clip)
+    while not phone.alerts:
+        await asyncio.sleep(0.01)
+
+    # When Home Assistant restarts before the siren took the alert
+    await pipeline.stop()
+    await repository.close()
+    repository = ClipRepository(SQLAlchemyStateStore(url))
+    assert await repository.start()
+    state = await repository.get(clip.clip_id)
+    assert state is not None
+    phone_again, siren_again = RecordingNotifier("phone"), RecordingNotifier("siren")
+    resumed = make_pipeline(repository, storage, [phone_again, siren_again])
+    await resumed.process(clip, state)
+    await repository.close()
+
+    # Then only the siren gets the alert after the restart
+    assert phone_again.count() == {}
+    assert siren_again.count() == {clip.clip_id: 1}

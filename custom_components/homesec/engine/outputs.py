@@ -91,12 +91,15 @@ class Outputs:
         limit: asyncio.Semaphore,
         retry: RetrySettings,
         sleep: Sleep,
+        save: Callable[[ClipState], Awaitable[None]],
     ) -> tuple[int, list[NotifyError]] | None:
         """Deliver to every output not delivered yet, each retried on its own.
 
         Returns how many were delivered and the errors of those that failed,
         or None when every output had it already. The state's notify stage and
-        its list of delivered outputs are kept up to date.
+        its list of delivered outputs are kept up to date, and ``save`` runs after
+        each delivery: a restart while another output still retries does not
+        send the alert again to those that had it.
         """
         pending = [n for n in self._notifiers if n.name not in state.delivered]
         if not pending:
@@ -117,6 +120,7 @@ class Outputs:
             except Exception as err:  # noqa: BLE001 - one notifier never stops others
                 return NotifyError(alert.clip_id, f"{notifier.name}: {err}", err)
             state.delivered.append(notifier.name)
+            await save(state)
             return None
 
         errors = [

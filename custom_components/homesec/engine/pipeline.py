@@ -318,6 +318,7 @@ class ClipPipeline:
             limit=self._limits[Stage.NOTIFY],
             retry=self._settings.notify_retry,
             sleep=self._sleep,
+            save=self._repo.save,
         )
         if result is None:
             return
