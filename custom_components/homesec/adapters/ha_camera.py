@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.interfaces import ClipSink, ClipSource
 from ..engine.models import Clip
+from ..engine.redact import redact_text
 from ..engine.sources.one_shot import SnapshotClip, record_stream
 from ..engine.sources.stream import describe_stream_error
 from ..engine.spool import Spool
@@ -207,6 +208,7 @@ class HaCameraSource(ClipSource):
         return writer.path, first
 
     def _fail(self, reason: str) -> None:
+        reason = redact_text(reason)  # camera errors may quote the stream URL
         if reason != self._problem:
             _LOGGER.error("Cannot record %s: %s", self.camera_name, reason)
         self._problem = reason

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
 from ..models import Clip
+from ..redact import redact_url
 from ..spool import Spool
 from .handover import hand_over
 from .motion_gate import MotionGate
@@ -34,7 +35,6 @@ from .stream import (
     copy_packet,
     describe_stream_error,
     open_stream,
-    redact_url,
 )
 
 _LOGGER = logging.getLogger(__name__)

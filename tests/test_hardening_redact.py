@@ -1,0 +1,175 @@
+"""Credentials in URLs, DSNs and error texts never reach logs or stored states."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import logging
+from pathlib import Path
+import socket
+
+import aiohttp
+import pytest
+from yarl import URL
+
+from custom_components.homesec.engine.redact import (
+    REDACTED,
+    redact_data,
+    redact_dsn,
+    redact_text,
+    redact_url,
+)
+from custom_components.homesec.engine.sources.rtsp import RtspSettings, RtspSource
+from custom_components.homesec.engine.spool import Spool
+from custom_components.homesec.engine.text import describe
+
+from .pipeline_parts import run_blocking
+
+SECRET = "s3cr3t-value"
+
+URL_FORMS = [
+    pytest.param(f"rtsp://admin:{SECRET}@10.0.0.9:554/main", id="rtsp userinfo"),
+    pytest.param(f"rtsp://admin:p/a@{SECRET}@10.0.0.9/main", id="unencoded / and @"),
+    pytest.param(f"http://det.lan:5000/v1?token={SECRET}", id="token query"),
+    pytest.param(f"https://llm.lan/v1?api_key={SECRET}&x=1", id="api_key query"),
+    pytest.param(f"https://llm.lan/v1?x=1&key={SECRET}", id="key query"),
+    pytest.param(f"http://det.lan/?access_token={SECRET}#f", id="access_token"),
+    pytest.param(f"postgresql://homesec:{SECRET}@db:5432/hs", id="dsn userinfo"),
+    pytest.param(f"postgresql://db/hs?user=hs&password={SECRET}", id="dsn password"),
+    pytest.param(f"postgresql://hs:{SECRET}@db/hs?sslmode=require", id="dsn ssl"),
+]
+DSN_FORMS = [
+    *URL_FORMS[-3:],
+    pytest.param(f"host=db user=hs password={SECRET} dbname=hs", id="libpq"),
+    pytest.param(f"host=db password='{SECRET} x' dbname=hs", id="libpq quoted"),
+    pytest.param(f"host=db PASSWORD = {SECRET}", id="libpq spaced"),
+]
+
+
+@pytest.mark.parametrize("url", URL_FORMS)
+def test_every_url_form_loses_its_credentials(url: str) -> None:
+    """User information and credential parameters are hidden; the rest stays."""
+    # Given a URL carrying a credential in one of its forms
+    # When it is redacted
+    redacted = redact_url(url)
+
+    # Then the secret is gone, the host is still there to help the user
+    assert SECRET not in redacted
+    assert REDACTED in redacted
+    assert any(host in redacted for host in ("10.0.0.9", "det.lan", "llm.lan", "db"))
+
+
+@pytest.mark.parametrize("dsn", DSN_FORMS)
+def test_every_dsn_form_loses_its_password(dsn: str) -> None:
+    """URL and libpq key=value DSNs lose their passwords."""
+    # Given a Postgres DSN
+    # When it is redacted
+    redacted = redact_dsn(dsn)
+
+    # Then the password is gone and the host is kept
+    assert SECRET not in redacted
+    assert "db" in redacted
+
+
+@pytest.mark.parametrize("url", [*URL_FORMS, *DSN_FORMS])
+def test_error_texts_quoting_a_url_lose_its_credentials(url: str) -> None:
+    """An exception whose message quotes a URL or DSN is described without it."""
+    # Given an error that quotes the URL, as libraries do
+    err = ValueError(f"cannot open '{url}': refused")
+
+    # When it is described for a log line or a stored error
+    described = describe(err)
+
+    # Then no secret remains, and the reason does
+    assert SECRET not in described
+    assert described.endswith("refused")
+
+
+def test_an_aiohttp_error_with_the_request_url_is_described_without_secrets() -> None:
+    """aiohttp puts the request URL, query included, into its errors."""
+    # Given the error aiohttp raises for an HTTP 500 of a URL with a token
+    info = aiohttp.RequestInfo(
+        URL(f"http://user:{SECRET}@det.lan/v1/vision/detection?token={SECRET}"),
+        "POST",
+        headers={},  # type: ignore[arg-type]
+    )
+    err = aiohttp.ClientResponseError(info, (), status=500, message="boom")
+
+    # When it is described
+    described = describe(err)
+
+    # Then the URL is shown without credentials
+    assert SECRET not in described
+    assert "det.lan" in described
+
+
+def test_known_secrets_are_hidden_even_url_encoded() -> None:
+    """A known password is hidden as typed and URL-encoded, wherever it is."""
+    # Given a text with a password (with reserved characters) outside any URL
+    password = "p@ss:w/rd"
+    text = "login p%40ss%3Aw%2Frd refused; was p@ss:w/rd"
+
+    # When it is redacted knowing the password
+    redacted = redact_text(text, (password, None, ""))
+
+    # Then neither form remains
+    assert "p@ss" not in redacted
+    assert "p%40ss" not in redacted
+
+
+def test_nested_data_is_redacted_everywhere() -> None:
+    """Mappings and lists are walked; only strings change."""
+    # Given nested data with URLs in values and lists
+    data = {"a": [f"rtsp://u:{SECRET}@h/x", 3], "b": {"c": f"password={SECRET}"}}
+
+    # When it is redacted
+    redacted = redact_data(data)
+
+    # Then no secret is left and other values are kept
+    assert SECRET not in str(redacted)
+    assert redacted["a"][1] == 3
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _until(condition: Callable[[], bool], timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def test_rtsp_failure_is_logged_once_without_token_or_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, socket_enabled: None
+) -> None:
+    """A stream URL with a password and a token in its query never shows them."""
+    # Given an RTSP camera whose URL carries a password and a query token,
+    # on a port where nothing listens
+    url = f"rtsp://cam:{SECRET}@127.0.0.1:{_closed_port()}/live?token={SECRET}"
+    settings = RtspSettings.model_validate(
+        {"url": url, "open_timeout_s": 1.0, "reconnect_max_s": 1.0}
+    )
+    source = RtspSource("porch", settings, Spool(tmp_path / "spool"), run_blocking)
+    caplog.set_level(logging.DEBUG)
+
+    async def sink(_: object) -> None:
+        return None
+
+    # When it tries to connect, and retries
+    await source.start(sink)
+    try:
+        await _until(lambda: source.problem is not None, timeout=15)
+        await asyncio.sleep(2.5)  # a few retries with the same reason
+    finally:
+        await source.stop()
+
+    # Then the failure is logged once, and neither it nor the problem the hub
+    # shows holds a secret
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert "127.0.0.1" in errors[0].getMessage()
+    assert SECRET not in caplog.text
+    assert SECRET not in str(source.problem)
