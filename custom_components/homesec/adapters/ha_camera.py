@@ -33,6 +33,7 @@ from ..engine.interfaces import ClipSink, ClipSource
 from ..engine.models import Clip
 from ..engine.redact import redact_text
 from ..engine.sources.one_shot import SnapshotClip, record_stream
+from ..engine.sources.recorder import adopt_recordings
 from ..engine.sources.stream import describe_stream_error
 from ..engine.spool import Spool
 
@@ -86,9 +87,14 @@ class HaCameraSource(ClipSource):
         return self._task is not None and not self._task.done()
 
     async def start(self, sink: ClipSink) -> None:
-        """Follow the trigger entity."""
+        """Hand over recordings a crash left behind, then follow the trigger."""
         self._sink = sink
         self._stop.clear()
+        await self.hass.async_add_executor_job(self._spool.tidy, self.camera_name)
+        for clip in await self.hass.async_add_executor_job(
+            adopt_recordings, self._spool, self.camera_name, "ha_camera"
+        ):
+            await sink(clip)
         if self._settings.trigger_entity:
             self._unsub = async_track_state_change_event(
                 self.hass, self._settings.trigger_entity, self._trigger_changed

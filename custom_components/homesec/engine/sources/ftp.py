@@ -23,8 +23,6 @@ import threading
 from typing import Any, ClassVar
 import warnings
 
-import av
-import av.error
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import DTPHandler, FTPHandler
@@ -36,6 +34,7 @@ from ..models import Clip
 from ..spool import Spool
 from .folder import VIDEO_EXTENSIONS
 from .handover import hand_over
+from .readable import readable_media
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -104,19 +103,6 @@ def upload_problem(arg: str) -> str | None:
     if not path.stem or path.suffix.lower() not in ACCEPTED_EXTENSIONS:
         return "only video and image files are accepted"
     return None
-
-
-def readable_media(path: Path) -> bool:
-    """Whether a received file opens as a video or image with a frame in it."""
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                return False
-            for _ in container.decode(video=0):
-                return True
-    except av.error.FFmpegError, OSError, ValueError:
-        return False
-    return False
 
 
 def _port_list(ports: tuple[int, int] | None) -> list[int] | None:
@@ -321,6 +307,7 @@ class FtpSource(ClipSource):
         that passes the upload checks is handed over, anything else (an upload
         cut off mid-way, a name the filter refuses) is deleted.
         """
+        self._spool.tidy(self.camera_name)
         if not self._upload_dir.is_dir():
             return []
         clips = []
