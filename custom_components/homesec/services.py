@@ -246,6 +246,9 @@ async def _search_clips(call: ServiceCall) -> ServiceResponse:
     """Clips by camera, time range, detected class and minimum risk, newest first."""
     hub = _hub(call.hass)
     data = dict(call.data)
+    for key in ("start", "end"):  # naive: Home Assistant's time zone
+        if key in data:
+            data[key] = dt_util.as_utc(data[key])
     if "start" in data and "end" in data and data["start"] > data["end"]:
         raise user_error("start_after_end")
     camera = data.get("camera")

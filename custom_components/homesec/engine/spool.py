@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import errno
 import glob
 import logging
@@ -27,6 +27,27 @@ _LEFTOVER = re.compile(
     r"^\.(?P<id>[A-Za-z0-9_\-]+)(?P<suffix>\.[a-z0-9]{1,5})?(?P<end>\.partial|\.copying)$"
 )
 _STAMP = re.compile(r"_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?:_\d+)?$")
+
+
+EARLIEST_CLIP = datetime(2000, 1, 1, tzinfo=UTC)
+"""Earlier clip times are a camera clock that was reset (to 1970)."""
+CLOCK_AHEAD = timedelta(minutes=5)
+"""How far a camera's clock may run ahead of ours before its time is not used."""
+
+
+def clip_time(ts: datetime, now: datetime | None = None) -> datetime:
+    """The UTC start of a clip, from the time a source or camera gave.
+
+    A naive time is UTC (file and stream times are). A time before 2000 (a
+    reset camera clock) or ahead of ``now`` (a camera clock set to local time
+    east of UTC, or simply wrong) is replaced by ``now``: a clip cannot start
+    in the future, and its id and library day must be plausible.
+    """
+    now = now or datetime.now(UTC)
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    if ts < EARLIEST_CLIP or ts > now + CLOCK_AHEAD:
+        return now.astimezone(UTC)
+    return ts
 
 
 def clip_start(clip_id: str) -> datetime | None:
@@ -135,6 +156,7 @@ class Spool:
         folder = self.camera_dir(camera_name)
         folder.mkdir(parents=True, exist_ok=True)
         suffix = path.suffix.lower()
+        ts = clip_time(ts)
         clip_id = self._reserve_clip_id(folder, camera_name, ts)
         staged = folder / f".{clip_id}{suffix}{PARTIAL}"
         copying = folder / f".{clip_id}{suffix}{COPYING}"
