@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import secrets
 from typing import Any
 
 from homeassistant.core import (
@@ -134,8 +135,8 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
     path = await _clip_file(hass, hub, dict(call.data))
     camera = call.data.get("camera")
     camera_id = _camera_id(hass, hub, camera) if camera else "action"
-    clip = Clip(
-        clip_id=path.stem,
+    clip = Clip(  # an id of its own: folders and links are named after it
+        clip_id=f"action_{secrets.token_hex(6)}",
         camera_name=camera_id,
         local_path=path,
         start_ts=dt_util.utcnow(),

@@ -50,6 +50,21 @@ def clip_time(ts: datetime, now: datetime | None = None) -> datetime:
     return ts
 
 
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,200}$")
+
+
+def safe_segment(name: str) -> str:
+    """``name`` when it can name a folder or file of HomeSec's own; else ValueError.
+
+    Camera and clip ids qualify (letters, digits, ``_`` and ``-``); a path, a
+    hidden or relative name (``..``), or a user's file name does not.
+    """
+    if not _SEGMENT.match(name):
+        msg = f"not an id: {name[:50]!r}"
+        raise ValueError(msg)
+    return name
+
+
 def clip_start(clip_id: str) -> datetime | None:
     """The UTC start time a spool clip id carries (``<camera>_<YYYYMMDD_HHMMSS>``)."""
     match = _STAMP.search(clip_id)
@@ -89,8 +104,8 @@ class Spool:
             self._known.update(clip_ids)
 
     def camera_dir(self, camera_name: str) -> Path:
-        """The folder of one camera's clips."""
-        return self.root / camera_name
+        """The folder of one camera's clips (named after its id, never a path)."""
+        return self.root / safe_segment(camera_name)
 
     def entries(self) -> list[SpoolEntry]:
         """Every finalized clip in the spool (blocking: run in an executor)."""
