@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 import logging
 from pathlib import Path
 import socket
 
 import aiohttp
+from homeassistant.core import HomeAssistant
 import pytest
 from yarl import URL
 
+from custom_components.homesec.engine.detect.remote import (
+    RemoteDetector,
+    RemoteSettings,
+)
+from custom_components.homesec.engine.models import Clip, Stage
+from custom_components.homesec.engine.pipeline import ClipPipeline, PipelineSettings
+from custom_components.homesec.engine.policy import DefaultAlertPolicy, PolicySettings
 from custom_components.homesec.engine.redact import (
     REDACTED,
     redact_data,
@@ -19,11 +28,20 @@ from custom_components.homesec.engine.redact import (
     redact_text,
     redact_url,
 )
+from custom_components.homesec.engine.repository import ClipRepository
+from custom_components.homesec.engine.retry import RetrySettings
 from custom_components.homesec.engine.sources.rtsp import RtspSettings, RtspSource
 from custom_components.homesec.engine.spool import Spool
+from custom_components.homesec.engine.state.sqlalchemy_store import (
+    SQLAlchemyStateStore,
+    sqlite_url,
+)
+from custom_components.homesec.engine.storage.local import LocalStorage
 from custom_components.homesec.engine.text import describe
 
-from .pipeline_parts import run_blocking
+from .doubles.detection_server import DetectionServer
+from .helpers import start_hub_flow
+from .pipeline_parts import no_sleep, run_blocking, spool_clips
 
 SECRET = "s3cr3t-value"
 
@@ -173,3 +191,97 @@ async def test_rtsp_failure_is_logged_once_without_token_or_password(
     assert "127.0.0.1" in errors[0].getMessage()
     assert SECRET not in caplog.text
     assert SECRET not in str(source.problem)
+
+
+async def test_a_detection_server_url_error_is_logged_and_stored_without_secrets(
+    tmp_path: Path,
+    motion_clip: Path,
+    caplog: pytest.LogCaptureFixture,
+    socket_enabled: None,
+) -> None:
+    """aiohttp quotes an invalid URL whole: neither logs nor the store keep it."""
+    # Given a pipeline on a detection server whose URL carries a password and
+    # cannot be used (its port is out of range), with a real SQLite store
+    url = f"http://det:{SECRET}@127.0.0.1:99999"
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    spool = Spool(tmp_path / "spool")
+    (clip,) = await run_blocking(spool_clips, spool, motion_clip, 1)
+    caplog.set_level(logging.DEBUG)
+    async with aiohttp.ClientSession() as session:
+        pipeline = ClipPipeline(
+            storage=LocalStorage(tmp_path / "store", run_blocking),
+            detector=RemoteDetector(RemoteSettings(url=url), session, run_blocking),
+            analyzer=None,
+            policy=DefaultAlertPolicy(PolicySettings()),
+            notifiers=[],
+            repository=repository,
+            settings=PipelineSettings(
+                detect_retry=RetrySettings(max_attempts=2, initial_delay=0.01)
+            ),
+            sleep=no_sleep,
+        )
+
+        # When the clip is processed
+        await pipeline.process(clip)
+    state = await repository.get(clip.clip_id)
+    await repository.close()
+
+    # Then the detection failed for the URL's reason, and neither a log line
+    # nor the stored state holds the password
+    assert state is not None
+    error = state.stages[Stage.DETECT].error
+    assert error is not None
+    assert "127.0.0.1:99999" in error
+    assert SECRET not in state.model_dump_json()
+    assert SECRET not in caplog.text
+    assert "127.0.0.1:99999" in caplog.text
+
+
+async def test_the_remote_detector_names_its_server_without_credentials(
+    detection_server: DetectionServer, red_clip: Path
+) -> None:
+    """The detector's name, stored with every result, has no credentials."""
+    # Given the remote detector on a URL with a login
+    url = detection_server.url.replace("http://", f"http://det:{SECRET}@")
+    async with aiohttp.ClientSession() as session:
+        detector = RemoteDetector(RemoteSettings(url=url), session, run_blocking)
+
+        # When a clip is detected
+        result = await detector.detect(
+            Clip(
+                clip_id="porch_20261124_120000",
+                camera_name="porch",
+                local_path=red_clip,
+                start_ts=datetime.now(UTC),
+                source_type="folder",
+            )
+        )
+
+    # Then the stored model name shows the server, not the password
+    assert SECRET not in result.model
+    assert "127.0.0.1" in result.model
+
+
+async def test_server_checks_in_the_forms_log_no_secrets(
+    hass: HomeAssistant,
+    config_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    socket_enabled: None,
+) -> None:
+    """The detection server's check logs why it failed, without the password."""
+    # Given the hub form choosing the remote detector
+    caplog.set_level(logging.DEBUG)
+    result = await start_hub_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"detector": "remote"}
+    )
+
+    # When a server URL with a password that cannot be used is entered
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"remote_url": f"http://det:{SECRET}@127.0.0.1:99999"}
+    )
+
+    # Then the form says it cannot connect, and the log says why without it
+    assert result["errors"] == {"remote_url": "cannot_connect"}
+    assert "127.0.0.1:99999" in caplog.text
+    assert SECRET not in caplog.text
