@@ -7,13 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 import logging
 from pathlib import Path
+import shutil
 import socket
 
 import aiohttp
 from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
+from custom_components.homesec.const import DOMAIN
 from custom_components.homesec.engine.detect.remote import (
     RemoteDetector,
     RemoteSettings,
@@ -38,6 +41,7 @@ from custom_components.homesec.engine.state.sqlalchemy_store import (
 )
 from custom_components.homesec.engine.storage.local import LocalStorage
 from custom_components.homesec.engine.text import describe
+from custom_components.homesec.hub_fields import NEW_HUB
 
 from .doubles.detection_server import DetectionServer
 from .helpers import start_hub_flow
@@ -285,3 +289,40 @@ async def test_server_checks_in_the_forms_log_no_secrets(
     assert result["errors"] == {"remote_url": "cannot_connect"}
     assert "127.0.0.1:99999" in caplog.text
     assert SECRET not in caplog.text
+
+
+async def test_an_analysis_error_returned_by_the_action_has_no_secrets(
+    hass: HomeAssistant, config_dir: Path, motion_clip: Path, socket_enabled: None
+) -> None:
+    """analyze_clip answers the analyzer's error without the server's password."""
+    # Given a hub analysing with a model server whose URL carries a password
+    # and cannot be used (its port is out of range)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="HomeSec",
+        data=NEW_HUB
+        | {
+            "analyzer": "openai",
+            "openai_base_url": f"http://llm:{SECRET}@127.0.0.1:99999/v1",
+            "openai_api_key": "sk-test",
+        },
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # When a clip is analysed through the action
+    clip = config_dir / "clip.mp4"
+    await hass.async_add_executor_job(shutil.copyfile, motion_clip, clip)
+    answer = await hass.services.async_call(
+        DOMAIN,
+        "analyze_clip",
+        {"file": str(clip)},
+        blocking=True,
+        return_response=True,
+    )
+
+    # Then the answer says the server cannot be reached, without the password
+    assert answer is not None
+    assert "127.0.0.1:99999" in str(answer["analysis_error"])
+    assert SECRET not in str(answer)

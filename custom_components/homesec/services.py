@@ -23,6 +23,7 @@ from .const import DOMAIN, RISK_LEVELS
 from .data import HomeSecData
 from .engine.errors import AnalysisSkipped, HomeSecError, VideoDecodeError
 from .engine.models import Clip, ClipState
+from .engine.text import first_line
 from .links import clip_path, snapshot_path
 from .source_checks import readable_here
 from .user_errors import refused, user_error
@@ -145,7 +146,9 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
     try:
         detected = await hub.engine.detector.detect(clip)
     except VideoDecodeError as err:
-        raise user_error("clip_unreadable", path=path.name, error=str(err)) from err
+        raise user_error(
+            "clip_unreadable", path=path.name, error=first_line(err)
+        ) from err
     analysis: dict[str, Any] | None = None
     analysis_error: str | None = None
     if hub.engine.analyzer is not None:
@@ -154,7 +157,7 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
         except AnalysisSkipped as skipped:
             analysis_error = skipped.reason
         except HomeSecError as err:
-            analysis_error = str(err)
+            analysis_error = first_line(err)  # no server URL with credentials
         else:
             analysis = {
                 "risk_level": result.risk_level.value,
