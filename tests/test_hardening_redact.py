@@ -27,7 +27,6 @@ from custom_components.homesec.engine.policy import DefaultAlertPolicy, PolicySe
 from custom_components.homesec.engine.redact import (
     REDACTED,
     redact_data,
-    redact_dsn,
     redact_text,
     redact_url,
 )
@@ -86,7 +85,7 @@ def test_every_dsn_form_loses_its_password(dsn: str) -> None:
     """URL and libpq key=value DSNs lose their passwords."""
     # Given a Postgres DSN
     # When it is redacted
-    redacted = redact_dsn(dsn)
+    redacted = redact_text(dsn)
 
     # Then the password is gone and the host is kept
     assert SECRET not in redacted

@@ -60,13 +60,6 @@ def redact_url(url: str) -> str:
     return scheme + sep + _redact_values(rest)
 
 
-def redact_dsn(dsn: str) -> str:
-    """A database DSN without its password, in URL or libpq ``key=value`` form."""
-    if "://" in dsn:
-        return redact_url(dsn.strip())
-    return _redact_values(dsn)
-
-
 def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` (an error message, a log line) with URLs, DSNs and ``secrets`` hidden.
 
