@@ -189,3 +189,133 @@ async def test_anonymous_login_needs_to_be_enabled(
     # Then only the server that allows them lets them in
     assert refused.startswith("530")
     assert allowed.startswith("230")
+
+
+HOSTILE_COMMANDS = [
+    pytest.param(["STOR ../up.mp4"], id="STOR climbing out"),
+    pytest.param(["STOR /../up.mp4"], id="STOR absolute climbing out"),
+    pytest.param(["STOR /etc/passwd.mp4"], id="STOR into a missing absolute folder"),
+    pytest.param(["STOR a\\..\\up.mp4"], id="STOR backslashes"),
+    pytest.param(["STOR nul\0.mp4"], id="STOR NUL"),
+    pytest.param(["STOR bell\a.mp4"], id="STOR control character"),
+    pytest.param([f"STOR {'a' * 300}.mp4"], id="STOR very long name"),
+    pytest.param(["STOR .hidden.mp4"], id="STOR hidden name"),
+    pytest.param(["STOR .mp4"], id="STOR no stem"),
+    pytest.param(["STOR .porch_20261124_120000.partial"], id="STOR reservation name"),
+    pytest.param(["STOR .rec_0123456789ab.mp4"], id="STOR recording name"),
+    pytest.param(["STOR clip.mp4.partial"], id="STOR partial suffix"),
+    pytest.param(["STOR clip"], id="STOR no extension"),
+    pytest.param(["STOU"], id="STOU server-chosen name"),
+    pytest.param(["STOU clip.mp4"], id="STOU with a prefix"),
+    pytest.param(["APPE clip.mp4"], id="APPE"),
+    pytest.param(["MKD d", "RNFR d", "RNTO clip.mp4"], id="RNFR/RNTO into a name"),
+    pytest.param(["RNFR clip.mp4", "RNTO clip.sh"], id="RNFR/RNTO out of a name"),
+    pytest.param(["MKD ../out"], id="MKD climbing out"),
+    pytest.param(["MKD .hidden"], id="MKD hidden"),
+    pytest.param([f"MKD {'d' * 300}"], id="MKD very long"),
+    pytest.param(["MKD " + "/".join("d" * 10)], id="MKD too deep"),
+    pytest.param(["MKD d", "RMD d"], id="RMD"),
+    pytest.param(["DELE clip.mp4"], id="DELE"),
+    pytest.param(["MKD d", "SITE CHMOD 777 d"], id="SITE CHMOD"),
+    pytest.param(["MFMT 20260101000000 clip.mp4"], id="MFMT"),
+    pytest.param(["CWD ../.."], id="CWD climbing out"),
+]
+
+
+@pytest.mark.parametrize("commands", HOSTILE_COMMANDS)
+async def test_every_command_goes_through_the_name_filter(
+    socket_enabled: None, tmp_path: Path, motion_clip: Path, commands: list[str]
+) -> None:
+    """No command writes outside the upload folder or makes a clip unfiltered."""
+    # Given the camera's FTP server, with nothing in its folders yet
+    source, clips = await _start(tmp_path)
+    data = motion_clip.read_bytes()
+    before = {p for p in tmp_path.rglob("*") if p.is_file()}
+    replies: list[str] = []
+
+    def attempts() -> None:
+        client = _client(source.port)
+        # When a client sends the command (uploads send a real clip)
+        for command in commands:
+            upload = command.split(" ")[0] in ("STOR", "STOU", "APPE")
+            try:
+                if upload:
+                    reply = client.storbinary(command, io.BytesIO(data))
+                else:
+                    reply = client.sendcmd(command)
+            except ftplib.error_perm as err:
+                reply = str(err)
+            replies.append(reply)
+        # And then uploads a good clip, which marks the end
+        client.storbinary("STOR last.mp4", io.BytesIO(data))
+        client.quit()
+
+    try:
+        await run_blocking(attempts)
+        await wait_for(lambda: bool(clips), what="the last, good upload")
+    finally:
+        await source.stop()
+
+    # Then the hostile command is refused, only the good upload became a clip,
+    # and no file was written anywhere else
+    assert replies[-1].startswith("5"), replies
+    assert [clip.local_path.suffix for clip in clips] == [".mp4"]
+    after = {p for p in tmp_path.rglob("*") if p.is_file()}
+    assert after - before == {clips[0].local_path}
+    assert not any(p.name.startswith(".") for p in (tmp_path / "uploads").rglob("*"))
+
+
+async def test_an_absolute_upload_path_stays_in_the_upload_folder(
+    socket_enabled: None, tmp_path: Path, motion_clip: Path
+) -> None:
+    """``/`` is the camera's upload folder: absolute paths cannot leave it."""
+    # Given the camera's FTP server
+    source, clips = await _start(tmp_path)
+    data = motion_clip.read_bytes()
+
+    # When a camera uploads to an absolute path in a dated folder
+    def upload() -> None:
+        client = _client(source.port)
+        client.mkd("/2026")
+        client.storbinary("STOR /2026/abs.mp4", io.BytesIO(data))
+        client.quit()
+
+    try:
+        await run_blocking(upload)
+        await wait_for(lambda: bool(clips), what="the upload")
+    finally:
+        await source.stop()
+
+    # Then it arrived through the upload folder, and nothing exists at /2026
+    assert clips[0].local_path.read_bytes() == data
+    assert (tmp_path / "uploads" / "2026").is_dir()
+    assert not Path("/2026").exists()
+
+
+async def test_uploads_left_by_a_crash_are_adopted_or_deleted(
+    socket_enabled: None,
+    tmp_path: Path,
+    motion_clip: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """At start, complete uploads become clips; cut-off and refused ones go."""
+    # Given an upload folder as a crash leaves it: a complete clip, an upload
+    # cut off mid-way, a hidden file and a file of another type
+    uploads = tmp_path / "uploads" / "2026-11-24"
+    uploads.mkdir(parents=True)
+    data = motion_clip.read_bytes()
+    (uploads / "done.mp4").write_bytes(data)
+    (uploads / "cut.mp4").write_bytes(data[:200])
+    (uploads / ".hidden.mp4").write_bytes(data)
+    (uploads / "notes.txt").write_bytes(b"x")
+
+    # When the source starts
+    source, clips = await _start(tmp_path)
+    await source.stop()
+
+    # Then the complete clip is handed over, the rest is deleted, and logged once
+    assert [clip.local_path.read_bytes() == data for clip in clips] == [True]
+    assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
+    deleted = [r for r in caplog.records if "FTP uploads" in r.getMessage()]
+    assert len(deleted) == 1
+    assert "3" in deleted[0].getMessage()

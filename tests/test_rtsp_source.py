@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from custom_components.homesec.engine.models import Clip
+from custom_components.homesec.engine.redact import redact_url
 from custom_components.homesec.engine.sources.one_shot import record_stream
 from custom_components.homesec.engine.sources.recorder import Recorder
 from custom_components.homesec.engine.sources.rtsp import RtspSettings, RtspSource
 from custom_components.homesec.engine.sources.stream import (
     copy_packet,
-    redact_url,
     split_credentials,
     with_credentials,
 )
@@ -204,7 +204,7 @@ def test_credentials_are_kept_out_of_urls_shown_to_people() -> None:
 
     # Then the parts come back and the redacted form hides them
     assert (plain, user, password) == ("rtsp://10.0.0.5:554/main", "admin", "p@ss:w/rd")
-    assert redact_url(url) == "rtsp://***@10.0.0.5:554/main"
+    assert redact_url(url) == "rtsp://**REDACTED**@10.0.0.5:554/main"
     assert "p%40ss" in url
 
 

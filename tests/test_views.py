@@ -6,15 +6,19 @@ from datetime import timedelta
 import os
 from pathlib import Path
 
+from homeassistant.components import media_source
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homesec.const import EVENT_ALERT
+from custom_components.homesec.engine.models import Clip, ClipState
 from custom_components.homesec.links import signed
 
-from .helpers import add_camera, setup_onnx_hub, wait_for
+from .helpers import FolderHub, add_camera, setup_onnx_hub, wait_for
 
 
 async def test_views_need_auth_or_a_valid_signature(
@@ -85,3 +89,60 @@ async def test_views_need_auth_or_a_valid_signature(
         assert (await user.get(f"/api/homesec/snapshots/{bad}")).status == 404
     traversal = await user.get("/api/homesec/clips/..%2F..%2Fsecrets")
     assert traversal.status in (400, 404)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "expected"),
+    [
+        (".ts", "video/mp2t"),
+        (".mp4", "video/mp4"),
+        (".MP4", "video/mp4"),
+        (".mkv", "video/x-matroska"),
+        (".jpg", "image/jpeg"),
+        (".jpeg", "image/jpeg"),
+        (".png", "image/png"),
+        (".weird", "application/octet-stream"),
+        ("", "application/octet-stream"),
+    ],
+)
+async def test_served_files_have_the_right_content_type(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    folder_hub: FolderHub,
+    suffix: str,
+    expected: str,
+) -> None:
+    """Clips and pictures are served as what they are, unknown ones as bytes."""
+    # Given a spooled clip file of that type, known to the state store
+    assert await async_setup_component(hass, "media_source", {})
+    engine = folder_hub.entry.runtime_data.engine
+    clip_id = "front_door_20261124_120000"
+    path = engine.spool.camera_dir("front_door") / f"{clip_id}{suffix}"
+    await hass.async_add_executor_job(_write, path, b"content")
+    clip = Clip(
+        clip_id=clip_id,
+        camera_name="front_door",
+        local_path=path,
+        start_ts=dt_util.utcnow(),
+        source_type="folder",
+    )
+    await engine.repository.save(ClipState.for_clip(clip))
+    await engine.repository.flush()
+
+    # When the clip view serves it, and the media source resolves it
+    response = await (await hass_client()).get(f"/api/homesec/clips/{clip_id}")
+    media = await media_source.async_resolve_media(
+        hass, f"media-source://homesec/clip/{clip_id}", None
+    )
+
+    # Then both give its type, and browsers are told not to guess another
+    assert response.status == 200
+    assert response.content_type == expected
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert await response.read() == b"content"
+    assert media.mime_type == expected
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

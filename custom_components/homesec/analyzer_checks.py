@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_OPENAI_API_KEY, CONF_OPENAI_BASE_URL
+from .engine.text import describe
 from .settings import HubSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +33,6 @@ async def async_check_openai(
             if response.status != 200:
                 return {CONF_OPENAI_BASE_URL: "cannot_connect"}
     except (TimeoutError, aiohttp.ClientError) as err:
-        _LOGGER.info("The model server did not answer: %s", err)
+        _LOGGER.info("The model server did not answer: %s", describe(err))
         return {CONF_OPENAI_BASE_URL: "cannot_connect"}
     return {}

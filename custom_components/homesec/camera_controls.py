@@ -52,7 +52,7 @@ class CameraControls:
         if (until := self.snoozed_until(camera_id)) is not None and now < until:
             return False
         camera = self._cameras.get(camera_id)
-        return camera is None or not camera.in_quiet_hours(now.time())
+        return camera is None or not camera.in_quiet_hours(now)
 
     def snoozed_until(self, camera_id: str) -> datetime | None:
         """When the camera's snooze ends (None: never snoozed)."""

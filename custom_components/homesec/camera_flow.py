@@ -33,15 +33,19 @@ from .const import (
 )
 from .engine.models import RiskLevel
 from .selectors import choice
-from .settings import CAMERA_DEFAULTS
+from .settings import CAMERA_DEFAULTS, time_of_day
 from .source_kinds import SOURCE_KINDS, CheckContext
 
 
 def _quiet_hours_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
-    """Quiet hours need both a start and an end (or neither)."""
-    start, end = user_input.get(CONF_QUIET_START), user_input.get(CONF_QUIET_END)
-    if bool(start) != bool(end):
-        return {CONF_QUIET_END if start else CONF_QUIET_START: "quiet_hours_incomplete"}
+    """Quiet hours need a start and an end (or neither), and different ones."""
+    start = time_of_day(user_input.get(CONF_QUIET_START))  # valid: a TimeSelector
+    end = time_of_day(user_input.get(CONF_QUIET_END))
+    if (start is None) != (end is None):
+        missing = CONF_QUIET_END if start is not None else CONF_QUIET_START
+        return {missing: "quiet_hours_incomplete"}
+    if start is not None and start == end:
+        return {CONF_QUIET_END: "quiet_hours_empty"}
     return {}
 
 

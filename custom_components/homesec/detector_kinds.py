@@ -47,6 +47,7 @@ from .engine.detect.ultralytics import (
 )
 from .engine.errors import CredentialsRejected
 from .engine.interfaces import BlockingRunner, ObjectDetector
+from .engine.text import describe
 from .selectors import PASSWORD, URL, box
 from .settings import HUB_DEFAULTS, HubSettings
 
@@ -190,7 +191,7 @@ async def async_check_remote(
     except CredentialsRejected:
         return {CONF_REMOTE_API_KEY: "invalid_auth"}
     except RemoteDetectorError as err:
-        _LOGGER.info("The detection server failed its check: %s", err)
+        _LOGGER.info("The detection server failed its check: %s", describe(err))
         return {CONF_REMOTE_URL: "cannot_connect"}
     return {}
 

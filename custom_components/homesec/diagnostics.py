@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from .const import (
@@ -16,12 +15,10 @@ from .const import (
     CONF_DROPBOX_APP_SECRET,
     CONF_DROPBOX_REFRESH_TOKEN,
     CONF_OPENAI_API_KEY,
-    CONF_POSTGRES_DSN,
     CONF_REMOTE_API_KEY,
-    CONF_SUBSTREAM_URL,
 )
 from .data import HomeSecConfigEntry
-from .engine.sources.stream import redact_url
+from .engine.redact import redact_data
 from .settings import merged
 
 TO_REDACT = {
@@ -35,21 +32,8 @@ TO_REDACT = {
 }
 
 
-def _redact_dsn(dsn: str) -> str:
-    """A database URL without its password."""
-    parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.replace(f":{parts.password}@", ":**REDACTED**@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 def _camera_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    redacted = dict(async_redact_data(dict(data), TO_REDACT))
-    for key in (CONF_URL, CONF_SUBSTREAM_URL):  # credentials typed into a URL
-        if isinstance(redacted.get(key), str):
-            redacted[key] = redact_url(redacted[key])
-    return redacted
+    return dict(async_redact_data(dict(data), TO_REDACT))
 
 
 async def async_get_config_entry_diagnostics(
@@ -57,35 +41,36 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Configuration, health and usage of the hub."""
     data = dict(async_redact_data(merged(entry), TO_REDACT))
-    if CONF_POSTGRES_DSN in data:
-        data[CONF_POSTGRES_DSN] = _redact_dsn(str(data[CONF_POSTGRES_DSN]))
     hub = entry.runtime_data
     engine = hub.engine
     health = hub.health.health()
     retention = hub.runtime.last_retention
-    return {
-        "entry": data,
-        "cameras": [
-            {
-                "title": sub.title,
-                "data": _camera_data(sub.data),
-                "source_problem": hub.health.source_problem(
-                    str(sub.data.get(CONF_CAMERA_ID))
-                ),
-            }
-            for sub in entry.subentries.values()
-        ],
-        "health": {"status": health.status.value, "checks": health.checks},
-        "state_store_error": engine.repository.last_error,
-        "storage_reachable": hub.health.storage_reachable,
-        "credentials_refused": hub.health.refusals.services,
-        "pending_state_writes": engine.repository.pending,
-        "clips_in_flight": engine.pipeline.in_flight,
-        "detector": type(engine.detector).__name__,
-        "analyzer_today": {
-            "calls": engine.budget.calls,
-            "tokens": engine.budget.tokens,
-            "estimated_cost": engine.budget.cost,
-        },
-        "last_retention": retention.model_dump() if retention else None,
-    }
+    # Every string (URLs, DSNs, errors quoting them) loses its credentials.
+    return redact_data(  # type: ignore[no-any-return]
+        {
+            "entry": data,
+            "cameras": [
+                {
+                    "title": sub.title,
+                    "data": _camera_data(sub.data),
+                    "source_problem": hub.health.source_problem(
+                        str(sub.data.get(CONF_CAMERA_ID))
+                    ),
+                }
+                for sub in entry.subentries.values()
+            ],
+            "health": {"status": health.status.value, "checks": health.checks},
+            "state_store_error": engine.repository.last_error,
+            "storage_reachable": hub.health.storage_reachable,
+            "credentials_refused": hub.health.refusals.services,
+            "pending_state_writes": engine.repository.pending,
+            "clips_in_flight": engine.pipeline.in_flight,
+            "detector": type(engine.detector).__name__,
+            "analyzer_today": {
+                "calls": engine.budget.calls,
+                "tokens": engine.budget.tokens,
+                "estimated_cost": engine.budget.cost,
+            },
+            "last_retention": retention.model_dump() if retention else None,
+        }
+    )

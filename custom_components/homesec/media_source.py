@@ -28,6 +28,7 @@ from .const import DOMAIN, FRAMES_PATH
 from .data import HomeSecData
 from .engine.snapshots import CLIP_ID
 from .links import clip_path
+from .views import content_type
 
 FRAME_ID = re.compile(r"^frames/(?P<clip>[A-Za-z0-9_\-]{1,200})/(?P<n>\d{1,2})\.jpg$")
 DAY_PAGE = re.compile(
@@ -99,8 +100,9 @@ class HomeSecMediaSource(MediaSource):
             raise Unresolvable(f"The clip {clip_id} is no longer kept")
         if isinstance(found, str):
             return PlayMedia(url=found, mime_type="text/html")
-        mime = "video/x-matroska" if found.suffix == ".mkv" else "video/mp4"
-        return PlayMedia(url=clip_path(clip_id), mime_type=mime, path=found)
+        return PlayMedia(
+            url=clip_path(clip_id), mime_type=content_type(found), path=found
+        )
 
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
         """Cameras, a camera's days, or a page of a day's clips."""

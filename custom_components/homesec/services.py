@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import secrets
 from typing import Any
 
 from homeassistant.core import (
@@ -22,6 +23,7 @@ from .const import DOMAIN, RISK_LEVELS
 from .data import HomeSecData
 from .engine.errors import AnalysisSkipped, HomeSecError, VideoDecodeError
 from .engine.models import Clip, ClipState
+from .engine.text import first_line
 from .links import clip_path, snapshot_path
 from .source_checks import readable_here
 from .user_errors import refused, user_error
@@ -134,8 +136,8 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
     path = await _clip_file(hass, hub, dict(call.data))
     camera = call.data.get("camera")
     camera_id = _camera_id(hass, hub, camera) if camera else "action"
-    clip = Clip(
-        clip_id=path.stem,
+    clip = Clip(  # an id of its own: folders and links are named after it
+        clip_id=f"action_{secrets.token_hex(6)}",
         camera_name=camera_id,
         local_path=path,
         start_ts=dt_util.utcnow(),
@@ -144,7 +146,9 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
     try:
         detected = await hub.engine.detector.detect(clip)
     except VideoDecodeError as err:
-        raise user_error("clip_unreadable", path=path.name, error=str(err)) from err
+        raise user_error(
+            "clip_unreadable", path=path.name, error=first_line(err)
+        ) from err
     analysis: dict[str, Any] | None = None
     analysis_error: str | None = None
     if hub.engine.analyzer is not None:
@@ -153,7 +157,7 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
         except AnalysisSkipped as skipped:
             analysis_error = skipped.reason
         except HomeSecError as err:
-            analysis_error = str(err)
+            analysis_error = first_line(err)  # no server URL with credentials
         else:
             analysis = {
                 "risk_level": result.risk_level.value,
@@ -246,6 +250,9 @@ async def _search_clips(call: ServiceCall) -> ServiceResponse:
     """Clips by camera, time range, detected class and minimum risk, newest first."""
     hub = _hub(call.hass)
     data = dict(call.data)
+    for key in ("start", "end"):  # naive: Home Assistant's time zone
+        if key in data:
+            data[key] = dt_util.as_utc(data[key])
     if "start" in data and "end" in data and data["start"] > data["end"]:
         raise user_error("start_after_end")
     camera = data.get("camera")

@@ -10,10 +10,11 @@ read through ``source_default``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.util import dt as dt_util
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .const import (
@@ -180,6 +181,23 @@ def merged(entry: ConfigEntry[Any]) -> dict[str, Any]:
     return {**entry.data, **entry.options}
 
 
+def time_of_day(value: Any) -> time | None:
+    """A user's time of day as a naive time to the second; None when empty.
+
+    Accepts ``time`` objects and ``"22:00"``, ``"22:00:00"``, ``"22:00:00.5"``;
+    a time zone or offset given with it is dropped (quiet hours are wall-clock
+    times in Home Assistant's zone). Raises ValueError for anything else.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = time.fromisoformat(value.strip())
+    if not isinstance(value, time):
+        msg = f"not a time of day: {value!r}"
+        raise ValueError(msg)  # noqa: TRY004 - pydantic reports ValueErrors
+    return value.replace(tzinfo=None, microsecond=0)
+
+
 class CameraSettings(BaseModel):
     """One camera's common settings; ``data`` holds its source kind's fields."""
 
@@ -199,8 +217,8 @@ class CameraSettings(BaseModel):
 
     @field_validator("quiet_start", "quiet_end", mode="before")
     @classmethod
-    def _empty_time_is_none(cls, value: Any) -> Any:
-        return value or None
+    def _time_of_day(cls, value: Any) -> time | None:
+        return time_of_day(value)
 
     @classmethod
     def from_subentry(cls, subentry: ConfigSubentry) -> CameraSettings:
@@ -234,12 +252,19 @@ class CameraSettings(BaseModel):
             return None
         return RiskLevel(self.min_risk_override)
 
-    def in_quiet_hours(self, now: time) -> bool:
-        """Whether ``now`` is within the quiet hours (they may span midnight)."""
+    def in_quiet_hours(self, now: datetime | time) -> bool:
+        """Whether ``now`` is within the quiet hours (they may span midnight).
+
+        An aware ``now`` is read in Home Assistant's time zone; a naive one, or a
+        time of day, as local wall-clock time. Equal start and end: no quiet hours.
+        """
         begin, finish = self.quiet_start, self.quiet_end
-        if begin is None or finish is None:
+        if begin is None or finish is None or begin == finish:
             return False
-        if begin <= finish:
+        if isinstance(now, datetime):
+            now = dt_util.as_local(now).time() if now.tzinfo else now.time()
+        now = now.replace(tzinfo=None, microsecond=0)
+        if begin < finish:
             return begin <= now < finish
         return now >= begin or now < finish
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-import mimetypes
+from pathlib import PurePath
 
 from aiohttp import web
 from homeassistant.core import HomeAssistant
@@ -13,6 +13,26 @@ from .clip_access import ClipAccess
 from .const import DOMAIN
 from .engine.snapshots import CLIP_ID
 from .links import CLIP_PATH, SNAPSHOT_PATH
+
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+    ".avi": "video/x-msvideo",
+    ".ts": "video/mp2t",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+"""The types of the files HomeSec keeps (never guessed: systems disagree, and
+some map ``.ts`` to a text type)."""
+UNKNOWN_TYPE = "application/octet-stream"
+
+
+def content_type(path: PurePath) -> str:
+    """The content type of a clip or image file, by its extension."""
+    return CONTENT_TYPES.get(path.suffix.lower(), UNKNOWN_TYPE)
 
 
 def _clips(hass: HomeAssistant, clip_id: str) -> ClipAccess | None:
@@ -54,8 +74,13 @@ class ClipView(_ClipFileView):
             return web.Response(status=HTTPStatus.NOT_FOUND)
         if isinstance(found, str):
             raise web.HTTPFound(found)
-        content_type = mimetypes.guess_type(found.name)[0] or "video/mp4"
-        return web.FileResponse(found, headers={"Content-Type": content_type})
+        return web.FileResponse(
+            found,
+            headers={
+                "Content-Type": content_type(found),
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
 
 class SnapshotView(_ClipFileView):

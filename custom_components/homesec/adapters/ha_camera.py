@@ -31,7 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.interfaces import ClipSink, ClipSource
 from ..engine.models import Clip
+from ..engine.redact import redact_text
 from ..engine.sources.one_shot import SnapshotClip, record_stream
+from ..engine.sources.recorder import adopt_recordings
 from ..engine.sources.stream import describe_stream_error
 from ..engine.spool import Spool
 
@@ -85,9 +87,14 @@ class HaCameraSource(ClipSource):
         return self._task is not None and not self._task.done()
 
     async def start(self, sink: ClipSink) -> None:
-        """Follow the trigger entity."""
+        """Hand over recordings a crash left behind, then follow the trigger."""
         self._sink = sink
         self._stop.clear()
+        await self.hass.async_add_executor_job(self._spool.tidy, self.camera_name)
+        for clip in await self.hass.async_add_executor_job(
+            adopt_recordings, self._spool, self.camera_name, "ha_camera"
+        ):
+            await sink(clip)
         if self._settings.trigger_entity:
             self._unsub = async_track_state_change_event(
                 self.hass, self._settings.trigger_entity, self._trigger_changed
@@ -207,6 +214,7 @@ class HaCameraSource(ClipSource):
         return writer.path, first
 
     def _fail(self, reason: str) -> None:
+        reason = redact_text(reason)  # camera errors may quote the stream URL
         if reason != self._problem:
             _LOGGER.error("Cannot record %s: %s", self.camera_name, reason)
         self._problem = reason

@@ -4,17 +4,65 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+import errno
 import glob
+import logging
 import os
 from pathlib import Path
 import re
 import shutil
 import threading
+import time
 
 from .models import Clip
 
+_LOGGER = logging.getLogger(__name__)
+
+PARTIAL = ".partial"
+COPYING = ".copying"
+LEFTOVER_MIN_AGE = 10.0
+"""Seconds a leftover must be untouched before ``tidy`` takes it (not in use)."""
+_LEFTOVER = re.compile(
+    r"^\.(?P<id>[A-Za-z0-9_\-]+)(?P<suffix>\.[a-z0-9]{1,5})?(?P<end>\.partial|\.copying)$"
+)
 _STAMP = re.compile(r"_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?:_\d+)?$")
+
+
+EARLIEST_CLIP = datetime(2000, 1, 1, tzinfo=UTC)
+"""Earlier clip times are a camera clock that was reset (to 1970)."""
+CLOCK_AHEAD = timedelta(minutes=5)
+"""How far a camera's clock may run ahead of ours before its time is not used."""
+
+
+def clip_time(ts: datetime, now: datetime | None = None) -> datetime:
+    """The UTC start of a clip, from the time a source or camera gave.
+
+    A naive time is UTC (file and stream times are). A time before 2000 (a
+    reset camera clock) or ahead of ``now`` (a camera clock set to local time
+    east of UTC, or simply wrong) is replaced by ``now``: a clip cannot start
+    in the future, and its id and library day must be plausible.
+    """
+    now = now or datetime.now(UTC)
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    if ts < EARLIEST_CLIP or ts > now + CLOCK_AHEAD:
+        return now.astimezone(UTC)
+    return ts
+
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,200}$")
+
+
+def safe_segment(name: str) -> str:
+    """``name`` when it can name a folder or file of HomeSec's own; else ValueError.
+
+    Camera and clip ids qualify (letters, digits, ``_`` and ``-``); a path, a
+    hidden or relative name (``..``), or a user's file name does not.
+    """
+    if not _SEGMENT.match(name):
+        msg = f"not an id: {name[:50]!r}"
+        raise ValueError(msg)
+    return name
 
 
 def clip_start(clip_id: str) -> datetime | None:
@@ -56,8 +104,8 @@ class Spool:
             self._known.update(clip_ids)
 
     def camera_dir(self, camera_name: str) -> Path:
-        """The folder of one camera's clips."""
-        return self.root / camera_name
+        """The folder of one camera's clips (named after its id, never a path)."""
+        return self.root / safe_segment(camera_name)
 
     def entries(self) -> list[SpoolEntry]:
         """Every finalized clip in the spool (blocking: run in an executor)."""
@@ -114,19 +162,30 @@ class Spool:
     ) -> Clip:
         """Move a finished file into the spool under a new clip id (blocking).
 
-        The file is first moved to a hidden partial name inside the spool and then
-        renamed, so the spool never holds half a clip; its mtime is set to ``ts``.
+        The id is reserved (``.<id>.partial``), the file is staged whole under
+        ``.<id><ext>.partial`` (renamed, or copied as ``.<id><ext>.copying`` and
+        renamed when it comes from another disk), its mtime set to ``ts``, and
+        only then given its final name: the spool never holds half a clip, and
+        ``tidy`` knows what a crash at any step left behind.
         """
         folder = self.camera_dir(camera_name)
         folder.mkdir(parents=True, exist_ok=True)
         suffix = path.suffix.lower()
+        ts = clip_time(ts)
         clip_id = self._reserve_clip_id(folder, camera_name, ts)
-        partial = folder / f".{clip_id}.partial"
-        shutil.move(path, partial)
-        final = folder / f"{clip_id}{suffix}"
-        partial.replace(final)
+        staged = folder / f".{clip_id}{suffix}{PARTIAL}"
+        copying = folder / f".{clip_id}{suffix}{COPYING}"
+        try:
+            _stage(path, staged, copying)
+        except OSError:
+            copying.unlink(missing_ok=True)
+            (folder / f".{clip_id}{PARTIAL}").unlink(missing_ok=True)
+            raise
         stamp = ts.timestamp()
-        os.utime(final, (stamp, stamp))  # the file's time is the clip's start
+        os.utime(staged, (stamp, stamp))  # the file's time is the clip's start
+        final = folder / f"{clip_id}{suffix}"
+        staged.replace(final)
+        (folder / f".{clip_id}{PARTIAL}").unlink(missing_ok=True)
         return Clip(
             clip_id=clip_id,
             camera_name=camera_name,
@@ -152,7 +211,7 @@ class Spool:
                 if clip_id not in self._known and not _stem_taken(folder, clip_id):
                     try:
                         fd = os.open(
-                            folder / f".{clip_id}.partial",
+                            folder / f".{clip_id}{PARTIAL}",
                             os.O_CREAT | os.O_EXCL | os.O_WRONLY,
                             0o644,
                         )
@@ -164,6 +223,49 @@ class Spool:
                         return clip_id
                 counter += 1
                 clip_id = f"{base}_{counter}"
+
+    def tidy(self, camera_name: str, min_age: float = LEFTOVER_MIN_AGE) -> int:
+        """Clear what an interrupted ``adopt`` left in a camera's folder (blocking).
+
+        A reservation alone is deleted; a staged file is complete, so it is
+        given its final name (recovery then processes it) unless that name is
+        taken; a copy in progress is deleted (its source still has the file).
+        Files touched within ``min_age`` seconds are left for the next start.
+        Returns how many leftovers were handled.
+        """
+        folder = self.camera_dir(camera_name)
+        if not folder.is_dir():
+            return 0
+        limit = time.time() - min_age
+        handled = 0
+        for path in folder.iterdir():
+            match = _LEFTOVER.match(path.name)
+            if match is None or not path.is_file() or path.stat().st_mtime > limit:
+                continue
+            final = folder / f"{match['id']}{match['suffix'] or ''}"
+            if match["end"] == PARTIAL and match["suffix"] and not final.exists():
+                path.replace(final)
+            else:
+                path.unlink(missing_ok=True)
+            handled += 1
+        if handled:
+            _LOGGER.warning(
+                "Cleared %d leftovers of interrupted spool moves of %s",
+                handled, camera_name,
+            )  # fmt: skip
+        return handled
+
+
+def _stage(source: Path, staged: Path, copying: Path) -> None:
+    """Move ``source`` to ``staged`` whole: renamed, or copied from another disk."""
+    try:
+        source.replace(staged)
+    except OSError as err:
+        if err.errno != errno.EXDEV:
+            raise
+        shutil.copyfile(source, copying)
+        copying.replace(staged)
+        source.unlink()
 
 
 def _stem_taken(folder: Path, clip_id: str) -> bool:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from ..errors import CredentialsRejected, DetectorUnavailable, HomeSecError
 from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, FilterResult
+from ..redact import redact_url
 from .frames import sample_frames
 from .rules import DetectionRules, RawDetection
 from .scan import HitTracker
@@ -171,4 +172,4 @@ def _same(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
 
 def _result(tracker: HitTracker, url: str) -> FilterResult:
-    return tracker.result(f"remote {url}")
+    return tracker.result(f"remote {redact_url(url)}")  # stored: no credentials

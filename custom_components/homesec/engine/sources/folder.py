@@ -95,7 +95,8 @@ class FolderSource(ClipSource):
         return self._problem
 
     async def start(self, sink: ClipSink) -> None:
-        """Start polling in a background task."""
+        """Clear what an interrupted move into the spool left, then poll."""
+        await self._run(self._spool.tidy, self.camera_name)
         self._task = asyncio.create_task(
             self._poll_forever(sink), name=f"homesec folder {self.camera_name}"
         )

@@ -2,9 +2,13 @@
 
 The server runs in its own thread (pyftpdlib has its own I/O loop) with a
 thread per connection. Only the camera's account (or anonymous, when enabled)
-may log in; only video and image names are accepted; ``..`` in a path, oversize
-uploads and aborted transfers are refused; a file is handed over only once its
-transfer completed and it reads as a video or image.
+may log in. Every path argument goes through one filter (``path_problem``):
+no ``..``, backslash, control character, hidden (``.``) part or overlong name;
+absolute paths stay inside the camera's upload folder (its virtual root).
+Uploads (``STOR``) must also name a video or image; commands that would pick
+or change a name on the server (``STOU``, ``APPE``, renames, deletions,
+``SITE``) are refused. A file is handed over only once its transfer completed,
+its name passes the filter and it reads as a video or image.
 """
 
 from __future__ import annotations
@@ -19,8 +23,6 @@ import threading
 from typing import Any, ClassVar
 import warnings
 
-import av
-import av.error
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import DTPHandler, FTPHandler
@@ -32,18 +34,27 @@ from ..models import Clip
 from ..spool import Spool
 from .folder import VIDEO_EXTENSIONS
 from .handover import hand_over
+from .readable import readable_media
 
 _LOGGER = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
 ACCEPTED_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
 PATH_COMMANDS = frozenset(
-    {"STOR", "APPE", "STOU", "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO",
-     "CWD", "XCWD", "SIZE", "MDTM", "RETR", "LIST", "NLST", "MLSD", "MLST"}
+    {"STOR", "MKD", "XMKD", "CWD", "XCWD", "SIZE", "MDTM", "RETR", "LIST", "NLST",
+     "MLSD", "MLST", "STAT"}
 )  # fmt: skip
-UPLOAD_COMMANDS = frozenset({"STOR", "APPE"})
+UPLOAD_COMMANDS = frozenset({"STOR"})
+REFUSED_COMMANDS = frozenset(
+    {"APPE", "STOU", "RNFR", "RNTO", "DELE", "RMD", "XRMD", "MFMT", "SITE"}
+)
+"""Commands that would append, let the server pick a name, rename, delete or
+change a file (``SITE CHMOD``)."""
 WRITE_PERMISSIONS = "elwm"
 """Change folder, list, store, make folders (cameras make dated folders)."""
+MAX_NAME_CHARS = 255
+MAX_PATH_CHARS = 1024
+MAX_DEPTH = 8
 
 
 class FtpSettings(BaseModel):
@@ -60,24 +71,38 @@ class FtpSettings(BaseModel):
     max_upload_mb: float = Field(default=200.0, gt=0)
 
 
-def safe_upload_name(arg: str) -> bool:
-    """Whether an FTP path argument is free of ``..``, backslashes and NULs."""
-    if "\\" in arg or "\0" in arg:
-        return False
-    return ".." not in PurePosixPath(arg).parts
+def path_problem(arg: str) -> str | None:
+    """Why an FTP path argument is refused (None: it is fine).
+
+    Refused: ``..`` (climbing out), backslashes (another separator on some
+    systems), control characters (NUL ends a C string), hidden parts (HomeSec's
+    own reservation and recording files are hidden) and overlong names.
+    """
+    if "\\" in arg or any(ord(char) < 32 or char == "\x7f" for char in arg):
+        return "control characters and backslashes are not allowed"
+    if len(arg) > MAX_PATH_CHARS:
+        return "the path is too long"
+    parts = [part for part in PurePosixPath(arg).parts if part != "/"]
+    if len(parts) > MAX_DEPTH:
+        return "the path is too deep"
+    for part in parts:
+        if part == "..":
+            return "the path leaves the upload folder"
+        if part.startswith(".") and part != ".":
+            return "hidden names are not allowed"
+        if len(part) > MAX_NAME_CHARS:
+            return "the name is too long"
+    return None
 
 
-def readable_media(path: Path) -> bool:
-    """Whether a received file opens as a video or image with a frame in it."""
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                return False
-            for _ in container.decode(video=0):
-                return True
-    except av.error.FFmpegError, OSError, ValueError:
-        return False
-    return False
+def upload_problem(arg: str) -> str | None:
+    """Why an upload's file name is refused (None: it may be uploaded)."""
+    if problem := path_problem(arg):
+        return problem
+    path = PurePosixPath(arg)
+    if not path.stem or path.suffix.lower() not in ACCEPTED_EXTENSIONS:
+        return "only video and image files are accepted"
+    return None
 
 
 def _port_list(ports: tuple[int, int] | None) -> list[int] | None:
@@ -90,13 +115,16 @@ class _UploadHandler(FTPHandler):  # type: ignore[misc] # pyftpdlib is untyped
     on_received: ClassVar[Callable[[Path], None]]
 
     def pre_process_command(self, line: str, cmd: str, arg: str) -> Any:
-        """Check path arguments before pyftpdlib resolves them."""
-        if cmd in PATH_COMMANDS and arg and not safe_upload_name(arg):
-            self.respond("553 Path not allowed.")
-            return None
-        suffix = PurePosixPath(arg).suffix.lower()
-        if cmd in UPLOAD_COMMANDS and suffix not in ACCEPTED_EXTENSIONS:
-            self.respond("553 Only video and image files are accepted.")
+        """Check commands and path arguments before pyftpdlib resolves them."""
+        problem: str | None = None
+        if cmd in REFUSED_COMMANDS:
+            problem = "only uploads under their own name are allowed"
+        elif cmd in UPLOAD_COMMANDS:
+            problem = upload_problem(arg or "")
+        elif cmd in PATH_COMMANDS and arg:
+            problem = path_problem(arg)
+        if problem is not None:
+            self.respond(f"553 Not allowed: {problem}.")
             return None
         return super().pre_process_command(line, cmd, arg)
 
@@ -251,30 +279,51 @@ class FtpSource(ClipSource):
         finally:
             server.close_all()
 
+    def _refusal(self, path: Path) -> str | None:
+        """Why a file of the upload folder may not become a clip (None: it may)."""
+        try:
+            relative = path.relative_to(self._upload_dir).as_posix()
+        except ValueError:
+            return "outside the upload folder"
+        if problem := upload_problem(relative):
+            return problem
+        return None if readable_media(path) else "not a readable video or image"
+
     def _received(self, path: Path) -> None:
         """In a connection thread: check the upload, then spool and submit it."""
-        if not readable_media(path):
+        if problem := self._refusal(path):
             _LOGGER.warning(
-                "Ignored FTP upload %s for %s: not a readable video or image",
-                path.name, self.camera_name,
-            )  # fmt: skip
+                "Ignored an FTP upload for %s: %s", self.camera_name, problem
+            )
             path.unlink(missing_ok=True)
             return
         clip = self._spool.adopt(path, self.camera_name, "ftp", datetime.now(UTC))
         hand_over(self._loop, self._sink, clip)
 
     def _adopt_leftovers(self) -> list[Clip]:
+        """Uploads a stop or crash left behind: complete ones become clips.
+
+        The server is not running yet, so nothing here is being written: a file
+        that passes the upload checks is handed over, anything else (an upload
+        cut off mid-way, a name the filter refuses) is deleted.
+        """
+        self._spool.tidy(self.camera_name)
         if not self._upload_dir.is_dir():
             return []
         clips = []
+        dropped = 0
         for root, _, names in os.walk(self._upload_dir):
             for name in sorted(names):
                 path = Path(root) / name
-                if path.suffix.lower() not in ACCEPTED_EXTENSIONS:
-                    continue
-                if not readable_media(path):
+                if self._refusal(path) is not None:
                     path.unlink(missing_ok=True)
+                    dropped += 1
                     continue
                 mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
                 clips.append(self._spool.adopt(path, self.camera_name, "ftp", mtime))
+        if dropped:
+            _LOGGER.warning(
+                "Deleted %d incomplete or refused FTP uploads of %s left by a stop",
+                dropped, self.camera_name,
+            )  # fmt: skip
         return clips

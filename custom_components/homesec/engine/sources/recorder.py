@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 import logging
 from pathlib import Path
 import secrets
 
 import av.video
 
+from ..models import Clip
+from ..spool import Spool
+from .readable import readable_media
 from .stream import ClipWriter, PacketRing, StreamPacket
 
 _LOGGER = logging.getLogger(__name__)
 
 RECORDING_PREFIX = ".rec_"
 """Recordings in progress: hidden in the spool folder until finalized."""
+
+RECORDING_SUFFIXES = (".mp4", ".mkv")
+"""Stream copies are fragmented MP4, snapshot clips Matroska: both stay playable
+when cut short."""
 
 type FinishedRecording = Callable[[Path, float], None]
 """Called with a closed recording's file and its first packet's wall time."""
@@ -96,3 +104,33 @@ class Recorder:
             self._on_finished(writer.path, writer.first_wall)
         else:
             writer.path.unlink(missing_ok=True)
+
+
+def adopt_recordings(spool: Spool, camera_name: str, source_type: str) -> list[Clip]:
+    """Recordings a crash left in the camera's spool folder, as clips (blocking).
+
+    Call before the camera's source runs (nothing is being recorded then). A
+    recording cut short is still playable (fragmented MP4, Matroska): it becomes
+    a clip; an empty or unreadable one is deleted. Logged once.
+    """
+    folder = spool.camera_dir(camera_name)
+    if not folder.is_dir():
+        return []
+    clips: list[Clip] = []
+    dropped = 0
+    for path in sorted(folder.glob(f"{RECORDING_PREFIX}*")):
+        if not path.is_file() or path.suffix not in RECORDING_SUFFIXES:
+            continue
+        stat = path.stat()
+        if stat.st_size == 0 or not readable_media(path):
+            path.unlink(missing_ok=True)
+            dropped += 1
+            continue
+        started = datetime.fromtimestamp(stat.st_mtime, UTC)
+        clips.append(spool.adopt(path, camera_name, source_type, started))
+    if clips or dropped:
+        _LOGGER.warning(
+            "%s: %d interrupted recordings kept as clips, %d unreadable deleted",
+            camera_name, len(clips), dropped,
+        )  # fmt: skip
+    return clips

@@ -25,16 +25,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
 from ..models import Clip
+from ..redact import redact_url
 from ..spool import Spool
 from .handover import hand_over
 from .motion_gate import MotionGate
-from .recorder import RECORDING_PREFIX, Recorder
+from .recorder import Recorder, adopt_recordings
 from .stream import (
     VideoPacket,
     copy_packet,
     describe_stream_error,
     open_stream,
-    redact_url,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -235,18 +235,8 @@ class RtspSource(ClipSource):
             await self._run(worker.join)
 
     def _adopt_leftovers(self) -> list[Clip]:
-        folder = self._spool.camera_dir(self.camera_name)
-        if not folder.is_dir():
-            return []
-        clips = []
-        for path in sorted(folder.glob(f"{RECORDING_PREFIX}*.mp4")):
-            stat = path.stat()
-            if stat.st_size == 0:
-                path.unlink(missing_ok=True)
-                continue
-            started = datetime.fromtimestamp(stat.st_mtime, UTC)
-            clips.append(self._spool.adopt(path, self.camera_name, "rtsp", started))
-        return clips
+        self._spool.tidy(self.camera_name)
+        return adopt_recordings(self._spool, self.camera_name, "rtsp")
 
     can_record = True
 

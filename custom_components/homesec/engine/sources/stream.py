@@ -1,4 +1,4 @@
-"""Live stream building blocks: URLs without secrets, a packet ring, a clip writer.
+"""Live stream building blocks: URLs with credentials, a packet ring, a clip writer.
 
 Clips are written by stream copy (libav remuxing through PyAV, no re-encode)
 into fragmented MP4, so a recording cut short by a crash is still playable.
@@ -18,6 +18,7 @@ import av.container
 import av.error
 import av.video
 
+from ..redact import redact_text, redact_url
 from ..text import first_line
 
 type VideoPacket = av.Packet[av.video.stream.VideoStream]
@@ -53,22 +54,14 @@ def split_credentials(url: str) -> tuple[str, str | None, str | None]:
     )
 
 
-def redact_url(url: str) -> str:
-    """``url`` with any credentials replaced by ``***``."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
-
-
 def describe_stream_error(err: BaseException, url: str) -> str:
     """A one-line reason without the URL (libav errors embed it, with secrets)."""
     if isinstance(err, av.error.FFmpegError):
         text = err.strerror or type(err).__name__
     else:
         text = first_line(err)
-    if url:
-        text = text.replace(url, redact_url(url))
+    _, username, password = split_credentials(url)
+    text = redact_text(text.replace(url, redact_url(url)), (username, password))
     return f"{type(err).__name__}: {text}"
 
 

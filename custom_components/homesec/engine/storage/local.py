@@ -9,6 +9,7 @@ import shutil
 
 from ..interfaces import BlockingRunner, Storage
 from ..models import Clip, UploadOutcome
+from ..spool import safe_segment
 
 
 class LocalStorage(Storage):
@@ -20,8 +21,9 @@ class LocalStorage(Storage):
         self._run = run_blocking
 
     def path_for(self, clip: Clip) -> Path:
-        """Where a clip is (or will be) stored."""
-        return self._root / clip.camera_name / clip.local_path.name
+        """Where a clip is (or will be) stored: named by ids, never a user's name."""
+        name = safe_segment(clip.clip_id) + clip.local_path.suffix.lower()
+        return self._root / safe_segment(clip.camera_name) / name
 
     async def put(self, clip: Clip) -> UploadOutcome:
         """Copy the clip atomically; a clip already stored is not copied again."""
