@@ -20,7 +20,7 @@ from custom_components.homesec.engine.storage.local import LocalStorage
 from .helpers import FolderHub, wait_for
 from .pipeline_parts import run_blocking
 
-TS = datetime(2026, 12, 1, 10, 15, 0, tzinfo=UTC)
+TS = datetime(2026, 11, 24, 10, 15, 0, tzinfo=UTC)
 
 
 def test_a_picture_and_a_video_of_one_second_get_two_ids(tmp_path: Path) -> None:
@@ -151,3 +151,54 @@ async def test_an_id_is_not_handed_out_again_after_retention_and_a_restart(
     await wait_for(
         lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
     )
+
+
+def test_two_spools_on_one_folder_never_share_an_id(tmp_path: Path) -> None:
+    """Adoptions racing through two spool objects (a reload's overlap) keep both."""
+    # Given two spool objects on one folder, and pairs of uploads of one second
+    first_spool, second_spool = Spool(tmp_path / "spool"), Spool(tmp_path / "spool")
+    rounds = 150
+    sources = []
+    for index in range(rounds * 2):
+        path = tmp_path / "in" / f"upload{index}.mp4"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(f"clip {index}".encode())
+        sources.append(path)
+    start = threading.Barrier(2)
+
+    def adopt(spool: Spool, paths: list[Path]) -> None:
+        for path in paths:
+            start.wait()
+            spool.adopt(path, "gate", "ftp", TS)
+
+    # When each spool adopts one of every pair at the same moment
+    with ThreadPoolExecutor(2) as pool:
+        done = [
+            pool.submit(adopt, first_spool, sources[0::2]),
+            pool.submit(adopt, second_spool, sources[1::2]),
+        ]
+        for future in done:
+            future.result()
+
+    # Then every upload is a clip of its own, with its own content
+    kept = sorted(entry.path.read_bytes() for entry in first_spool.entries())
+    assert kept == sorted(f"clip {index}".encode() for index in range(rounds * 2))
+
+
+def test_an_id_retention_freed_is_not_handed_out_again(tmp_path: Path) -> None:
+    """Without the state store's ids, the spool still remembers what it deleted."""
+    # Given a clip of 10:15:00 adopted before a restart, a spool started while
+    # the state store was down (it learnt no ids), and retention removing the clip
+    first = tmp_path / "first.mp4"
+    first.write_bytes(b"first")
+    clip = Spool(tmp_path / "spool").adopt(first, "porch", "ftp", TS)
+    spool = Spool(tmp_path / "spool")
+    spool.delete([clip.local_path])
+
+    # When another clip of the same second arrives (a camera clock set back)
+    later = tmp_path / "later.mp4"
+    later.write_bytes(b"later")
+    again = spool.adopt(later, "porch", "ftp", TS)
+
+    # Then it gets an id of its own
+    assert again.clip_id != clip.clip_id

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from functools import partial
+import os
 from pathlib import Path
 import shutil
 
@@ -13,7 +17,12 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
+from custom_components.homesec import (
+    builder as builder_module,
+    runtime as runtime_module,
+)
 from custom_components.homesec.const import DOMAIN, EVENT_ALERT
+from custom_components.homesec.engine.repository import ClipRepository
 from custom_components.homesec.hub_fields import NEW_HUB
 from custom_components.homesec.hub_health import HealthStatus
 
@@ -153,3 +162,78 @@ async def test_retention_keeps_clips_the_pipeline_holds(
     # Then retention keeps it, and says why
     assert plan.delete == []
     assert plan.kept_unsafe == [clip_id]
+
+
+async def test_ids_are_learnt_when_the_store_answers_after_a_start_without_it(
+    hass: HomeAssistant,
+    config_dir: Path,
+    folder_hub: FolderHub,
+    motion_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An id removed in an earlier run stays taken when the store was down at start."""
+    # Given a clip of 10:15:00 that was stored, then removed from the spool
+    entry, drop = folder_hub.entry, folder_hub.folder
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    video = motion_clip.read_bytes()
+    when = datetime(2026, 11, 24, 10, 15, tzinfo=UTC).timestamp()
+    await hass.async_add_executor_job(_drop_at, drop / "a.mp4", video, when)
+    await wait_for(lambda: len(alerts) == 1, what="the first clip")
+    hub = entry.runtime_data
+    await wait_for(lambda: hub.engine.pipeline.in_flight == 0, what="idle")
+    hub.runtime.retention = hub.runtime.retention.model_copy(update={"max_bytes": 0})
+    assert (await hub.runtime.async_retention()).delete == [alerts[0].data["clip_id"]]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    # ... and Home Assistant started again while the database could not be opened
+    monkeypatch.setattr(runtime_module, "RECOVERY_RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(
+        builder_module, "ClipRepository", partial(ClipRepository, retry_interval=0.2)
+    )
+    database = config_dir / "homesec" / "homesec.db"
+    aside = config_dir / "homesec.db.aside"
+    await hass.async_add_executor_job(_put_aside, database, aside)
+    try:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert not entry.runtime_data.engine.repository.healthy
+    finally:
+        await hass.async_add_executor_job(_put_back, aside, database)
+
+    # When the database answers again, and a clip of the same second arrives
+    # (a camera clock set back)
+    await wait_for(
+        lambda: entry.runtime_data.engine.repository.healthy, what="the store"
+    )
+    await asyncio.sleep(0.5)  # past a recovery retry
+    other = video + b"\0" * 16
+    await hass.async_add_executor_job(_drop_at, drop / "b.mp4", other, when)
+    await wait_for(lambda: len(alerts) == 2, what="the second clip")
+
+    # Then it has an id of its own and is stored
+    first, second = (event.data for event in alerts)
+    assert second["clip_id"] != first["clip_id"]
+    assert second["upload_failed"] is False
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
+
+
+def _drop_at(path: Path, data: bytes, when: float) -> None:
+    """Put a file into a watched folder with the time a camera gave it."""
+    hidden = path.with_name(f".{path.name}")
+    hidden.write_bytes(data)
+    os.utime(hidden, (when, when))
+    hidden.rename(path)
+
+
+def _put_aside(database: Path, aside: Path) -> None:
+    """Move the database away and leave a folder in its place (it cannot open)."""
+    database.rename(aside)
+    database.mkdir()
+
+
+def _put_back(aside: Path, database: Path) -> None:
+    """Give the database back."""
+    database.rmdir()
+    aside.rename(database)

@@ -138,16 +138,10 @@ class HomeSecRuntime:
         self._recovery: asyncio.Task[None] | None = None
 
     async def async_start(self) -> None:
-        """Prepare folders and the state store (the store may be down).
-
-        The spool learns every clip id the store knows, so an id is never
-        handed out twice (a camera clock set back, a clip retention removed).
-        """
+        """Prepare folders and the state store (the store may be down)."""
         await self._hass.async_add_executor_job(self._make_folders)
-        repository = self._engine.repository
-        await repository.start()
-        for camera_id in self._cameras:
-            self._engine.spool.remember(await repository.clip_ids(camera_id) or [])
+        if await self._engine.repository.start():
+            await self._async_learn_clip_ids()
 
     async def async_start_sources(self) -> None:
         """Start sources (after entities subscribed), recovery and the timers."""
@@ -224,12 +218,23 @@ class HomeSecRuntime:
             if unfinished is not None:
                 break
             await asyncio.sleep(RECOVERY_RETRY_SECONDS)
+        await self._async_learn_clip_ids()
         if unfinished:
             _LOGGER.info("Resuming %d unfinished clips", len(unfinished))
         for item in unfinished:
             await engine.pipeline.submit(item.clip, item.state)
         await self._catch_up.async_store_pending()
         await self.async_retention()
+
+    async def _async_learn_clip_ids(self) -> None:
+        """Teach the spool every clip id the store knows (when it answers).
+
+        An id is then never handed out twice: not to a camera whose clock was
+        set back, nor after retention removed a clip in an earlier run.
+        """
+        repository = self._engine.repository
+        for camera_id in self._cameras:
+            self._engine.spool.remember(await repository.clip_ids(camera_id) or [])
 
     def _make_folders(self) -> None:
         """Create the spool (required) and the database folder (best effort)."""

@@ -151,9 +151,10 @@ class Spool:
                 )
         return newest
 
-    @staticmethod
-    def delete(paths: list[Path]) -> None:
-        """Delete clip files (blocking)."""
+    def delete(self, paths: list[Path]) -> None:
+        """Delete clip files; their ids are never handed out again (blocking)."""
+        with self._ids:
+            self._known.update(path.stem for path in paths)
         for path in paths:
             path.unlink(missing_ok=True)
 
@@ -219,8 +220,12 @@ class Spool:
                         pass
                     else:
                         os.close(fd)
-                        self._known.add(clip_id)
-                        return clip_id
+                        # Another spool may have named its clip after we looked
+                        # and before it released the same reservation.
+                        if not _stem_taken(folder, clip_id):
+                            self._known.add(clip_id)
+                            return clip_id
+                        (folder / f".{clip_id}{PARTIAL}").unlink(missing_ok=True)
                 counter += 1
                 clip_id = f"{base}_{counter}"
 
