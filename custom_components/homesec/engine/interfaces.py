@@ -135,6 +135,14 @@ class StateStore(ABC):
         """Whether ``err`` means the server refused the stored credentials."""
         return False
 
+    def refuses(self, err: BaseException) -> bool:
+        """Whether ``err`` means the database refused a value of the write.
+
+        Such a write fails again however often it is tried; the repository
+        drops the refused rows alone and writes the others.
+        """
+        return False
+
     @abstractmethod
     async def get_state(self, clip_id: str) -> ClipState | None:
         """Return a clip's state, or None."""

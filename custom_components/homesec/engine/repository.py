@@ -10,7 +10,8 @@ import time
 
 from .interfaces import StateStore
 from .models import ClipEvent, ClipState
-from .text import first_line
+from .state.clean import clean_text
+from .text import describe, first_line
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -164,15 +165,51 @@ class ClipRepository:
             self._started = True
         if not self._states and not self._events:
             return
-        states = dict(self._states)
-        events = list(self._events)
-        await self._store.write(list(states.values()), events)
-        for clip_id, state in states.items():
-            if self._states.get(clip_id) is state:
-                del self._states[clip_id]
-        for _ in events:
-            self._events.popleft()
+        await self._write([*self._states.values(), *self._events])
         self._dropping_reported = False
+
+    async def _write(self, rows: list[ClipState | ClipEvent]) -> None:
+        """Write ``rows`` in one transaction; isolate the ones the store refuses.
+
+        A refused batch is halved until each refused row is alone: that row is
+        dropped with one warning and every other row is written. Rows leave the
+        queue as soon as they are written or dropped.
+        """
+        try:
+            await self._store.write(
+                [row for row in rows if isinstance(row, ClipState)],
+                [row for row in rows if isinstance(row, ClipEvent)],
+            )
+        except Exception as err:
+            if not self._store.refuses(err):
+                raise
+            if len(rows) > 1:
+                middle = len(rows) // 2
+                await self._write(rows[:middle])
+                await self._write(rows[middle:])
+                return
+            self._report_refused(rows[0], err)
+        self._forget(rows)
+
+    def _forget(self, rows: list[ClipState | ClipEvent]) -> None:
+        """Take written (or refused) rows off the queue, unless replaced since."""
+        for row in rows:
+            if isinstance(row, ClipState):
+                if self._states.get(row.clip_id) is row:
+                    del self._states[row.clip_id]
+            elif self._events and self._events[0] is row:
+                self._events.popleft()
+
+    @staticmethod
+    def _report_refused(row: ClipState | ClipEvent, err: Exception) -> None:
+        what = "state" if isinstance(row, ClipState) else f"{row.event_type} event"
+        _LOGGER.warning(
+            "The state store refused the %s of clip %s, which is not saved "
+            "(later writes go on): %s",
+            what,
+            clean_text(row.clip_id),
+            clean_text(describe(err)),
+        )
 
     async def _run(self, read: Callable[[], Awaitable[None]] | None) -> bool:
         """Flush pending writes (and read); shielded from the caller's cancel.

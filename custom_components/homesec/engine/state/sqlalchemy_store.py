@@ -36,6 +36,7 @@ from sqlalchemy.dialects.sqlite import (
     insert as sqlite_insert,
 )
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -43,9 +44,15 @@ from ..errors import StateStoreError
 from ..interfaces import BlockingRunner, StateStore
 from ..models import ClipEvent, ClipState
 from . import postgres_params
+from .clean import clean_text, finite_json
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT = 5
+NAME_CHARS = 255
+
+# SQLSTATE classes of a refused value rather than an unreachable server: data
+# exception, integrity constraint violation, program limit exceeded.
+_REFUSED_SQLSTATE_CLASSES = ("22", "23", "54")
 
 # Statements that bring a database from version N-1 to N, keyed by N. Tables and
 # indexes that do not exist yet are created by ``create_all`` before migrating.
@@ -56,8 +63,8 @@ metadata = MetaData()
 clip_states = Table(
     "clip_states",
     metadata,
-    Column("clip_id", String(255), primary_key=True),
-    Column("camera_name", String(255), nullable=False),
+    Column("clip_id", String(NAME_CHARS), primary_key=True),
+    Column("camera_name", String(NAME_CHARS), nullable=False),
     Column("status", String(32), nullable=False),
     Column("data", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
@@ -80,8 +87,8 @@ clip_events = Table(
         primary_key=True,
         autoincrement=True,
     ),
-    Column("clip_id", String(255), nullable=False, index=True),
-    Column("camera_name", String(255), nullable=False),
+    Column("clip_id", String(NAME_CHARS), nullable=False, index=True),
+    Column("camera_name", String(NAME_CHARS), nullable=False),
     Column("event_type", String(64), nullable=False),
     Column("ts", DateTime(timezone=True), nullable=False),
     Column("detail", JSON, nullable=False),
@@ -111,7 +118,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
 def _event_row(event: ClipEvent) -> dict[str, Any]:
     return {
         "clip_id": event.clip_id,
-        "camera_name": event.camera_name,
+        "camera_name": clean_text(event.camera_name, NAME_CHARS),
         "event_type": event.event_type.value,
         "ts": event.ts,
         "detail": event.model_dump(mode="json")["detail"],
@@ -181,6 +188,21 @@ class SQLAlchemyStateStore(StateStore):
             for cause in _causes(err)
         )
 
+    def refuses(self, err: BaseException) -> bool:
+        """Whether the database refused a value (the server itself answered).
+
+        A value that cannot be serialised or encoded, a constraint or length
+        the row breaks: writing the same row again fails again, whereas any
+        other error (a connection, a timeout) may pass on a later try.
+        """
+        for cause in _causes(err):
+            if isinstance(cause, (DataError, IntegrityError, ValueError, TypeError)):
+                return True
+            sqlstate = str(getattr(cause, "sqlstate", "") or "")
+            if sqlstate.startswith(_REFUSED_SQLSTATE_CLASSES):
+                return True
+        return False
+
     @property
     def engine(self) -> AsyncEngine:
         """The SQLAlchemy engine (after ``start``)."""
@@ -234,9 +256,9 @@ class SQLAlchemyStateStore(StateStore):
     def _upsert(self, state: ClipState) -> Any:
         values: dict[str, Any] = {
             "clip_id": state.clip_id,
-            "camera_name": state.camera_name,
+            "camera_name": clean_text(state.camera_name, NAME_CHARS),
             "status": state.status.value,
-            "data": state.model_dump(mode="json"),
+            "data": finite_json(state.model_dump(mode="json")),
         }
         upsert = pg_insert if self.is_postgres else sqlite_insert
         return (
