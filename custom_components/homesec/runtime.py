@@ -34,6 +34,7 @@ from .engine.models import LifecycleEvent
 from .engine.recovery import find_unfinished
 from .engine.retention import RetentionPlan, RetentionSettings, apply_retention
 from .hub_health import CredentialRefusals, HubHealth
+from .persisted_state import PersistedState
 from .settings import HubSettings, cameras_of
 from .source_kinds import SOURCE_KINDS
 
@@ -84,6 +85,9 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
         retention=retention(settings),
         collaborators=(controls, health, clips),
         sources=sources,
+        persisted=PersistedState(
+            hass, entry.entry_id, engine.budget, engine.policy, controls
+        ),
     )
     return HomeSecData(
         settings=settings,
@@ -121,6 +125,7 @@ class HomeSecRuntime:
         retention: RetentionSettings,
         collaborators: tuple[CameraControls, HubHealth, ClipAccess],
         sources: dict[str, ClipSource],
+        persisted: PersistedState,
     ) -> None:
         """Nothing starts until ``async_start``."""
         self._hass = hass
@@ -136,6 +141,7 @@ class HomeSecRuntime:
         self.last_retention: RetentionPlan | None = None
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._recovery: asyncio.Task[None] | None = None
+        self._persisted = persisted
 
     async def async_start(self) -> None:
         """Prepare folders and the state store (the store may be down).
@@ -144,6 +150,7 @@ class HomeSecRuntime:
         handed out twice (a camera clock set back, a clip retention removed).
         """
         await self._hass.async_add_executor_job(self._make_folders)
+        await self._persisted.async_load()
         repository = self._engine.repository
         await repository.start()
         for camera_id in self._cameras:
@@ -191,6 +198,7 @@ class HomeSecRuntime:
             _, source = self.sources.popitem()
             await source.stop()
         await self._engine.close()
+        await self._persisted.async_save()
 
     async def async_retention(self, *, dry_run: bool = False) -> RetentionPlan:
         """Apply the spool limits now (or only list what would go)."""
