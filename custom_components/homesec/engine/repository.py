@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Set as AbstractSet
+from datetime import datetime
+from functools import partial
 import logging
 import time
 
-from .interfaces import StateStore
+from .interfaces import HistoryPruned, StateStore
 from .models import ClipEvent, ClipState
 from .state.clean import clean_text
 from .text import describe, first_line
@@ -17,6 +19,9 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_PENDING_STATES = 10_000
 MAX_PENDING_EVENTS = 20_000
+PRUNE_BATCH_ROWS = 500
+PRUNE_MAX_BATCHES = 200
+"""At most 100,000 rows per pass; a larger backlog goes over the next passes."""
 
 
 class ClipRepository:
@@ -112,6 +117,30 @@ class ClipRepository:
     ) -> list[ClipState] | None:
         """The newest clip states (pending writes included); None if unreachable."""
         return await self._read(lambda: self._store.recent_states(camera_name, limit))
+
+    async def prune_history(
+        self,
+        before: datetime,
+        keep: AbstractSet[str],
+        batch_rows: int = PRUNE_BATCH_ROWS,
+    ) -> HistoryPruned | None:
+        """Delete history older than ``before`` in short batches; None if down.
+
+        Never the history of a clip in ``keep`` (the spool) or unfinished. Each
+        batch is its own transaction, taken between pending writes, so the
+        database is never held for long and clips keep being recorded.
+        """
+        progress = HistoryPruned()
+        for _ in range(PRUNE_MAX_BATCHES):
+            found = await self._read(
+                partial(self._store.prune_history, before, keep, batch_rows, progress)
+            )
+            if found is None:
+                return None
+            progress = found
+            if progress.done:
+                break
+        return progress
 
     async def _read[T](self, query: Callable[[], Awaitable[T]]) -> T | None:
         """Flush pending writes, then run ``query``; None when unreachable."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Set as AbstractSet
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +43,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..errors import StateStoreError
-from ..interfaces import BlockingRunner, StateStore
+from ..interfaces import BlockingRunner, HistoryPruned, StateStore
 from ..models import ClipEvent, ClipState
 from . import postgres_params
 from .clean import clean_text, finite_json
+from .pruning import prune_batch
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT = 5
@@ -320,6 +323,27 @@ class SQLAlchemyStateStore(StateStore):
         async with self.engine.connect() as conn:
             rows = await conn.execute(query.limit(limit))
             return [ClipState.model_validate(data) for (data,) in rows]
+
+    async def prune_history(
+        self,
+        before: datetime,
+        keep: AbstractSet[str],
+        limit: int,
+        progress: HistoryPruned,
+    ) -> HistoryPruned:
+        """Delete one batch of old history (one short transaction).
+
+        ``before`` is in UTC: SQLite keeps times without their zone, as UTC.
+        """
+        async with self.engine.begin() as conn:
+            return await prune_batch(
+                conn,
+                (clip_states, clip_events),
+                before=before,
+                keep=keep,
+                limit=limit,
+                progress=progress,
+            )
 
     async def close(self) -> None:
         """Dispose of the engine and its connections."""
