@@ -63,6 +63,7 @@ async def async_get_config_entry_diagnostics(
     engine = hub.engine
     health = hub.health.health()
     retention = hub.runtime.last_retention
+    history_prune = hub.runtime.last_history_prune
     return {
         "entry": data,
         "cameras": [
@@ -88,4 +89,7 @@ async def async_get_config_entry_diagnostics(
             "estimated_cost": engine.budget.cost,
         },
         "last_retention": retention.model_dump() if retention else None,
+        "last_history_prune": (
+            history_prune.model_dump(mode="json") if history_prune else None
+        ),
     }
