@@ -213,3 +213,47 @@ async def test_the_store_tells_a_refused_value_from_an_unreachable_server(
 
     # Then that is no refused value: its writes wait for the database
     assert not store.refuses(down.value)
+
+
+async def test_a_stored_document_that_cannot_be_read_blocks_nothing(
+    store: SQLAlchemyStateStore,
+    repository: ClipRepository,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A state written by another version (or by hand) is skipped, once logged."""
+    # Given a good clip state and one whose stored document is not a clip state
+    await repository.save(_state("front_20260101_000005"))
+    assert await repository.flush()
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            insert(clip_states).values(
+                clip_id="front_20260101_000006",
+                camera_name="front",
+                status="done",
+                data={"clip_id": "front_20260101_000006", "stages": "unknown"},
+            )
+        )
+    ids = ["front_20260101_000005", "front_20260101_000006"]
+
+    # When the clips' states are read, twice, and the newest states listed
+    first = await repository.get_many(ids)
+    second = await repository.get_many(ids)
+    recent = await repository.recent("front", 10)
+    unreadable = await repository.get("front_20260101_000006")
+
+    # Then the good state is read, the unreadable one is left out, the store is
+    # still healthy, and the unreadable document was logged once
+    assert first is not None
+    assert list(first) == ["front_20260101_000005"]
+    assert second == first
+    assert recent is not None
+    assert [state.clip_id for state in recent] == ["front_20260101_000005"]
+    assert unreadable is None
+    assert repository.healthy
+    logged = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.endswith("sqlalchemy_store") and r.levelno == logging.WARNING
+    ]
+    assert len(logged) == 1
+    assert "front_20260101_000006" in logged[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Set as AbstractSet
 from datetime import datetime
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from typing import Any
 # loader) so that creating an engine never imports on the event loop.
 import aiosqlite  # noqa: F401
 import asyncpg  # noqa: F401
+from pydantic import ValidationError
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -48,6 +50,8 @@ from ..models import ClipEvent, ClipState
 from . import postgres_params
 from .clean import clean_text, finite_json
 from .pruning import prune_batch
+
+_LOGGER = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT = 5
@@ -162,6 +166,23 @@ class SQLAlchemyStateStore(StateStore):
         self._url = url
         self._run = run_blocking
         self._engine: AsyncEngine | None = None
+        self._unreadable: set[str] = set()
+
+    def _parse(self, clip_id: str, data: Any) -> ClipState | None:
+        """A stored state document, or None (logged once) when it is no state."""
+        try:
+            return ClipState.model_validate(data)
+        except ValidationError as err:
+            if clip_id not in self._unreadable:
+                self._unreadable.add(clip_id)
+                _LOGGER.warning(
+                    "The stored state of clip %s cannot be read and is skipped "
+                    "(%d problems, first: %s)",
+                    clean_text(clip_id),
+                    err.error_count(),
+                    clean_text(str(err.errors()[0]["msg"])),
+                )
+            return None
 
     @property
     def is_postgres(self) -> bool:
@@ -286,7 +307,7 @@ class SQLAlchemyStateStore(StateStore):
                     select(clip_states.c.data).where(clip_states.c.clip_id == clip_id)
                 )
             ).scalar_one_or_none()
-        return None if row is None else ClipState.model_validate(row)
+        return None if row is None else self._parse(clip_id, row)
 
     async def get_states(self, clip_ids: list[str]) -> dict[str, ClipState]:
         """Return the state documents of the clips that have one."""
@@ -294,13 +315,13 @@ class SQLAlchemyStateStore(StateStore):
         async with self.engine.connect() as conn:
             for start in range(0, len(clip_ids), 500):
                 rows = await conn.execute(
-                    select(clip_states.c.data).where(
+                    select(clip_states.c.clip_id, clip_states.c.data).where(
                         clip_states.c.clip_id.in_(clip_ids[start : start + 500])
                     )
                 )
-                for (data,) in rows:
-                    state = ClipState.model_validate(data)
-                    found[state.clip_id] = state
+                for clip_id, data in rows:
+                    if (state := self._parse(clip_id, data)) is not None:
+                        found[clip_id] = state
         return found
 
     async def clip_ids(self, camera_name: str) -> list[str]:
@@ -315,14 +336,15 @@ class SQLAlchemyStateStore(StateStore):
         self, camera_name: str | None, limit: int
     ) -> list[ClipState]:
         """The newest ``limit`` clip states (of one camera), newest first."""
-        query = select(clip_states.c.data).order_by(
+        query = select(clip_states.c.clip_id, clip_states.c.data).order_by(
             clip_states.c.created_at.desc(), clip_states.c.clip_id.desc()
         )
         if camera_name is not None:
             query = query.where(clip_states.c.camera_name == camera_name)
         async with self.engine.connect() as conn:
             rows = await conn.execute(query.limit(limit))
-            return [ClipState.model_validate(data) for (data,) in rows]
+            states = (self._parse(clip_id, data) for clip_id, data in rows)
+            return [state for state in states if state is not None]
 
     async def prune_history(
         self,
