@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 import logging
 
@@ -25,6 +26,7 @@ class CameraControls:
         self._detection_off: set[str] = set()
         self._notifications_off: set[str] = set()
         self._snoozed_until: dict[str, datetime] = {}
+        self._listeners: list[Callable[[], None]] = []
 
     def detection_on(self, camera_id: str) -> bool:
         """Whether the camera's detection switch is on."""
@@ -63,6 +65,25 @@ class CameraControls:
         """Hold back the camera's notifications for ``minutes``."""
         self._snoozed_until[camera_id] = dt_util.now() + timedelta(minutes=minutes)
         _LOGGER.info("Notifications of %s snoozed for %g min", camera_id, minutes)
+        for listener in self._listeners:
+            listener()
+
+    def watch(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each snooze (to save the snoozes)."""
+        self._listeners.append(listener)
+
+    def snoozes(self) -> dict[str, datetime]:
+        """When each camera's last snooze ends."""
+        return dict(self._snoozed_until)
+
+    def restore_snoozes(self, snoozes: Mapping[str, datetime]) -> None:
+        """Take saved snoozes back; ended ones and removed cameras' go."""
+        now = dt_util.now()
+        self._snoozed_until.update(
+            (camera, end)
+            for camera, end in snoozes.items()
+            if end > now and camera in self._cameras
+        )
 
     @callback
     def async_listen(self) -> CALLBACK_TYPE:

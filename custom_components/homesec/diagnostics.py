@@ -45,6 +45,7 @@ async def async_get_config_entry_diagnostics(
     engine = hub.engine
     health = hub.health.health()
     retention = hub.runtime.last_retention
+    history_prune = hub.runtime.last_history_prune
     # Every string (URLs, DSNs, errors quoting them) loses its credentials.
     return redact_data(  # type: ignore[no-any-return]
         {
@@ -72,5 +73,8 @@ async def async_get_config_entry_diagnostics(
                 "estimated_cost": engine.budget.cost,
             },
             "last_retention": retention.model_dump() if retention else None,
+            "last_history_prune": (
+                history_prune.model_dump() if history_prune else None
+            ),
         }
     )

@@ -54,6 +54,7 @@ from .selectors import box, choice
 from .settings import HUB_DEFAULTS, OBJECT_GROUPS
 
 D = HUB_DEFAULTS
+CONF_HISTORY_MAX_DAYS = "history_max_days"
 NEW_HUB = D.model_dump(
     mode="json",
     include={
@@ -200,5 +201,14 @@ def rules_fields() -> dict[Any, Any]:
             NumberSelectorConfig(
                 min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER
             )
+        ),
+    }
+
+
+def history_fields() -> dict[Any, Any]:
+    """How long the clip history is kept."""
+    return {
+        probatio.Required(CONF_HISTORY_MAX_DAYS, default=D.history_max_days): box(
+            0, 3650, 1, "d"
         ),
     }

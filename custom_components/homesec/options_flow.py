@@ -8,7 +8,13 @@ from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 import probatio
 
 from .const import ANALYZER_NONE, DETECTOR_MOTION
-from .hub_fields import alert_errors, alert_fields, budget_fields, rules_fields
+from .hub_fields import (
+    alert_errors,
+    alert_fields,
+    budget_fields,
+    history_fields,
+    rules_fields,
+)
 from .settings import HubSettings, merged
 
 
@@ -24,7 +30,7 @@ class HubOptionsFlow(OptionsFlow):
             return self.async_create_entry(data=user_input)
         current = merged(self.config_entry) | (user_input or {})
         settings = HubSettings.from_data(current)
-        fields = alert_fields(self.hass, settings.activities)
+        fields = alert_fields(self.hass, settings.activities) | history_fields()
         if settings.detector != DETECTOR_MOTION:
             fields |= rules_fields()
         if settings.analyzer != ANALYZER_NONE:

@@ -12,6 +12,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
+from pydantic import BaseModel
 
 from .builder import Engine, Wiring, async_build_engine, retention
 from .camera_controls import CameraControls
@@ -34,10 +35,30 @@ from .engine.models import LifecycleEvent
 from .engine.recovery import find_unfinished
 from .engine.retention import RetentionPlan, RetentionSettings, apply_retention
 from .hub_health import CredentialRefusals, HubHealth
+from .persisted_state import PersistedState
 from .settings import HubSettings, cameras_of
 from .source_kinds import SOURCE_KINDS
 
 _LOGGER = logging.getLogger(__name__)
+
+HISTORY_PRUNE_INTERVAL = timedelta(hours=6)
+
+
+class HistoryPrune(BaseModel):
+    """What the last history pruning pass deleted (shown in diagnostics)."""
+
+    at: datetime
+    older_than: datetime
+    states: int
+    """Clip states deleted."""
+    events: int
+    """Clip events deleted."""
+    kept_states: int
+    """Old clip states kept: their clip is still in the spool."""
+    kept_events: int
+    """Old events kept: their clip is in the spool or still being processed."""
+    complete: bool
+    """False when more old history is left for the next pass."""
 
 
 async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecData:
@@ -84,6 +105,10 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
         retention=retention(settings),
         collaborators=(controls, health, clips),
         sources=sources,
+        persisted=PersistedState(
+            hass, entry.entry_id, engine.budget, engine.policy, controls
+        ),
+        history_max_age=settings.history_max_age,
     )
     return HomeSecData(
         settings=settings,
@@ -121,6 +146,8 @@ class HomeSecRuntime:
         retention: RetentionSettings,
         collaborators: tuple[CameraControls, HubHealth, ClipAccess],
         sources: dict[str, ClipSource],
+        persisted: PersistedState,
+        history_max_age: timedelta | None,
     ) -> None:
         """Nothing starts until ``async_start``."""
         self._hass = hass
@@ -136,10 +163,15 @@ class HomeSecRuntime:
         self.last_retention: RetentionPlan | None = None
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._recovery: asyncio.Task[None] | None = None
+        self._persisted = persisted
+        self.history_max_age = history_max_age
+        """How long clip history is kept (None: for ever)."""
+        self.last_history_prune: HistoryPrune | None = None
 
     async def async_start(self) -> None:
         """Prepare folders and the state store (the store may be down)."""
         await self._hass.async_add_executor_job(self._make_folders)
+        await self._persisted.async_load()
         if await self._engine.repository.start():
             await self._async_learn_clip_ids()
 
@@ -166,6 +198,7 @@ class HomeSecRuntime:
             (catch_up.async_store_tick, timedelta(minutes=STORE_RETRY_MINUTES)),
             (catch_up.async_probe_detector, timedelta(minutes=DETECTOR_PROBE_MINUTES)),
             (self._async_retention_tick, timedelta(minutes=RETENTION_INTERVAL_MINUTES)),
+            (self._async_prune_tick, HISTORY_PRUNE_INTERVAL),
         ):
             self._unsubscribe.append(
                 async_track_time_interval(
@@ -185,6 +218,7 @@ class HomeSecRuntime:
             _, source = self.sources.popitem()
             await source.stop()
         await self._engine.close()
+        await self._persisted.async_save()
 
     async def async_retention(self, *, dry_run: bool = False) -> RetentionPlan:
         """Apply the spool limits now (or only list what would go)."""
@@ -208,6 +242,47 @@ class HomeSecRuntime:
     async def _async_retention_tick(self, _: datetime) -> None:
         await self.async_retention()
 
+    async def async_prune_history(self) -> HistoryPrune | None:
+        """Delete clip history older than the limit; None if off or unreachable.
+
+        Clips still in the spool keep their history, whatever its age.
+        """
+        if self.history_max_age is None:
+            return None
+        engine = self._engine
+        now = dt_util.utcnow()
+        older_than = now - self.history_max_age
+        entries = await self._hass.async_add_executor_job(engine.spool.entries)
+        pruned = await engine.repository.prune_history(
+            older_than, {entry.clip_id for entry in entries}
+        )
+        if pruned is None:
+            return None
+        self.last_history_prune = HistoryPrune(
+            at=now,
+            older_than=older_than,
+            states=pruned.states,
+            events=pruned.events,
+            kept_states=pruned.kept_states,
+            kept_events=pruned.kept_events,
+            complete=pruned.done,
+        )
+        if pruned.states or pruned.events:
+            _LOGGER.info(
+                "History pruning deleted %d clip states and %d events older than "
+                "%s (kept %d states and %d events of clips still in the spool or "
+                "being processed)",
+                pruned.states,
+                pruned.events,
+                older_than.date().isoformat(),
+                pruned.kept_states,
+                pruned.kept_events,
+            )
+        return self.last_history_prune
+
+    async def _async_prune_tick(self, _: datetime) -> None:
+        await self.async_prune_history()
+
     async def _async_recover(self) -> None:
         """Re-queue unfinished spooled clips, newest first, once the store answers."""
         engine = self._engine
@@ -225,6 +300,7 @@ class HomeSecRuntime:
             await engine.pipeline.submit(item.clip, item.state)
         await self._catch_up.async_store_pending()
         await self.async_retention()
+        await self.async_prune_history()
 
     async def _async_learn_clip_ids(self) -> None:
         """Teach the spool every clip id the store knows (when it answers).

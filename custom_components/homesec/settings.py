@@ -99,6 +99,7 @@ class HubSettings(BaseModel):
     retention_max_gb: float = 5.0
     retention_max_days: float = 30
     max_attempts: int = 3
+    history_max_days: float = 90
 
     mqtt_topic: str = "homecam/alerts/{camera_name}"
     mqtt_qos: int = 1
@@ -165,6 +166,12 @@ class HubSettings(BaseModel):
         if self.storage_type == STORAGE_LOCAL:
             folders["clips"] = self.storage_folder(config_dir)
         return folders
+
+    @property
+    def history_max_age(self) -> timedelta | None:
+        """How long clip history is kept (None: for ever)."""
+        days = self.history_max_days
+        return timedelta(days=days) if days > 0 else None
 
     @property
     def cooldown(self) -> timedelta:

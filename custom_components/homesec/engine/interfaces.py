@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Set as AbstractSet
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -99,6 +100,22 @@ class Storage(ABC):
         """Release connections."""
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryPruned:
+    """Progress of one history pruning pass (totals of its batches so far)."""
+
+    states: int = 0
+    """Clip states deleted."""
+    events: int = 0
+    """Clip events deleted."""
+    kept_states: int = 0
+    """Old finished clip states kept because their clip is still in the spool."""
+    kept_events: int = 0
+    """Old events kept because their clip is in the spool or unfinished."""
+    states_done: bool = False
+    done: bool = False
+
+
 class StateStore(ABC):
     """Persists clip states and lifecycle events (written only by the repository)."""
 
@@ -134,6 +151,29 @@ class StateStore(ABC):
     def rejects_credentials(self, err: BaseException) -> bool:
         """Whether ``err`` means the server refused the stored credentials."""
         return False
+
+    def refuses(self, err: BaseException) -> bool:
+        """Whether ``err`` means the database refused a value of the write.
+
+        Such a write fails again however often it is tried; the repository
+        drops the refused rows alone and writes the others.
+        """
+        return False
+
+    async def prune_history(
+        self,
+        before: datetime,
+        keep: AbstractSet[str],
+        limit: int,
+        progress: HistoryPruned,
+    ) -> HistoryPruned:
+        """Delete one batch of at most ``limit`` history rows older than ``before``.
+
+        Finished clips' states first, then events; never the state or events of
+        a clip in ``keep`` (still in the spool) nor of an unfinished clip.
+        Returns ``progress`` with this batch added (``done`` once nothing is left).
+        """
+        raise NotImplementedError
 
     @abstractmethod
     async def get_state(self, clip_id: str) -> ClipState | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -53,6 +53,25 @@ class DefaultAlertPolicy(AlertPolicy):
         self._defaults = defaults
         self._overrides = dict(overrides or {})
         self._last_alert: dict[str, datetime] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def watch(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each alert that starts a cooldown."""
+        self._listeners.append(listener)
+
+    def cooldowns(self) -> dict[str, datetime]:
+        """Each camera's last alert (when its cooldown began)."""
+        return dict(self._last_alert)
+
+    def restore_cooldowns(
+        self, last_alerts: Mapping[str, datetime], now: datetime
+    ) -> None:
+        """Take the cameras' last alerts back; those out of their cooldown go."""
+        self._last_alert.update(
+            (camera, last)
+            for camera, last in last_alerts.items()
+            if now - last < self.settings_for(camera).cooldown
+        )
 
     def settings_for(self, camera_name: str) -> PolicySettings:
         """The effective settings of one camera."""
@@ -76,6 +95,9 @@ class DefaultAlertPolicy(AlertPolicy):
     def alerted(self, camera_name: str, now: datetime) -> None:
         """Start the camera's cooldown."""
         self._last_alert[camera_name] = now
+        if self.settings_for(camera_name).cooldown:
+            for listener in self._listeners:
+                listener()
 
     def decide(
         self,

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Set as AbstractSet
+from datetime import datetime
+from functools import partial
 import logging
 import time
 
-from .interfaces import StateStore
+from .interfaces import HistoryPruned, StateStore
 from .models import ClipEvent, ClipState
-from .text import first_line
+from .state.clean import clean_text
+from .text import describe, first_line
 
 _LOGGER = logging.getLogger(__name__)
 
 MAX_PENDING_STATES = 10_000
 MAX_PENDING_EVENTS = 20_000
+PRUNE_BATCH_ROWS = 500
+PRUNE_MAX_BATCHES = 200
+"""At most 100,000 rows per pass; a larger backlog goes over the next passes."""
 
 
 class ClipRepository:
@@ -112,6 +118,30 @@ class ClipRepository:
         """The newest clip states (pending writes included); None if unreachable."""
         return await self._read(lambda: self._store.recent_states(camera_name, limit))
 
+    async def prune_history(
+        self,
+        before: datetime,
+        keep: AbstractSet[str],
+        batch_rows: int = PRUNE_BATCH_ROWS,
+    ) -> HistoryPruned | None:
+        """Delete history older than ``before`` in short batches; None if down.
+
+        Never the history of a clip in ``keep`` (the spool) or unfinished. Each
+        batch is its own transaction, taken between pending writes, so the
+        database is never held for long and clips keep being recorded.
+        """
+        progress = HistoryPruned()
+        for _ in range(PRUNE_MAX_BATCHES):
+            found = await self._read(
+                partial(self._store.prune_history, before, keep, batch_rows, progress)
+            )
+            if found is None:
+                return None
+            progress = found
+            if progress.done:
+                break
+        return progress
+
     async def _read[T](self, query: Callable[[], Awaitable[T]]) -> T | None:
         """Flush pending writes, then run ``query``; None when unreachable."""
         found: list[T] = []
@@ -164,15 +194,51 @@ class ClipRepository:
             self._started = True
         if not self._states and not self._events:
             return
-        states = dict(self._states)
-        events = list(self._events)
-        await self._store.write(list(states.values()), events)
-        for clip_id, state in states.items():
-            if self._states.get(clip_id) is state:
-                del self._states[clip_id]
-        for _ in events:
-            self._events.popleft()
+        await self._write([*self._states.values(), *self._events])
         self._dropping_reported = False
+
+    async def _write(self, rows: list[ClipState | ClipEvent]) -> None:
+        """Write ``rows`` in one transaction; isolate the ones the store refuses.
+
+        A refused batch is halved until each refused row is alone: that row is
+        dropped with one warning and every other row is written. Rows leave the
+        queue as soon as they are written or dropped.
+        """
+        try:
+            await self._store.write(
+                [row for row in rows if isinstance(row, ClipState)],
+                [row for row in rows if isinstance(row, ClipEvent)],
+            )
+        except Exception as err:
+            if not self._store.refuses(err):
+                raise
+            if len(rows) > 1:
+                middle = len(rows) // 2
+                await self._write(rows[:middle])
+                await self._write(rows[middle:])
+                return
+            self._report_refused(rows[0], err)
+        self._forget(rows)
+
+    def _forget(self, rows: list[ClipState | ClipEvent]) -> None:
+        """Take written (or refused) rows off the queue, unless replaced since."""
+        for row in rows:
+            if isinstance(row, ClipState):
+                if self._states.get(row.clip_id) is row:
+                    del self._states[row.clip_id]
+            elif self._events and self._events[0] is row:
+                self._events.popleft()
+
+    @staticmethod
+    def _report_refused(row: ClipState | ClipEvent, err: Exception) -> None:
+        what = "state" if isinstance(row, ClipState) else f"{row.event_type} event"
+        _LOGGER.warning(
+            "The state store refused the %s of clip %s, which is not saved "
+            "(later writes go on): %s",
+            what,
+            clean_text(row.clip_id),
+            clean_text(describe(err)),
+        )
 
     async def _run(self, read: Callable[[], Awaitable[None]] | None) -> bool:
         """Flush pending writes (and read); shielded from the caller's cancel.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,17 @@ class BudgetSettings(BaseModel):
     price_per_million_output: float = Field(default=0.60, ge=0)
 
 
+class BudgetSnapshot(BaseModel):
+    """What the budget counted on one day (saved across restarts)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    calls: int = Field(ge=0)
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+
+
 class AnalysisBudget:
     """Counts today's calls and tokens."""
 
@@ -36,6 +48,36 @@ class AnalysisBudget:
         self._calls = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self._listeners: list[Callable[[], None]] = []
+
+    def watch(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each counted call (to save the counts)."""
+        self._listeners.append(listener)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Today's counts, JSON-ready."""
+        self._roll()
+        return BudgetSnapshot(
+            day=self._day,
+            calls=self._calls,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+        ).model_dump(mode="json")
+
+    def restore(self, data: Mapping[str, Any]) -> bool:
+        """Count on from a snapshot of today; ignore another day's.
+
+        Raises ``ValueError`` (a pydantic ``ValidationError``) when ``data`` is
+        no snapshot. Returns whether the counts were taken.
+        """
+        saved = BudgetSnapshot.model_validate(data)
+        self._roll()
+        if saved.day != self._day:
+            return False
+        self._calls = saved.calls
+        self.prompt_tokens = saved.prompt_tokens
+        self.completion_tokens = saved.completion_tokens
+        return True
 
     def _roll(self) -> None:
         if (day := self._today()) != self._day:
@@ -86,6 +128,8 @@ class AnalysisBudget:
         if usage is not None:
             self.prompt_tokens += usage.prompt_tokens
             self.completion_tokens += usage.completion_tokens
+        for listener in self._listeners:
+            listener()
 
 
 class BudgetedAnalyzer(Analyzer):

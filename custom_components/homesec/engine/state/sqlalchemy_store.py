@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Set as AbstractSet
+from datetime import datetime
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ from typing import Any
 # loader) so that creating an engine never imports on the event loop.
 import aiosqlite  # noqa: F401
 import asyncpg  # noqa: F401
+from pydantic import ValidationError
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -36,16 +40,26 @@ from sqlalchemy.dialects.sqlite import (
     insert as sqlite_insert,
 )
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..errors import StateStoreError
-from ..interfaces import BlockingRunner, StateStore
+from ..interfaces import BlockingRunner, HistoryPruned, StateStore
 from ..models import ClipEvent, ClipState
 from . import postgres_params
+from .clean import clean_text, finite_json
+from .pruning import prune_batch
+
+_LOGGER = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT = 5
+NAME_CHARS = 255
+
+# SQLSTATE classes of a refused value rather than an unreachable server: data
+# exception, integrity constraint violation, program limit exceeded.
+_REFUSED_SQLSTATE_CLASSES = ("22", "23", "54")
 
 # Statements that bring a database from version N-1 to N, keyed by N. Tables and
 # indexes that do not exist yet are created by ``create_all`` before migrating.
@@ -56,8 +70,8 @@ metadata = MetaData()
 clip_states = Table(
     "clip_states",
     metadata,
-    Column("clip_id", String(255), primary_key=True),
-    Column("camera_name", String(255), nullable=False),
+    Column("clip_id", String(NAME_CHARS), primary_key=True),
+    Column("camera_name", String(NAME_CHARS), nullable=False),
     Column("status", String(32), nullable=False),
     Column("data", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), server_default=func.now()),
@@ -80,8 +94,8 @@ clip_events = Table(
         primary_key=True,
         autoincrement=True,
     ),
-    Column("clip_id", String(255), nullable=False, index=True),
-    Column("camera_name", String(255), nullable=False),
+    Column("clip_id", String(NAME_CHARS), nullable=False, index=True),
+    Column("camera_name", String(NAME_CHARS), nullable=False),
     Column("event_type", String(64), nullable=False),
     Column("ts", DateTime(timezone=True), nullable=False),
     Column("detail", JSON, nullable=False),
@@ -111,7 +125,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
 def _event_row(event: ClipEvent) -> dict[str, Any]:
     return {
         "clip_id": event.clip_id,
-        "camera_name": event.camera_name,
+        "camera_name": clean_text(event.camera_name, NAME_CHARS),
         "event_type": event.event_type.value,
         "ts": event.ts,
         "detail": event.model_dump(mode="json")["detail"],
@@ -152,6 +166,23 @@ class SQLAlchemyStateStore(StateStore):
         self._url = url
         self._run = run_blocking
         self._engine: AsyncEngine | None = None
+        self._unreadable: set[str] = set()
+
+    def _parse(self, clip_id: str, data: Any) -> ClipState | None:
+        """A stored state document, or None (logged once) when it is no state."""
+        try:
+            return ClipState.model_validate(data)
+        except ValidationError as err:
+            if clip_id not in self._unreadable:
+                self._unreadable.add(clip_id)
+                _LOGGER.warning(
+                    "The stored state of clip %s cannot be read and is skipped "
+                    "(%d problems, first: %s)",
+                    clean_text(clip_id),
+                    err.error_count(),
+                    clean_text(str(err.errors()[0]["msg"])),
+                )
+            return None
 
     @property
     def is_postgres(self) -> bool:
@@ -180,6 +211,21 @@ class SQLAlchemyStateStore(StateStore):
             str(getattr(cause, "sqlstate", "") or "").startswith("28")
             for cause in _causes(err)
         )
+
+    def refuses(self, err: BaseException) -> bool:
+        """Whether the database refused a value (the server itself answered).
+
+        A value that cannot be serialised or encoded, a constraint or length
+        the row breaks: writing the same row again fails again, whereas any
+        other error (a connection, a timeout) may pass on a later try.
+        """
+        for cause in _causes(err):
+            if isinstance(cause, (DataError, IntegrityError, ValueError, TypeError)):
+                return True
+            sqlstate = str(getattr(cause, "sqlstate", "") or "")
+            if sqlstate.startswith(_REFUSED_SQLSTATE_CLASSES):
+                return True
+        return False
 
     @property
     def engine(self) -> AsyncEngine:
@@ -234,9 +280,9 @@ class SQLAlchemyStateStore(StateStore):
     def _upsert(self, state: ClipState) -> Any:
         values: dict[str, Any] = {
             "clip_id": state.clip_id,
-            "camera_name": state.camera_name,
+            "camera_name": clean_text(state.camera_name, NAME_CHARS),
             "status": state.status.value,
-            "data": state.model_dump(mode="json"),
+            "data": finite_json(state.model_dump(mode="json")),
         }
         upsert = pg_insert if self.is_postgres else sqlite_insert
         return (
@@ -261,7 +307,7 @@ class SQLAlchemyStateStore(StateStore):
                     select(clip_states.c.data).where(clip_states.c.clip_id == clip_id)
                 )
             ).scalar_one_or_none()
-        return None if row is None else ClipState.model_validate(row)
+        return None if row is None else self._parse(clip_id, row)
 
     async def get_states(self, clip_ids: list[str]) -> dict[str, ClipState]:
         """Return the state documents of the clips that have one."""
@@ -269,13 +315,13 @@ class SQLAlchemyStateStore(StateStore):
         async with self.engine.connect() as conn:
             for start in range(0, len(clip_ids), 500):
                 rows = await conn.execute(
-                    select(clip_states.c.data).where(
+                    select(clip_states.c.clip_id, clip_states.c.data).where(
                         clip_states.c.clip_id.in_(clip_ids[start : start + 500])
                     )
                 )
-                for (data,) in rows:
-                    state = ClipState.model_validate(data)
-                    found[state.clip_id] = state
+                for clip_id, data in rows:
+                    if (state := self._parse(clip_id, data)) is not None:
+                        found[clip_id] = state
         return found
 
     async def clip_ids(self, camera_name: str) -> list[str]:
@@ -290,14 +336,36 @@ class SQLAlchemyStateStore(StateStore):
         self, camera_name: str | None, limit: int
     ) -> list[ClipState]:
         """The newest ``limit`` clip states (of one camera), newest first."""
-        query = select(clip_states.c.data).order_by(
+        query = select(clip_states.c.clip_id, clip_states.c.data).order_by(
             clip_states.c.created_at.desc(), clip_states.c.clip_id.desc()
         )
         if camera_name is not None:
             query = query.where(clip_states.c.camera_name == camera_name)
         async with self.engine.connect() as conn:
             rows = await conn.execute(query.limit(limit))
-            return [ClipState.model_validate(data) for (data,) in rows]
+            states = (self._parse(clip_id, data) for clip_id, data in rows)
+            return [state for state in states if state is not None]
+
+    async def prune_history(
+        self,
+        before: datetime,
+        keep: AbstractSet[str],
+        limit: int,
+        progress: HistoryPruned,
+    ) -> HistoryPruned:
+        """Delete one batch of old history (one short transaction).
+
+        ``before`` is in UTC: SQLite keeps times without their zone, as UTC.
+        """
+        async with self.engine.begin() as conn:
+            return await prune_batch(
+                conn,
+                (clip_states, clip_events),
+                before=before,
+                keep=keep,
+                limit=limit,
+                progress=progress,
+            )
 
     async def close(self) -> None:
         """Dispose of the engine and its connections."""
