@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import sqlite3
 
+from custom_components.homesec.builder import store_retention
 from custom_components.homesec.engine.interfaces import Storage
 from custom_components.homesec.engine.models import (
     AlertDecision,
@@ -38,6 +39,7 @@ from custom_components.homesec.engine.store_retention import (
     StoreRetentionSettings,
     apply_store_retention,
 )
+from custom_components.homesec.settings import HubSettings
 
 from .doubles.dropbox_api import DropboxDouble
 from .pipeline_parts import run_blocking
@@ -394,3 +396,25 @@ async def test_dropbox_down_deletes_nothing(
     assert old.uri.removeprefix("dropbox:").lower() not in double.state.files
     await storage.close()
     await repository.close()
+
+
+def test_defaults_trim_local_store_and_leave_dropbox_alone() -> None:
+    """The local store is bounded by default; Dropbox only when the user says so."""
+    # Given the hub's defaults with local storage, with Dropbox, and with Dropbox
+    # plus its retention turned on
+    local = HubSettings()
+    dropbox = HubSettings(storage_type="dropbox")
+    dropbox_on = HubSettings(storage_type="dropbox", dropbox_retention=True)
+
+    # When the builder turns them into limits
+    limits = store_retention(local)
+
+    # Then the local store keeps 20 GB and 90 days, 180 with an alert
+    assert limits == StoreRetentionSettings(
+        max_bytes=20 * 1024**3,
+        max_age=timedelta(days=90),
+        alerted_max_age=timedelta(days=180),
+    )
+    # And Dropbox is never trimmed unless turned on, then with the same limits
+    assert store_retention(dropbox) is None
+    assert store_retention(dropbox_on) == limits
