@@ -418,3 +418,40 @@ def test_defaults_trim_local_store_and_leave_dropbox_alone() -> None:
     # And Dropbox is never trimmed unless turned on, then with the same limits
     assert store_retention(dropbox) is None
     assert store_retention(dropbox_on) == limits
+
+
+async def test_copies_without_history_and_partial_files(tmp_path: Path) -> None:
+    """A stored clip HomeSec has no history of counts as alerted (kept longest);
+    a copy still being written is neither listed nor deleted."""
+    # Given a 120-day-old stored clip whose history is gone, and a partial copy
+    storage = LocalStorage(tmp_path / "clips", run_blocking)
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    folder = tmp_path / "clips" / CAMERA
+    await run_blocking(folder.mkdir, 0o777, True)
+    unknown = folder / f"{clip_id(120)}.mp4"
+    partial = folder / f".{clip_id(1)}.mp4.partial"
+    await run_blocking(unknown.write_bytes, bytes(1000))
+    await run_blocking(partial.write_bytes, bytes(1000))
+
+    # When retention keeps 90 days (180 with an alert)
+    plan = await apply_store_retention(
+        storage,
+        repository,
+        StoreRetentionSettings(max_bytes=None, max_age=timedelta(days=90)),
+        NOW,
+    )
+
+    # Then the clip without history is kept, and the partial copy is not counted
+    assert plan.delete == []
+    assert plan.store_bytes == 1000
+    assert await stored_names(storage) == {clip_id(120)}
+
+    # When the size limit is 0
+    plan = await apply_store_retention(
+        storage, repository, StoreRetentionSettings(max_bytes=0, max_age=None), NOW
+    )
+
+    # Then the clip goes by size, and the partial copy stays
+    assert [copy.clip_id for copy in plan.delete] == [clip_id(120)]
+    assert await run_blocking(partial.exists)
+    await repository.close()
