@@ -220,3 +220,34 @@ async def test_store_on_another_disk_is_measured_and_trimmed_on_its_own(
         await repository.close()
     finally:
         await run_blocking(shutil.rmtree, shm)
+
+
+async def test_a_disk_that_cannot_be_measured_changes_nothing(tmp_path: Path) -> None:
+    """When the free space cannot be read, the guard keeps its last judgement."""
+    # Given a guard that saw a full disk, then cannot measure it any more
+    spool = Spool(tmp_path / "spool")
+    storage = LocalStorage(tmp_path / "clips", run_blocking)
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    broken = False
+
+    def free(_: Path) -> int:
+        if broken:
+            raise OSError("I/O error")
+        return 1 * MB
+
+    keeping = Housekeeping(
+        Housekept(spool, storage, repository, None, run_blocking, lambda _: False),
+        None,
+        GUARD,
+        free_space=free,
+    )
+    assert (await keeping.guard_disks(NOW)).level is DiskLevel.FULL
+    broken = True
+
+    # When the guard runs again
+    figures = await keeping.guard_disks(NOW)
+
+    # Then nothing fails, and recording stays stopped
+    assert figures.level is DiskLevel.FULL
+    assert figures.free_bytes == 1 * MB
+    await repository.close()

@@ -148,9 +148,13 @@ class Housekeeping:
         clips without an alert (local store on a low disk only). A clip that
         is not stored is never deleted.
         """
-        free = await self._measure()
-        if min(free.values()) < self.guard.low_bytes:
-            free = await self._trim(now, free)
+        try:
+            free = await self._measure()
+            if min(free.values()) < self.guard.low_bytes:
+                free = await self._trim(now, free)
+        except OSError as err:  # a disk that cannot be measured is not judged
+            _LOGGER.warning("Cannot measure or trim the disk for clips: %s", err)
+            return self.figures
         lowest = min(free.values())
         level = next_level(self.figures.level, lowest, self.guard)
         if level is not self.figures.level:
