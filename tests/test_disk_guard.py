@@ -29,8 +29,9 @@ from custom_components.homesec.engine.state.sqlalchemy_store import (
 from custom_components.homesec.engine.storage.local import LocalStorage
 from custom_components.homesec.engine.store_retention import StoreRetentionSettings
 
+from .doubles.dropbox_api import DropboxDouble
 from .pipeline_parts import run_blocking
-from .test_store_retention import MB, NOW, store_clip
+from .test_store_retention import MB, NOW, make_dropbox, store_clip
 
 GUARD = DiskGuardSettings(low_bytes=10 * MB, floor_bytes=4 * MB)
 
@@ -250,4 +251,32 @@ async def test_a_disk_that_cannot_be_measured_changes_nothing(tmp_path: Path) ->
     # Then nothing fails, and recording stays stopped
     assert figures.level is DiskLevel.FULL
     assert figures.free_bytes == 1 * MB
+    await repository.close()
+
+
+async def test_dropbox_size_is_known_without_retention(
+    tmp_path: Path, double: DropboxDouble
+) -> None:
+    """With Dropbox retention off, the store's size is still measured, and
+    nothing in Dropbox is deleted, however old."""
+    # Given three old clips stored in Dropbox, retention off
+    spool = Spool(tmp_path / "spool")
+    storage = make_dropbox(double)
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    for days in (400, 300, 200):
+        await store_clip(spool, storage, repository, days, size=1000)
+    keeping = Housekeeping(
+        Housekept(spool, storage, repository, None, run_blocking, lambda _: False),
+        None,
+        GUARD,
+        free_space=lambda _: 100 * MB,
+    )
+
+    # When the retention pass runs
+    figures = await keeping.retention(NOW, RetentionPlan(spool_bytes=3000))
+
+    # Then the size HomeSec stored in Dropbox is known, and all clips stay
+    assert figures.store_bytes == 3000
+    assert len(double.state.files) == 3
+    await storage.close()
     await repository.close()

@@ -455,3 +455,46 @@ async def test_copies_without_history_and_partial_files(tmp_path: Path) -> None:
     assert [copy.clip_id for copy in plan.delete] == [clip_id(120)]
     assert await run_blocking(partial.exists)
     await repository.close()
+
+
+async def test_dropbox_refusing_deletions_keeps_clips_and_links(
+    tmp_path: Path, double: DropboxDouble
+) -> None:
+    """A deletion Dropbox refuses leaves the clip, its link and its history as
+    they were; the pass stops and the next one deletes it."""
+    # Given two old clips in Dropbox, which lists but refuses to delete
+    spool = Spool(tmp_path / "spool")
+    storage = make_dropbox(double)
+    database = tmp_path / "s.db"
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(database)))
+    old = [
+        await store_clip(spool, storage, repository, days, size=1000)
+        for days in (200, 199)
+    ]
+    double.state.fail_routes.add("/2/files/delete_v2")
+    limits = StoreRetentionSettings(max_bytes=None, max_age=timedelta(days=90))
+
+    # When retention runs
+    refused = await apply_store_retention(storage, repository, limits, NOW)
+
+    # Then the pass stopped at the first refusal: nothing is deleted, the links
+    # stay and no deletion is recorded
+    deletes = [path for _, path in double.state.requests if path.endswith("delete_v2")]
+    assert len(deletes) == 1
+    assert refused.delete == []
+    assert refused.unreachable is not None
+    assert await stored_names(storage) == {s.clip.clip_id for s in old}
+    state = await repository.get(old[0].clip.clip_id)
+    assert state is not None
+    assert state.storage_uri == old[0].uri
+    await repository.flush()
+    assert await run_blocking(deleted_events, database) == []
+
+    # When Dropbox deletes again
+    double.state.fail_routes.clear()
+    back = await apply_store_retention(storage, repository, limits, NOW)
+
+    # Then both go
+    assert len(back.delete) == 2
+    await storage.close()
+    await repository.close()

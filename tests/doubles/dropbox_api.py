@@ -48,6 +48,8 @@ class DropboxState:
     """(host, path) of every request."""
     fail_uploads: bool = False
     fail_all: bool = False
+    fail_routes: set[str] = field(default_factory=set)
+    """Routes answered with HTTP 503 (for example ``/2/files/delete_v2``)."""
     """Answer every API request with HTTP 503 (Dropbox is down)."""
     modified: dict[str, str] = field(default_factory=dict)
     """``server_modified`` of a file (lower-case path), when not "now"."""
@@ -98,7 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         state.requests.append((host, path))
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if state.fail_all:
+        if state.fail_all or path in state.fail_routes:
             self._reply(503, {"error_summary": "service unavailable"})
             return
         if path == "/oauth2/token":
