@@ -136,6 +136,7 @@ async def test_age_limit_deletes_old_clips_and_keeps_alerted_ones_longer(
             max_age=timedelta(days=90),
             alerted_max_age=timedelta(days=180),
         ),
+        run_blocking,
         NOW,
     )
 
@@ -183,7 +184,7 @@ async def test_size_limit_deletes_oldest_without_alert_first(tmp_path: Path) -> 
     limits = StoreRetentionSettings(max_bytes=3 * MB, max_age=None)
 
     # When retention keeps the store within 3 MB
-    plan = await apply_store_retention(storage, repository, limits, NOW)
+    plan = await apply_store_retention(storage, repository, limits, run_blocking, NOW)
 
     # Then the two oldest clips without an alert went, not the older alerted ones
     assert [c.clip_id for c in plan.delete] == [
@@ -194,7 +195,7 @@ async def test_size_limit_deletes_oldest_without_alert_first(tmp_path: Path) -> 
 
     # When the limit drops to 1 MB
     smaller = StoreRetentionSettings(max_bytes=1 * MB, max_age=None)
-    plan = await apply_store_retention(storage, repository, smaller, NOW)
+    plan = await apply_store_retention(storage, repository, smaller, run_blocking, NOW)
 
     # Then the last clip without an alert goes, then the oldest alerted one
     assert [c.clip_id for c in plan.delete] == [
@@ -220,6 +221,7 @@ async def test_clip_still_processing_is_never_deleted(tmp_path: Path) -> None:
         storage,
         repository,
         StoreRetentionSettings(max_bytes=0, max_age=timedelta(days=1)),
+        run_blocking,
         NOW,
         busy=lambda cid: cid == queued.clip.clip_id,
     )
@@ -250,7 +252,7 @@ async def test_nothing_deleted_while_the_state_store_is_down(tmp_path: Path) -> 
     limits = StoreRetentionSettings(max_bytes=0, max_age=timedelta(days=1))
 
     # When retention runs
-    down = await apply_store_retention(storage, unreachable, limits, NOW)
+    down = await apply_store_retention(storage, unreachable, limits, run_blocking, NOW)
     await unreachable.close()
 
     # Then nothing is deleted and the pass says why
@@ -259,7 +261,7 @@ async def test_nothing_deleted_while_the_state_store_is_down(tmp_path: Path) -> 
     assert await stored_names(storage) == {old.clip.clip_id}
 
     # When the store is back and retention runs again
-    back = await apply_store_retention(storage, repository, limits, NOW)
+    back = await apply_store_retention(storage, repository, limits, run_blocking, NOW)
 
     # Then the clip goes
     assert [c.clip_id for c in back.delete] == [old.clip.clip_id]
@@ -282,6 +284,7 @@ async def test_spool_retention_records_deletions_and_takes_clips_whose_copy_expi
         storage,
         repository,
         StoreRetentionSettings(max_bytes=None, max_age=timedelta(days=90)),
+        run_blocking,
         NOW,
     )
     assert await stored_names(storage) == {kept.clip.clip_id}
@@ -345,6 +348,7 @@ async def test_dropbox_retention_over_paged_listing(
         storage,
         repository,
         StoreRetentionSettings(max_bytes=4000, max_age=timedelta(days=90)),
+        run_blocking,
         NOW,
     )
 
@@ -378,7 +382,7 @@ async def test_dropbox_down_deletes_nothing(
     limits = StoreRetentionSettings(max_bytes=None, max_age=timedelta(days=90))
 
     # When retention runs
-    down = await apply_store_retention(storage, repository, limits, NOW)
+    down = await apply_store_retention(storage, repository, limits, run_blocking, NOW)
 
     # Then nothing is deleted and the state still links the copy
     assert down.unreachable is not None
@@ -389,7 +393,7 @@ async def test_dropbox_down_deletes_nothing(
 
     # When Dropbox is back
     double.state.fail_all = False
-    back = await apply_store_retention(storage, repository, limits, NOW)
+    back = await apply_store_retention(storage, repository, limits, run_blocking, NOW)
 
     # Then the clip goes
     assert [c.clip_id for c in back.delete] == [old.clip.clip_id]
@@ -438,6 +442,7 @@ async def test_copies_without_history_and_partial_files(tmp_path: Path) -> None:
         storage,
         repository,
         StoreRetentionSettings(max_bytes=None, max_age=timedelta(days=90)),
+        run_blocking,
         NOW,
     )
 
@@ -448,7 +453,11 @@ async def test_copies_without_history_and_partial_files(tmp_path: Path) -> None:
 
     # When the size limit is 0
     plan = await apply_store_retention(
-        storage, repository, StoreRetentionSettings(max_bytes=0, max_age=None), NOW
+        storage,
+        repository,
+        StoreRetentionSettings(max_bytes=0, max_age=None),
+        run_blocking,
+        NOW,
     )
 
     # Then the clip goes by size, and the partial copy stays
@@ -475,7 +484,9 @@ async def test_dropbox_refusing_deletions_keeps_clips_and_links(
     limits = StoreRetentionSettings(max_bytes=None, max_age=timedelta(days=90))
 
     # When retention runs
-    refused = await apply_store_retention(storage, repository, limits, NOW)
+    refused = await apply_store_retention(
+        storage, repository, limits, run_blocking, NOW
+    )
 
     # Then the pass stopped at the first refusal: nothing is deleted, the links
     # stay and no deletion is recorded
@@ -492,7 +503,7 @@ async def test_dropbox_refusing_deletions_keeps_clips_and_links(
 
     # When Dropbox deletes again
     double.state.fail_routes.clear()
-    back = await apply_store_retention(storage, repository, limits, NOW)
+    back = await apply_store_retention(storage, repository, limits, run_blocking, NOW)
 
     # Then both go
     assert len(back.delete) == 2

@@ -231,7 +231,7 @@ class Housekeeping:
             size: int | None = sum(copy.size for copy in copies)
         else:
             plan = await apply_store_retention(
-                p.storage, p.repository, limits, now,
+                p.storage, p.repository, limits, p.run_blocking, now,
                 busy=p.busy, spare_alerted=disk, reason="disk" if disk else "retention",
             )  # fmt: skip
             size = plan.remaining_bytes

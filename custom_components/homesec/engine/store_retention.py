@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 import logging
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .interfaces import Storage, StoredCopy
+from .interfaces import BlockingRunner, Storage, StoredCopy
 from .models import ClipState
 from .repository import ClipRepository
 from .retention import record_deleted
@@ -82,33 +83,31 @@ def plan_store_retention(
     without an alert go first; with ``spare_alerted`` clips with one never go.
     """
     plan = StorePlan(store_bytes=sum(copy.size for copy in copies))
-    candidates = [
-        copy
-        for copy in sorted(copies, key=lambda c: (recorded_at(c), c.clip_id))
-        if not busy(copy.clip_id)
-        and ((state := states.get(copy.clip_id)) is None or state.finished)
-    ]
+    # (recorded, clip id, alerted, copy) of the copies that may go, oldest first
+    candidates = sorted(
+        (recorded_at(copy), clip_id, kept_longer(state), copy)
+        for copy in copies
+        if not busy(clip_id := copy.clip_id)
+        and ((state := states.get(clip_id)) is None or state.finished)
+    )
 
-    def drop(copy: StoredCopy, reason: str) -> None:
+    def drop(copy: StoredCopy, clip_id: str, reason: str) -> None:
         plan.delete.append(copy)
-        plan.reasons[copy.clip_id] = reason
+        plan.reasons[clip_id] = reason
         plan.freed_bytes += copy.size
 
-    for copy in candidates:
-        alerted = kept_longer(states.get(copy.clip_id))
+    for recorded, clip_id, alerted, copy in candidates:
         limit = settings.alerted_max_age if alerted else settings.max_age
-        too_old = limit is not None and now - recorded_at(copy) > limit
+        too_old = limit is not None and now - recorded > limit
         if too_old and not (alerted and spare_alerted):
-            drop(copy, "age")
+            drop(copy, clip_id, "age")
     tiers = (False,) if spare_alerted else (False, True)
     for alerted_tier in tiers:
-        for copy in candidates:
+        for _, clip_id, alerted, copy in candidates:
             if settings.max_bytes is None or plan.remaining_bytes <= settings.max_bytes:
                 return plan
-            if copy.clip_id in plan.reasons:
-                continue
-            if kept_longer(states.get(copy.clip_id)) is alerted_tier:
-                drop(copy, "size")
+            if alerted is alerted_tier and clip_id not in plan.reasons:
+                drop(copy, clip_id, "size")
     return plan
 
 
@@ -116,6 +115,7 @@ async def apply_store_retention(
     storage: Storage,
     repository: ClipRepository,
     settings: StoreRetentionSettings,
+    run_blocking: BlockingRunner,
     now: datetime,
     *,
     busy: Callable[[str], bool] = lambda _: False,
@@ -137,8 +137,18 @@ async def apply_store_retention(
         plan = StorePlan(store_bytes=sum(copy.size for copy in copies))
         plan.unreachable = "state store"
         return plan
-    plan = plan_store_retention(
-        copies, states, settings, now, busy=busy, spare_alerted=spare_alerted
+    # Tens of thousands of copies take a while to sort: not on the event loop.
+    queued = {copy.clip_id for copy in copies if busy(copy.clip_id)}
+    plan = await run_blocking(
+        partial(
+            plan_store_retention,
+            copies,
+            states,
+            settings,
+            now,
+            busy=queued.__contains__,
+            spare_alerted=spare_alerted,
+        )
     )
     done: list[StoredCopy] = []
     for copy in plan.delete:
