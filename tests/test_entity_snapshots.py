@@ -60,6 +60,16 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def fixed_free_space() -> Generator[None]:
+    """The free disk space sensor shows 50 GiB, whatever this machine has."""
+    with patch(
+        "custom_components.homesec.engine.disk_guard.disk_free",
+        return_value=50 * 1024**3,
+    ):
+        yield
+
+
 def _front_door(folder: Path) -> dict[str, Any]:
     """The folder camera's subentry data, as the flow stores it."""
     return CAMERA_DEFAULTS | {

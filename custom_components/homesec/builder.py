@@ -24,6 +24,7 @@ from .const import (
     SPOOL_PATH,
     STATE_STORE_POSTGRES,
     STORAGE_DROPBOX,
+    STORAGE_LOCAL,
 )
 from .data import Cameras
 from .detector_kinds import async_build_detector
@@ -37,6 +38,7 @@ from .engine.credentials import (
     WatchedDetector,
     WatchedStorage,
 )
+from .engine.disk_guard import DiskGuardSettings, Housekeeping, Housekept
 from .engine.gates import CameraGate, GatedDetector, GatedNotifier
 from .engine.interfaces import (
     Analyzer,
@@ -55,6 +57,7 @@ from .engine.spool import Spool
 from .engine.state.sqlalchemy_store import SQLAlchemyStateStore, sqlite_url
 from .engine.storage.dropbox import DropboxSettings, DropboxStorage
 from .engine.storage.local import LocalStorage
+from .engine.store_retention import StoreRetentionSettings
 from .links import clip_path, snapshot_path
 from .settings import HubSettings
 
@@ -131,6 +134,46 @@ def retention(settings: HubSettings) -> RetentionSettings:
     return RetentionSettings(
         max_bytes=int(max_gb * 1024**3) if max_gb > 0 else None,
         max_age=timedelta(days=max_days) if max_days > 0 else None,
+    )
+
+
+def store_retention(settings: HubSettings) -> StoreRetentionSettings | None:
+    """Limits of the clip store (0 disables a limit); None: Dropbox, not trimmed."""
+    if settings.storage_type == STORAGE_DROPBOX and not settings.dropbox_retention:
+        return None
+    max_gb, max_days = settings.store_max_gb, settings.store_max_days
+    alert_days = settings.store_alert_days
+    return StoreRetentionSettings(
+        max_bytes=int(max_gb * 1024**3) if max_gb > 0 else None,
+        max_age=timedelta(days=max_days) if max_days > 0 else None,
+        alerted_max_age=timedelta(days=alert_days) if alert_days > 0 else None,
+    )
+
+
+def disk_guard(settings: HubSettings) -> DiskGuardSettings:
+    """Free space thresholds of the hub (the floor never above the threshold)."""
+    low = int(settings.disk_low_gb * 1024**3)
+    return DiskGuardSettings(
+        low_bytes=low, floor_bytes=min(low, int(settings.disk_floor_gb * 1024**3))
+    )
+
+
+def housekeeping(
+    hass: HomeAssistant, settings: HubSettings, engine: Engine
+) -> Housekeeping:
+    """Retention of the clip store and the free disk guard of the hub."""
+    local = settings.storage_type == STORAGE_LOCAL
+    return Housekeeping(
+        Housekept(
+            spool=engine.spool,
+            storage=engine.storage,
+            repository=engine.repository,
+            local_root=engine.local_root if local else None,
+            run_blocking=hass.async_add_executor_job,
+            busy=engine.pipeline.is_queued,
+        ),
+        store_retention(settings),
+        disk_guard(settings),
     )
 
 

@@ -28,8 +28,11 @@ from .const import (
     CONF_DAILY_CALLS,
     CONF_DAILY_TOKENS,
     CONF_DETECT_CLASSES,
+    CONF_DISK_FLOOR_GB,
+    CONF_DISK_LOW_GB,
     CONF_DROPBOX_APP_SECRET,
     CONF_DROPBOX_REFRESH_TOKEN,
+    CONF_DROPBOX_RETENTION,
     CONF_MAX_FRAMES,
     CONF_MIN_BOX_H_RATIO,
     CONF_MIN_CONFIDENCE,
@@ -47,8 +50,12 @@ from .const import (
     CONF_REMOTE_API_KEY,
     CONF_RETENTION_MAX_DAYS,
     CONF_RETENTION_MAX_GB,
+    CONF_STORE_ALERT_DAYS,
+    CONF_STORE_MAX_DAYS,
+    CONF_STORE_MAX_GB,
     CONF_TRIGGER_CLASSES,
     RISK_LEVELS,
+    STORAGE_DROPBOX,
 )
 from .selectors import box, choice
 from .settings import HUB_DEFAULTS, OBJECT_GROUPS
@@ -145,6 +152,50 @@ def alert_errors(user_input: dict[str, Any]) -> dict[str, str]:
     """Form errors of the alert fields (the MQTT topic template)."""
     error = topic_error(str(user_input.get(CONF_MQTT_TOPIC) or D.mqtt_topic))
     return {CONF_MQTT_TOPIC: error} if error else {}
+
+
+def store_fields(storage_type: str) -> dict[Any, Any]:
+    """How long stored clips stay, and how much free disk space HomeSec keeps."""
+    dropbox = (
+        {
+            probatio.Required(
+                CONF_DROPBOX_RETENTION, default=D.dropbox_retention
+            ): BooleanSelector()
+        }
+        if storage_type == STORAGE_DROPBOX
+        else {}
+    )
+    return {
+        probatio.Required(CONF_STORE_MAX_GB, default=D.store_max_gb): box(
+            0, 100000, 1, "GB"
+        ),
+        probatio.Required(CONF_STORE_MAX_DAYS, default=D.store_max_days): box(
+            0, 3650, 1, "d"
+        ),
+        probatio.Required(CONF_STORE_ALERT_DAYS, default=D.store_alert_days): box(
+            0, 3650, 1, "d"
+        ),
+        **dropbox,
+        probatio.Required(CONF_DISK_LOW_GB, default=D.disk_low_gb): box(
+            0.5, 1000, 0.5, "GB"
+        ),
+        probatio.Required(CONF_DISK_FLOOR_GB, default=D.disk_floor_gb): box(
+            0.5, 1000, 0.5, "GB"
+        ),
+    }
+
+
+def store_errors(user_input: dict[str, Any]) -> dict[str, str]:
+    """Form errors: alerted clips kept at least as long, the floor below the rest."""
+    errors: dict[str, str] = {}
+    days = float(user_input.get(CONF_STORE_MAX_DAYS, D.store_max_days))
+    alert_days = float(user_input.get(CONF_STORE_ALERT_DAYS, D.store_alert_days))
+    if alert_days and (not days or alert_days < days):
+        errors[CONF_STORE_ALERT_DAYS] = "alert_days_too_short"
+    low = float(user_input.get(CONF_DISK_LOW_GB, D.disk_low_gb))
+    if float(user_input.get(CONF_DISK_FLOOR_GB, D.disk_floor_gb)) > low:
+        errors[CONF_DISK_FLOOR_GB] = "floor_above_threshold"
+    return errors
 
 
 def cost_fields() -> dict[Any, Any]:

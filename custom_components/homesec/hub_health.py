@@ -12,12 +12,15 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.util import dt as dt_util
 
 from .builder import Engine
 from .const import (
     DETECTOR_REPAIR_AFTER,
     DOMAIN,
     ISSUE_DETECTOR_UNAVAILABLE,
+    ISSUE_DISK_SPACE_LOW,
+    ISSUE_RECORDING_STOPPED,
     ISSUE_SOURCE_FAILING,
     ISSUE_STATE_STORE_UNREACHABLE,
     SOURCE_FAILING_REPAIR_AFTER,
@@ -26,6 +29,7 @@ from .const import (
     hub_signal,
 )
 from .data import Cameras
+from .engine.disk_guard import DiskLevel, StoreFigures
 from .engine.errors import CredentialsRejected, DetectorUnavailable
 from .engine.interfaces import ClipSource
 
@@ -101,6 +105,7 @@ class HubHealth:
         self._storage_reachable = True
         self._detector_down: DetectorUnavailable | None = None
         self._detector_back: list[Callable[[], None]] = []
+        self._disk_level = DiskLevel.OK
 
     @callback
     def watch(self, sources: Mapping[str, ClipSource]) -> None:
@@ -163,6 +168,8 @@ class HubHealth:
             "detector": self._detector_down is None,
             **sources,
         }
+        if self._disk_level is not DiskLevel.OK:
+            checks["disk_space"] = False
         if sources and not any(sources.values()):
             status = HealthStatus.UNHEALTHY
         elif all(checks.values()):
@@ -215,6 +222,34 @@ class HubHealth:
         self.changed()
 
     @callback
+    def disk_status(self, figures: StoreFigures, floor_bytes: int) -> None:
+        """Raise or clear the free space issues; tell the hub's entities."""
+        self._disk_level = figures.level
+        now = dt_util.utcnow()
+        placeholders = {
+            "free": _gigabytes(figures.free_bytes or 0),
+            "floor": _gigabytes(floor_bytes),
+        }
+        self._repair(
+            f"{ISSUE_DISK_SPACE_LOW}_{self._entry.entry_id}",
+            failing=figures.level is DiskLevel.LOW,
+            now=now,
+            after=0,
+            translation_key=ISSUE_DISK_SPACE_LOW,
+            placeholders=placeholders,
+            severity=ir.IssueSeverity.WARNING,
+        )
+        self._repair(
+            f"{ISSUE_RECORDING_STOPPED}_{self._entry.entry_id}",
+            failing=figures.level is DiskLevel.FULL,
+            now=now,
+            after=0,
+            translation_key=ISSUE_RECORDING_STOPPED,
+            placeholders=placeholders,
+        )
+        self.changed()
+
+    @callback
     def changed(self) -> None:
         """Tell the hub's entities to read their values again."""
         async_dispatcher_send(self._hass, hub_signal(self._entry.entry_id))
@@ -256,6 +291,7 @@ class HubHealth:
         after: float,
         translation_key: str,
         placeholders: dict[str, str],
+        severity: ir.IssueSeverity = ir.IssueSeverity.ERROR,
     ) -> None:
         """Raise a repair issue once something has failed for ``after`` s."""
         if not failing:
@@ -269,7 +305,12 @@ class HubHealth:
                 DOMAIN,
                 issue_id,
                 is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
+                severity=severity,
                 translation_key=translation_key,
                 translation_placeholders=placeholders,
             )
+
+
+def _gigabytes(size: int) -> str:
+    """A size for people: ``2.5 GB``."""
+    return f"{size / 1024**3:.1f} GB"

@@ -14,6 +14,8 @@ from .hub_fields import (
     budget_fields,
     history_fields,
     rules_fields,
+    store_errors,
+    store_fields,
 )
 from .settings import HubSettings, merged
 
@@ -25,12 +27,17 @@ class HubOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """One form with everything that can change without re-adding the hub."""
-        errors = alert_errors(user_input) if user_input is not None else {}
+        errors = (
+            alert_errors(user_input) | store_errors(user_input)
+            if user_input is not None
+            else {}
+        )
         if user_input is not None and not errors:
             return self.async_create_entry(data=user_input)
         current = merged(self.config_entry) | (user_input or {})
         settings = HubSettings.from_data(current)
         fields = alert_fields(self.hass, settings.activities) | history_fields()
+        fields |= store_fields(settings.storage_type)
         if settings.detector != DETECTOR_MOTION:
             fields |= rules_fields()
         if settings.analyzer != ANALYZER_NONE:

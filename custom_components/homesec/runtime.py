@@ -14,12 +14,13 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from pydantic import BaseModel
 
-from .builder import Engine, Wiring, async_build_engine, retention
+from .builder import Engine, Wiring, async_build_engine, housekeeping, retention
 from .camera_controls import CameraControls
 from .catch_up import CatchUp
 from .clip_access import ClipAccess
 from .const import (
     DETECTOR_PROBE_MINUTES,
+    DISK_CHECK_MINUTES,
     RECOVERY_RETRY_SECONDS,
     RETENTION_INTERVAL_MINUTES,
     SOURCE_HEALTH_SECONDS,
@@ -29,6 +30,7 @@ from .const import (
     hub_signal,
 )
 from .data import Cameras, HomeSecData
+from .engine.disk_guard import DiskLevel, Housekeeping, StoreFigures
 from .engine.errors import DetectorUnavailable
 from .engine.interfaces import ClipSource
 from .engine.models import LifecycleEvent
@@ -103,6 +105,7 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
         cameras=cameras,
         engine=engine,
         retention=retention(settings),
+        housekeeping=housekeeping(hass, settings, engine),
         collaborators=(controls, health, clips),
         sources=sources,
         persisted=PersistedState(
@@ -144,6 +147,7 @@ class HomeSecRuntime:
         cameras: Cameras,
         engine: Engine,
         retention: RetentionSettings,
+        housekeeping: Housekeeping,
         collaborators: tuple[CameraControls, HubHealth, ClipAccess],
         sources: dict[str, ClipSource],
         persisted: PersistedState,
@@ -161,6 +165,12 @@ class HomeSecRuntime:
         self.retention = retention
         """The spool's limits."""
         self.last_retention: RetentionPlan | None = None
+        self.housekeeping = housekeeping
+        """The clip store's retention and the free disk guard."""
+        self._housekeeping_lock = asyncio.Lock()
+        self.recording_stopped = False
+        """Whether the sources were stopped because the disk is nearly full."""
+        self._stopped = False
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._recovery: asyncio.Task[None] | None = None
         self._persisted = persisted
@@ -178,13 +188,9 @@ class HomeSecRuntime:
     async def async_start_sources(self) -> None:
         """Start sources (after entities subscribed), recovery and the timers."""
         self._unsubscribe += self._clips.async_listen(self._entry.entry_id)
-        for camera in self._cameras.values():
-            if not camera.enabled:
-                continue
-            kind = SOURCE_KINDS[camera.source_type]
-            source = kind.build(self._hass, camera, self._engine.spool)
-            self.sources[camera.camera_id] = source
-            await source.start(self._engine.pipeline.submit)
+        await self.async_guard_disks()
+        if not self.recording_stopped:
+            await self._async_start_camera_sources()
         self._recovery = self._entry.async_create_background_task(
             self._hass, self._async_recover(), "homesec recovery"
         )
@@ -199,6 +205,7 @@ class HomeSecRuntime:
             (catch_up.async_probe_detector, timedelta(minutes=DETECTOR_PROBE_MINUTES)),
             (self._async_retention_tick, timedelta(minutes=RETENTION_INTERVAL_MINUTES)),
             (self._async_prune_tick, HISTORY_PRUNE_INTERVAL),
+            (self._async_guard_tick, timedelta(minutes=DISK_CHECK_MINUTES)),
         ):
             self._unsubscribe.append(
                 async_track_time_interval(
@@ -208,6 +215,7 @@ class HomeSecRuntime:
 
     async def async_stop(self) -> None:
         """Stop sources, cancel clips in flight (they stay spooled), close all."""
+        self._stopped = True
         while self._unsubscribe:
             self._unsubscribe.pop()()
         if self._recovery is not None:
@@ -237,7 +245,49 @@ class HomeSecRuntime:
             if self.retention.max_age is not None:
                 oldest = dt_util.utcnow() - self.retention.max_age
                 await engine.snapshots.prune(oldest)
+            async with self._housekeeping_lock:
+                figures = await self.housekeeping.retention(dt_util.utcnow(), plan)
+            await self._async_disk_level(figures)
         return plan
+
+    async def async_guard_disks(self) -> StoreFigures:
+        """Measure free space, trim what is safe if low, stop or resume recording."""
+        async with self._housekeeping_lock:
+            figures = await self.housekeeping.guard_disks(dt_util.utcnow())
+        await self._async_disk_level(figures)
+        return figures
+
+    async def _async_disk_level(self, figures: StoreFigures) -> None:
+        """Recording stops below the floor and resumes once space is back."""
+        full = figures.level is DiskLevel.FULL
+        if full and not self.recording_stopped:
+            self.recording_stopped = True
+            _LOGGER.error(
+                "Free disk space is below %d MB: HomeSec stops recording new clips "
+                "until space is back",
+                self.housekeeping.guard.floor_bytes // 2**20,
+            )
+            while self.sources:
+                _, source = self.sources.popitem()
+                await source.stop()
+        elif not full and self.recording_stopped and not self._stopped:
+            self.recording_stopped = False
+            _LOGGER.warning("Free disk space is back: HomeSec records new clips again")
+            await self._async_start_camera_sources()
+        self._health.disk_status(figures, self.housekeeping.guard.floor_bytes)
+
+    async def _async_start_camera_sources(self) -> None:
+        """Start the source of every enabled camera."""
+        for camera in self._cameras.values():
+            if not camera.enabled:
+                continue
+            kind = SOURCE_KINDS[camera.source_type]
+            source = kind.build(self._hass, camera, self._engine.spool)
+            self.sources[camera.camera_id] = source
+            await source.start(self._engine.pipeline.submit)
+
+    async def _async_guard_tick(self, _: datetime) -> None:
+        await self.async_guard_disks()
 
     async def _async_retention_tick(self, _: datetime) -> None:
         await self.async_retention()

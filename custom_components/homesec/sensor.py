@@ -14,7 +14,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, UnitOfInformation
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -131,6 +131,24 @@ HUB_SENSORS = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value=lambda data: data.engine.budget.cost,
+    ),
+    *(
+        HubSensorDescription(
+            key=key,
+            translation_key=key,
+            device_class=SensorDeviceClass.DATA_SIZE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfInformation.BYTES,
+            suggested_unit_of_measurement=UnitOfInformation.GIGABYTES,
+            suggested_display_precision=2,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            value=value,
+        )
+        for key, value in (
+            ("spool_size", lambda d: d.runtime.housekeeping.figures.spool_bytes),
+            ("clip_store_size", lambda d: d.runtime.housekeeping.figures.store_bytes),
+            ("free_disk_space", lambda d: d.runtime.housekeeping.figures.free_bytes),
+        )
     ),
 )
 

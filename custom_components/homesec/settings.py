@@ -98,6 +98,12 @@ class HubSettings(BaseModel):
 
     retention_max_gb: float = 5.0
     retention_max_days: float = 30
+    store_max_gb: float = 20.0
+    store_max_days: float = 90
+    store_alert_days: float = 180
+    dropbox_retention: bool = False
+    disk_low_gb: float = 3.0
+    disk_floor_gb: float = 1.5
     max_attempts: int = 3
     history_max_days: float = 90
 

@@ -47,10 +47,21 @@ class DropboxState:
     requests: list[tuple[str, str]] = field(default_factory=list)
     """(host, path) of every request."""
     fail_uploads: bool = False
+    fail_all: bool = False
+    fail_routes: set[str] = field(default_factory=set)
+    """Routes answered with HTTP 503 (for example ``/2/files/delete_v2``)."""
+    """Answer every API request with HTTP 503 (Dropbox is down)."""
+    modified: dict[str, str] = field(default_factory=dict)
+    """``server_modified`` of a file (lower-case path), when not "now"."""
+    page_size: int = 3
+    """Entries per ``list_folder`` page (the server chooses; small here)."""
+    cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def _meta(path_display: str, data: bytes) -> dict[str, Any]:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _meta(
+    path_display: str, data: bytes, modified: str | None = None
+) -> dict[str, Any]:
+    now = modified or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         ".tag": "file",
         "name": path_display.rsplit("/", 1)[-1],
@@ -89,6 +100,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         state.requests.append((host, path))
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if state.fail_all or path in state.fail_routes:
+            self._reply(503, {"error_summary": "service unavailable"})
+            return
         if path == "/oauth2/token":
             self._token(parse_qs(body.decode()))
             return
@@ -140,6 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             else:
                 self._reply(200, _meta(*found))
+        elif path == "/2/files/list_folder":
+            self._list_folder(arg)
+        elif path == "/2/files/list_folder/continue":
+            self._page(arg["cursor"])
         elif path == "/2/files/delete_v2":
             found = files.pop(arg["path"].lower(), None)
             if found is None:
@@ -151,6 +169,53 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reply(200, {"metadata": _meta(*found)})
         else:
             self._reply(400, {"error_summary": f"unknown route {path}"})
+
+    def _list_folder(self, arg: dict[str, Any]) -> None:
+        """Files (and their folders) under ``path``; paged with a cursor."""
+        state = self.server.state
+        prefix = arg["path"].lower().rstrip("/") + "/"
+        found = [
+            _meta(display, data, state.modified.get(lower))
+            for lower, (display, data) in sorted(state.files.items())
+            if lower.startswith(prefix)
+            and (arg.get("recursive") or "/" not in lower[len(prefix) :])
+        ]
+        if not found and arg["path"]:
+            self._route_error(
+                "path/not_found/", {".tag": "path", "path": {".tag": "not_found"}}
+            )
+            return
+        folders = {
+            m["path_display"].rsplit("/", 1)[0]
+            for m in found
+            if m["path_lower"].rsplit("/", 1)[0] + "/" != prefix
+        }
+        entries = [
+            {
+                ".tag": "folder",
+                "name": folder.rsplit("/", 1)[-1],
+                "id": "id:" + hashlib.sha1(folder.lower().encode()).hexdigest()[:20],
+                "path_lower": folder.lower(),
+                "path_display": folder,
+            }
+            for folder in sorted(folders)
+        ]
+        cursor = uuid.uuid4().hex
+        state.cursors[cursor] = entries + found
+        self._page(cursor)
+
+    def _page(self, cursor: str) -> None:
+        state = self.server.state
+        remaining = state.cursors.pop(cursor, None)
+        if remaining is None:
+            self._route_error("reset/", {".tag": "reset"})
+            return
+        page, rest = remaining[: state.page_size], remaining[state.page_size :]
+        next_cursor = uuid.uuid4().hex
+        state.cursors[next_cursor] = rest
+        self._reply(
+            200, {"entries": page, "cursor": next_cursor, "has_more": bool(rest)}
+        )
 
     def _content(self, path: str, arg: dict[str, Any], body: bytes) -> None:
         state = self.server.state

@@ -85,6 +85,25 @@ class Analyzer(ABC):
         """Return a structured summary; raise on failure."""
 
 
+@dataclass(frozen=True, slots=True)
+class StoredCopy:
+    """One clip file kept by a storage."""
+
+    camera_name: str
+    name: str
+    """The file name (``<clip_id><ext>``)."""
+    size: int
+    modified: datetime
+    """When the storage wrote it (UTC)."""
+    uri: str
+    """The ``storage_uri`` a clip state holds for this copy."""
+
+    @property
+    def clip_id(self) -> str:
+        """The clip the file is a copy of."""
+        return self.name.rsplit(".", 1)[0]
+
+
 class Storage(ABC):
     """Keeps a durable copy of clips."""
 
@@ -95,6 +114,14 @@ class Storage(ABC):
     @abstractmethod
     async def ping(self) -> bool:
         """Whether the storage is reachable."""
+
+    async def stored(self) -> list[StoredCopy]:
+        """Every clip file the storage holds for HomeSec; raise when unreachable."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list its clips")
+
+    async def delete_stored(self, copy: StoredCopy) -> None:
+        """Delete one stored clip file (one already gone is fine); raise on failure."""
+        raise NotImplementedError(f"{type(self).__name__} cannot delete clips")
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -195,6 +195,8 @@ class ClipState(BaseModel):
     decision: AlertDecision | None = None
     delivered: list[str] = Field(default_factory=list)
     """Names of the notifiers that already delivered this clip's alert."""
+    storage_deleted_at: datetime | None = None
+    """When retention deleted the stored copy (``storage_uri`` is then None)."""
 
     @property
     def finished(self) -> bool:
@@ -233,6 +235,8 @@ class ClipEventType(StrEnum):
     NOTIFY_FAILED = "notify_failed"
     RESUMED = "resumed"
     FINISHED = "finished"
+    DELETED = "clip_deleted"
+    """Retention or the disk guard deleted a copy (detail: copy, reason, bytes)."""
 
 
 class ClipEvent(Frozen):

@@ -40,7 +40,9 @@ def unstored(state: ClipState | None) -> bool:
     return (
         state is not None
         and state.finished
-        and not (state.done(Stage.UPLOAD) and state.storage_uri)
+        and not (
+            state.done(Stage.UPLOAD) and (state.storage_uri or state.storage_deleted_at)
+        )
     )
 
 

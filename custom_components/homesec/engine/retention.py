@@ -9,7 +9,7 @@ import logging
 from pydantic import BaseModel, ConfigDict, Field
 
 from .interfaces import BlockingRunner
-from .models import ClipState, Stage
+from .models import ClipEvent, ClipEventType, ClipState, Stage
 from .repository import ClipRepository
 from .spool import Spool, SpoolEntry
 
@@ -39,12 +39,35 @@ class RetentionPlan(BaseModel):
 
 
 def deletable(state: ClipState | None) -> bool:
-    """A clip may go once its processing finished and its upload is confirmed."""
+    """A clip may go once its processing finished and its upload is confirmed.
+
+    A clip whose stored copy retention already deleted was stored: its time
+    is up, so its spool copy may go too.
+    """
     return (
         state is not None
         and state.finished
         and state.done(Stage.UPLOAD)
-        and state.storage_uri is not None
+        and (state.storage_uri is not None or state.storage_deleted_at is not None)
+    )
+
+
+async def record_deleted(
+    repository: ClipRepository,
+    clip_id: str,
+    camera_name: str,
+    now: datetime,
+    **detail: str | int,
+) -> None:
+    """Put a ``clip_deleted`` event in the clip's history."""
+    await repository.record(
+        ClipEvent(
+            clip_id=clip_id,
+            camera_name=camera_name,
+            event_type=ClipEventType.DELETED,
+            ts=now,
+            detail=detail,
+        )
     )
 
 
@@ -81,8 +104,12 @@ async def apply_retention(
     *,
     dry_run: bool = False,
     busy: Callable[[str], bool] = lambda _: False,
+    reason: str = "retention",
 ) -> RetentionPlan:
-    """Plan and (unless ``dry_run``) delete; nothing goes if the store is down."""
+    """Plan and (unless ``dry_run``) delete; nothing goes if the store is down.
+
+    Each deletion is recorded in the clip's history with ``reason``.
+    """
     entries = await run_blocking(spool.entries)
     states = await repository.get_many([entry.clip_id for entry in entries])
     if states is None:
@@ -91,10 +118,23 @@ async def apply_retention(
         )
     plan = plan_retention(entries, states, settings, now, busy)
     if plan.delete and not dry_run:
-        paths = {entry.clip_id: entry.path for entry in entries}
-        await run_blocking(spool.delete, [paths[clip_id] for clip_id in plan.delete])
+        by_id = {entry.clip_id: entry for entry in entries}
+        paths = [by_id[clip_id].path for clip_id in plan.delete]
+        await run_blocking(spool.delete, paths)
+        for clip_id in plan.delete:
+            entry = by_id[clip_id]
+            await record_deleted(
+                repository,
+                clip_id,
+                entry.camera_name,
+                now,
+                copy="spool",
+                reason=reason,
+                bytes=entry.size,
+            )
         _LOGGER.info(
-            "Retention removed %d clips (%d bytes) from the spool",
+            "Retention (%s) removed %d clips (%d bytes) from the spool",
+            reason,
             len(plan.delete),
             plan.freed_bytes,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 import threading
 from urllib.parse import quote
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 import requests
 
 from ..errors import CredentialsRejected
-from ..interfaces import BlockingRunner, Storage
+from ..interfaces import BlockingRunner, Storage, StoredCopy
 from ..models import Clip, UploadOutcome
 
 WEB_HOME = "https://www.dropbox.com/home"
@@ -141,6 +142,32 @@ class DropboxStorage(Storage):
             if not _not_found(err):
                 raise
 
+    async def stored(self) -> list[StoredCopy]:
+        """Every clip file in ``{root}/{camera}/`` (all pages of the listing)."""
+        return await self._run(self._stored)
+
+    def _stored(self) -> list[StoredCopy]:
+        client = self._dropbox()
+        root = self._settings.root.strip("/")
+        try:
+            page = client.files_list_folder(f"/{root}" if root else "", recursive=True)
+        except AuthError as err:
+            raise _rejected(err) from err
+        except ApiError as err:
+            if _not_found(err):
+                return []  # nothing stored yet
+            raise
+        found = [copy for copy in map(_copy, page.entries) if copy]
+        while page.has_more:
+            page = client.files_list_folder_continue(page.cursor)
+            found += [copy for copy in map(_copy, page.entries) if copy]
+        depth = (root.count("/") + 1 if root else 0) + 2  # {root}/{camera}/{file}
+        return [c for c in found if c.uri.count("/") == depth]
+
+    async def delete_stored(self, copy: StoredCopy) -> None:
+        """Delete one stored clip file (one already gone is fine)."""
+        await self._run(self._delete, copy.uri.removeprefix("dropbox:"))
+
     async def ping(self) -> bool:
         """Whether Dropbox answers; CredentialsRejected when it refuses them."""
         return await self._run(self._ping)
@@ -184,6 +211,19 @@ def _not_found(err: ApiError) -> bool:
     elif hasattr(error, "is_path_lookup") and error.is_path_lookup():
         lookup = error.get_path_lookup()
     return lookup is not None and lookup.is_not_found()
+
+
+def _copy(entry: object) -> StoredCopy | None:
+    if not isinstance(entry, dbx_files.FileMetadata) or not entry.path_display:
+        return None
+    folder = entry.path_display.rsplit("/", 2)
+    return StoredCopy(
+        camera_name=folder[-2] if len(folder) == 3 else "",
+        name=entry.name,
+        size=entry.size,
+        modified=entry.server_modified.replace(tzinfo=UTC),
+        uri=f"dropbox:{entry.path_display}",
+    )
 
 
 def _outcome(meta: dbx_files.FileMetadata) -> UploadOutcome:

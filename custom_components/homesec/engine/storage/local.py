@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import filecmp
 import os
 from pathlib import Path
 import shutil
 
-from ..interfaces import BlockingRunner, Storage
+from ..interfaces import BlockingRunner, Storage, StoredCopy
 from ..models import Clip, UploadOutcome
 from ..spool import safe_segment
 
@@ -34,6 +35,38 @@ class LocalStorage(Storage):
     async def ping(self) -> bool:
         """Whether the root folder exists (or can be created) and is writable."""
         return await self._run(_writable, self._root)
+
+    async def stored(self) -> list[StoredCopy]:
+        """Every clip file under ``<root>/<camera>/`` (partial copies excluded)."""
+        return await self._run(_list, self._root)
+
+    async def delete_stored(self, copy: StoredCopy) -> None:
+        """Delete one stored clip file."""
+        path = self._root / copy.camera_name / copy.name
+        await self._run(path.unlink, True)
+
+
+def _list(root: Path) -> list[StoredCopy]:
+    found: list[StoredCopy] = []
+    if not root.is_dir():
+        return found
+    for folder in root.iterdir():
+        if not folder.is_dir() or folder.name.startswith("."):
+            continue
+        for path in folder.iterdir():
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            stat = path.stat()
+            found.append(
+                StoredCopy(
+                    camera_name=folder.name,
+                    name=path.name,
+                    size=stat.st_size,
+                    modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+                    uri=f"local:{folder.name}/{path.name}",
+                )
+            )
+    return found
 
 
 def _copy_atomic(src: Path, dest: Path) -> None:
