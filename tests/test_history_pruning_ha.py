@@ -82,25 +82,33 @@ async def test_history_older_than_the_option_is_pruned_and_reported(
     hass_client: ClientSessionGenerator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """With a 30-day limit, clips 40 days old lose their history unless spooled."""
-    # Given a hub keeping history 90 days (the default), three clips last
-    # changed 40 days ago, one of them still in the spool
+    """With a 30-day limit, clips 40 days old lose their history unless kept.
+
+    A clip still in the spool, or whose copy is still in the clip store (it is
+    in the library), keeps its history.
+    """
+    # Given a hub keeping history 90 days (the default), four clips last
+    # changed 40 days ago, one of them still in the spool, one still stored
     entry = folder_hub.entry
     assert entry.runtime_data.runtime.history_max_age == timedelta(days=90)
+    # (the stored one recorded recently: the clip store's own limits keep it)
     old = [f"{CAMERA}_20260101_00000{n}" for n in range(3)]
+    old.append(f"{CAMERA}_20261120_000003")
     await _old_clips(config_dir, old, days=40)
     spooled = config_dir / SPOOL_PATH / CAMERA / f"{old[0]}.mp4"
-    await hass.async_add_executor_job(spooled.parent.mkdir, 0o755, True, True)
-    await hass.async_add_executor_job(spooled.write_bytes, b"clip")
+    stored = config_dir / HUB_DEFAULTS.storage_path / CAMERA / f"{old[3]}.mp4"
+    for path in (spooled, stored):
+        await hass.async_add_executor_job(path.parent.mkdir, 0o755, True, True)
+        await hass.async_add_executor_job(path.write_bytes, b"clip")
 
     # When the user sets the history age limit to 30 days in the options
     await set_options(hass, entry, history_max_days=30)
     runtime = entry.runtime_data.runtime
     await wait_for(lambda: runtime.last_history_prune is not None, what="pruning")
 
-    # Then the two clips not in the spool lost their history; the spooled one
-    # kept it
-    assert await _stored_ids(config_dir) == {old[0]}
+    # Then the two clips neither spooled nor stored lost their history; the
+    # others kept it
+    assert await _stored_ids(config_dir) == {old[0], old[3]}
     # Then the pass is logged with its counts and shown in the diagnostics
     assert "History pruning deleted 2 clip states and 0 events" in caplog.text
     assert await async_setup_component(hass, "diagnostics", {})
@@ -108,7 +116,7 @@ async def test_history_older_than_the_option_is_pruned_and_reported(
     record = diagnostics["last_history_prune"]
     assert (record["states"], record["kept_states"], record["complete"]) == (
         2,
-        1,
+        2,
         True,
     )
 

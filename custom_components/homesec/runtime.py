@@ -295,7 +295,9 @@ class HomeSecRuntime:
     async def async_prune_history(self) -> HistoryPrune | None:
         """Delete clip history older than the limit; None if off or unreachable.
 
-        Clips still in the spool keep their history, whatever its age.
+        Clips still in the spool or in the clip store keep their history,
+        whatever its age (a stored copy stays in the library with its facts);
+        while the store cannot be listed, nothing is pruned.
         """
         if self.history_max_age is None:
             return None
@@ -303,9 +305,13 @@ class HomeSecRuntime:
         now = dt_util.utcnow()
         older_than = now - self.history_max_age
         entries = await self._hass.async_add_executor_job(engine.spool.entries)
-        pruned = await engine.repository.prune_history(
-            older_than, {entry.clip_id for entry in entries}
-        )
+        try:
+            stored = await engine.storage.stored()
+        except Exception as err:  # noqa: BLE001 - any failure: prune next pass
+            _LOGGER.debug("History not pruned: the stored clips are unknown: %s", err)
+            return None
+        keep = {entry.clip_id for entry in entries} | {c.clip_id for c in stored}
+        pruned = await engine.repository.prune_history(older_than, keep)
         if pruned is None:
             return None
         self.last_history_prune = HistoryPrune(
@@ -320,8 +326,8 @@ class HomeSecRuntime:
         if pruned.states or pruned.events:
             _LOGGER.info(
                 "History pruning deleted %d clip states and %d events older than "
-                "%s (kept %d states and %d events of clips still in the spool or "
-                "being processed)",
+                "%s (kept %d states and %d events of clips still in the spool, "
+                "stored or being processed)",
                 pruned.states,
                 pruned.events,
                 older_than.date().isoformat(),
