@@ -17,6 +17,8 @@ from custom_components.homesec.engine.models import (
     Stage,
     StageStatus,
 )
+from custom_components.homesec.engine.pending_journal import PendingJournal
+from custom_components.homesec.engine.recovery import find_unfinished
 from custom_components.homesec.engine.repository import ClipRepository
 from custom_components.homesec.engine.spool import Spool
 from custom_components.homesec.engine.state.sqlalchemy_store import (
@@ -249,3 +251,39 @@ async def test_restart_while_one_output_retries_sends_no_second_alert(
     # Then only the siren gets the alert after the restart
     assert phone_again.count() == {}
     assert siren_again.count() == {clip.clip_id: 1}
+
+
+async def test_writes_pending_at_a_stop_during_an_outage_are_kept(
+    postgres_server: Postgres, postgres_dsn: str, tmp_path: Path, motion_clip: Path
+) -> None:
+    """A restart while the database is down forgets no delivered alert."""
+    # Given a repository with a journal, a clip whose alert went to the phone
+    # while Postgres was stopped
+    journal = PendingJournal(tmp_path / "pending.json", run_blocking)
+    repository = ClipRepository(SQLAlchemyStateStore(postgres_dsn), journal=journal)
+    assert await repository.start()
+    spool = Spool(tmp_path / "spool")
+    [clip] = await run_blocking(spool_clips, spool, motion_clip, 1)
+    phone = RecordingNotifier("phone")
+    storage = LocalStorage(tmp_path / "clips", run_blocking)
+    try:
+        await run_blocking(postgres_server.stop)
+        await make_pipeline(repository, storage, [phone]).process(clip)
+        assert phone.count() == {clip.clip_id: 1}
+
+        # When HomeSec stops before the database is back, and starts after it is
+        await repository.close()
+    finally:
+        await run_blocking(postgres_server.start)
+    repository = ClipRepository(SQLAlchemyStateStore(postgres_dsn), journal=journal)
+    assert await repository.start()
+    state = await repository.get(clip.clip_id)
+
+    # Then the clip is finished with its alert delivered, nothing is sent
+    # again, and the journal is gone once written
+    assert state is not None
+    assert state.finished
+    assert state.delivered == ["phone"]
+    assert not await run_blocking((tmp_path / "pending.json").exists)
+    assert await find_unfinished(spool, repository, run_blocking) == []
+    await repository.close()

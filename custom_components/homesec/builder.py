@@ -20,6 +20,7 @@ from .const import (
     ANALYZER_AI_TASK,
     ANALYZER_OPENAI,
     FRAMES_PATH,
+    PENDING_WRITES_PATH,
     SNAPSHOTS_PATH,
     SPOOL_PATH,
     STATE_STORE_POSTGRES,
@@ -47,6 +48,7 @@ from .engine.interfaces import (
     ObjectDetector,
     Storage,
 )
+from .engine.pending_journal import PendingJournal
 from .engine.pipeline import ClipPipeline, LifecycleListener, PipelineSettings
 from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
 from .engine.repository import ClipRepository
@@ -295,7 +297,10 @@ async def async_build_engine(
     built = analyzer(hass, settings, cameras, budget)
     watched = WatchedAnalyzer(built, wiring.on_rejected) if built else None
     store = storage(settings, config_dir, run)
-    repository = ClipRepository(state_store(settings, config_dir, run))
+    repository = ClipRepository(
+        state_store(settings, config_dir, run),
+        journal=PendingJournal(config_dir / PENDING_WRITES_PATH, run),
+    )
     snapshots = SnapshotKeeper(SnapshotStore(config_dir / SNAPSHOTS_PATH), run)
     rules = policy(settings, cameras)
     return Engine(

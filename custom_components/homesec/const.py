@@ -90,6 +90,8 @@ SOURCE_HEALTH_SECONDS: Final = 10
 SPOOL_PATH: Final = "homesec/spool"
 FRAMES_PATH: Final = "homesec/frames"
 SNAPSHOTS_PATH: Final = "homesec/snapshots"
+PENDING_WRITES_PATH: Final = "homesec/pending_history.json"
+"""History writes the state store had not taken when HomeSec stopped."""
 
 # Analyzer (hub data).
 ANALYZER_OPENAI: Final = "openai"

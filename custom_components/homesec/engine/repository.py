@@ -12,6 +12,7 @@ import time
 
 from .interfaces import HistoryPruned, StateStore
 from .models import ClipEvent, ClipState
+from .pending_journal import PendingJournal, PendingWrites
 from .state.clean import clean_text
 from .text import describe, first_line
 
@@ -32,7 +33,8 @@ class ClipRepository:
     the latest state of each clip and the newest events stay queued (bounded)
     and are written once it is back. One error is logged when it goes away and
     one line when it returns; callers never see an exception. Reconnection is
-    tried at most every ``retry_interval`` seconds.
+    tried at most every ``retry_interval`` seconds. What is still pending at
+    ``close`` goes to the ``journal`` and is queued again at the next ``start``.
     """
 
     def __init__(
@@ -40,9 +42,12 @@ class ClipRepository:
         store: StateStore,
         retry_interval: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        journal: PendingJournal | None = None,
     ) -> None:
         """Wrap the store; the schema is created on first use."""
         self._store = store
+        self._journal = journal
+        self._journal_queued = False
         self._retry_interval = retry_interval
         self._clock = clock
         self._started = False
@@ -70,7 +75,20 @@ class ClipRepository:
         return len(self._states) + len(self._events)
 
     async def start(self) -> bool:
-        """Create or migrate the schema now; return whether the store answered."""
+        """Queue what the last stop left, create or migrate the schema now.
+
+        Returns whether the store answered.
+        """
+        if self._journal is not None and (left := await self._journal.load()):
+            for state in left.states:
+                self._states.setdefault(state.clip_id, state)
+            self._events.extendleft(reversed(left.events))
+            self._journal_queued = True
+            _LOGGER.info(
+                "%d clip states and %d events from before the restart are queued",
+                len(left.states),
+                len(left.events),
+            )
         return await self._run(None)
 
     async def save(self, state: ClipState) -> None:
@@ -162,6 +180,13 @@ class ClipRepository:
         await asyncio.gather(*self._operations, return_exceptions=True)
         if self.pending and self._healthy:
             await self._run(None)
+        if self.pending and self._journal is not None:
+            await self._journal.save(
+                PendingWrites(
+                    states=list(self._states.values()), events=list(self._events)
+                )
+            )
+            _LOGGER.info("%d history writes are kept for the next start", self.pending)
         await self._store.close()
 
     def _schedule(self) -> None:
@@ -192,10 +217,12 @@ class ClipRepository:
         if not self._started:
             await self._store.start()
             self._started = True
-        if not self._states and not self._events:
-            return
-        await self._write([*self._states.values(), *self._events])
-        self._dropping_reported = False
+        if self._states or self._events:
+            await self._write([*self._states.values(), *self._events])
+            self._dropping_reported = False
+        if self._journal_queued and self._journal is not None:
+            await self._journal.clear()  # its writes are in the store now
+            self._journal_queued = False
 
     async def _write(self, rows: list[ClipState | ClipEvent]) -> None:
         """Write ``rows`` in one transaction; isolate the ones the store refuses.
