@@ -26,8 +26,12 @@ At the end every service is up, the hub is restarted once more and left to
 recover and catch up; then each clip is judged. Lost: neither in the spool
 with an unfinished state, nor stored (with its detection done). Duplicate
 alert: one output got one clip's alert more than once. The bench prints per
-fault class and in total, then ``clips lost: N`` and ``duplicate alerts: N``,
-and exits 1 when either is not 0 or the spool ends over its limit.
+fault class (a clip counts in every class it met on its way) and in total,
+traces of the first bad clips, then ``clips lost: N`` and ``duplicate
+alerts: N``; it exits 1 when either is not 0, when an alert the clip's state
+decided is neither delivered nor recorded as failed, or when the spool ends
+over its limit (during outages it may exceed it: unstored clips are kept).
+``--sabotage lose|duplicate`` breaks things on purpose, to see the bench fail.
 
     .venv/bin/python -m bench.chaos --seeds 1 2 3 --clips 300
     .venv/bin/python -m bench.chaos --quick          # CI: 2 seeds x 60 clips
@@ -150,12 +154,15 @@ def spool_bytes(root: Path) -> int:
     if not root.is_dir():
         return 0
     for folder in os.scandir(root):
-        if folder.is_dir():
-            total += sum(
-                e.stat().st_size
-                for e in os.scandir(folder.path)
-                if e.is_file() and not e.name.startswith(".")
-            )
+        if not folder.is_dir():
+            continue
+        for entry in os.scandir(folder.path):
+            if entry.name.startswith("."):
+                continue
+            try:
+                total += entry.stat().st_size
+            except FileNotFoundError:
+                continue  # retention deleted it meanwhile
     return total
 
 

@@ -5,6 +5,8 @@ Home Assistant; this module repeats their wiring and their timers with the
 engine's own parts only (same classes, same order, intervals scaled from
 minutes to fractions of a second), so the bench exercises the real engine
 without loading Home Assistant. Where the runtime changes, change this too.
+One difference: a timer here waits for its action to end before the next
+interval starts (Home Assistant starts each run on its own).
 """
 
 from __future__ import annotations
