@@ -97,7 +97,8 @@ class Monkey:
             await run_blocking(s.storage.repair)
         elif fault == STATE_STORE:
             seconds = rng.uniform(1.0, 8.0)  # SQLite waits 5 s before it fails
-            how = f"write lock held {seconds:.1f} s"
+            what = "write lock held" if isinstance(s.store, SqliteLock) else "stopped"
+            how = f"{what} {seconds:.1f} s"
             await run_blocking(s.store.hold)
             await asyncio.sleep(seconds)
             await run_blocking(s.store.release)
