@@ -254,8 +254,14 @@ class Bench:
         item.clip_id = clip.clip_id
         if clip.clip_id in self.by_clip:
             other = self.by_clip[clip.clip_id]
-            item.notes.append(f"clip id already given to {other.token}")
-            other.notes.append(f"clip id given again to {item.token}")
+            item.notes.append(
+                f"clip id already given to {other.token} ({other.arrival}, "
+                f"t={other.at - self.t0:.2f}s)"
+            )
+            other.notes.append(
+                f"clip id given again to {item.token} ({item.arrival}, "
+                f"t={item.at - self.t0:.2f}s)"
+            )
         self.by_clip[clip.clip_id] = item
         hub = self.hub  # the hub running now (a restart may have replaced it)
         await hub.pipeline.submit(clip)
