@@ -3,7 +3,8 @@
 Drives the real engine (ClipPipeline, Spool, recovery, retention, the
 catch-up of failed uploads and of clips waiting for the detector) wired and
 timed as the Home Assistant runtime does (bench/chaos_runtime.py), with real
-SQLite (or a real PostgreSQL with ``--postgres``), real local storage, the
+SQLite (or a real PostgreSQL with ``--postgres``), real local storage (or
+Dropbox's SDK against the Dropbox API double with ``--dropbox``), the
 remote detector against the detection server double, the OpenAI-compatible
 analyzer against the model server double, and two outputs: a webhook (HTTP,
 can fail) and an in-process recorder standing for the event bus.
@@ -42,8 +43,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 import logging
 import os
 from pathlib import Path
@@ -62,6 +65,7 @@ engine_only.install()
 import aiohttp
 from sqlalchemy import func, select
 
+from custom_components.homesec.engine.interfaces import BlockingRunner, Storage
 from custom_components.homesec.engine.models import (
     Clip,
     ClipEvent,
@@ -76,10 +80,17 @@ from custom_components.homesec.engine.state.sqlalchemy_store import (
     clip_events,
     sqlite_url,
 )
+from custom_components.homesec.engine.storage.dropbox import (
+    DropboxSettings,
+    DropboxStorage,
+)
 from tests.doubles.detection_server import DetectionServer
+from tests.doubles.dropbox_api import DropboxDouble
 from tests.doubles.openai_server import OpenAIServer
+from tests.doubles.tls import make_certificate
+from tests.servers import Postgres
 
-from .chaos_clips import make_clips, tagged
+from .chaos_clips import make_clips, tagged, token_in
 from .chaos_faults import Monkey, Services
 from .chaos_report import (
     Submitted,
@@ -93,6 +104,7 @@ from .chaos_report import (
 )
 from .chaos_runtime import BenchHub, HubConfig, run_blocking
 from .chaos_services import (
+    DropboxOutage,
     HttpService,
     PostgresOutage,
     RecordingNotifier,
@@ -116,6 +128,7 @@ class Options:
 
     clips: int
     postgres: bool = False
+    dropbox: bool = False
     sabotage: str | None = None
     """``lose`` (a cleaner deletes unstored spooled clips) or ``duplicate``
     (clips are resubmitted as if the store forgot them): the bench must fail."""
@@ -188,6 +201,8 @@ class Bench:
         self.rss_quarters: list[float] = []
         self.peak_rss = 0.0
         self.hub_errors: list[str] = []
+        self.stored_files: Callable[[], dict[str, list[Path]]] = dict
+        """The stored clip files by token (blocking)."""
         self._ticks: dict[str, int] = dict.fromkeys(CAMERAS, 0)
         self._seconds_used: dict[str, list[datetime]] = {c: [] for c in CAMERAS}
         self._start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
@@ -317,11 +332,10 @@ class Bench:
         entries = await run_blocking(hub.spool.entries)
         if self.options.sabotage == "lose":
             # A disk cleaner deletes spooled clips that are not stored yet.
-            store = self.config.store_root
+            stored = await run_blocking(self.stored_files)
             for entry in entries:
-                stored = store / entry.camera_name / entry.path.name
                 item = self.by_clip.get(entry.clip_id)
-                if item is None or await run_blocking(stored.exists):
+                if item is None or item.token in stored:
                     continue
                 await run_blocking(entry.path.unlink, True)
                 item.notes.append("sabotage: deleted from the spool")
@@ -358,22 +372,17 @@ class Bench:
     # --- the run -----------------------------------------------------------
     async def run(self) -> SeedResult:
         """Run the seed and judge every clip."""
+        await run_blocking(self.incoming.mkdir, 0o755, True)
         servers = ServerThread()
         doubles = await start_doubles(servers)
         detection, detection_http, model, model_http, receiver, receiver_http = doubles
-        postgres = None
-        if self.options.postgres:
-            from tests.servers import Postgres
-
-            postgres = Postgres()
-            await run_blocking(postgres.start)
-            database_url = postgres.dsn
-            store_outage: SqliteLock | PostgresOutage = PostgresOutage(postgres)
-        else:
-            database = self.folder / "homesec.db"
-            database_url = sqlite_url(database)
-            store_outage = SqliteLock(database)
+        database_url, store_outage, postgres = await self.state_store()
         store_root = self.folder / "clips"
+        storage_outage: StorageOutage | DropboxOutage = StorageOutage(store_root)
+        self.stored_files = partial(files_by_token, store_root)
+        dropbox = None
+        if self.options.dropbox:
+            dropbox, storage_outage, make_storage = await self.dropbox()
         self.config = HubConfig(
             spool_root=self.folder / "spool",
             store_root=store_root,
@@ -383,8 +392,8 @@ class Bench:
             model_url=model_http.base + "/v1",
             webhook_url=receiver_http.base + "/alert",
             retention=self.retention,
+            storage=make_storage if dropbox is not None else None,
         )
-        self.incoming.mkdir(parents=True)
         self.session = aiohttp.ClientSession()
         bus = RecordingNotifier("bus")
         webhook = WebhookNotifier(
@@ -393,7 +402,7 @@ class Bench:
         self.notifiers = [bus, webhook]
         services = Services(
             detection, detection_http, model, model_http, receiver, receiver_http,
-            StorageOutage(store_root), store_outage,  # type: ignore[arg-type]
+            storage_outage, store_outage,
         )  # fmt: skip
         monkey = Monkey(self.rng, services, self.restart)
         try:
@@ -428,6 +437,8 @@ class Bench:
             servers.close()
             if postgres is not None:
                 await run_blocking(postgres.remove)
+            if dropbox is not None:
+                await run_blocking(dropbox.stop)
         return SeedResult(
             seed=self.seed,
             verdicts=verdicts,
@@ -443,6 +454,40 @@ class Bench:
             faults=Counter(i.fault for i in monkey.intervals),
             effects=effects,
         )
+
+    async def state_store(
+        self,
+    ) -> tuple[str, SqliteLock | PostgresOutage, Postgres | None]:
+        """The database URL, its outage, and the Postgres server if one runs."""
+        if not self.options.postgres:
+            database = self.folder / "homesec.db"
+            return sqlite_url(database), SqliteLock(database), None
+        postgres = Postgres()
+        await run_blocking(postgres.start)
+        return postgres.dsn, PostgresOutage(postgres), postgres
+
+    async def dropbox(
+        self,
+    ) -> tuple[DropboxDouble, DropboxOutage, Callable[[BlockingRunner], Storage]]:
+        """The Dropbox API double, its outage, and the storage using it."""
+        cert, key = await run_blocking(make_certificate, self.folder)
+        double = DropboxDouble(cert, key)
+        double.start()
+
+        def stored_files() -> dict[str, list[Path]]:
+            found: dict[str, list[Path]] = {}
+            for path_display, data in list(double.state.files.values()):
+                token = token_in(data)
+                if token is not None:
+                    found.setdefault(token, []).append(Path(path_display))
+            return found
+
+        def make_storage(run: BlockingRunner) -> Storage:
+            settings = DropboxSettings(refresh_token="refresh-token", app_key="app-key")
+            return DropboxStorage(settings, run, double.session)
+
+        self.stored_files = stored_files
+        return double, DropboxOutage(double), make_storage
 
     async def settle(self) -> None:
         """Let the last hub recover and catch up, by its own timers, until idle."""
@@ -471,7 +516,7 @@ class Bench:
         ids = [s.clip_id for s in self.submitted if s.clip_id]
         states = await store.get_states(ids)
         spool = await run_blocking(files_by_token, self.config.spool_root)
-        stored = await run_blocking(files_by_token, self.config.store_root)
+        stored = await run_blocking(self.stored_files)
         verdicts = [
             judge(
                 item,
@@ -640,6 +685,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="2 seeds x 60 clips")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL store")
+    parser.add_argument("--dropbox", action="store_true", help="Dropbox storage")
     parser.add_argument("--sabotage", choices=["lose", "duplicate"])
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -648,7 +694,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         seeds = args.seeds if "--seeds" in (argv or sys.argv) else [1, 2]
         clips = 60
-    options = Options(clips=clips, postgres=args.postgres, sabotage=args.sabotage)
+    options = Options(
+        clips=clips,
+        postgres=args.postgres,
+        dropbox=args.dropbox,
+        sabotage=args.sabotage,
+    )
     return asyncio.run(run(seeds, options))
 
 

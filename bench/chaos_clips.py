@@ -63,6 +63,12 @@ def token_of(path: Path) -> str | None:
             tail = file.read()
     except OSError:
         return None
+    return token_in(tail)
+
+
+def token_in(tail: bytes) -> str | None:
+    """The token at the end of a tagged clip's bytes, None if there is none."""
+    tail = tail[-96:]
     at = tail.rfind(TOKEN_MAGIC)
     if at < 0:
         return None

@@ -12,7 +12,14 @@ from tests.doubles.detection_server import DetectionServer
 from tests.doubles.openai_server import OpenAIServer
 
 from .chaos_runtime import run_blocking
-from .chaos_services import HttpService, SqliteLock, StorageOutage, WebhookReceiver
+from .chaos_services import (
+    DropboxOutage,
+    HttpService,
+    PostgresOutage,
+    SqliteLock,
+    StorageOutage,
+    WebhookReceiver,
+)
 
 STORAGE = "storage down"
 STATE_STORE = "state store down"
@@ -43,9 +50,8 @@ class Services:
     model_http: HttpService
     receiver: WebhookReceiver
     receiver_http: HttpService
-    storage: StorageOutage
-    store: SqliteLock
-    """Or a PostgresOutage: both have hold, release and down."""
+    storage: StorageOutage | DropboxOutage
+    store: SqliteLock | PostgresOutage
 
     async def all_up(self) -> None:
         """Repair every service and set every double to answer normally."""
@@ -91,7 +97,11 @@ class Monkey:
         how = ""
         start = time.monotonic()
         if fault == STORAGE:
-            how = "store folder replaced by a file"
+            how = (
+                "store folder replaced by a file"
+                if isinstance(s.storage, StorageOutage)
+                else "uploads answer HTTP 503"
+            )
             await run_blocking(s.storage.break_)
             await asyncio.sleep(seconds)
             await run_blocking(s.storage.repair)

@@ -44,7 +44,11 @@ from custom_components.homesec.engine.errors import (
     DetectorUnavailable,
 )
 from custom_components.homesec.engine.gates import GatedDetector, GatedNotifier
-from custom_components.homesec.engine.interfaces import Notifier
+from custom_components.homesec.engine.interfaces import (
+    BlockingRunner,
+    Notifier,
+    Storage,
+)
 from custom_components.homesec.engine.models import LifecycleEvent, RiskLevel
 from custom_components.homesec.engine.pipeline import ClipPipeline, PipelineSettings
 from custom_components.homesec.engine.policy import DefaultAlertPolicy, PolicySettings
@@ -98,6 +102,8 @@ class HubConfig:
     webhook_url: str
     retention: RetentionSettings
     timing: Timing = Timing()
+    storage: Callable[[BlockingRunner], Storage] | None = None
+    """Builds the storage (Dropbox); the local folder ``store_root`` if None."""
 
 
 class Health:
@@ -163,7 +169,11 @@ class BenchHub:
         run = run_blocking
         fast = RetrySettings(max_attempts=3, initial_delay=0.05, max_delay=0.2)
         self.spool = Spool(config.spool_root)
-        self.storage = LocalStorage(config.store_root, run)
+        self.storage = (
+            config.storage(run)
+            if config.storage is not None
+            else LocalStorage(config.store_root, run)
+        )
         self.health = Health(self.storage.ping)
         self.repository = ClipRepository(
             SQLAlchemyStateStore(config.database_url, run),

@@ -12,6 +12,8 @@
   or another process would; the engine's writes fail with "database is
   locked" once SQLite's busy timeout (5 s) passes.
 - Postgres (optional): the real server is stopped (immediate shutdown).
+- Dropbox (optional, instead of the local folder): the official SDK against
+  the Dropbox API double, whose content endpoints answer HTTP 503.
 """
 
 from __future__ import annotations
@@ -184,6 +186,27 @@ class StorageOutage:
         if self._aside.exists():
             self._aside.rename(self.root)
         self.down = False
+
+
+class DropboxOutage:
+    """Makes the Dropbox API double refuse uploads (HTTP 503)."""
+
+    def __init__(self, double: Any) -> None:
+        """Control ``double`` (a tests.doubles.dropbox_api.DropboxDouble)."""
+        self._double = double
+
+    @property
+    def down(self) -> bool:
+        """Whether uploads fail."""
+        return bool(self._double.state.fail_uploads)
+
+    def break_(self) -> None:
+        """Fail every upload."""
+        self._double.state.fail_uploads = True
+
+    def repair(self) -> None:
+        """Take uploads again."""
+        self._double.state.fail_uploads = False
 
 
 class SqliteLock:
