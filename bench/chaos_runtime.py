@@ -50,6 +50,7 @@ from custom_components.homesec.engine.interfaces import (
     Storage,
 )
 from custom_components.homesec.engine.models import LifecycleEvent, RiskLevel
+from custom_components.homesec.engine.pending_journal import PendingJournal
 from custom_components.homesec.engine.pipeline import ClipPipeline, PipelineSettings
 from custom_components.homesec.engine.policy import DefaultAlertPolicy, PolicySettings
 from custom_components.homesec.engine.recovery import (
@@ -178,6 +179,9 @@ class BenchHub:
         self.repository = ClipRepository(
             SQLAlchemyStateStore(config.database_url, run),
             retry_interval=config.timing.repository_retry,
+            journal=PendingJournal(
+                config.spool_root.parent / "pending_history.json", run
+            ),
         )
         self.detector = RemoteDetector(
             RemoteSettings(
@@ -238,6 +242,7 @@ class BenchHub:
         self._timers: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[object]] = set()
         self._recovery: asyncio.Task[None] | None = None
+        self._cameras: list[str] = []
         self.last_retention: RetentionPlan | None = None
         self.errors: list[str] = []
         """Exceptions that escaped a timer's action (Home Assistant logs them)."""
@@ -245,9 +250,14 @@ class BenchHub:
     # runtime.HomeSecRuntime.async_start
     async def async_start(self, cameras: list[str]) -> None:
         """Prepare folders and the store; the spool learns every known id."""
+        self._cameras = cameras
         await run_blocking(self.spool.root.mkdir, 0o755, True, True)
-        await self.repository.start()
-        for camera in cameras:
+        if await self.repository.start():
+            await self._async_learn_clip_ids()
+
+    async def _async_learn_clip_ids(self) -> None:
+        """As runtime._async_learn_clip_ids."""
+        for camera in self._cameras:
             self.spool.remember(await self.repository.clip_ids(camera) or [])
 
     # runtime.HomeSecRuntime.async_start_sources (sources are the bench's driver)
@@ -317,6 +327,7 @@ class BenchHub:
             if unfinished is not None:
                 break
             await asyncio.sleep(self.config.timing.recovery_retry)
+        await self._async_learn_clip_ids()
         for item in unfinished:
             await self.pipeline.submit(item.clip, item.state)
         await self.async_store_pending()

@@ -7,8 +7,6 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,17 +28,6 @@ def _count(output: str, line: str) -> int:
     return int(match.group(1))
 
 
-@pytest.mark.xfail(
-    reason=(
-        "issue 14 findings of the bench, open in the engine: two Spool objects "
-        "on one folder can hand out one clip id; an id retention freed is "
-        "handed out again after a start without the state store; state writes "
-        "pending at a restart during a store outage are dropped, and outputs "
-        "that delivered are saved only once every output is done: both "
-        "deliver alerts again after the restart"
-    ),
-    strict=False,  # both are races: a seed hits them on some runs only
-)
 def test_quick_run_loses_no_clip_and_sends_no_alert_twice() -> None:
     """One seed of the CI mode: every fault class, nothing lost, nothing twice."""
     # Given the bench's quick mode with one seed
