@@ -287,3 +287,35 @@ async def test_writes_pending_at_a_stop_during_an_outage_are_kept(
     assert not await run_blocking((tmp_path / "pending.json").exists)
     assert await find_unfinished(spool, repository, run_blocking) == []
     await repository.close()
+
+
+class _LeakyNotifier(RecordingNotifier):
+    """Fails with the message a webhook client gives: its URL, token included."""
+
+    async def notify(self, alert: Alert) -> None:
+        """Fail, quoting the URL."""
+        msg = "503 from https://hooks.example/alert?token=SECRET-TOKEN"
+        raise ConnectionError(msg)
+
+
+async def test_a_failing_notifier_is_logged_and_recorded_without_secrets(
+    tmp_path: Path, motion_clip: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A notifier's error quoting its URL loses the token in logs and history."""
+    # Given a pipeline whose webhook fails with its URL in the message
+    caplog.set_level(logging.DEBUG)
+    spool = Spool(tmp_path / "spool")
+    [clip] = await run_blocking(spool_clips, spool, motion_clip, 1)
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    storage = LocalStorage(tmp_path / "clips", run_blocking)
+    pipeline = make_pipeline(repository, storage, [_LeakyNotifier("webhook")])
+
+    # When a clip is alerted
+    state = await pipeline.process(clip)
+    await repository.close()
+
+    # Then the failure is logged and recorded, never with the token
+    assert "webhook" in caplog.text
+    assert "SECRET-TOKEN" not in caplog.text
+    assert state.stages[Stage.NOTIFY].error is not None
+    assert "SECRET-TOKEN" not in state.stages[Stage.NOTIFY].error

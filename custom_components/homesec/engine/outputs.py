@@ -21,7 +21,7 @@ from .models import (
     UploadOutcome,
 )
 from .retry import RetrySettings, Sleep, with_retries
-from .text import describe
+from .text import describe, first_line
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ class Outputs:
             try:
                 await hook(notifier)
             except Exception as err:  # noqa: BLE001 - best effort, never retried
-                _LOGGER.debug("%s did not take the news: %s", notifier.name, err)
+                _LOGGER.debug(
+                    "%s did not take the news: %s", notifier.name, first_line(err)
+                )
 
         await asyncio.gather(*(_one(n) for n in self._notifiers))
 
@@ -118,7 +120,9 @@ class Outputs:
                         lambda: notifier.notify(alert), retry, _count, sleep
                     )
             except Exception as err:  # noqa: BLE001 - one notifier never stops others
-                return NotifyError(alert.clip_id, f"{notifier.name}: {err}", err)
+                return NotifyError(
+                    alert.clip_id, f"{notifier.name}: {first_line(err)}", err
+                )
             state.delivered.append(notifier.name)
             await save(state)
             return None
