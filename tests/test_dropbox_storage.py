@@ -170,3 +170,31 @@ def test_settings_need_credentials() -> None:
         DropboxSettings()
     with pytest.raises(ValueError, match="app key"):
         DropboxSettings(refresh_token="r")
+
+
+@pytest.mark.parametrize(
+    "other", [b"another clip", b"other clip"], ids=["size", "bytes"]
+)
+async def test_a_different_clip_under_a_stored_name_is_never_overwritten(
+    double: DropboxDouble, tmp_path: Path, other: bytes
+) -> None:
+    """Dropbox keeps the first clip; the same clip again counts as stored."""
+    # Given a clip stored in Dropbox, and a different clip with its name
+    # (for example after a camera's clock went back)
+    storage = make_storage(double)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = make_clip(tmp_path / "a", b"small clip")
+    later = make_clip(tmp_path / "b", other)
+    await storage.put(first)
+
+    # When the later clip is stored, and the first one again
+    with pytest.raises(FileExistsError, match="different clip"):
+        await storage.put(later)
+    again = await storage.put(first)
+    await storage.close()
+
+    # Then the stored copy is still the first clip's
+    stored = double.state.files["/homesec/front_door/front_door_20261124_101500.mp4"]
+    assert stored[1] == b"small clip"
+    assert again.storage_uri.endswith("front_door_20261124_101500.mp4")

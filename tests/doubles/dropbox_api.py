@@ -58,6 +58,16 @@ class DropboxState:
     cursors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+def content_hash(data: bytes) -> str:
+    """Dropbox's content hash: SHA-256 of the SHA-256 of each 4 MiB block."""
+    block = 4 * 1024 * 1024
+    digests = b"".join(
+        hashlib.sha256(data[i : i + block]).digest()
+        for i in range(0, max(len(data), 1), block)
+    )
+    return hashlib.sha256(digests).hexdigest()
+
+
 def _meta(
     path_display: str, data: bytes, modified: str | None = None
 ) -> dict[str, Any]:
@@ -70,6 +80,7 @@ def _meta(
         "server_modified": now,
         "rev": hashlib.sha1(data).hexdigest()[:16],
         "size": len(data),
+        "content_hash": content_hash(data),
         "path_lower": path_display.lower(),
         "path_display": path_display,
         "is_downloadable": True,

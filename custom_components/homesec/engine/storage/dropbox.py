@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC
+import hashlib
 from pathlib import Path
 import threading
 from urllib.parse import quote
@@ -109,9 +110,16 @@ class DropboxStorage(Storage):
         path = self._settings.path_for(camera_name, local.name)
         size = local.stat().st_size
         existing = _metadata(client, path)
-        if isinstance(existing, dbx_files.FileMetadata) and existing.size == size:
-            return _outcome(existing)
-        mode = dbx_files.WriteMode.overwrite
+        if isinstance(existing, dbx_files.FileMetadata):
+            if existing.size == size and existing.content_hash == content_hash(local):
+                return _outcome(existing)  # stored before (a retry, a restart)
+            msg = (
+                f"a different clip is already stored as {local.name}; "
+                "it is kept (the alert goes out without a link)"
+            )
+            raise FileExistsError(msg)
+        # Never replaces a file: one that appeared meanwhile is a conflict.
+        mode = dbx_files.WriteMode.add
         chunk = self._settings.chunk_size
         with local.open("rb") as handle:
             if size <= chunk:
@@ -229,3 +237,17 @@ def _copy(entry: object) -> StoredCopy | None:
 def _outcome(meta: dbx_files.FileMetadata) -> UploadOutcome:
     path = meta.path_display or meta.path_lower or ""
     return UploadOutcome(storage_uri=f"dropbox:{path}", view_url=view_url(path))
+
+
+HASH_BLOCK = 4 * 1024 * 1024
+
+
+def content_hash(local: Path) -> str:
+    """Dropbox's content hash of a file: SHA-256 of its 4 MiB blocks' SHA-256s."""
+    digests = []
+    with local.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digests.append(hashlib.sha256(block).digest())
+    if not digests:
+        digests.append(hashlib.sha256(b"").digest())
+    return hashlib.sha256(b"".join(digests)).hexdigest()
