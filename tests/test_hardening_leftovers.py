@@ -24,6 +24,7 @@ from custom_components.homesec.engine.sources.folder import (
 )
 from custom_components.homesec.engine.sources.rtsp import RtspSettings, RtspSource
 from custom_components.homesec.engine.spool import Spool
+from custom_components.homesec.engine.storage.local import LocalStorage
 
 from .pipeline_parts import run_blocking
 
@@ -190,3 +191,29 @@ def test_a_file_from_another_disk_is_moved_whole(
     assert clip.local_path.read_bytes() == motion_clip.read_bytes()
     assert _files(spool.camera_dir("porch")) == {clip.local_path.name}
     assert not source_left
+
+
+async def test_partial_copies_a_crash_left_in_the_clip_store_are_removed(
+    tmp_path: Path,
+) -> None:
+    """A copy cut short in the clip store goes; a copy in progress stays."""
+    # Given a clip store with a stored clip, a partial copy an hour and more
+    # old (a crash mid-copy), and one being written now
+    folder = tmp_path / "store" / "porch"
+    folder.mkdir(parents=True)
+    (folder / "porch_20261124_101500.mp4").write_bytes(b"clip")
+    stale = folder / ".porch_20261124_101600.mp4.partial"
+    stale.write_bytes(b"half")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    fresh = folder / ".porch_20261124_101700.mp4.partial"
+    fresh.write_bytes(b"half")
+    storage = LocalStorage(tmp_path / "store", run_blocking)
+
+    # When the store is listed (as every retention pass does)
+    copies = await storage.stored()
+
+    # Then the stale partial copy is gone, the fresh one and the clip stay
+    assert [copy.name for copy in copies] == ["porch_20261124_101500.mp4"]
+    assert not stale.exists()
+    assert fresh.exists()

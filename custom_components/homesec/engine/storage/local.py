@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 import filecmp
+import logging
 import os
 from pathlib import Path
 import shutil
+import time
 
 from ..interfaces import BlockingRunner, Storage, StoredCopy
 from ..models import Clip, UploadOutcome
 from ..spool import safe_segment
+
+_LOGGER = logging.getLogger(__name__)
+
+PARTIAL_MAX_AGE = 3600.0
+"""Seconds after which an untouched partial copy is a crash's leftover."""
 
 
 class LocalStorage(Storage):
@@ -37,7 +44,10 @@ class LocalStorage(Storage):
         return await self._run(_writable, self._root)
 
     async def stored(self) -> list[StoredCopy]:
-        """Every clip file under ``<root>/<camera>/`` (partial copies excluded)."""
+        """Every clip file under ``<root>/<camera>/`` (partial copies excluded).
+
+        Partial copies a crash left (untouched for an hour) are deleted on the way.
+        """
         return await self._run(_list, self._root)
 
     async def delete_stored(self, copy: StoredCopy) -> None:
@@ -50,10 +60,14 @@ def _list(root: Path) -> list[StoredCopy]:
     found: list[StoredCopy] = []
     if not root.is_dir():
         return found
+    stale = time.time() - PARTIAL_MAX_AGE
     for folder in root.iterdir():
         if not folder.is_dir() or folder.name.startswith("."):
             continue
         for path in folder.iterdir():
+            if path.name.startswith(".") and path.name.endswith(".partial"):
+                _drop_leftover(path, stale)
+                continue
             if path.name.startswith(".") or not path.is_file():
                 continue
             stat = path.stat()
@@ -67,6 +81,16 @@ def _list(root: Path) -> list[StoredCopy]:
                 )
             )
     return found
+
+
+def _drop_leftover(path: Path, stale: float) -> None:
+    """Delete a partial copy untouched since ``stale`` (a copy cut short)."""
+    try:
+        if path.is_file() and path.stat().st_mtime < stale:
+            path.unlink()
+            _LOGGER.info("Removed %s, a copy an interruption cut short", path.name)
+    except OSError as err:
+        _LOGGER.debug("Cannot remove %s: %s", path.name, err)
 
 
 def _copy_atomic(src: Path, dest: Path) -> None:
