@@ -7,7 +7,7 @@ grid are converted, scaled by swscale straight to the size the consumer wants.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import dataclass
 import gc
 import io
@@ -45,18 +45,15 @@ def sample_frames(
     *,
     pixel_format: str = "rgb24",
     threads: int = DECODE_THREADS,
+    only: Collection[float] | None = None,
 ) -> Generator[SampledFrame]:
     """Yield upright frames at about ``sample_fps``, the longer side ``side`` px.
 
-    Raises VideoDecodeError for missing, empty, truncated or non-video files;
-    a clip whose tail is damaged yields what could be decoded.
+    With ``only`` (times from ``sample_times``), just those frames are converted
+    and yielded. Raises VideoDecodeError for missing, empty, truncated or
+    non-video files; a clip whose tail is damaged yields what could be decoded.
     """
-    if not path.is_file() or path.stat().st_size == 0:
-        raise VideoDecodeError(f"{path.name} is empty or missing")
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError, ValueError) as err:
-        raise VideoDecodeError(f"{path.name} is not a readable video: {err}") from err
+    container = _open(path)
     try:
         yield from _decode(
             container,
@@ -65,14 +62,74 @@ def sample_frames(
             side=side,
             pixel_format=pixel_format,
             threads=threads,
+            only=None if only is None else {_key(ts) for ts in only},
         )
     finally:
-        container.close()
-        del container
-        # PyAV's container, stream and codec context reference each other; the
-        # cycle holds the decoder's frame buffers (about 30 MB at 1080p) until a
-        # collection. It is still young here, so a cheap gen-0 pass frees it now.
-        gc.collect(0)
+        _close(container)
+
+
+def sample_times(path: Path, sample_fps: float) -> list[float]:
+    """The times of the frames ``sample_frames`` yields, read without decoding.
+
+    Only the packets' timestamps are read (a demux pass, no pictures).
+    """
+    container = _open(path)
+    try:
+        if not container.streams.video:
+            raise VideoDecodeError(f"{path.name} has no video stream")
+        stream = container.streams.video[0]
+        times = []
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is not None and packet.time_base is not None:
+                    times.append(float(packet.pts * packet.time_base))
+        except av.error.FFmpegError:
+            pass  # a damaged tail: the times read so far
+    finally:
+        _close(container)
+    grid = _Grid(sample_fps)
+    sampled = [ts for ts in sorted(times) if grid.takes(ts)]
+    if not sampled:
+        raise VideoDecodeError(f"{path.name} has no decodable frames")
+    return sampled
+
+
+def _key(ts: float) -> int:
+    """A frame time in 0.1 ms, to match times read from packets and frames."""
+    return round(ts * 10_000)
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if not path.is_file() or path.stat().st_size == 0:
+        raise VideoDecodeError(f"{path.name} is empty or missing")
+    try:
+        return av.open(str(path))
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        raise VideoDecodeError(f"{path.name} is not a readable video: {err}") from err
+
+
+def _close(container: av.container.InputContainer) -> None:
+    container.close()
+    del container
+    # PyAV's container, stream and codec context reference each other; the
+    # cycle holds the decoder's frame buffers (about 30 MB at 1080p) until a
+    # collection. It is still young here, so a cheap gen-0 pass frees it now.
+    gc.collect(0)
+
+
+class _Grid:
+    """The sampling grid: the first frame at or after each ``1/sample_fps`` s."""
+
+    def __init__(self, sample_fps: float) -> None:
+        self._step = 1.0 / sample_fps
+        self._index = 0
+
+    def takes(self, ts: float) -> bool:
+        """Whether the frame at ``ts`` (in presentation order) is sampled."""
+        if ts + 1e-6 < self._index * self._step:
+            return False
+        self._index = int(ts / self._step + 1e-6) + 1
+        return True
 
 
 def _decode(
@@ -83,6 +140,7 @@ def _decode(
     side: int,
     pixel_format: str,
     threads: int,
+    only: set[int] | None,
 ) -> Generator[SampledFrame]:
     """Decode ``container``'s video and yield the frames on the sampling grid."""
     if not container.streams.video:
@@ -90,21 +148,22 @@ def _decode(
     stream = container.streams.video[0]
     stream.thread_type = "FRAME"
     stream.codec_context.thread_count = threads
-    step = 1.0 / sample_fps
-    index = 0
-    yielded = 0
+    grid = _Grid(sample_fps)
+    decoded = 0
     try:
         for frame in container.decode(stream):
             ts = frame.time
-            if ts is None or ts + 1e-6 < index * step:
+            if ts is None or not grid.takes(ts):
                 continue
-            index = int(ts / step + 1e-6) + 1
-            yield SampledFrame(ts, _convert(frame, side, pixel_format), frame)
-            yielded += 1
+            decoded += 1
+            if only is None or _key(ts) in only:
+                yield SampledFrame(ts, _convert(frame, side, pixel_format), frame)
+                if only is not None and _key(ts) >= max(only):
+                    return  # nothing wanted after this frame
     except av.error.FFmpegError as err:
-        if yielded == 0:
+        if decoded == 0:
             raise VideoDecodeError(f"{path.name} could not be decoded: {err}") from err
-    if yielded == 0:
+    if decoded == 0:
         raise VideoDecodeError(f"{path.name} has no decodable frames")
 
 
