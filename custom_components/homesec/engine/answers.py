@@ -21,7 +21,7 @@ async def read_json(
     response: aiohttp.ClientResponse, limit: int = MAX_ANSWER_BYTES
 ) -> Any:
     """The JSON of ``response``'s body; UnusableAnswer past ``limit`` bytes."""
-    too_large = UnusableAnswer(f"the answer is larger than {limit // 1024} KB")
+    too_large = UnusableAnswer(f"the answer is larger than {limit / 2**20:g} MB")
     if response.content_length is not None and response.content_length > limit:
         raise too_large
     body = bytearray()

@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from functools import partial
 import io
+import json
 import math
 from pathlib import Path
 import threading
@@ -110,9 +111,7 @@ def parse_predictions(body: Any, width: int, height: int) -> list[RawDetection]:
     dropped.
     """
     if not isinstance(body, dict):
-        raise RemoteDetectorError(
-            f"the answer is not a JSON object but {type(body).__name__}"
-        )
+        raise RemoteDetectorError(f"the answer is {_kind(body)}, not an object")
     if body.get("success") is False:
         error = str(body.get("error"))[:MAX_TEXT_CHARS]
         raise RemoteDetectorError(f"the server reported a failure: {error}")
@@ -141,7 +140,7 @@ class _MalformedError(Exception):
 
 def _prediction(item: Any, width: int, height: int) -> RawDetection | None:
     if not isinstance(item, dict):
-        raise _MalformedError(f"not an object but {type(item).__name__}")
+        raise _MalformedError(f"{_kind(item)}, not an object")
     label = item.get("label")
     if not isinstance(label, str) or not 0 < len(label.strip()) <= MAX_TEXT_CHARS:
         raise _MalformedError("no label")
@@ -154,6 +153,17 @@ def _prediction(item: Any, width: int, height: int) -> RawDetection | None:
     if box.x2 <= box.x1 or box.y2 <= box.y1:
         return None  # outside the frame
     return RawDetection(label=label.strip(), confidence=min(confidence, 1.0), box=box)
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in words."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def _number(item: dict[str, Any], key: str) -> float:
