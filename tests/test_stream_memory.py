@@ -153,6 +153,30 @@ def test_frame_selection_holds_few_frames_whatever_the_length(
     assert made == {"short": settings.max_frames, "long": settings.max_frames}
 
 
+def test_seeking_picks_the_same_frames_as_decoding_through(
+    monkeypatch: pytest.MonkeyPatch, long_clip: Path
+) -> None:
+    """Frame selection seeks over long gaps in MP4; the pictures are the same."""
+    # Given a detection at 40 s of the 60 s clip
+    detected_at_40s = PERSON.model_copy(
+        update={"best": PERSON.best.model_copy(update={"frame_ts": 40.0})}  # type: ignore[union-attr]
+    )
+    settings = FrameSelection(max_frames=6)
+
+    # When frames are selected seeking, and again decoding straight through
+    seeking = select_jpegs(long_clip, detected_at_40s, settings)
+    monkeypatch.setattr(frames, "SEEKABLE", frozenset())
+    through = select_jpegs(long_clip, detected_at_40s, settings)
+
+    # Then both give the same pictures at the same times: three next to 40 s,
+    # the first, one between and the last
+    assert seeking == through
+    times = [ts for ts, _ in seeking]
+    assert times[0] == 0.0
+    assert times[-1] > 59
+    assert sum(abs(ts - 40.0) <= 0.6 for ts in times) == 3
+
+
 async def test_remote_detector_holds_few_frames_whatever_the_length(
     monkeypatch: pytest.MonkeyPatch,
     detection_server: DetectionServer,

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..detect.frames import sample_frames, sample_times
+from ..detect.frames import frames_at, sample_times
 from ..models import Box, FilterResult
 
 
@@ -58,7 +58,7 @@ def select_jpegs(
     """``(seconds, JPEG)`` of the chosen frames (blocking).
 
     The sampled frames' times come from a demux pass; only the chosen frames are
-    then converted, so memory does not grow with the clip's length.
+    then decoded, so memory and time hardly grow with the clip's length.
     """
     times = sample_times(path, settings.sample_fps)
     focus = detections.best.frame_ts if detections.best else None
@@ -68,9 +68,7 @@ def select_jpegs(
     )
     return [
         (sampled.ts, _jpeg(sampled.image, region, settings.quality))
-        for sampled in sample_frames(
-            path, settings.sample_fps, settings.max_size, only=chosen
-        )
+        for sampled in frames_at(path, chosen, settings.max_size)
     ]
 
 

@@ -26,6 +26,11 @@ type GrayFrame = NDArray[np.uint8]
 type RgbFrame = NDArray[np.uint8]
 
 DECODE_THREADS = 2
+SEEK_GAP = 4.0
+"""Seconds between wanted frames beyond which seeking beats decoding through."""
+SEEKABLE = frozenset({"mov", "matroska"})
+"""Containers (MP4, MKV) whose index seeks to keyframes; others (MPEG-TS, AVI)
+are decoded through."""
 
 
 @dataclass(slots=True)
@@ -45,13 +50,11 @@ def sample_frames(
     *,
     pixel_format: str = "rgb24",
     threads: int = DECODE_THREADS,
-    only: Collection[float] | None = None,
 ) -> Generator[SampledFrame]:
     """Yield upright frames at about ``sample_fps``, the longer side ``side`` px.
 
-    With ``only`` (times from ``sample_times``), just those frames are converted
-    and yielded. Raises VideoDecodeError for missing, empty, truncated or
-    non-video files; a clip whose tail is damaged yields what could be decoded.
+    Raises VideoDecodeError for missing, empty, truncated or non-video files;
+    a clip whose tail is damaged yields what could be decoded.
     """
     container = _open(path)
     try:
@@ -62,7 +65,6 @@ def sample_frames(
             side=side,
             pixel_format=pixel_format,
             threads=threads,
-            only=None if only is None else {_key(ts) for ts in only},
         )
     finally:
         _close(container)
@@ -94,9 +96,50 @@ def sample_times(path: Path, sample_fps: float) -> list[float]:
     return sampled
 
 
-def _key(ts: float) -> int:
-    """A frame time in 0.1 ms, to match times read from packets and frames."""
-    return round(ts * 10_000)
+def frames_at(
+    path: Path, times: Collection[float], side: int, *, threads: int = DECODE_THREADS
+) -> Generator[SampledFrame]:
+    """Yield the frames at ``times`` (from ``sample_times``), in order, RGB.
+
+    In MP4 and MKV, gaps longer than SEEK_GAP seconds are skipped by seeking to
+    the keyframe before the next time, so a long clip costs a few GOPs, not all
+    its frames. Should a seek land late, the first frame after the time is taken.
+    """
+    container = _open(path)
+    try:
+        if not container.streams.video:
+            raise VideoDecodeError(f"{path.name} has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "FRAME"
+        stream.codec_context.thread_count = threads
+        time_base = stream.time_base
+        seekable = container.format.name.split(",")[0] in SEEKABLE
+        decoded = container.decode(stream)
+        position = -1.0
+        for wanted in sorted(times):
+            if wanted <= position:
+                continue  # taken already (a seek landed past it)
+            gap = wanted - max(position, 0.0)
+            if seekable and time_base is not None and gap > SEEK_GAP:
+                container.seek(int(wanted / time_base), stream=stream)
+                decoded = container.decode(stream)
+            frame = _first_from(decoded, wanted - 1e-4)
+            if frame is None:
+                return
+            position = frame.time if frame.time is not None else wanted
+            yield SampledFrame(position, _convert(frame, side, "rgb24"), frame)
+    except av.error.FFmpegError:
+        return  # a damaged tail: the frames read so far
+    finally:
+        _close(container)
+
+
+def _first_from(decoded: Iterator[av.VideoFrame], ts: float) -> av.VideoFrame | None:
+    """The first frame at or after ``ts`` seconds."""
+    for frame in decoded:
+        if frame.time is not None and frame.time >= ts:
+            return frame
+    return None
 
 
 def _open(path: Path) -> av.container.InputContainer:
@@ -140,7 +183,6 @@ def _decode(
     side: int,
     pixel_format: str,
     threads: int,
-    only: set[int] | None,
 ) -> Generator[SampledFrame]:
     """Decode ``container``'s video and yield the frames on the sampling grid."""
     if not container.streams.video:
@@ -156,10 +198,7 @@ def _decode(
             if ts is None or not grid.takes(ts):
                 continue
             decoded += 1
-            if only is None or _key(ts) in only:
-                yield SampledFrame(ts, _convert(frame, side, pixel_format), frame)
-                if only is not None and _key(ts) >= max(only):
-                    return  # nothing wanted after this frame
+            yield SampledFrame(ts, _convert(frame, side, pixel_format), frame)
     except av.error.FFmpegError as err:
         if decoded == 0:
             raise VideoDecodeError(f"{path.name} could not be decoded: {err}") from err
