@@ -67,7 +67,9 @@ def sample_frames(
             threads=threads,
         )
     finally:
-        _close(container)
+        container.close()
+        del container
+        _free_decoder()
 
 
 def sample_times(path: Path, sample_fps: float) -> list[float]:
@@ -77,23 +79,30 @@ def sample_times(path: Path, sample_fps: float) -> list[float]:
     """
     container = _open(path)
     try:
-        if not container.streams.video:
-            raise VideoDecodeError(f"{path.name} has no video stream")
-        stream = container.streams.video[0]
-        times = []
-        try:
-            for packet in container.demux(stream):
-                if packet.pts is not None and packet.time_base is not None:
-                    times.append(float(packet.pts * packet.time_base))
-        except av.error.FFmpegError:
-            pass  # a damaged tail: the times read so far
+        times = _packet_times(container, path)
     finally:
-        _close(container)
+        container.close()
+        del container
+        _free_decoder()
     grid = _Grid(sample_fps)
     sampled = [ts for ts in sorted(times) if grid.takes(ts)]
     if not sampled:
         raise VideoDecodeError(f"{path.name} has no decodable frames")
     return sampled
+
+
+def _packet_times(container: av.container.InputContainer, path: Path) -> list[float]:
+    """Presentation times of the video packets (decode order)."""
+    if not container.streams.video:
+        raise VideoDecodeError(f"{path.name} has no video stream")
+    times = []
+    try:
+        for packet in container.demux(container.streams.video[0]):
+            if packet.pts is not None and packet.time_base is not None:
+                times.append(float(packet.pts * packet.time_base))
+    except av.error.FFmpegError:
+        pass  # a damaged tail: the times read so far
+    return times
 
 
 def frames_at(
@@ -107,6 +116,22 @@ def frames_at(
     """
     container = _open(path)
     try:
+        yield from _seek_decode(container, path, sorted(times), side, threads)
+    finally:
+        container.close()
+        del container
+        _free_decoder()
+
+
+def _seek_decode(
+    container: av.container.InputContainer,
+    path: Path,
+    times: list[float],
+    side: int,
+    threads: int,
+) -> Generator[SampledFrame]:
+    """``frames_at`` on an open container."""
+    try:
         if not container.streams.video:
             raise VideoDecodeError(f"{path.name} has no video stream")
         stream = container.streams.video[0]
@@ -116,7 +141,7 @@ def frames_at(
         seekable = container.format.name.split(",")[0] in SEEKABLE
         decoded = container.decode(stream)
         position = -1.0
-        for wanted in sorted(times):
+        for wanted in times:
             if wanted <= position:
                 continue  # taken already (a seek landed past it)
             gap = wanted - max(position, 0.0)
@@ -130,8 +155,6 @@ def frames_at(
             yield SampledFrame(position, _convert(frame, side, "rgb24"), frame)
     except av.error.FFmpegError:
         return  # a damaged tail: the frames read so far
-    finally:
-        _close(container)
 
 
 def _first_from(decoded: Iterator[av.VideoFrame], ts: float) -> av.VideoFrame | None:
@@ -151,12 +174,13 @@ def _open(path: Path) -> av.container.InputContainer:
         raise VideoDecodeError(f"{path.name} is not a readable video: {err}") from err
 
 
-def _close(container: av.container.InputContainer) -> None:
-    container.close()
-    del container
-    # PyAV's container, stream and codec context reference each other; the
-    # cycle holds the decoder's frame buffers (about 30 MB at 1080p) until a
-    # collection. It is still young here, so a cheap gen-0 pass frees it now.
+def _free_decoder() -> None:
+    """Collect a closed container once the caller dropped it.
+
+    PyAV's container, stream and codec context reference each other; the cycle
+    holds the decoder's frame buffers (about 30 MB at 1080p) until a collection.
+    It is still young here, so a cheap gen-0 pass frees it now.
+    """
     gc.collect(0)
 
 
