@@ -81,6 +81,11 @@ BAD_DETECTIONS = {
     ),
     "no label": ("answer", _predictions({**PERSON, "label": None}), "0: no label"),
     "label a number": ("answer", _predictions({**PERSON, "label": 0}), "0: no label"),
+    "label a page long": (
+        "answer",
+        _predictions({**PERSON, "label": "person" * 1000}),
+        "0: a label longer than 200 characters",
+    ),
     "no confidence": (
         "answer",
         _predictions({k: v for k, v in PERSON.items() if k != "confidence"}),

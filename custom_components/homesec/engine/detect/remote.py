@@ -142,8 +142,10 @@ def _prediction(item: Any, width: int, height: int) -> RawDetection | None:
     if not isinstance(item, dict):
         raise _MalformedError(f"{_kind(item)}, not an object")
     label = item.get("label")
-    if not isinstance(label, str) or not 0 < len(label.strip()) <= MAX_TEXT_CHARS:
+    if not isinstance(label, str) or not label.strip():
         raise _MalformedError("no label")
+    if len(label) > MAX_TEXT_CHARS:
+        raise _MalformedError(f"a label longer than {MAX_TEXT_CHARS} characters")
     confidence = _number(item, "confidence")
     if not 0 <= confidence <= 1 + 1e-6:
         raise _MalformedError(f"confidence {confidence:g} is not between 0 and 1")
