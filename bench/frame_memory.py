@@ -7,8 +7,8 @@ shortest), next to the old whole-clip approach run alternately in the same
 process as a baseline: selection decoded and kept every sampled frame, then
 chose; the remote detector decoded and encoded every sampled frame
 before its first request. The remote detector sends every frame (its rules ask
-for more hits than there are frames) to the detection double on 127.0.0.1,
-which runs in this process: its own work on each frame counts in both columns.
+for more hits than there are frames) to the detection double on 127.0.0.1, run
+in a child process as a real server would be.
 
     .venv/bin/python -m bench.frame_memory [--short 10] [--long 120] [--runs 2]
 """
@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 import ctypes
 from datetime import UTC, datetime
 from functools import partial
@@ -32,7 +33,8 @@ from typing import Any
 from aiohttp import ClientSession
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 from bench import engine_only
 
 engine_only.install()
@@ -155,10 +157,37 @@ def _row(name: str, new: tuple[float, float], old: tuple[float, float]) -> None:
     )
 
 
-async def main(short: int, long: int, runs: int) -> None:
+def serve() -> None:
+    """Run the detection double until stopped; print its address first."""
+
+    async def run() -> None:
+        server = DetectionServer()
+        await server.start()
+        print(server.url, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+@contextmanager
+def detection_double() -> Iterator[str]:
+    """The detection double's address, served by a child process."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.frame_memory", "--serve"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip()
+    finally:
+        child.terminate()
+        child.wait()
+
+
+async def main(url: str, short: int, long: int, runs: int) -> None:
     """Make the clips, run both paths on each; print the figures."""
-    server = DetectionServer()
-    runner = await server.start()
     settings = FrameSelection()
     rules = DetectionRules(min_hits=10_000)
     with tempfile.TemporaryDirectory() as folder:
@@ -166,10 +195,12 @@ async def main(short: int, long: int, runs: int) -> None:
             seconds: make_clip(Path(folder) / f"clip{seconds}.mp4", seconds)
             for seconds in (short, long)
         }
+        # warm up (codecs, JPEG encoder, worker threads): not measured
+        await asyncio.to_thread(select_jpegs, clips[short], NOTHING, settings)
         print(f"720p clips at 15 fps, sampled at {settings.sample_fps:g} fps")
         print(f"{'':<34} {'streaming (new)':>21}   {'whole clip (old)':>21}   time")
         async with ClientSession() as session:
-            remote = RemoteSettings(url=server.url, rules=rules)
+            remote = RemoteSettings(url=url, rules=rules)
             detector = RemoteDetector(remote, session, asyncio.to_thread)
             for seconds, path in clips.items():
                 clip = Clip(
@@ -187,15 +218,13 @@ async def main(short: int, long: int, runs: int) -> None:
                     ),
                 )
                 _row(f"select_jpegs, {seconds} s clip", new, old)
-                server.requests.clear()
                 new, old = await best_of(
                     runs,
                     partial(detector.detect, clip),
                     partial(whole_clip_remote, detector, remote, clip),
                 )
-                sent = len(server.requests) // (2 * runs)
+                sent = round(seconds * remote.sample_fps)
                 _row(f"remote detector, {seconds} s ({sent} frames)", new, old)
-    await runner.cleanup()
 
 
 if __name__ == "__main__":
@@ -203,5 +232,10 @@ if __name__ == "__main__":
     parser.add_argument("--short", type=int, default=10)
     parser.add_argument("--long", type=int, default=120)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.short, arguments.long, arguments.runs))
+    if arguments.serve:
+        serve()
+    else:
+        with detection_double() as address:
+            asyncio.run(main(address, arguments.short, arguments.long, arguments.runs))
