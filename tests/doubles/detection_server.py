@@ -1,10 +1,17 @@
 """A CodeProject.AI-compatible detection server on 127.0.0.1 that reports a
-person wherever the posted frame is red."""
+person wherever the posted frame is red.
+
+Besides the faults its ``mode`` names, it can hold each request until
+released (``hold``), serve a given answer (``answer``: any JSON value, NaN
+included; ``raw``: any bytes) or an answer too large to read (``huge``, with a
+Content-Length; ``huge_stream``, chunked without one)."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+import json
+from typing import Any
 
 from aiohttp import web
 import numpy as np
@@ -20,6 +27,12 @@ class DetectionServer:
     """When set, requests without this ``api_key`` get DeepStack's 401."""
     requests: list[dict[str, object]] = field(default_factory=list)
     url: str = ""
+    answer: Any = None
+    """What ``answer`` mode serves as JSON."""
+    raw: bytes = b""
+    """What ``raw`` mode serves as the body."""
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    """Lets requests held in ``hold`` mode go on."""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """POST /v1/vision/detection."""
@@ -40,6 +53,16 @@ class DetectionServer:
             return web.Response(status=500, text="boom")
         if self.mode == "slow":
             await asyncio.sleep(2)
+        if self.mode == "hold":
+            await self.released.wait()
+        if self.mode == "answer":
+            return web.Response(
+                text=json.dumps(self.answer), content_type="application/json"
+            )
+        if self.mode == "raw":
+            return web.Response(body=self.raw, content_type="application/json")
+        if self.mode in ("huge", "huge_stream"):
+            return await self._huge(request)
         if self.mode == "malformed":
             return web.json_response({"success": True, "predictions": [{"x": 1}]})
         red = (image[:, :, 0] - image[:, :, 1] / 2 - image[:, :, 2] / 2) > 90
@@ -59,6 +82,22 @@ class DetectionServer:
         return web.json_response(
             {"success": True, "predictions": predictions, "count": len(predictions)}
         )
+
+    async def _huge(self, request: web.Request) -> web.StreamResponse:
+        """A valid answer of 6 MB: no predictions, padded with a long text."""
+        padding = "x" * (6 * 1024 * 1024)
+        body = json.dumps(
+            {"success": True, "predictions": [], "error": padding}
+        ).encode()
+        if self.mode == "huge":
+            return web.Response(body=body, content_type="application/json")
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 64 * 1024):
+            await response.write(body[start : start + 64 * 1024])
+        await response.write_eof()
+        return response
 
     async def start(self) -> web.AppRunner:
         """Serve on a free port of 127.0.0.1; set ``url``."""

@@ -2,7 +2,10 @@
 
 It checks each request the way the real API would need it (bearer auth, a model,
 image parts as base64 JPEG data URLs, a strict json_schema response format) and
-answers according to ``mode``.
+answers according to ``mode``: besides the named faults, ``content`` puts any JSON
+value in the message's content, ``answer`` serves any JSON value as the whole
+answer (NaN included), ``raw`` any bytes, and ``huge`` / ``huge_stream`` a 6 MB
+answer (with a Content-Length / chunked without one).
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ class OpenAIServer:
     fail_times: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    content: Any = None
+    """The message content ``content`` mode answers."""
+    answer: Any = None
+    """The whole answer ``answer`` mode serves."""
+    raw: bytes = b""
+    """The body ``raw`` mode serves."""
 
     def _check(self, body: dict[str, Any]) -> None:
         assert body["model"]
@@ -72,10 +81,20 @@ class OpenAIServer:
             )
         if self.mode == "slow":
             await asyncio.sleep(2)
+        if self.mode == "answer":
+            return web.Response(
+                text=json.dumps(self.answer), content_type="application/json"
+            )
+        if self.mode == "raw":
+            return web.Response(body=self.raw, content_type="application/json")
+        if self.mode in ("huge", "huge_stream"):
+            return await self._huge(request)
         message: dict[str, Any] = {"role": "assistant", "content": None}
         finish = "stop"
         if self.mode == "ok":
             message["content"] = json.dumps(GOOD_ANSWER)
+        elif self.mode == "content":
+            message["content"] = self.content
         elif self.mode == "malformed":
             message["content"] = '{"risk_level": "medium", "summary": '
         elif self.mode == "refusal":
@@ -93,6 +112,29 @@ class OpenAIServer:
                           "total_tokens": 1280},
             }
         )  # fmt: skip
+
+    async def _huge(self, request: web.Request) -> web.StreamResponse:
+        """A 6 MB answer: a good message padded with a long unknown field."""
+        body = json.dumps(
+            {
+                "choices": [
+                    {
+                        "message": {"content": json.dumps(GOOD_ANSWER)},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "padding": "x" * (6 * 1024 * 1024),
+            }
+        ).encode()
+        if self.mode == "huge":
+            return web.Response(body=body, content_type="application/json")
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 64 * 1024):
+            await response.write(body[start : start + 64 * 1024])
+        await response.write_eof()
+        return response
 
     async def models(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/models."""

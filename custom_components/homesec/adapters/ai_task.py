@@ -26,7 +26,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ..engine.analyze.frame_selection import FrameSelection, select_jpegs
 from ..engine.analyze.openai import CameraContext
 from ..engine.analyze.prompt import BASE_PROMPT, instructions
-from ..engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
+from ..engine.analyze.schema import (
+    DEFAULT_ACTIVITY_TYPES,
+    Observations,
+    Summary,
+    first_problem,
+)
 from ..engine.errors import AnalyzerError
 from ..engine.interfaces import Analyzer
 from ..engine.models import AnalysisResult, Clip, FilterResult, RiskLevel
@@ -39,8 +44,8 @@ class AITaskAnswer(BaseModel):
 
     risk_level: RiskLevel
     activity_type: str
-    summary: str
-    observations: list[str] = []
+    summary: Summary
+    observations: Observations = []
     requires_review: bool = False
 
 
@@ -122,20 +127,23 @@ class AITaskAnalyzer(Analyzer):
             raise AnalyzerError(f"the AI Task failed: {err}") from err
         finally:
             await run(shutil.rmtree, folder, True)
-        return _parse(result.data, self._activity_types)
+        return parse_answer(result.data, self._activity_types)
 
 
-def _parse(data: Any, activity_types: tuple[str, ...]) -> AnalysisResult:
+def parse_answer(data: Any, activity_types: tuple[str, ...]) -> AnalysisResult:
+    """The analysis in an AI Task answer; AnalyzerError if unusable."""
     try:
         answer = AITaskAnswer.model_validate(data)
     except ValidationError as err:
-        raise AnalyzerError("the AI Task did not return the requested data") from err
+        raise AnalyzerError(
+            f"the AI Task did not return the requested data ({first_problem(err)})"
+        ) from err
     return AnalysisResult(
         risk_level=answer.risk_level,
         activity_type=(
             answer.activity_type if answer.activity_type in activity_types else "other"
         ),
-        summary=answer.summary.strip(),
+        summary=answer.summary,
         observations=answer.observations,
         requires_review=answer.requires_review,
     )

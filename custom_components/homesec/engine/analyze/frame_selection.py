@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..detect.frames import SampledFrame, sample_frames
+from ..detect.frames import frames_at, sample_times
 from ..models import Box, FilterResult
 
 
@@ -53,29 +55,36 @@ def crop_box(box: Box, margin: float = 0.5) -> Box:
 def select_jpegs(
     path: Path, detections: FilterResult, settings: FrameSelection
 ) -> list[tuple[float, bytes]]:
-    """``(seconds, JPEG)`` of the chosen frames (blocking)."""
-    frames: list[SampledFrame] = list(
-        sample_frames(path, settings.sample_fps, settings.max_size)
-    )
+    """``(seconds, JPEG)`` of the chosen frames (blocking).
+
+    The sampled frames' times come from a demux pass; only the chosen frames are
+    then decoded, so memory and time hardly grow with the clip's length.
+    """
+    times = sample_times(path, settings.sample_fps)
     focus = detections.best.frame_ts if detections.best else None
-    picked = choose([f.ts for f in frames], settings.max_frames, focus)
+    chosen = [times[i] for i in choose(times, settings.max_frames, focus)]
     region = (
         crop_box(detections.best.box) if settings.crop and detections.best else None
     )
-    out = []
-    for index in picked:
-        image = Image.fromarray(frames[index].image)
-        if region is not None:
-            w, h = image.size
-            image = image.crop(
-                (
-                    int(region.x1 * w),
-                    int(region.y1 * h),
-                    int(region.x2 * w),
-                    int(region.y2 * h),
-                )
+    return [
+        (sampled.ts, _jpeg(sampled.image, region, settings.quality))
+        for sampled in frames_at(path, chosen, settings.max_size)
+    ]
+
+
+def _jpeg(rgb: NDArray[np.uint8], region: Box | None, quality: int) -> bytes:
+    """``rgb`` as JPEG, cropped to ``region`` (relative) when given."""
+    image = Image.fromarray(rgb)
+    if region is not None:
+        w, h = image.size
+        image = image.crop(
+            (
+                int(region.x1 * w),
+                int(region.y1 * h),
+                int(region.x2 * w),
+                int(region.y2 * h),
             )
-        buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=settings.quality)
-        out.append((frames[index].ts, buffer.getvalue()))
-    return out
+        )
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()

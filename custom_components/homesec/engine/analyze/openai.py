@@ -11,21 +11,26 @@ import asyncio
 import base64
 from collections.abc import Callable
 import json
+import math
 from typing import Any
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from ..answers import UnusableAnswer, read_json
 from ..errors import AnalyzerError, CredentialsRejected
 from ..interfaces import Analyzer, BlockingRunner
 from ..models import AnalysisResult, Clip, FilterResult, TokenUsage
 from ..retry import Sleep
 from .frame_selection import FrameSelection, select_jpegs
 from .prompt import BASE_PROMPT, instructions
-from .schema import DEFAULT_ACTIVITY_TYPES, ModelOutput, json_schema
+from .schema import DEFAULT_ACTIVITY_TYPES, ModelOutput, first_problem, json_schema
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
+MAX_TEXT_CHARS = 200
+MAX_TOKENS = 10_000_000
+"""More than any model reads or writes in one call."""
 
 type CameraContext = Callable[[str], tuple[str, str | None]]
 """Camera id -> (display name, prompt context)."""
@@ -80,28 +85,60 @@ def request_body(
 
 def parse_reply(body: Any, activity_types: tuple[str, ...]) -> AnalysisResult:
     """The analysis in a Chat Completions answer; AnalyzerError if unusable."""
-    try:
-        choice = body["choices"][0]
-        message = choice["message"]
-    except (KeyError, IndexError, TypeError) as err:
-        raise AnalyzerError("the answer has no message") from err
-    if message.get("refusal"):
-        raise AnalyzerError(f"the model refused: {message['refusal']}")
+    choice, message = _message(body)
+    if refusal := message.get("refusal"):
+        raise AnalyzerError(f"the model refused: {str(refusal)[:MAX_TEXT_CHARS]}")
     if choice.get("finish_reason") == "length":
         raise AnalyzerError("the answer was cut off (output token limit reached)")
     try:
-        output = ModelOutput.model_validate(json.loads(message.get("content") or ""))
-    except (json.JSONDecodeError, ValidationError) as err:
-        raise AnalyzerError("the answer is not the requested JSON") from err
-    usage = body.get("usage") or {}
+        output = ModelOutput.model_validate(json.loads(_text(message.get("content"))))
+    except (ValueError, RecursionError) as err:
+        # ValidationError and JSONDecodeError are ValueErrors
+        detail = f" ({first_problem(err)})" if isinstance(err, ValidationError) else ""
+        raise AnalyzerError(f"the answer is not the requested JSON{detail}") from err
     return output.to_result(activity_types).model_copy(
-        update={
-            "usage": TokenUsage(
-                prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                completion_tokens=int(usage.get("completion_tokens", 0)),
-            )
-        }
+        update={"usage": token_usage(body.get("usage"))}
     )
+
+
+def _message(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The first choice and its message; AnalyzerError if there is none."""
+    choices = body.get("choices") if isinstance(body, dict) else None
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(choice, dict) or not isinstance(message, dict):
+        raise AnalyzerError("the answer has no message")
+    return choice, message
+
+
+def _text(content: Any) -> str:
+    """A message's text: a string, or the text parts of a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def token_usage(usage: Any) -> TokenUsage:
+    """The tokens the server reports; a count it leaves out or garbles is 0."""
+    counts = usage if isinstance(usage, dict) else {}
+    return TokenUsage(
+        prompt_tokens=_count(counts.get("prompt_tokens")),
+        completion_tokens=_count(counts.get("completion_tokens")),
+    )
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if not math.isfinite(value) or value < 0:
+        return 0
+    return int(min(value, MAX_TOKENS))
 
 
 def retry_after(headers: Any, fallback: float) -> float:
@@ -172,11 +209,11 @@ class OpenAIAnalyzer(Analyzer):
                         raise AnalyzerError(
                             f"the server answered HTTP {response.status}"
                         )
-                    return await response.json(content_type=None)
+                    return await read_json(response)
+            except UnusableAnswer as err:
+                raise AnalyzerError(str(err)) from err
             except TimeoutError as err:
                 raise AnalyzerError(f"no answer within {s.timeout:g} s") from err
             except aiohttp.ClientError as err:
                 raise AnalyzerError(f"cannot reach the server: {err}") from err
-            except ValueError as err:
-                raise AnalyzerError("the server did not answer JSON") from err
         raise AnalyzerError("no attempts left")  # pragma: no cover - loop returns

@@ -7,7 +7,7 @@ grid are converted, scaled by swscale straight to the size the consumer wants.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import dataclass
 import gc
 import io
@@ -26,6 +26,11 @@ type GrayFrame = NDArray[np.uint8]
 type RgbFrame = NDArray[np.uint8]
 
 DECODE_THREADS = 2
+SEEK_GAP = 4.0
+"""Seconds between wanted frames beyond which seeking beats decoding through."""
+SEEKABLE = frozenset({"mov", "matroska"})
+"""Containers (MP4, MKV) whose index seeks to keyframes; others (MPEG-TS, AVI)
+are decoded through."""
 
 
 @dataclass(slots=True)
@@ -51,12 +56,7 @@ def sample_frames(
     Raises VideoDecodeError for missing, empty, truncated or non-video files;
     a clip whose tail is damaged yields what could be decoded.
     """
-    if not path.is_file() or path.stat().st_size == 0:
-        raise VideoDecodeError(f"{path.name} is empty or missing")
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError, ValueError) as err:
-        raise VideoDecodeError(f"{path.name} is not a readable video: {err}") from err
+    container = _open(path)
     try:
         yield from _decode(
             container,
@@ -69,10 +69,134 @@ def sample_frames(
     finally:
         container.close()
         del container
-        # PyAV's container, stream and codec context reference each other; the
-        # cycle holds the decoder's frame buffers (about 30 MB at 1080p) until a
-        # collection. It is still young here, so a cheap gen-0 pass frees it now.
-        gc.collect(0)
+        _free_decoder()
+
+
+def sample_times(path: Path, sample_fps: float) -> list[float]:
+    """The times of the frames ``sample_frames`` yields, read without decoding.
+
+    Only the packets' timestamps are read (a demux pass, no pictures).
+    """
+    container = _open(path)
+    try:
+        times = _packet_times(container, path)
+    finally:
+        container.close()
+        del container
+        _free_decoder()
+    grid = _Grid(sample_fps)
+    sampled = [ts for ts in sorted(times) if grid.takes(ts)]
+    if not sampled:
+        raise VideoDecodeError(f"{path.name} has no decodable frames")
+    return sampled
+
+
+def _packet_times(container: av.container.InputContainer, path: Path) -> list[float]:
+    """Presentation times of the video packets (decode order)."""
+    if not container.streams.video:
+        raise VideoDecodeError(f"{path.name} has no video stream")
+    times = []
+    try:
+        for packet in container.demux(container.streams.video[0]):
+            if packet.pts is not None and packet.time_base is not None:
+                times.append(float(packet.pts * packet.time_base))
+    except av.error.FFmpegError:
+        pass  # a damaged tail: the times read so far
+    return times
+
+
+def frames_at(
+    path: Path, times: Collection[float], side: int, *, threads: int = DECODE_THREADS
+) -> Generator[SampledFrame]:
+    """Yield the frames at ``times`` (from ``sample_times``), in order, RGB.
+
+    In MP4 and MKV, gaps longer than SEEK_GAP seconds are skipped by seeking to
+    the keyframe before the next time, so a long clip costs a few GOPs, not all
+    its frames. Should a seek land late, the first frame after the time is taken.
+    """
+    container = _open(path)
+    try:
+        yield from _seek_decode(container, path, sorted(times), side, threads)
+    finally:
+        container.close()
+        del container
+        _free_decoder()
+
+
+def _seek_decode(
+    container: av.container.InputContainer,
+    path: Path,
+    times: list[float],
+    side: int,
+    threads: int,
+) -> Generator[SampledFrame]:
+    """``frames_at`` on an open container."""
+    try:
+        if not container.streams.video:
+            raise VideoDecodeError(f"{path.name} has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "FRAME"
+        stream.codec_context.thread_count = threads
+        time_base = stream.time_base
+        seekable = container.format.name.split(",")[0] in SEEKABLE
+        decoded = container.decode(stream)
+        position = -1.0
+        for wanted in times:
+            if wanted <= position:
+                continue  # taken already (a seek landed past it)
+            gap = wanted - max(position, 0.0)
+            if seekable and time_base is not None and gap > SEEK_GAP:
+                container.seek(int(wanted / time_base), stream=stream)
+                decoded = container.decode(stream)
+            frame = _first_from(decoded, wanted - 1e-4)
+            if frame is None:
+                return
+            position = frame.time if frame.time is not None else wanted
+            yield SampledFrame(position, _convert(frame, side, "rgb24"), frame)
+    except av.error.FFmpegError:
+        return  # a damaged tail: the frames read so far
+
+
+def _first_from(decoded: Iterator[av.VideoFrame], ts: float) -> av.VideoFrame | None:
+    """The first frame at or after ``ts`` seconds."""
+    for frame in decoded:
+        if frame.time is not None and frame.time >= ts:
+            return frame
+    return None
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if not path.is_file() or path.stat().st_size == 0:
+        raise VideoDecodeError(f"{path.name} is empty or missing")
+    try:
+        return av.open(str(path))
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        raise VideoDecodeError(f"{path.name} is not a readable video: {err}") from err
+
+
+def _free_decoder() -> None:
+    """Collect a closed container once the caller dropped it.
+
+    PyAV's container, stream and codec context reference each other; the cycle
+    holds the decoder's frame buffers (about 30 MB at 1080p) until a collection.
+    It is still young here, so a cheap gen-0 pass frees it now.
+    """
+    gc.collect(0)
+
+
+class _Grid:
+    """The sampling grid: the first frame at or after each ``1/sample_fps`` s."""
+
+    def __init__(self, sample_fps: float) -> None:
+        self._step = 1.0 / sample_fps
+        self._index = 0
+
+    def takes(self, ts: float) -> bool:
+        """Whether the frame at ``ts`` (in presentation order) is sampled."""
+        if ts + 1e-6 < self._index * self._step:
+            return False
+        self._index = int(ts / self._step + 1e-6) + 1
+        return True
 
 
 def _decode(
@@ -90,21 +214,19 @@ def _decode(
     stream = container.streams.video[0]
     stream.thread_type = "FRAME"
     stream.codec_context.thread_count = threads
-    step = 1.0 / sample_fps
-    index = 0
-    yielded = 0
+    grid = _Grid(sample_fps)
+    decoded = 0
     try:
         for frame in container.decode(stream):
             ts = frame.time
-            if ts is None or ts + 1e-6 < index * step:
+            if ts is None or not grid.takes(ts):
                 continue
-            index = int(ts / step + 1e-6) + 1
+            decoded += 1
             yield SampledFrame(ts, _convert(frame, side, pixel_format), frame)
-            yielded += 1
     except av.error.FFmpegError as err:
-        if yielded == 0:
+        if decoded == 0:
             raise VideoDecodeError(f"{path.name} could not be decoded: {err}") from err
-    if yielded == 0:
+    if decoded == 0:
         raise VideoDecodeError(f"{path.name} has no decodable frames")
 
 
