@@ -6,8 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 import homeassistant.util.dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
@@ -94,3 +96,39 @@ async def test_clips_wait_for_the_detector_and_alert_once_it_is_back(
     assert hub.health.detector_available
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert hass.states.get("sensor.homesec_status").state == "healthy"
+
+
+async def test_analyze_clip_says_when_the_detector_cannot_check_the_clip(
+    hass: HomeAssistant,
+    config_dir: Path,
+    detection_server: DetectionServer,
+    red_clip: Path,
+) -> None:
+    """The action answers a translated error, not a traceback, while it is down."""
+    # Given a hub on the remote detector, whose server fails every request
+    result = await start_hub_flow(hass)
+    for step in (
+        {"detector": "remote"},
+        {"remote_url": detection_server.url, **RULES},
+        {"analyzer": "none"},
+    ):
+        result = dict(
+            await hass.config_entries.flow.async_configure(result["flow_id"], step)
+        )
+    await finish_hub_flow(hass, result)
+    clip = config_dir / "clip.mp4"
+    await hass.async_add_executor_job(clip.write_bytes, red_clip.read_bytes())
+    detection_server.mode = "http500"
+
+    # When the user analyzes a clip
+    with pytest.raises(HomeAssistantError) as caught:
+        await hass.services.async_call(
+            DOMAIN,
+            "analyze_clip",
+            {"file": str(clip)},
+            blocking=True,
+            return_response=True,
+        )
+
+    # Then the error says the detector could not check it
+    assert caught.value.translation_key == "detector_failed"

@@ -149,6 +149,12 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
         raise user_error(
             "clip_unreadable", path=path.name, error=first_line(err)
         ) from err
+    except HomeSecError as err:  # the detector is away or answered nonsense
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="detector_failed",
+            translation_placeholders={"error": first_line(err)},
+        ) from err
     analysis: dict[str, Any] | None = None
     analysis_error: str | None = None
     if hub.engine.analyzer is not None:
