@@ -4,8 +4,8 @@
   receiver) run on their own event loop in a thread, as remote servers would.
   Down means the listening socket is closed (connection refused); the
   doubles' own modes give HTTP 5xx/429 and slow answers.
-- Storage: the clip store's folder is moved aside and a plain file put in its
-  place, so the real LocalStorage gets the real OSError (NotADirectoryError /
+- Storage: the clip store's folder (a link) is swapped atomically for a link to
+  a plain file, so the real LocalStorage gets the real OSError (NotADirectoryError /
   FileExistsError) the filesystem raises. chmod would not bite: the bench runs
   as root.
 - SQLite: a second connection holds an exclusive write lock, as a backup tool
@@ -161,31 +161,41 @@ class RecordingNotifier(Notifier):
 
 
 class StorageOutage:
-    """Makes the clip store's folder unusable: a file stands in its place."""
+    """Makes the clip store's folder unusable, atomically both ways.
+
+    The store's folder is a symbolic link to the real folder; an outage swaps
+    it (one ``rename``) for a link to a plain file, so the real LocalStorage
+    gets the real OSError (NotADirectoryError) a vanished mount gives, and a
+    copy running at that moment can never create a second folder in its place.
+    """
 
     def __init__(self, root: Path) -> None:
-        """Break and repair ``root``."""
+        """Break and repair ``root`` (created here as a link to the real folder)."""
         self.root = root
-        self._aside = root.with_name(root.name + ".aside")
+        self._real = root.with_name(root.name + ".real")
+        self._not_mounted = root.with_name(root.name + ".not-mounted")
+        self._real.mkdir(parents=True, exist_ok=True)
+        self._not_mounted.write_text("the clip store is not mounted\n")
+        self._point(self._real)
         self.down = False
 
     def break_(self) -> None:
-        """Move the folder aside and put a file where it was (blocking)."""
-        if self.down:
-            return
-        if self.root.exists():
-            self.root.rename(self._aside)
-        self.root.write_text("the clip store is not mounted\n")
-        self.down = True
+        """Point the store's folder at a file (blocking)."""
+        if not self.down:
+            self._point(self._not_mounted)
+            self.down = True
 
     def repair(self) -> None:
-        """Put the folder back (blocking)."""
-        if not self.down:
-            return
-        self.root.unlink()
-        if self._aside.exists():
-            self._aside.rename(self.root)
-        self.down = False
+        """Point it at the real folder again (blocking)."""
+        if self.down:
+            self._point(self._real)
+            self.down = False
+
+    def _point(self, target: Path) -> None:
+        link = self.root.with_name(f".{self.root.name}.link")
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        link.replace(self.root)
 
 
 class DropboxOutage:

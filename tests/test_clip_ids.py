@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import os
 from pathlib import Path
 import threading
@@ -202,3 +202,52 @@ def test_an_id_retention_freed_is_not_handed_out_again(tmp_path: Path) -> None:
 
     # Then it gets an id of its own
     assert again.clip_id != clip.clip_id
+
+
+def test_a_deleted_id_stays_taken_after_a_start_without_the_state_store(
+    tmp_path: Path,
+) -> None:
+    """The spool's own list of deleted ids holds when the store cannot be asked."""
+    # Given a clip of 10:15:00 that retention removed, and a restart while the
+    # state store was down (a new spool that learnt no ids from it)
+    first = tmp_path / "first.mp4"
+    first.write_bytes(b"first")
+    before = Spool(tmp_path / "spool")
+    clip = before.adopt(first, "porch", "ftp", TS)
+    before.delete([clip.local_path])
+    after = Spool(tmp_path / "spool")
+
+    # When a clip of the same second arrives (a camera clock set back)
+    later = tmp_path / "later.mp4"
+    later.write_bytes(b"later")
+    again = after.adopt(later, "porch", "ftp", TS)
+
+    # Then it gets an id of its own, and the list of deleted ids is hidden
+    assert again.clip_id != clip.clip_id
+    assert [entry.clip_id for entry in after.entries()] == [again.clip_id]
+
+
+def test_the_list_of_deleted_ids_forgets_ids_older_than_it_keeps(
+    tmp_path: Path,
+) -> None:
+    """Ids are remembered for a bounded time, so the list does not grow for ever."""
+    # Given a spool that deleted a clip of two years ago and one of last week
+    spool = Spool(tmp_path / "spool")
+    old, recent = tmp_path / "old.mp4", tmp_path / "recent.mp4"
+    old.write_bytes(b"old")
+    recent.write_bytes(b"recent")
+    now = datetime.now(UTC)
+    clips = [
+        spool.adopt(old, "porch", "ftp", now - timedelta(days=730)),
+        spool.adopt(recent, "porch", "ftp", now - timedelta(days=7)),
+    ]
+    spool.delete([clip.local_path for clip in clips])
+
+    # When a new spool reserves its first id
+    fresh = tmp_path / "fresh.mp4"
+    fresh.write_bytes(b"fresh")
+    Spool(tmp_path / "spool").adopt(fresh, "porch", "ftp", now)
+
+    # Then only last week's id is still listed
+    listing = tmp_path / "spool" / "porch" / ".deleted"
+    assert listing.read_text().split() == [clips[1].clip_id]

@@ -20,6 +20,10 @@ from .models import Clip
 _LOGGER = logging.getLogger(__name__)
 
 PARTIAL = ".partial"
+DELETED = ".deleted"
+"""Per camera: the ids of clips the spool deleted (never handed out again)."""
+DELETED_KEPT = timedelta(days=400)
+"""How long a deleted id is remembered (longer than any history is kept)."""
 COPYING = ".copying"
 LEFTOVER_MIN_AGE = 10.0
 """Seconds a leftover must be untouched before ``tidy`` takes it (not in use)."""
@@ -97,6 +101,7 @@ class Spool:
         self._ids = threading.Lock()
         self._known: set[str] = set()
         """Ids the state store knows (clips retention may have deleted)."""
+        self._deleted_loaded: set[Path] = set()
 
     def remember(self, clip_ids: Iterable[str]) -> None:
         """Never hand out these ids again (the state store knows them)."""
@@ -152,11 +157,48 @@ class Spool:
         return newest
 
     def delete(self, paths: list[Path]) -> None:
-        """Delete clip files; their ids are never handed out again (blocking)."""
+        """Delete clip files; their ids are never handed out again (blocking).
+
+        Each id is written to its camera's ``.deleted`` list first, so a later
+        start that cannot ask the state store still knows it.
+        """
+        by_folder: dict[Path, list[str]] = {}
+        for path in paths:
+            by_folder.setdefault(path.parent, []).append(path.stem)
         with self._ids:
-            self._known.update(path.stem for path in paths)
+            for folder, stems in by_folder.items():
+                self._load_deleted(folder)
+                self._known.update(stems)
+                with (folder / DELETED).open("a", encoding="utf-8") as listing:
+                    listing.writelines(f"{stem}\n" for stem in stems)
         for path in paths:
             path.unlink(missing_ok=True)
+
+    def _load_deleted(self, folder: Path) -> None:
+        """Learn the ids deleted from ``folder`` in earlier runs (once; locked).
+
+        Ids recorded more than ``DELETED_KEPT`` ago (by the time they carry) are
+        forgotten, and the list is rewritten without them: it stays bounded.
+        """
+        if folder in self._deleted_loaded:
+            return
+        self._deleted_loaded.add(folder)
+        listing = folder / DELETED
+        try:
+            lines = listing.read_text(encoding="utf-8").split()
+        except FileNotFoundError:
+            return
+        oldest = datetime.now(UTC) - DELETED_KEPT
+        kept = [
+            line
+            for line in lines
+            if (start := clip_start(line)) is not None and start >= oldest
+        ]
+        self._known.update(kept)
+        if len(kept) < len(lines):
+            partial = folder / f"{DELETED}{PARTIAL}"
+            partial.write_text("".join(f"{line}\n" for line in kept), "utf-8")
+            partial.replace(listing)
 
     def adopt(
         self, path: Path, camera_name: str, source_type: str, ts: datetime
@@ -208,6 +250,7 @@ class Spool:
         clip_id = base
         counter = 1
         with self._ids:
+            self._load_deleted(folder)
             while True:
                 if clip_id not in self._known and not _stem_taken(folder, clip_id):
                     try:
