@@ -196,3 +196,22 @@ async def test_unreadable_saved_state_is_ignored_with_a_warning(
     ]
     assert len(warnings) == 1
     assert "cannot be read" in warnings[0].getMessage()
+
+
+async def test_removing_the_hub_removes_its_saved_state(
+    hass: HomeAssistant, folder_hub: FolderHub, hass_storage: dict[str, Any]
+) -> None:
+    """Nothing of a removed hub stays in Home Assistant's storage."""
+    # Given a hub whose snooze was saved
+    entry = folder_hub.entry
+    key = f"homesec.{entry.entry_id}"
+    entry.runtime_data.controls.snooze(CAMERA, minutes=5)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert key in hass_storage
+
+    # When the hub is removed
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # Then its saved state is gone
+    assert key not in hass_storage

@@ -10,6 +10,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .data import HomeSecConfigEntry
+from .persisted_state import async_remove_persisted_state
 from .runtime import async_create_hub
 from .services import async_setup_services
 from .views import register_views
@@ -76,8 +77,9 @@ async def _async_reload(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
-    """Remove the hub's repair issues with it."""
+    """Remove the hub's repair issues and its saved budget, cooldowns, snoozes."""
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
         if domain == DOMAIN:
             ir.async_delete_issue(hass, DOMAIN, issue_id)
+    await async_remove_persisted_state(hass, entry.entry_id)

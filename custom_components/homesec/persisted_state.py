@@ -38,6 +38,15 @@ class SavedState(BaseModel):
     """When each camera's snooze ends."""
 
 
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
+
+
+async def async_remove_persisted_state(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete a removed hub's saved state."""
+    await _store(hass, entry_id).async_remove()
+
+
 class PersistedState:
     """Loads and saves the hub's budget, cooldowns and snoozes."""
 
@@ -50,9 +59,7 @@ class PersistedState:
         controls: CameraControls,
     ) -> None:
         """Nothing is read until ``async_load``."""
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
-        )
+        self._store = _store(hass, entry_id)
         self._budget = budget
         self._policy = policy
         self._controls = controls
