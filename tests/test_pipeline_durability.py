@@ -319,3 +319,50 @@ async def test_a_failing_notifier_is_logged_and_recorded_without_secrets(
     assert "SECRET-TOKEN" not in caplog.text
     assert state.stages[Stage.NOTIFY].error is not None
     assert "SECRET-TOKEN" not in state.stages[Stage.NOTIFY].error
+
+
+class _SlowAnswerNotifier(RecordingNotifier):
+    """Takes the alert at once, but its answer comes back a moment later."""
+
+    def __init__(self, name: str) -> None:
+        """Name the notifier."""
+        super().__init__(name)
+        self.taken = asyncio.Event()
+
+    async def notify(self, alert: Alert) -> None:
+        """Take the alert, then answer slowly."""
+        self.alerts.append(alert)
+        self.taken.set()
+        await asyncio.sleep(0.3)
+
+
+async def test_a_stop_while_an_output_answers_records_its_delivery(
+    tmp_path: Path, motion_clip: Path
+) -> None:
+    """A delivery in flight at a stop lands and is recorded: no second alert."""
+    # Given a pipeline on SQLite whose webhook has taken an alert and not answered
+    spool = Spool(tmp_path / "spool")
+    [clip] = await run_blocking(spool_clips, spool, motion_clip, 1)
+    url = sqlite_url(tmp_path / "state.db")
+    repository = ClipRepository(SQLAlchemyStateStore(url))
+    assert await repository.start()
+    webhook = _SlowAnswerNotifier("webhook")
+    storage = LocalStorage(tmp_path / "clips", run_blocking)
+    pipeline = make_pipeline(repository, storage, [webhook])
+    await pipeline.submit(clip)
+    await webhook.taken.wait()
+
+    # When HomeSec stops, and resumes the clip after its start
+    await pipeline.stop()
+    await repository.close()
+    repository = ClipRepository(SQLAlchemyStateStore(url))
+    assert await repository.start()
+    state = await repository.get(clip.clip_id)
+    assert state is not None
+    again = RecordingNotifier("webhook")
+    await make_pipeline(repository, storage, [again]).process(clip, state)
+    await repository.close()
+
+    # Then the webhook had the alert once
+    assert webhook.count() == {clip.clip_id: 1}
+    assert again.count() == {}

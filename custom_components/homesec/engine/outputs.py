@@ -114,17 +114,24 @@ class Outputs:
             stage.attempts += 1
 
         async def _one(notifier: Notifier) -> NotifyError | None:
+            async def delivered() -> None:
+                if notifier.name not in state.delivered:
+                    state.delivered.append(notifier.name)
+                    await save(state)
+
             try:
                 async with limit:
                     await with_retries(
-                        lambda: notifier.notify(alert), retry, _count, sleep
+                        lambda: _landing(notifier.notify(alert), delivered),
+                        retry,
+                        _count,
+                        sleep,
                     )
             except Exception as err:  # noqa: BLE001 - one notifier never stops others
                 return NotifyError(
                     alert.clip_id, f"{notifier.name}: {first_line(err)}", err
                 )
-            state.delivered.append(notifier.name)
-            await save(state)
+            await delivered()
             return None
 
         errors = [
@@ -136,3 +143,29 @@ class Outputs:
         stage.status = StageStatus.FAILED if errors else StageStatus.DONE
         stage.error = "; ".join(describe(err) for err in errors) or None
         return len(pending) - len(errors), errors
+
+
+LANDING_GRACE = 5.0
+"""Seconds a delivery in flight at a stop may take to land (and be recorded)."""
+
+
+async def _landing(
+    notify: Awaitable[None], delivered: Callable[[], Awaitable[None]]
+) -> None:
+    """One delivery attempt that a stop does not cut off in mid-air.
+
+    An output may already have the alert when HomeSec stops (its answer is on
+    the way): cancelling then would leave it unrecorded, and the restart would
+    send it again. So on cancellation the attempt gets ``LANDING_GRACE``
+    seconds to finish; if it succeeds it is recorded, then the stop goes on.
+    """
+    attempt = asyncio.ensure_future(notify)
+    try:
+        await asyncio.shield(attempt)
+    except asyncio.CancelledError:
+        done, _ = await asyncio.wait({attempt}, timeout=LANDING_GRACE)
+        if attempt in done and not attempt.cancelled() and not attempt.exception():
+            await delivered()
+        else:
+            attempt.cancel()
+        raise
