@@ -123,7 +123,10 @@ class Spool:
             for path in folder.iterdir():
                 if path.name.startswith(".") or not path.is_file():
                     continue
-                stat = path.stat()
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue  # deleted meanwhile (another retention pass)
                 found.append(
                     SpoolEntry(
                         clip_id=path.stem,
@@ -144,7 +147,10 @@ class Spool:
         for path in folder.iterdir():
             if path.name.startswith(".") or not path.is_file():
                 continue
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # deleted meanwhile
             mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
             if newest is None or mtime > newest.mtime:
                 newest = SpoolEntry(
