@@ -48,7 +48,12 @@ class SmallDisk:
     def __call__(self, folder: Path) -> int:
         """Free bytes (blocking, like shutil.disk_usage)."""
         self.measured.append(folder)
-        files = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+        # Clip files only: the spool's hidden list of deleted ids is a few bytes
+        files = sum(
+            p.stat().st_size
+            for p in self.root.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
         return self.size - self.used - files
 
 
