@@ -7,7 +7,13 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 import probatio
 
-from .const import ANALYZER_NONE, DETECTOR_MOTION
+from .const import (
+    ANALYZER_NONE,
+    CONF_MQTT_QOS,
+    CONF_MQTT_RETAIN,
+    CONF_MQTT_TOPIC,
+    DETECTOR_MOTION,
+)
 from .hub_fields import (
     alert_errors,
     alert_fields,
@@ -18,6 +24,8 @@ from .hub_fields import (
     store_fields,
 )
 from .settings import HubSettings, merged
+
+MQTT = {CONF_MQTT_TOPIC, CONF_MQTT_QOS, CONF_MQTT_RETAIN}
 
 
 class HubOptionsFlow(OptionsFlow):
@@ -36,12 +44,15 @@ class HubOptionsFlow(OptionsFlow):
             return self.async_create_entry(data=user_input)
         current = merged(self.config_entry) | (user_input or {})
         settings = HubSettings.from_data(current)
-        fields = alert_fields(self.hass, settings.activities) | history_fields()
-        fields |= store_fields(settings.storage_type)
+        alerts = alert_fields(self.hass, settings.activities)
+        # Limits next to the spool's, MQTT last.
+        fields = {key: field for key, field in alerts.items() if key not in MQTT}
+        fields |= store_fields(settings.storage_type) | history_fields()
         if settings.detector != DETECTOR_MOTION:
             fields |= rules_fields()
         if settings.analyzer != ANALYZER_NONE:
             fields |= budget_fields()
+        fields |= {key: field for key, field in alerts.items() if key in MQTT}
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
