@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -25,14 +26,10 @@ RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
          "min_box_h_ratio": 0.0}  # fmt: skip
 
 
-async def test_clips_wait_for_the_detector_and_alert_once_it_is_back(
-    hass: HomeAssistant,
-    config_dir: Path,
-    detection_server: DetectionServer,
-    red_clip: Path,
-) -> None:
-    """Server errors are retried, the clip waits unfinished, then alerts once."""
-    # Given a hub on the remote detector and a camera alerting on people
+async def _remote_detector_hub(
+    hass: HomeAssistant, detection_server: DetectionServer
+) -> ConfigEntry:
+    """A hub set up in the UI with the remote detector and no analyzer."""
     result = await start_hub_flow(hass)
     for step in (
         {"detector": "remote"},
@@ -42,7 +39,19 @@ async def test_clips_wait_for_the_detector_and_alert_once_it_is_back(
         result = dict(
             await hass.config_entries.flow.async_configure(result["flow_id"], step)
         )
-    entry = (await finish_hub_flow(hass, result))["result"]
+    entry: ConfigEntry = (await finish_hub_flow(hass, result))["result"]
+    return entry
+
+
+async def test_clips_wait_for_the_detector_and_alert_once_it_is_back(
+    hass: HomeAssistant,
+    config_dir: Path,
+    detection_server: DetectionServer,
+    red_clip: Path,
+) -> None:
+    """Server errors are retried, the clip waits unfinished, then alerts once."""
+    # Given a hub on the remote detector and a camera alerting on people
+    entry = await _remote_detector_hub(hass, detection_server)
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop, settle_seconds=1)
@@ -106,16 +115,7 @@ async def test_analyze_clip_says_when_the_detector_cannot_check_the_clip(
 ) -> None:
     """The action answers a translated error, not a traceback, while it is down."""
     # Given a hub on the remote detector, whose server fails every request
-    result = await start_hub_flow(hass)
-    for step in (
-        {"detector": "remote"},
-        {"remote_url": detection_server.url, **RULES},
-        {"analyzer": "none"},
-    ):
-        result = dict(
-            await hass.config_entries.flow.async_configure(result["flow_id"], step)
-        )
-    await finish_hub_flow(hass, result)
+    await _remote_detector_hub(hass, detection_server)
     clip = config_dir / "clip.mp4"
     await hass.async_add_executor_job(clip.write_bytes, red_clip.read_bytes())
     detection_server.mode = "http500"

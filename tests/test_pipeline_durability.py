@@ -13,11 +13,14 @@ from sqlalchemy import text
 from custom_components.homesec.engine.errors import StateStoreError
 from custom_components.homesec.engine.models import (
     Alert,
+    Clip,
+    ClipState,
     ClipStatus,
     Stage,
     StageStatus,
 )
 from custom_components.homesec.engine.pending_journal import PendingJournal
+from custom_components.homesec.engine.pipeline import ClipPipeline
 from custom_components.homesec.engine.recovery import find_unfinished
 from custom_components.homesec.engine.repository import ClipRepository
 from custom_components.homesec.engine.spool import Spool
@@ -205,6 +208,31 @@ async def test_counting_storage_counts(tmp_path: Path, motion_clip: Path) -> Non
     assert (tmp_path / "clips" / "front_door" / clip.local_path.name).exists()
 
 
+async def _one_clip_on_sqlite(
+    tmp_path: Path, motion_clip: Path
+) -> tuple[Clip, str, ClipRepository, LocalStorage]:
+    """A spooled clip, a started repository on SQLite and a local storage."""
+    spool = Spool(tmp_path / "spool")
+    [clip] = await run_blocking(spool_clips, spool, motion_clip, 1)
+    url = sqlite_url(tmp_path / "state.db")
+    repository = ClipRepository(SQLAlchemyStateStore(url))
+    assert await repository.start()
+    return clip, url, repository, LocalStorage(tmp_path / "clips", run_blocking)
+
+
+async def _restart(
+    pipeline: ClipPipeline, repository: ClipRepository, url: str, clip: Clip
+) -> tuple[ClipRepository, ClipState]:
+    """Stop HomeSec, start it again: the new repository and the clip's state."""
+    await pipeline.stop()
+    await repository.close()
+    repository = ClipRepository(SQLAlchemyStateStore(url))
+    assert await repository.start()
+    state = await repository.get(clip.clip_id)
+    assert state is not None
+    return repository, state
+
+
 class _HangingNotifier(RecordingNotifier):
     """Takes alerts only once released; until then its delivery hangs."""
 
@@ -224,25 +252,15 @@ async def test_restart_while_one_output_retries_sends_no_second_alert(
 ) -> None:
     """Outputs that delivered are saved at once, not when the slowest is done."""
     # Given a pipeline on SQLite whose phone takes alerts and whose siren hangs
-    spool = Spool(tmp_path / "spool")
-    [clip] = await run_blocking(spool_clips, spool, motion_clip, 1)
-    url = sqlite_url(tmp_path / "state.db")
-    repository = ClipRepository(SQLAlchemyStateStore(url))
-    assert await repository.start()
+    clip, url, repository, storage = await _one_clip_on_sqlite(tmp_path, motion_clip)
     phone, siren = RecordingNotifier("phone"), _HangingNotifier("siren")
-    storage = LocalStorage(tmp_path / "clips", run_blocking)
     pipeline = make_pipeline(repository, storage, [phone, siren])
     await pipeline.submit(clip)
     while not phone.alerts:
         await asyncio.sleep(0.01)
 
     # When Home Assistant restarts before the siren took the alert
-    await pipeline.stop()
-    await repository.close()
-    repository = ClipRepository(SQLAlchemyStateStore(url))
-    assert await repository.start()
-    state = await repository.get(clip.clip_id)
-    assert state is not None
+    repository, state = await _restart(pipeline, repository, url, clip)
     phone_again, siren_again = RecordingNotifier("phone"), RecordingNotifier("siren")
     resumed = make_pipeline(repository, storage, [phone_again, siren_again])
     await resumed.process(clip, state)
@@ -341,24 +359,14 @@ async def test_a_stop_while_an_output_answers_records_its_delivery(
 ) -> None:
     """A delivery in flight at a stop lands and is recorded: no second alert."""
     # Given a pipeline on SQLite whose webhook has taken an alert and not answered
-    spool = Spool(tmp_path / "spool")
-    [clip] = await run_blocking(spool_clips, spool, motion_clip, 1)
-    url = sqlite_url(tmp_path / "state.db")
-    repository = ClipRepository(SQLAlchemyStateStore(url))
-    assert await repository.start()
+    clip, url, repository, storage = await _one_clip_on_sqlite(tmp_path, motion_clip)
     webhook = _SlowAnswerNotifier("webhook")
-    storage = LocalStorage(tmp_path / "clips", run_blocking)
     pipeline = make_pipeline(repository, storage, [webhook])
     await pipeline.submit(clip)
     await webhook.taken.wait()
 
     # When HomeSec stops, and resumes the clip after its start
-    await pipeline.stop()
-    await repository.close()
-    repository = ClipRepository(SQLAlchemyStateStore(url))
-    assert await repository.start()
-    state = await repository.get(clip.clip_id)
-    assert state is not None
+    repository, state = await _restart(pipeline, repository, url, clip)
     again = RecordingNotifier("webhook")
     await make_pipeline(repository, storage, [again]).process(clip, state)
     await repository.close()
