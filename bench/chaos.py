@@ -1,8 +1,9 @@
 """Fault-injection bench: clips are never lost and alerts never sent twice.
 
-Drives the real engine (ClipPipeline, Spool, recovery, retention, the
-catch-up of failed uploads and of clips waiting for the detector) wired and
-timed as the Home Assistant runtime does (bench/chaos_runtime.py), with real
+Drives the real engine (ClipPipeline, Spool, recovery, retention of the
+spool and of the clip store, the free disk guard, the catch-up of failed
+uploads and of clips waiting for the detector) wired and timed as the Home
+Assistant runtime does (bench/chaos_runtime.py), with real
 SQLite (or a real PostgreSQL with ``--postgres``), real local storage (or
 Dropbox's SDK against the Dropbox API double with ``--dropbox``), the
 remote detector against the detection server double, the OpenAI-compatible
@@ -23,16 +24,29 @@ timeout), the webhook (socket closed, HTTP 503), and restarts the hub
 mid-clip (cancel, close, build a new engine on the same spool and database,
 recover).
 
+The clip store's limit is a quarter of what a run stores (at most twice the
+spool's), so store retention deletes most stored copies on the way. The disk
+guard measures a simulated disk (bench/chaos_disk.py: a made-up size over the
+real clip files) sized so that free space runs low when the spool grows
+during storage outages or between retention passes; below its floor the
+sources stop and the bench refuses arrivals as they would.
+
 At the end every service is up, the hub is restarted once more and left to
-recover and catch up; then each clip is judged. Lost: neither in the spool
-with an unfinished state, nor stored (with its detection done). Duplicate
-alert: one output got one clip's alert more than once. The bench prints per
-fault class (a clip counts in every class it met on its way) and in total,
-traces of the first bad clips, then ``clips lost: N`` and ``duplicate
-alerts: N``; it exits 1 when either is not 0, when an alert the clip's state
-decided is neither delivered nor recorded as failed, or when the spool ends
-over its limit (during outages it may exceed it: unstored clips are kept).
-``--sabotage lose|duplicate`` breaks things on purpose, to see the bench fail.
+recover and catch up; then each clip is judged. Retired: its stored copy is
+gone, deleted by retention or the disk guard after it was uploaded and
+finished, as its ``clip_deleted`` event and its state say. Refused: it arrived
+while recording was stopped. Lost: neither of those, nor in the spool with an
+unfinished state, nor stored (with its detection done). Duplicate alert: one
+output got one clip's alert more than once. The bench prints per fault class
+(a clip counts in every class it met on its way) and in total, traces of the
+first bad clips, the peaks and end sizes of the spool and the store, what the
+disk guard did, then ``clips lost: N`` and ``duplicate alerts: N``; it exits
+1 when either is not 0, when an alert the clip's state decided is neither
+delivered nor recorded as failed, or when the spool or the store ends over
+its limit (between retention passes, and for the spool during outages, they
+may exceed it).
+``--sabotage lose|unstore|duplicate`` breaks things on purpose, to see the
+bench fail.
 
     .venv/bin/python -m bench.chaos --seeds 1 2 3 --clips 300
     .venv/bin/python -m bench.chaos --quick          # CI: 2 seeds x 60 clips
@@ -65,6 +79,7 @@ engine_only.install()
 import aiohttp
 from sqlalchemy import func, select
 
+from custom_components.homesec.engine.disk_guard import DiskGuardSettings, DiskLevel
 from custom_components.homesec.engine.interfaces import BlockingRunner, Storage
 from custom_components.homesec.engine.models import (
     Clip,
@@ -84,6 +99,7 @@ from custom_components.homesec.engine.storage.dropbox import (
     DropboxSettings,
     DropboxStorage,
 )
+from custom_components.homesec.engine.store_retention import StoreRetentionSettings
 from tests.doubles.detection_server import DetectionServer
 from tests.doubles.dropbox_api import DropboxDouble
 from tests.doubles.openai_server import OpenAIServer
@@ -91,6 +107,7 @@ from tests.doubles.tls import make_certificate
 from tests.servers import Postgres
 
 from .chaos_clips import make_clips, tagged, token_in
+from .chaos_disk import SimulatedDisk, folder_bytes
 from .chaos_faults import Monkey, Services
 from .chaos_report import (
     Submitted,
@@ -119,7 +136,22 @@ from .loop_monitor import LoopMonitor
 CAMERAS = ("front_door", "garage", "garden", "street")
 SPOOL_LIMIT_CLIPS = 40
 """The spool's size limit, in clips: bursts and outages go past it."""
+DISK_LOW_CLIPS = 30
+"""The disk guard's low level, in clips (its floor is half of it)."""
+DISK_SPARE_CLIPS = 8
+"""Clips the disk holds beyond both limits before free space is low: the
+spool's unstored clips during a storage outage, and arrivals between two
+retention passes, go past it."""
+
+
+def store_limit_clips(clips: int) -> int:
+    """The clip store's size limit, in clips: a run stores 4 times as many."""
+    return max(10, min(2 * SPOOL_LIMIT_CLIPS, clips // 4))
+
+
 SETTLE_TIMEOUT = 60.0
+SABOTAGE_EVERY = 6
+"""With ``--sabotage``, the bench sabotages once every so many arrival rounds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +162,9 @@ class Options:
     postgres: bool = False
     dropbox: bool = False
     sabotage: str | None = None
-    """``lose`` (a cleaner deletes unstored spooled clips) or ``duplicate``
-    (clips are resubmitted as if the store forgot them): the bench must fail."""
+    """``lose`` (a cleaner deletes unstored spooled clips), ``unstore`` (a
+    cleaner deletes stored copies no retention chose) or ``duplicate`` (clips
+    are resubmitted as if the store forgot them): the bench must fail."""
     fault_pause: tuple[float, float] = (0.1, 0.6)
     arrival_pause: tuple[float, float] = (0.05, 0.35)
 
@@ -145,6 +178,10 @@ class SeedResult:
     peak_spool: int
     final_spool: int
     spool_limit: int
+    peak_store: int
+    final_store: int
+    store_limit: int
+    disk: DiskFigures
     rss_quarters: list[float]
     peak_rss: float
     max_stall: float
@@ -153,6 +190,30 @@ class SeedResult:
     hub_errors: list[str] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     effects: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class DiskFigures:
+    """What the disk guard saw and did in one seed."""
+
+    size: int
+    low: int
+    floor: int
+    min_free: int | None = None
+    levels: list[tuple[float, DiskLevel]] = field(default_factory=list)
+    """(seconds into the run, level) at each change."""
+    trims: Counter[str] = field(default_factory=Counter)
+    """clip_deleted events by ``copy reason``."""
+    trim_times: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """First and last such deletion (seconds into the run), by ``copy reason``."""
+
+    def level_changes(self) -> str:
+        """``ok->low at 12.3 s, ...``, or that the level never left ok."""
+        if not self.levels:
+            return "stayed ok"
+        shown = [f"{level} at {at:.1f} s" for at, level in self.levels[:8]]
+        more = len(self.levels) - len(shown)
+        return ", ".join(shown) + (f" (+{more} more changes)" if more else "")
 
 
 def rss_mb() -> float:
@@ -197,17 +258,45 @@ class Bench:
         self.hub: BenchHub | None = None
         self.restarting = asyncio.Lock()
         self.t0 = time.monotonic()
+        self.started_at = datetime.now(UTC)
         self.peak_spool = 0
         self.rss_quarters: list[float] = []
         self.peak_rss = 0.0
         self.hub_errors: list[str] = []
+        self._lose_next = False
+        """Sabotage: delete the next adopted clip before it is submitted."""
         self.stored_files: Callable[[], dict[str, list[Path]]] = dict
         """The stored clip files by token (blocking)."""
         self._ticks: dict[str, int] = dict.fromkeys(CAMERAS, 0)
         self._seconds_used: dict[str, list[datetime]] = {c: [] for c in CAMERAS}
         self._start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
-        limit = int(SPOOL_LIMIT_CLIPS * len(clips["person"]))
+        clip = len(clips["person"])
+        limit = SPOOL_LIMIT_CLIPS * clip
         self.retention = RetentionSettings(max_bytes=limit, max_age=timedelta(days=30))
+        store_limit = store_limit_clips(options.clips) * clip
+        self.store_limits = StoreRetentionSettings(
+            max_bytes=store_limit,
+            max_age=timedelta(days=30),  # clips are two hours old: never bites
+            alerted_max_age=timedelta(days=60),
+        )
+        low = DISK_LOW_CLIPS * clip
+        self.guard = DiskGuardSettings(low_bytes=low, floor_bytes=low // 2)
+        self.disk = DiskFigures(
+            size=limit + store_limit + DISK_SPARE_CLIPS * clip + low,
+            low=low,
+            floor=low // 2,
+        )
+        self.peak_store = 0
+        self.store_bytes: Callable[[], int] = partial(
+            folder_bytes, folder / "clips.real"
+        )
+        """The clip store's size now (blocking)."""
+
+    def on_level(self, level: DiskLevel) -> None:
+        """Note each change of the disk level a guard pass found."""
+        last = self.disk.levels[-1][1] if self.disk.levels else DiskLevel.OK
+        if level is not last:
+            self.disk.levels.append((time.monotonic() - self.t0, level))
 
     # --- the hub -----------------------------------------------------------
     def listener(self, event: LifecycleEvent) -> None:
@@ -258,8 +347,12 @@ class Bench:
             at=time.monotonic(),
         )
         self.submitted.append(item)
-        path = await run_blocking(self._file, item)
         assert self.hub is not None
+        if self.hub.recording_stopped:
+            # The sources are stopped: the camera's upload is refused.
+            item.refused = True
+            return
+        path = await run_blocking(self._file, item)
         target = spool or self.hub.spool
         try:
             clip = await run_blocking(target.adopt, path, camera, "ftp", ts)
@@ -267,6 +360,10 @@ class Bench:
             item.adopt_error = f"{type(err).__name__}: {err}"
             return
         item.clip_id = clip.clip_id
+        if self._lose_next and target is self.hub.spool:
+            self._lose_next = False
+            await run_blocking(clip.local_path.unlink, True)
+            item.notes.append("sabotage: deleted from the spool")
         if clip.clip_id in self.by_clip:
             other = self.by_clip[clip.clip_id]
             item.notes.append(
@@ -284,7 +381,7 @@ class Bench:
     async def drive(self, done: asyncio.Event) -> None:
         """Deliver the clips: mostly one at a time, some in awkward ways."""
         total = self.options.clips
-        quarter = 1
+        quarter = rounds = 1
         while len(self.submitted) < total:
             camera = self.rng.choice(CAMERAS)
             roll = self.rng.random()
@@ -317,7 +414,8 @@ class Bench:
                 )
             else:
                 await self.arrive(camera, "normal", self._next_second(camera))
-            if self.options.sabotage is not None and self.rng.random() < 0.05:
+            rounds += 1
+            if self.options.sabotage is not None and rounds % SABOTAGE_EVERY == 0:
                 await self.sabotage()
             while quarter <= 4 and len(self.submitted) >= total * quarter / 4:
                 self.rss_quarters.append(rss_mb())
@@ -331,14 +429,18 @@ class Bench:
         assert hub is not None
         entries = await run_blocking(hub.spool.entries)
         if self.options.sabotage == "lose":
-            # A disk cleaner deletes spooled clips that are not stored yet.
+            # A disk cleaner deletes the next spooled clip before it is stored
+            # (see arrive).
+            self._lose_next = True
+        elif self.options.sabotage == "unstore":
+            # A disk cleaner deletes a stored copy no retention chose.
             stored = await run_blocking(self.stored_files)
-            for entry in entries:
-                item = self.by_clip.get(entry.clip_id)
-                if item is None or item.token in stored:
+            for token, paths in stored.items():
+                item = next((s for s in self.submitted if s.token == token), None)
+                if item is None or "sabotage" in " ".join(item.notes):
                     continue
-                await run_blocking(entry.path.unlink, True)
-                item.notes.append("sabotage: deleted from the spool")
+                await run_blocking(paths[0].unlink, True)
+                item.notes.append("sabotage: deleted from the clip store")
                 return
         elif self.options.sabotage == "duplicate":
             # A finished clip is submitted again without its state, as if the
@@ -362,10 +464,15 @@ class Bench:
                 return
 
     async def sample(self, done: asyncio.Event) -> None:
-        """Peak spool bytes and RSS, ten times a second."""
+        """Peak spool and store bytes, least free space and RSS, 10 times a second."""
         while not done.is_set():
             size = await run_blocking(spool_bytes, self.config.spool_root)
             self.peak_spool = max(self.peak_spool, size)
+            stored = await run_blocking(self.store_bytes)
+            self.peak_store = max(self.peak_store, stored)
+            free = await run_blocking(self.free_space, self.config.spool_root)
+            least = self.disk.min_free
+            self.disk.min_free = free if least is None else min(least, free)
             self.peak_rss = max(self.peak_rss, rss_mb())
             await asyncio.sleep(0.1)
 
@@ -383,6 +490,13 @@ class Bench:
         dropbox = None
         if self.options.dropbox:
             dropbox, storage_outage, make_storage = await self.dropbox()
+        self.free_space = SimulatedDisk(
+            [
+                self.folder / name
+                for name in ("spool", "clips.real", "incoming", "snapshots")
+            ],
+            self.disk.size,
+        )
         self.config = HubConfig(
             spool_root=self.folder / "spool",
             store_root=store_root,
@@ -392,6 +506,10 @@ class Bench:
             model_url=model_http.base + "/v1",
             webhook_url=receiver_http.base + "/alert",
             retention=self.retention,
+            store_limits=self.store_limits,
+            guard=self.guard,
+            free_space=self.free_space,
+            on_level=self.on_level,
             storage=make_storage if dropbox is not None else None,
         )
         self.session = aiohttp.ClientSession()
@@ -430,6 +548,7 @@ class Bench:
                 monkey, end,
             )  # fmt: skip
             final_spool = await run_blocking(spool_bytes, self.config.spool_root)
+            final_store = await run_blocking(self.store_bytes)
         finally:
             await self.session.close()
             for http in (detection_http, model_http, receiver_http):
@@ -445,6 +564,10 @@ class Bench:
             peak_spool=self.peak_spool,
             final_spool=final_spool,
             spool_limit=self.retention.max_bytes or 0,
+            peak_store=self.peak_store,
+            final_store=final_store,
+            store_limit=self.store_limits.max_bytes or 0,
+            disk=self.disk,
             rss_quarters=self.rss_quarters,
             peak_rss=self.peak_rss,
             max_stall=max_stall,
@@ -487,6 +610,9 @@ class Bench:
             return DropboxStorage(settings, run, double.session)
 
         self.stored_files = stored_files
+        self.store_bytes = lambda: sum(
+            len(data) for _, data in list(double.state.files.values())
+        )
         return double, DropboxOutage(double), make_storage
 
     async def settle(self) -> None:
@@ -503,6 +629,45 @@ class Bench:
             quiet = 0 if busy or left else quiet + 1
         await hub.async_retention()
 
+    async def histories(
+        self, store: SQLAlchemyStateStore
+    ) -> dict[str, list[ClipEvent]]:
+        """Uploaded, finished and clip_deleted events by clip, as recorded.
+
+        Notes the deletions in the disk figures, by copy and reason.
+        """
+        wanted = (ClipEventType.UPLOADED, ClipEventType.FINISHED, ClipEventType.DELETED)
+        async with store.engine.connect() as conn:
+            rows = await conn.execute(
+                select(clip_events)
+                .where(clip_events.c.event_type.in_([kind.value for kind in wanted]))
+                .order_by(clip_events.c.id)
+            )
+            events = [
+                ClipEvent(
+                    clip_id=row.clip_id,
+                    camera_name=row.camera_name,
+                    event_type=ClipEventType(row.event_type),
+                    ts=row.ts,
+                    detail=row.detail,
+                )
+                for row in rows
+            ]
+        found: dict[str, list[ClipEvent]] = {}
+        start = self.started_at
+        for event in events:
+            found.setdefault(event.clip_id, []).append(event)
+            if event.event_type is not ClipEventType.DELETED:
+                continue
+            key = f"{event.detail.get('copy')} {event.detail.get('reason')}"
+            self.disk.trims[key] += 1
+            at = (
+                event.ts.replace(tzinfo=event.ts.tzinfo or UTC) - start
+            ).total_seconds()
+            first, _ = self.disk.trim_times.get(key, (at, at))
+            self.disk.trim_times[key] = (first, at)
+        return found
+
     async def judge(
         self,
         database_url: str,
@@ -517,6 +682,7 @@ class Bench:
         states = await store.get_states(ids)
         spool = await run_blocking(files_by_token, self.config.spool_root)
         stored = await run_blocking(self.stored_files)
+        histories = await self.histories(store)
         verdicts = [
             judge(
                 item,
@@ -525,6 +691,7 @@ class Bench:
                 stored,
                 received,
                 classes_of(item, monkey.intervals, end),
+                histories.get(item.clip_id or "", []),
             )
             for item in self.submitted
         ]
@@ -603,6 +770,26 @@ async def start_doubles(
     return detection, detection_http, model, model_http, receiver, receiver_http
 
 
+def print_disk(disk: DiskFigures) -> None:
+    """The simulated disk, the guard's levels, and what it and retention deleted."""
+    least = "?" if disk.min_free is None else f"{disk.min_free / 1024:.0f}"
+    print(
+        f"  disk (simulated {disk.size / 1024:.0f} KiB over the real clip files): "
+        f"least free {least} KiB, low below {disk.low / 1024:.0f} KiB, floor "
+        f"{disk.floor / 1024:.0f} KiB; level {disk.level_changes()}; recording "
+        + (
+            "stopped (arrivals refused meanwhile)"
+            if any(level is DiskLevel.FULL for _, level in disk.levels)
+            else "never stopped"
+        )
+    )
+    deleted = ", ".join(
+        f"{key} {n} (t={disk.trim_times[key][0]:.1f}..{disk.trim_times[key][1]:.1f} s)"
+        for key, n in sorted(disk.trims.items())
+    )
+    print(f"  copies deleted (copy reason): {deleted or 'none'}")
+
+
 def report(results: list[SeedResult]) -> int:
     """Print every figure; return the exit status."""
     verdicts = [v for r in results for v in r.verdicts]
@@ -610,7 +797,7 @@ def report(results: list[SeedResult]) -> int:
     print()
     print_table(rows)
     print()
-    over = False
+    over = store_over = False
     for r in results:
         print(
             f"seed {r.seed}: {len(r.verdicts)} clips in {r.seconds:.1f} s; "
@@ -621,6 +808,12 @@ def report(results: list[SeedResult]) -> int:
             f"{r.max_stall * 1000:.0f} ms"
         )
         print(
+            f"  clip store: peak {r.peak_store / 1024:.0f} KiB vs limit "
+            f"{r.store_limit / 1024:.0f} KiB, at the end {r.final_store / 1024:.0f} "
+            f"KiB"
+        )
+        print_disk(r.disk)
+        print(
             "  faults: "
             + ", ".join(f"{name} x{n}" for name, n in sorted(r.faults.items()))
         )
@@ -629,6 +822,7 @@ def report(results: list[SeedResult]) -> int:
             + ", ".join(f"{name} {n}" for name, n in sorted(r.effects.items()))
         )
         over |= r.final_spool > r.spool_limit
+        store_over |= r.final_store > r.store_limit
         for line in r.traces:
             print(line)
         for error in r.hub_errors[:5]:
@@ -644,15 +838,22 @@ def report(results: list[SeedResult]) -> int:
         f"{total.delivered}, recorded as failed {total.failed_recorded}, "
         f"missing {total.alert_missing}"
     )
+    print(
+        f"clips retired (stored copy deleted once done): by store retention "
+        f"{total.retired_retention}, by the disk guard {total.retired_disk}"
+    )
+    print(f"clips refused while the disk was full: {total.refused}")
     print(f"peak RSS: {peak_rss:.0f} MB")
     print(
         f"largest event-loop stall: {max(r.max_stall for r in results) * 1000:.0f} ms"
     )
     if over:
         print("spool over its limit at the end: yes")
+    if store_over:
+        print("clip store over its limit at the end: yes")
     print(f"clips lost: {total.lost}")
     print(f"duplicate alerts: {total.duplicates}")
-    failed = total.lost or total.duplicates or total.alert_missing or over
+    failed = total.lost or total.duplicates or total.alert_missing or over or store_over
     return 1 if failed else 0
 
 
@@ -686,7 +887,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2 seeds x 60 clips")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL store")
     parser.add_argument("--dropbox", action="store_true", help="Dropbox storage")
-    parser.add_argument("--sabotage", choices=["lose", "duplicate"])
+    parser.add_argument("--sabotage", choices=["lose", "unstore", "duplicate"])
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.CRITICAL)

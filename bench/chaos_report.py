@@ -9,6 +9,7 @@ from pathlib import Path
 
 from custom_components.homesec.engine.models import (
     ClipEvent,
+    ClipEventType,
     ClipState,
     ClipStatus,
     Stage,
@@ -39,6 +40,8 @@ class Submitted:
     at: float
     clip_id: str | None = None
     adopt_error: str | None = None
+    refused: bool = False
+    """Arrived while the disk guard had stopped recording: never adopted."""
     finished_at: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -58,6 +61,8 @@ class Verdict:
     duplicates: int
     lost: bool
     why: str
+    retired: str | None = None
+    """``retention`` or ``disk``: its stored copy was deleted once it was done."""
 
 
 @dataclass
@@ -73,6 +78,9 @@ class Row:
     alert_missing: int = 0
     duplicates: int = 0
     lost: int = 0
+    retired_retention: int = 0
+    retired_disk: int = 0
+    refused: int = 0
 
     def add(self, v: Verdict) -> None:
         """Count one clip."""
@@ -85,6 +93,9 @@ class Row:
         self.alert_missing += v.alert_missing
         self.duplicates += v.duplicates
         self.lost += v.lost
+        self.retired_retention += v.retired == "retention"
+        self.retired_disk += v.retired == "disk"
+        self.refused += v.submitted.refused
 
 
 def files_by_token(root: Path) -> dict[str, list[Path]]:
@@ -113,6 +124,33 @@ def classes_of(item: Submitted, intervals: list[Interval], end: float) -> set[st
     return found or {NO_FAULT}
 
 
+def retired_by(
+    state: ClipState | None, stored: list[Path], history: list[ClipEvent]
+) -> str | None:
+    """Why the clip's stored copy was rightly deleted (None: it was not).
+
+    Rightly: retention or the disk guard recorded deleting the stored copy
+    (``clip_deleted``, copy ``storage``) after the clip's history shows it
+    uploaded and finished; its state no longer links a copy and says when it
+    went; no file of it is left in the store. Any other vanished copy is lost.
+    """
+    if stored or state is None or not state.finished or not state.done(Stage.DETECT):
+        return None
+    if state.storage_uri is not None or state.storage_deleted_at is None:
+        return None
+    kinds = [event.event_type for event in history]
+    for at, event in enumerate(history):
+        if event.event_type is not ClipEventType.DELETED:
+            continue
+        if event.detail.get("copy") != "storage":
+            continue
+        before = kinds[:at]
+        if ClipEventType.UPLOADED in before and ClipEventType.FINISHED in before:
+            reason = str(event.detail.get("reason", ""))
+            return "disk" if reason.startswith("disk") else "retention"
+    return None
+
+
 def judge(  # noqa: PLR0917 - one verdict from every observation
     item: Submitted,
     state: ClipState | None,
@@ -120,21 +158,30 @@ def judge(  # noqa: PLR0917 - one verdict from every observation
     store: dict[str, list[Path]],
     received: dict[str, Counter[str]],
     classes: set[str],
+    history: list[ClipEvent],
 ) -> Verdict:
-    """Lost, stored once, processed, alerted: the clip's verdict."""
+    """Lost, retired, stored once, processed, alerted: the clip's verdict.
+
+    ``history`` is the clip's uploaded, finished and clip_deleted events, in
+    the order they were recorded.
+    """
     clip_id = item.clip_id
     spooled = [p for p in spool.get(item.token, []) if p.stem == clip_id]
     stored = store.get(item.token, [])
-    stored_once = len(stored) == 1 and stored[0].stem == clip_id
     pending = bool(spooled) and (state is None or not state.finished)
     detected = state is not None and state.done(Stage.DETECT)
     has_copy = bool(stored) and state is not None and state.storage_uri is not None
-    lost = not (pending or (has_copy and detected))
+    retired = None if item.clip_id is None else retired_by(state, stored, history)
+    # a retired clip was stored, and no copy of it is left: once
+    stored_once = retired is not None or (
+        len(stored) == 1 and stored[0].stem == clip_id
+    )
+    lost = not (pending or (has_copy and detected) or retired or item.refused)
     processed = (
         state is not None
         and state.status is ClipStatus.DONE
         and detected
-        and has_copy
+        and (has_copy or retired is not None)
         and state.decision is not None
     )
     expected = (
@@ -172,11 +219,12 @@ def judge(  # noqa: PLR0917 - one verdict from every observation
                 n: c.get(clip_id or "", 0) for n, c in received.items()
             },
             "recorded_delivered": None if state is None else state.delivered,
+            "storage_deleted_at": None if state is None else state.storage_deleted_at,
         }.items()
     )
     return Verdict(
         item, classes, stored_once, processed, expected, delivered, failed,
-        missing, duplicates, lost, why,
+        missing, duplicates, lost, why, retired,
     )  # fmt: skip
 
 
@@ -198,7 +246,7 @@ def print_table(rows: dict[str, Row]) -> None:
     head = (
         f"{'fault class':28} {'clips':>5} {'stored1x':>8} {'processed':>9} "
         f"{'alerts':>6} {'deliv.':>6} {'failed':>6} {'missing':>7} {'dup':>4} "
-        f"{'lost':>4}"
+        f"{'lost':>4} {'ret.store':>9} {'ret.disk':>8} {'refused':>7}"
     )
     print(head)
     print("-" * len(head))
@@ -206,7 +254,8 @@ def print_table(rows: dict[str, Row]) -> None:
         print(
             f"{name:28} {r.submitted:5} {r.stored_once:8} {r.processed:9} "
             f"{r.alerts_expected:6} {r.delivered:6} {r.failed_recorded:6} "
-            f"{r.alert_missing:7} {r.duplicates:4} {r.lost:4}"
+            f"{r.alert_missing:7} {r.duplicates:4} {r.lost:4} "
+            f"{r.retired_retention:9} {r.retired_disk:8} {r.refused:7}"
         )
 
 

@@ -6,7 +6,9 @@ engine's own parts only (same classes, same order, intervals scaled from
 minutes to fractions of a second), so the bench exercises the real engine
 without loading Home Assistant. Where the runtime changes, change this too.
 One difference: a timer here waits for its action to end before the next
-interval starts (Home Assistant starts each run on its own).
+interval starts (Home Assistant starts each run on its own). The bench's
+driver stands for the sources: while ``recording_stopped`` (the disk guard's
+floor), it refuses arrivals as the stopped sources would.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ from custom_components.homesec.engine.detect.remote import (
     RemoteSettings,
 )
 from custom_components.homesec.engine.detect.rules import DetectionRules
+from custom_components.homesec.engine.disk_guard import (
+    DiskGuardSettings,
+    DiskLevel,
+    FreeSpace,
+    Housekeeping,
+    Housekept,
+    StoreFigures,
+)
 from custom_components.homesec.engine.errors import (
     CredentialsRejected,
     DetectorUnavailable,
@@ -71,6 +81,7 @@ from custom_components.homesec.engine.state.sqlalchemy_store import (
     SQLAlchemyStateStore,
 )
 from custom_components.homesec.engine.storage.local import LocalStorage
+from custom_components.homesec.engine.store_retention import StoreRetentionSettings
 
 
 async def run_blocking[T](target: Callable[..., T], *args: object) -> T:
@@ -86,6 +97,7 @@ class Timing:
     store_tick: float = 1.5  # STORE_RETRY_MINUTES
     detector_probe: float = 0.7  # DETECTOR_PROBE_MINUTES
     retention: float = 0.5  # RETENTION_INTERVAL_MINUTES
+    disk_check: float = 0.2  # DISK_CHECK_MINUTES (1/12 of retention's: 0.04 s)
     recovery_retry: float = 0.3  # RECOVERY_RETRY_SECONDS
     repository_retry: float = 0.3  # ClipRepository retry_interval
 
@@ -102,6 +114,13 @@ class HubConfig:
     model_url: str
     webhook_url: str
     retention: RetentionSettings
+    guard: DiskGuardSettings
+    store_limits: StoreRetentionSettings | None = None
+    """The clip store's retention (None: only measured, as Dropbox by default)."""
+    free_space: FreeSpace | None = None
+    """The disk guard's seam (None: the real disk)."""
+    on_level: Callable[[DiskLevel], None] | None = None
+    """Told each disk level a guard pass finds."""
     timing: Timing = Timing()
     storage: Callable[[BlockingRunner], Storage] | None = None
     """Builds the storage (Dropbox); the local folder ``store_root`` if None."""
@@ -239,6 +258,23 @@ class BenchHub:
                 upload_retry=fast, analyze_retry=fast, notify_retry=fast
             ),
         )
+        # builder.housekeeping
+        self.housekeeping = Housekeeping(
+            Housekept(
+                spool=self.spool,
+                storage=self.storage,
+                repository=self.repository,
+                local_root=config.store_root if config.storage is None else None,
+                run_blocking=run_blocking,
+                busy=self.pipeline.is_queued,
+            ),
+            config.store_limits,
+            config.guard,
+            config.free_space,
+        )
+        self._housekeeping_lock = asyncio.Lock()
+        self.recording_stopped = False
+        """Whether the sources were stopped because the disk is nearly full."""
         self._timers: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[object]] = set()
         self._recovery: asyncio.Task[None] | None = None
@@ -262,7 +298,8 @@ class BenchHub:
 
     # runtime.HomeSecRuntime.async_start_sources (sources are the bench's driver)
     async def async_start_sources(self) -> None:
-        """Start recovery and the timers."""
+        """Guard the disks (sources stay stopped when full), recovery, timers."""
+        await self.async_guard_disks()
         self._recovery = asyncio.create_task(self._async_recover())
         self.health.on_detector_back(self.detector_back)
         await self.async_ping_storage()
@@ -272,6 +309,7 @@ class BenchHub:
             (self.async_store_tick, timing.store_tick),
             (self.async_probe_detector, timing.detector_probe),
             (self.async_retention, timing.retention),
+            (self.async_guard_disks, timing.disk_check),
         ):
             self._timers.append(asyncio.create_task(_every(every, action, self.errors)))
 
@@ -316,7 +354,23 @@ class BenchHub:
         self.last_retention = plan
         if self.config.retention.max_age is not None:
             await self.snapshots.prune(datetime.now(UTC) - timedelta(days=30))
+        async with self._housekeeping_lock:
+            figures = await self.housekeeping.retention(datetime.now(UTC), plan)
+        self._disk_level(figures)
         return plan
+
+    async def async_guard_disks(self) -> StoreFigures:
+        """As runtime.async_guard_disks."""
+        async with self._housekeeping_lock:
+            figures = await self.housekeeping.guard_disks(datetime.now(UTC))
+        self._disk_level(figures)
+        return figures
+
+    def _disk_level(self, figures: StoreFigures) -> None:
+        """As runtime._async_disk_level: sources stop below the floor, resume above."""
+        if self.config.on_level is not None:
+            self.config.on_level(figures.level)
+        self.recording_stopped = figures.level is DiskLevel.FULL
 
     async def _async_recover(self) -> None:
         """As runtime._async_recover."""

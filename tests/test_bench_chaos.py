@@ -38,6 +38,7 @@ def test_quick_run_loses_no_clip_and_sends_no_alert_twice() -> None:
     assert _count(output, "clips lost") == 0, output
     assert _count(output, "duplicate alerts") == 0, output
     assert _count(output, "clips submitted") >= 60
+    assert "clip store over its limit at the end" not in output
     assert status == 0, output
 
 
@@ -50,6 +51,23 @@ def test_a_clip_deleted_behind_the_engine_is_reported_lost() -> None:
     # Then it reports the deleted clips lost, with their trace, and exits non-zero
     assert _count(output, "clips lost") > 0, output
     assert "bench: sabotage: deleted from the spool" in output
+    assert status == 1
+
+
+def test_a_stored_copy_deleted_behind_the_engine_is_lost_not_retired() -> None:
+    """Only copies retention or the disk guard recorded deleting are retired."""
+    # Given a run in which a cleaner deletes stored copies no retention chose,
+    # while store retention deletes others (the store is over its limit)
+    # When the bench runs
+    status, output = _bench("--seeds", "1", "--clips", "30", "--sabotage", "unstore")
+
+    # Then the cleaner's victims are reported lost, with their trace, while
+    # the copies retention deleted are retired, and the bench exits non-zero
+    assert _count(output, "clips lost") > 0, output
+    assert "bench: sabotage: deleted from the clip store" in output
+    retired = re.search(r"^clips retired .*by store retention (\d+)", output, re.M)
+    assert retired is not None, output
+    assert int(retired.group(1)) > 0, output
     assert status == 1
 
 
