@@ -138,10 +138,16 @@ SPOOL_LIMIT_CLIPS = 40
 """The spool's size limit, in clips: bursts and outages go past it."""
 DISK_LOW_CLIPS = 30
 """The disk guard's low level, in clips (its floor is half of it)."""
-DISK_SPARE_CLIPS = 8
-"""Clips the disk holds beyond both limits before free space is low: the
-spool's unstored clips during a storage outage, and arrivals between two
-retention passes, go past it."""
+
+
+def disk_spare_clips(clips: int) -> int:
+    """Clips the disk holds beyond both limits before free space is low.
+
+    A third of the run: the spool's clips kept while the storage or the state
+    store is down, arrivals between two retention passes, and the copies the
+    catch-up makes of them when the storage is back, go past it.
+    """
+    return max(8, clips // 3)
 
 
 def store_limit_clips(clips: int) -> int:
@@ -282,7 +288,7 @@ class Bench:
         low = DISK_LOW_CLIPS * clip
         self.guard = DiskGuardSettings(low_bytes=low, floor_bytes=low // 2)
         self.disk = DiskFigures(
-            size=limit + store_limit + DISK_SPARE_CLIPS * clip + low,
+            size=limit + store_limit + disk_spare_clips(options.clips) * clip + low,
             low=low,
             floor=low // 2,
         )
