@@ -117,7 +117,7 @@ def files_by_token(root: Path) -> dict[str, list[Path]]:
 
 def classes_of(item: Submitted, intervals: list[Interval], end: float) -> set[str]:
     """The fault classes active while the clip was on its way, and its arrival's."""
-    until = item.finished_at or end
+    until = item.at if item.refused else item.finished_at or end
     found = {i.fault for i in intervals if i.start <= until and i.end >= item.at}
     if item.arrival != "normal":
         found.add(item.arrival)
