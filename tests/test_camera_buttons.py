@@ -66,6 +66,7 @@ async def test_folder_camera_shows_its_last_clip_and_analyzes_it_again(
 
     # Then the same clip went through the pipeline once more
     assert detections[0].data["clip_id"] == detections[1].data["clip_id"]
+    await wait_for(lambda: pipeline.in_flight == 0, what="the clip done again")
 
     # And after a restart the newest clip is found in the spool
     await hass.config_entries.async_reload(entry.entry_id)
