@@ -374,3 +374,29 @@ async def test_a_stop_while_an_output_answers_records_its_delivery(
     # Then the webhook had the alert once
     assert webhook.count() == {clip.clip_id: 1}
     assert again.count() == {}
+
+
+@pytest.mark.parametrize("when", ["in flight at the listing", "started after it"])
+async def test_a_clip_that_ran_while_recovery_listed_it_is_not_run_again(
+    tmp_path: Path, motion_clip: Path, when: str
+) -> None:
+    """A stale 'unfinished' listing does not send a finished clip's alert again."""
+    # Given recovery listing the clips to resume while a clip runs (or starts)
+    clip, _, repository, storage = await _one_clip_on_sqlite(tmp_path, motion_clip)
+    phone = RecordingNotifier("phone")
+    pipeline = make_pipeline(repository, storage, [phone])
+    if when == "in flight at the listing":
+        await pipeline.submit(clip)
+    mark = pipeline.mark()
+    listed = ClipState.for_clip(clip)  # what the listing read: not finished
+    if when == "started after it":
+        await pipeline.submit(clip)
+
+    # When the clip finishes, and recovery then resumes it from its listing
+    await pipeline.drain()
+    await pipeline.resume(clip, listed, mark)
+    await pipeline.drain()
+    await repository.close()
+
+    # Then its alert went out once
+    assert phone.count() == {clip.clip_id: 1}

@@ -46,12 +46,13 @@ class CatchUp:
     async def async_detect_waiting(self, *, newest_only: bool = False) -> int:
         """Queue clips waiting for the detector again; return how many."""
         engine = self._engine
+        mark = engine.pipeline.mark()
         waiting = await find_waiting(
             engine.spool, engine.repository, self._hass.async_add_executor_job
         )
         chosen = (waiting or [])[:1] if newest_only else waiting or []
         for item in chosen:
-            await engine.pipeline.submit(item.clip, item.state)
+            await engine.pipeline.resume(item.clip, item.state, mark)
         return len(chosen)
 
     @callback

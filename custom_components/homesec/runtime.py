@@ -343,6 +343,7 @@ class HomeSecRuntime:
         """Re-queue unfinished spooled clips, newest first, once the store answers."""
         engine = self._engine
         while True:
+            mark = engine.pipeline.mark()
             unfinished = await find_unfinished(
                 engine.spool, engine.repository, self._hass.async_add_executor_job
             )
@@ -352,8 +353,8 @@ class HomeSecRuntime:
         await self._async_learn_clip_ids()
         if unfinished:
             _LOGGER.info("Resuming %d unfinished clips", len(unfinished))
-        for item in unfinished:
-            await engine.pipeline.submit(item.clip, item.state)
+        for item in unfinished:  # a clip that ran meanwhile is not run again
+            await engine.pipeline.resume(item.clip, item.state, mark)
         await self._catch_up.async_store_pending()
         await self.async_retention()
         await self.async_prune_history()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
 from typing import Any
@@ -54,6 +56,18 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+REMEMBERED_STARTS = 10_000
+"""Clips whose last start the pipeline remembers (far more than one recovery sees)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineMark:
+    """The pipeline's clock and its clips in flight, at one moment."""
+
+    started: int
+    in_flight: frozenset[str]
+
+
 class ClipPipeline:
     """Upload || detect -> analyze -> decide -> notify, recorded stage by stage.
 
@@ -102,6 +116,9 @@ class ClipPipeline:
         }
         self._tasks: dict[str, asyncio.Task[ClipState]] = {}
         self._stopping = False
+        self._started = 0
+        """How many clip tasks were started (a clock for ``mark``)."""
+        self._last_start: OrderedDict[str, int] = OrderedDict()
 
     @property
     def in_flight(self) -> int:
@@ -115,6 +132,25 @@ class ClipPipeline:
     async def submit(self, clip: Clip, state: ClipState | None = None) -> None:
         """Queue a clip (with its recorded state, to resume it) in its own task."""
         self._track(clip.clip_id, lambda: self.process(clip, state))
+
+    def mark(self) -> PipelineMark:
+        """Where the pipeline is now: take it before listing clips to resume."""
+        return PipelineMark(self._started, frozenset(self._tasks))
+
+    async def resume(
+        self, clip: Clip, state: ClipState | None, since: PipelineMark
+    ) -> None:
+        """Resume a clip listed as unfinished after ``since``, unless it ran since.
+
+        A clip in flight when the list was made, or started after, may have
+        finished before this call; its listed state is stale then, and running
+        it again would send its alert twice.
+        """
+        if clip.clip_id in since.in_flight or (
+            self._last_start.get(clip.clip_id, 0) > since.started
+        ):
+            return
+        await self.submit(clip, state)
 
     async def store_again(self, clip: Clip, state: ClipState) -> None:
         """Upload a finished clip whose upload failed (nothing else runs again)."""
@@ -136,6 +172,11 @@ class ClipPipeline:
             return
         task = asyncio.create_task(work(), name=f"homesec {clip_id}")
         self._tasks[clip_id] = task
+        self._started += 1
+        self._last_start[clip_id] = self._started
+        self._last_start.move_to_end(clip_id)
+        if len(self._last_start) > REMEMBERED_STARTS:
+            self._last_start.popitem(last=False)
         task.add_done_callback(lambda _: self._tasks.pop(clip_id, None))
 
     async def drain(self) -> None:
