@@ -375,6 +375,7 @@ class BenchHub:
     async def _async_recover(self) -> None:
         """As runtime._async_recover."""
         while True:
+            mark = self.pipeline.mark()
             unfinished = await find_unfinished(
                 self.spool, self.repository, run_blocking
             )
@@ -383,7 +384,7 @@ class BenchHub:
             await asyncio.sleep(self.config.timing.recovery_retry)
         await self._async_learn_clip_ids()
         for item in unfinished:
-            await self.pipeline.submit(item.clip, item.state)
+            await self.pipeline.resume(item.clip, item.state, mark)
         await self.async_store_pending()
         await self.async_retention()
 
@@ -398,10 +399,11 @@ class BenchHub:
 
     async def async_detect_waiting(self, *, newest_only: bool = False) -> int:
         """Queue clips waiting for the detector again; return how many."""
+        mark = self.pipeline.mark()
         waiting = await find_waiting(self.spool, self.repository, run_blocking)
         chosen = (waiting or [])[:1] if newest_only else waiting or []
         for item in chosen:
-            await self.pipeline.submit(item.clip, item.state)
+            await self.pipeline.resume(item.clip, item.state, mark)
         return len(chosen)
 
     def detector_back(self) -> None:
