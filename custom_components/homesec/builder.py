@@ -115,7 +115,9 @@ def storage(settings: HubSettings, config_dir: Path, run: BlockingRunner) -> Sto
             ),
             run,
         )
-    return LocalStorage(settings.storage_folder(config_dir), run)
+    # A catch-up after an outage never copies below the disk guard's floor.
+    floor = int(settings.disk_floor_gb * 1024**3)
+    return LocalStorage(settings.storage_folder(config_dir), run, keep_free=floor)
 
 
 def state_store(

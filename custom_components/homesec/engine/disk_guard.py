@@ -8,10 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 import logging
 from pathlib import Path
-import shutil
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .disk_space import disk_free, existing
 from .interfaces import BlockingRunner, Storage
 from .repository import ClipRepository
 from .retention import RetentionPlan, RetentionSettings, apply_retention
@@ -22,18 +22,6 @@ _LOGGER = logging.getLogger(__name__)
 
 type FreeSpace = Callable[[Path], int]
 """Free bytes of the disk holding a folder (blocking): the guard's only seam."""
-
-
-def existing(path: Path) -> Path:
-    """``path``, or its nearest parent that exists."""
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path
-
-
-def disk_free(path: Path) -> int:
-    """Free bytes for an unprivileged writer on the disk holding ``path``."""
-    return shutil.disk_usage(existing(path)).free
 
 
 def same_disk(first: Path, second: Path) -> bool:
