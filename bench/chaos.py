@@ -58,6 +58,7 @@ import argparse
 import asyncio
 from collections import Counter
 from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -629,7 +630,12 @@ class Bench:
         quiet = 0
         while time.monotonic() < deadline and quiet < 3:
             await asyncio.sleep(0.5)
-            await hub.pipeline.drain()
+            # Bounded: catch-up may keep queueing copies the disk refuses.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.shield(hub.pipeline.drain()),
+                    max(0.1, deadline - time.monotonic()),
+                )
             busy = hub.pipeline.in_flight or not hub.recovered
             left = await hub.left_over()
             quiet = 0 if busy or left else quiet + 1

@@ -196,7 +196,7 @@ class BenchHub:
             else LocalStorage(
                 config.store_root,
                 run,
-                keep_free=config.guard.floor_bytes,
+                keep_free=config.guard.floor_bytes // 2,
                 free_space=config.free_space or disk_free,
             )
         )

@@ -115,9 +115,10 @@ def storage(settings: HubSettings, config_dir: Path, run: BlockingRunner) -> Sto
             ),
             run,
         )
-    # A catch-up after an outage never copies below the disk guard's floor.
-    floor = int(settings.disk_floor_gb * 1024**3)
-    return LocalStorage(settings.storage_folder(config_dir), run, keep_free=floor)
+    # Storing an outage's backlog never takes the disk below half the guard's
+    # floor (recording stops at the floor; the guard frees stored spool copies).
+    keep_free = int(settings.disk_floor_gb * 1024**3) // 2
+    return LocalStorage(settings.storage_folder(config_dir), run, keep_free=keep_free)
 
 
 def state_store(

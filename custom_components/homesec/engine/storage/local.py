@@ -133,8 +133,12 @@ def _copy_atomic(src: Path, dest: Path) -> None:
         raise FileExistsError(msg)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
+    try:
+        shutil.copyfile(src, tmp)
+        tmp.replace(dest)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a disk that filled keeps no half copy
+        raise
 
 
 def _writable(root: Path) -> bool:
