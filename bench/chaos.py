@@ -144,11 +144,11 @@ DISK_LOW_CLIPS = 30
 def disk_spare_clips(clips: int) -> int:
     """Clips the disk holds beyond both limits before free space is low.
 
-    Half the run: the spool's clips kept while the storage or the state
+    A third of the run: the spool's clips kept while the storage or the state
     store is down, arrivals between two retention passes, and the copies the
     catch-up makes of them when the storage is back, go past it.
     """
-    return max(8, clips // 2)
+    return max(8, clips // 3)
 
 
 def store_limit_clips(clips: int) -> int:
