@@ -630,7 +630,7 @@ class Bench:
         quiet = 0
         while time.monotonic() < deadline and quiet < 3:
             await asyncio.sleep(0.5)
-            # Bounded: catch-up may keep queueing copies the disk refuses.
+            # Bounded: catch-up may keep queueing copies a full disk refuses.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     asyncio.shield(hub.pipeline.drain()),

@@ -49,7 +49,6 @@ from custom_components.homesec.engine.disk_guard import (
     Housekept,
     StoreFigures,
 )
-from custom_components.homesec.engine.disk_space import disk_free
 from custom_components.homesec.engine.errors import (
     CredentialsRejected,
     DetectorUnavailable,
@@ -193,12 +192,7 @@ class BenchHub:
         self.storage = (
             config.storage(run)
             if config.storage is not None
-            else LocalStorage(
-                config.store_root,
-                run,
-                keep_free=config.guard.floor_bytes // 2,
-                free_space=config.free_space or disk_free,
-            )
+            else LocalStorage(config.store_root, run)
         )
         self.health = Health(self.storage.ping)
         self.repository = ClipRepository(

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from contextlib import closing
 from datetime import timedelta
-import errno
 from pathlib import Path
 import shutil
 import sqlite3
 import tempfile
-
-import pytest
 
 from custom_components.homesec.engine.disk_guard import (
     DiskGuardSettings,
@@ -288,31 +285,3 @@ async def test_dropbox_size_is_known_without_retention(
     assert len(double.state.files) == 3
     await storage.close()
     await repository.close()
-
-
-async def test_the_local_store_refuses_a_copy_below_the_floor(tmp_path: Path) -> None:
-    """Catching up never copies the disk below the floor; the clip stays spooled."""
-    # Given a local store on a disk with 3 MB free that keeps 2 MB free
-    disk = {"free": 3 * MB}
-    storage = LocalStorage(
-        tmp_path / "clips", run_blocking, keep_free=2 * MB,
-        free_space=lambda _: disk["free"],
-    )  # fmt: skip
-    spool = Spool(tmp_path / "spool")
-    source = tmp_path / "clip.mp4"
-    await run_blocking(source.write_bytes, bytes(2 * MB))
-    clip = await run_blocking(
-        spool.adopt, source, "porch", "folder", NOW - timedelta(hours=1)
-    )
-
-    # When a 2 MB clip is stored
-    with pytest.raises(OSError, match="free where clips are stored") as refused:
-        await storage.put(clip)
-
-    # Then it is refused for lack of space and nothing was copied; with room
-    # again it is stored
-    assert refused.value.errno == errno.ENOSPC
-    assert await storage.stored() == []
-    assert await run_blocking(clip.local_path.exists)
-    disk["free"] = 5 * MB
-    assert (await storage.put(clip)).storage_uri.endswith(clip.local_path.name)

@@ -115,10 +115,7 @@ def storage(settings: HubSettings, config_dir: Path, run: BlockingRunner) -> Sto
             ),
             run,
         )
-    # Storing an outage's backlog never takes the disk below half the guard's
-    # floor (recording stops at the floor; the guard frees stored spool copies).
-    keep_free = int(settings.disk_floor_gb * 1024**3) // 2
-    return LocalStorage(settings.storage_folder(config_dir), run, keep_free=keep_free)
+    return LocalStorage(settings.storage_folder(config_dir), run)
 
 
 def state_store(

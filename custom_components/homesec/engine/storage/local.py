@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-import errno
 import filecmp
 import logging
 import os
@@ -12,7 +10,6 @@ from pathlib import Path
 import shutil
 import time
 
-from ..disk_space import disk_free
 from ..interfaces import BlockingRunner, Storage, StoredCopy
 from ..models import Clip, UploadOutcome
 from ..spool import safe_segment
@@ -24,26 +21,12 @@ PARTIAL_MAX_AGE = 3600.0
 
 
 class LocalStorage(Storage):
-    """Copies clips to ``<root>/<camera>/<clip file>``.
+    """Copies clips to ``<root>/<camera>/<clip file>``."""
 
-    A copy that would leave less than ``keep_free`` bytes free on the store's
-    disk is refused (the clip waits in the spool, as in any storage outage):
-    catching up after an outage never fills the disk between two disk guard
-    passes. ``free_space`` measures a disk (a seam for simulated disks).
-    """
-
-    def __init__(
-        self,
-        root: Path,
-        run_blocking: BlockingRunner,
-        keep_free: int = 0,
-        free_space: Callable[[Path], int] = disk_free,
-    ) -> None:
+    def __init__(self, root: Path, run_blocking: BlockingRunner) -> None:
         """Store under ``root``; file work runs through ``run_blocking``."""
         self._root = root
         self._run = run_blocking
-        self._keep_free = keep_free
-        self._free_space = free_space
 
     def path_for(self, clip: Clip) -> Path:
         """Where a clip is (or will be) stored: named by ids, never a user's name."""
@@ -53,20 +36,8 @@ class LocalStorage(Storage):
     async def put(self, clip: Clip) -> UploadOutcome:
         """Copy the clip atomically; a clip already stored is not copied again."""
         dest = self.path_for(clip)
-        if self._keep_free:
-            await self._run(self._room_for, clip.local_path)
         await self._run(_copy_atomic, clip.local_path, dest)
         return UploadOutcome(storage_uri=f"local:{clip.camera_name}/{dest.name}")
-
-    def _room_for(self, source: Path) -> None:
-        """Raise ENOSPC when the copy would leave less than ``keep_free``."""
-        free = self._free_space(self._root)
-        if free - source.stat().st_size < self._keep_free:
-            msg = (
-                f"only {free // 2**20} MB free where clips are stored; "
-                f"the clip waits in the spool"
-            )
-            raise OSError(errno.ENOSPC, msg)
 
     async def ping(self) -> bool:
         """Whether the root folder exists (or can be created) and is writable."""
