@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from custom_components.homesec.engine import outputs as outputs_module
 from custom_components.homesec.engine.errors import StateStoreError
 from custom_components.homesec.engine.models import (
     Alert,
@@ -248,9 +249,10 @@ class _HangingNotifier(RecordingNotifier):
 
 
 async def test_restart_while_one_output_retries_sends_no_second_alert(
-    tmp_path: Path, motion_clip: Path
+    tmp_path: Path, motion_clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Outputs that delivered are saved at once, not when the slowest is done."""
+    monkeypatch.setattr(outputs_module, "LANDING_GRACE", 0.05)  # the siren hangs
     # Given a pipeline on SQLite whose phone takes alerts and whose siren hangs
     clip, url, repository, storage = await _one_clip_on_sqlite(tmp_path, motion_clip)
     phone, siren = RecordingNotifier("phone"), _HangingNotifier("siren")

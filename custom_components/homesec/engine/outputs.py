@@ -163,9 +163,10 @@ async def _landing(
     try:
         await asyncio.shield(attempt)
     except asyncio.CancelledError:
-        done, _ = await asyncio.wait({attempt}, timeout=LANDING_GRACE)
-        if attempt in done and not attempt.cancelled() and not attempt.exception():
-            await delivered()
-        else:
-            attempt.cancel()
+        try:
+            done, _ = await asyncio.wait({attempt}, timeout=LANDING_GRACE)
+            if attempt in done and not attempt.cancelled() and not attempt.exception():
+                await delivered()
+        finally:
+            attempt.cancel()  # still in the air: given up (no-op when done)
         raise
