@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 import logging
-from typing import Any
 
+from .clip_tasks import ClipTasks, PipelineMark
 from .errors import (
     AnalysisSkipped,
     AnalyzeError,
@@ -54,18 +52,6 @@ type LifecycleListener = Callable[[LifecycleEvent], None]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-REMEMBERED_STARTS = 10_000
-"""Clips whose last start the pipeline remembers (far more than one recovery sees)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineMark:
-    """The pipeline's clock and its clips in flight, at one moment."""
-
-    started: int
-    in_flight: frozenset[str]
 
 
 class ClipPipeline:
@@ -114,11 +100,7 @@ class ClipPipeline:
             Stage.ANALYZE: asyncio.Semaphore(s.max_analyses),
             Stage.NOTIFY: asyncio.Semaphore(s.max_notifications),
         }
-        self._tasks: dict[str, asyncio.Task[ClipState]] = {}
-        self._stopping = False
-        self._started = 0
-        """How many clip tasks were started (a clock for ``mark``)."""
-        self._last_start: OrderedDict[str, int] = OrderedDict()
+        self._tasks = ClipTasks()
 
     @property
     def in_flight(self) -> int:
@@ -131,11 +113,11 @@ class ClipPipeline:
 
     async def submit(self, clip: Clip, state: ClipState | None = None) -> None:
         """Queue a clip (with its recorded state, to resume it) in its own task."""
-        self._track(clip.clip_id, lambda: self.process(clip, state))
+        self._tasks.start(clip.clip_id, lambda: self.process(clip, state))
 
     def mark(self) -> PipelineMark:
         """Where the pipeline is now: take it before listing clips to resume."""
-        return PipelineMark(self._started, frozenset(self._tasks))
+        return self._tasks.mark()
 
     async def resume(
         self, clip: Clip, state: ClipState | None, since: PipelineMark
@@ -146,11 +128,8 @@ class ClipPipeline:
         finished before this call; its listed state is stale then, and running
         it again would send its alert twice.
         """
-        if clip.clip_id in since.in_flight or (
-            self._last_start.get(clip.clip_id, 0) > since.started
-        ):
-            return
-        await self.submit(clip, state)
+        if not self._tasks.ran_since(clip.clip_id, since):
+            await self.submit(clip, state)
 
     async def store_again(self, clip: Clip, state: ClipState) -> None:
         """Upload a finished clip whose upload failed (nothing else runs again)."""
@@ -162,35 +141,15 @@ class ClipPipeline:
                 _LOGGER.info("%s is stored now", clip.clip_id)
             return state
 
-        self._track(clip.clip_id, _store)
-
-    def _track(
-        self, clip_id: str, work: Callable[[], Coroutine[Any, Any, ClipState]]
-    ) -> None:
-        """Run a clip's work in its own task; the clip counts as queued meanwhile."""
-        if self._stopping or clip_id in self._tasks:
-            return
-        task = asyncio.create_task(work(), name=f"homesec {clip_id}")
-        self._tasks[clip_id] = task
-        self._started += 1
-        self._last_start[clip_id] = self._started
-        self._last_start.move_to_end(clip_id)
-        if len(self._last_start) > REMEMBERED_STARTS:
-            self._last_start.popitem(last=False)
-        task.add_done_callback(lambda _: self._tasks.pop(clip_id, None))
+        self._tasks.start(clip.clip_id, _store)
 
     async def drain(self) -> None:
         """Wait until every submitted clip finished."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await self._tasks.drain()
 
     async def stop(self) -> None:
         """Cancel clips in flight (they stay in the spool) and wait for them."""
-        self._stopping = True
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.stop()
 
     async def process(self, clip: Clip, state: ClipState | None = None) -> ClipState:
         """Run the stages still to do for one clip and return its final state.
