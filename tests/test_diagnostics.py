@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
@@ -27,38 +28,43 @@ SECRETS = {
 }
 
 
+async def _hub_with_porch(
+    hass: HomeAssistant, hub: dict[str, Any], rtsp: dict[str, Any]
+) -> MockConfigEntry:
+    """A loaded hub with ``hub`` data and a disabled RTSP camera (nothing connects)."""
+    camera = ConfigSubentryData(
+        subentry_type="camera",
+        title="Porch",
+        unique_id="porch",
+        data={"camera_id": "porch", "source_type": "rtsp", "enabled": False} | rtsp,
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="HomeSec", data=NEW_HUB | hub, subentries_data=[camera]
+    )
+    entry.add_to_hass(hass)
+    assert await async_setup_component(hass, "diagnostics", {})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
 async def test_diagnostics_redact_secrets(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, config_dir: Path
 ) -> None:
     """Every credential is redacted, including a DSN's password."""
     # Given a hub whose data holds keys, tokens and a Postgres password
     # And an RTSP camera (disabled: nothing connects) with a login
-    camera = ConfigSubentryData(
-        subentry_type="camera",
-        title="Porch",
-        unique_id="porch",
-        data={
-            "camera_id": "porch",
-            "source_type": "rtsp",
-            "enabled": False,
+    entry = await _hub_with_porch(
+        hass,
+        SECRETS
+        | {"postgres_dsn": "postgresql://homesec:pg-secret@db.local:5432/homesec"},
+        {
             "url": "rtsp://admin:url-secret@10.0.0.9:554/main",
             "substream_url": "rtsp://admin:sub-secret@10.0.0.9:554/sub",
             "username": "admin",
             "password": "rtsp-secret",
         },
     )
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="HomeSec",
-        data=NEW_HUB
-        | SECRETS
-        | {"postgres_dsn": "postgresql://homesec:pg-secret@db.local:5432/homesec"},
-        subentries_data=[camera],
-    )
-    entry.add_to_hass(hass)
-    assert await async_setup_component(hass, "diagnostics", {})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
     # When its diagnostics are downloaded
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
@@ -103,27 +109,11 @@ async def test_diagnostics_redact_every_url_and_dsn_form(
     """Detection and model server URLs, and DSNs in any form, lose their secrets."""
     # Given a hub whose server URLs carry credentials and tokens, and a DSN
     # And an RTSP camera whose URL carries a token in its query
-    camera = ConfigSubentryData(
-        subentry_type="camera",
-        title="Porch",
-        unique_id="porch",
-        data={
-            "camera_id": "porch",
-            "source_type": "rtsp",
-            "enabled": False,
-            "url": "rtsp://10.0.0.9:554/main?access_token=cam-token",
-        },
+    entry = await _hub_with_porch(
+        hass,
+        URL_FIELDS | {"postgres_dsn": dsn},
+        {"url": "rtsp://10.0.0.9:554/main?access_token=cam-token"},
     )
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="HomeSec",
-        data=NEW_HUB | URL_FIELDS | {"postgres_dsn": dsn},
-        subentries_data=[camera],
-    )
-    entry.add_to_hass(hass)
-    assert await async_setup_component(hass, "diagnostics", {})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
     # When its diagnostics are downloaded
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)

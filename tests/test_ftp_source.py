@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import contextlib
 import ftplib
 import io
@@ -25,6 +26,23 @@ def _client(port: int, password: str = PASSWORD) -> ftplib.FTP:
     client.connect("127.0.0.1", port, timeout=10)
     client.login("porch", password)
     return client
+
+
+async def _session_then_stop(
+    source: FtpSource, clips: list[Clip], session: Callable[[ftplib.FTP], None]
+) -> None:
+    """Run one camera session, wait for its clip, then stop the server."""
+
+    def run() -> None:
+        client = _client(source.port)
+        session(client)
+        client.quit()
+
+    try:
+        await run_blocking(run)
+        await wait_for(lambda: bool(clips), what="the uploaded clip")
+    finally:
+        await source.stop()
 
 
 async def _start(tmp_path: Path, **settings: object) -> tuple[FtpSource, list[Clip]]:
@@ -61,18 +79,12 @@ async def test_a_complete_upload_is_processed_once(
     data = motion_clip.read_bytes()
 
     # When the camera uploads a clip into a folder of its own
-    def upload() -> None:
-        client = _client(source.port)
+    def upload(client: ftplib.FTP) -> None:
         client.mkd("2026-11-24")
         client.cwd("2026-11-24")
         client.storbinary("STOR porch_120000.mp4", io.BytesIO(data))
-        client.quit()
 
-    try:
-        await run_blocking(upload)
-        await wait_for(lambda: bool(clips), what="the uploaded clip")
-    finally:
-        await source.stop()
+    await _session_then_stop(source, clips, upload)
 
     # Then exactly one clip reaches the pipeline (nothing more once the server
     # stopped), moved into the spool intact
@@ -274,17 +286,11 @@ async def test_an_absolute_upload_path_stays_in_the_upload_folder(
     data = motion_clip.read_bytes()
 
     # When a camera uploads to an absolute path in a dated folder
-    def upload() -> None:
-        client = _client(source.port)
+    def upload(client: ftplib.FTP) -> None:
         client.mkd("/2026")
         client.storbinary("STOR /2026/abs.mp4", io.BytesIO(data))
-        client.quit()
 
-    try:
-        await run_blocking(upload)
-        await wait_for(lambda: bool(clips), what="the upload")
-    finally:
-        await source.stop()
+    await _session_then_stop(source, clips, upload)
 
     # Then it arrived through the upload folder, and nothing exists at /2026
     assert clips[0].local_path.read_bytes() == data

@@ -17,6 +17,8 @@ from aiohttp import web
 import numpy as np
 from PIL import Image
 
+from .oversize import oversize_answer
+
 
 @dataclass
 class DetectionServer:
@@ -89,15 +91,7 @@ class DetectionServer:
         body = json.dumps(
             {"success": True, "predictions": [], "error": padding}
         ).encode()
-        if self.mode == "huge":
-            return web.Response(body=body, content_type="application/json")
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        for start in range(0, len(body), 64 * 1024):
-            await response.write(body[start : start + 64 * 1024])
-        await response.write_eof()
-        return response
+        return await oversize_answer(request, body, chunked=self.mode != "huge")
 
     async def start(self) -> web.AppRunner:
         """Serve on a free port of 127.0.0.1; set ``url``."""

@@ -20,6 +20,8 @@ from typing import Any
 from aiohttp import web
 from PIL import Image
 
+from .oversize import oversize_answer
+
 GOOD_ANSWER = {
     "risk_level": "medium",
     "activity_type": "delivery",
@@ -126,15 +128,7 @@ class OpenAIServer:
                 "padding": "x" * (6 * 1024 * 1024),
             }
         ).encode()
-        if self.mode == "huge":
-            return web.Response(body=body, content_type="application/json")
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        for start in range(0, len(body), 64 * 1024):
-            await response.write(body[start : start + 64 * 1024])
-        await response.write_eof()
-        return response
+        return await oversize_answer(request, body, chunked=self.mode != "huge")
 
     async def models(self, request: web.Request) -> web.StreamResponse:
         """GET /v1/models."""
