@@ -116,7 +116,12 @@ async def apply_retention(
         return RetentionPlan(
             spool_bytes=sum(e.size for e in entries), store_unreachable=True
         )
-    plan = plan_retention(entries, states, settings, now, busy)
+    # Sorting thousands of clips is not for the event loop; which clips are
+    # busy is read here, on it.
+    busy_now = {entry.clip_id for entry in entries if busy(entry.clip_id)}
+    plan = await run_blocking(
+        plan_retention, entries, states, settings, now, busy_now.__contains__
+    )
     if plan.delete and not dry_run:
         by_id = {entry.clip_id: entry for entry in entries}
         paths = [by_id[clip_id].path for clip_id in plan.delete]
