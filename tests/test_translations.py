@@ -124,3 +124,38 @@ def test_every_form_field_has_a_description() -> None:
 
     # Then there are none
     assert {name: keys for name, keys in missing.items() if keys} == {}
+
+
+URL = re.compile(r"(?:https?|ftps?|rtsps?|rtmp|mqtts?)://\S|www\.\S")
+
+
+def _texts(node: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, str):
+        return [(path, node)]
+    if isinstance(node, dict):
+        return [
+            item
+            for key, value in node.items()
+            for item in _texts(value, f"{path}.{key}")
+        ]
+    return []
+
+
+def test_translation_strings_hold_no_urls() -> None:
+    """hassfest refuses URLs in translations: they come as description placeholders."""
+    # Given strings.json and every translation
+    files = [
+        INTEGRATION / "strings.json",
+        *sorted((INTEGRATION / "translations").glob("*.json")),
+    ]
+
+    # When each string is searched for an address
+    offenders = [
+        f"{file.name}{path}: {text}"
+        for file in files
+        for path, text in _texts(json.loads(file.read_text()))
+        if URL.search(text)
+    ]
+
+    # Then there is none
+    assert not offenders

@@ -189,7 +189,10 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             step_id=source_type,
             data_schema=self.add_suggested_values_to_schema(kind.schema(), suggested),
             errors=errors,
-            description_placeholders={"name": self._common[CONF_NAME]},
+            description_placeholders={
+                "name": self._common[CONF_NAME],
+                "rtsp_url_example": "rtsp://192.168.1.20:554/stream1",
+            },
         )
 
     def _previous_data(self) -> Mapping[str, Any]:

@@ -57,6 +57,7 @@ from .credential_services import async_check_all, configured
 from .detector_kinds import DETECTOR_KINDS
 from .hub_checks import async_check_dropbox, async_check_local, async_check_postgres
 from .hub_fields import (
+    FIELD_EXAMPLES,
     NEW_HUB,
     SECRETS,
     alert_errors,
@@ -370,6 +371,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
                 {k: v for k, v in shown.items() if k not in SECRETS},
             ),
             errors=errors or {},
+            description_placeholders=FIELD_EXAMPLES,
         )
 
     @staticmethod

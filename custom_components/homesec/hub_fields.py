@@ -60,6 +60,13 @@ from .const import (
 from .selectors import box, choice
 from .settings import HUB_DEFAULTS, OBJECT_GROUPS
 
+# Addresses shown as examples in the forms (translations may hold no URLs).
+FIELD_EXAMPLES = {
+    "remote_url_example": "http://192.168.1.20:32168",
+    "openai_url_example": "https://api.openai.com/v1",
+    "ollama_url_example": "http://192.168.1.20:11434/v1",
+}
+
 D = HUB_DEFAULTS
 CONF_HISTORY_MAX_DAYS = "history_max_days"
 NEW_HUB = D.model_dump(
