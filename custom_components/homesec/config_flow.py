@@ -54,6 +54,7 @@ from .const import (
     TOKEN_PARAMETERS,
 )
 from .credential_services import async_check_all, configured
+from .data import HomeSecConfigEntry
 from .detector_kinds import DETECTOR_KINDS
 from .hub_checks import async_check_dropbox, async_check_local, async_check_postgres
 from .hub_fields import (
@@ -376,7 +377,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> HubOptionsFlow:
+    def async_get_options_flow(config_entry: HomeSecConfigEntry) -> HubOptionsFlow:
         """What can change after setup."""
         return HubOptionsFlow()
 
