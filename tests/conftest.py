@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 import uuid
 
+from dropbox import dropbox_client
 from homeassistant import block_async_io
 from homeassistant.core import HomeAssistant
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.homesec  # noqa: F401 - import before Home Assistant's loader
+from custom_components.homesec import media_paths
 
 from . import loop_guard
 from .clips import (
@@ -61,6 +63,14 @@ def no_blocking_calls_on_the_loop(
         in record.getMessage()
     ]
     assert offenders == []
+
+
+@pytest.fixture(autouse=True)
+def no_media_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """New hubs see no /media folder unless a test makes this one."""
+    media = tmp_path / "media"
+    monkeypatch.setattr(media_paths, "MEDIA_DIR", media)
+    return media
 
 
 @pytest.fixture(autouse=True)
@@ -189,6 +199,15 @@ def double(
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def dropbox_api(
+    double: DropboxDouble, monkeypatch: pytest.MonkeyPatch
+) -> DropboxDouble:
+    """The Dropbox SDK talks to the double (over real HTTPS) in Home Assistant."""
+    monkeypatch.setattr(dropbox_client, "create_session", lambda **_: double.session())
+    return double
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dropbox import dropbox_client
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
@@ -16,7 +15,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.entity_component import async_update_entity
 import homeassistant.util.dt as dt_util
-import pytest
 
 from custom_components.homesec.const import DOMAIN
 from custom_components.homesec.engine.storage.dropbox import DropboxStorage
@@ -27,15 +25,6 @@ from .helpers import add_camera, finish_hub_flow, start_hub_flow, wait_for
 from .servers import free_port
 
 DROPBOX = {"dropbox_root": "/Cams"}
-
-
-@pytest.fixture
-def dropbox_api(
-    double: DropboxDouble, monkeypatch: pytest.MonkeyPatch
-) -> DropboxDouble:
-    """The Dropbox SDK talks to the double (over real HTTPS) in Home Assistant."""
-    monkeypatch.setattr(dropbox_client, "create_session", lambda **_: double.session())
-    return double
 
 
 def credentials(double: DropboxDouble, **change: str) -> dict[str, str]:

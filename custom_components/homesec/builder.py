@@ -22,7 +22,6 @@ from .const import (
     FRAMES_PATH,
     PENDING_WRITES_PATH,
     SNAPSHOTS_PATH,
-    SPOOL_PATH,
     STATE_STORE_POSTGRES,
     STORAGE_DROPBOX,
     STORAGE_LOCAL,
@@ -304,7 +303,7 @@ async def async_build_engine(
     snapshots = SnapshotKeeper(SnapshotStore(config_dir / SNAPSHOTS_PATH), run)
     rules = policy(settings, cameras)
     return Engine(
-        spool=Spool(config_dir / SPOOL_PATH),
+        spool=Spool(settings.spool_folder(config_dir)),
         snapshots=snapshots,
         storage=store,
         repository=repository,

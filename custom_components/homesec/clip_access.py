@@ -13,6 +13,7 @@ from homeassistant.util import dt as dt_util
 
 from .builder import Engine
 from .const import camera_signal
+from .content_types import content_type
 from .data import Cameras
 from .engine.interfaces import ClipSource
 from .engine.models import Clip, ClipQueued, LifecycleEvent
@@ -42,6 +43,14 @@ def _file_inside(path: Path, roots: list[Path]) -> Path | None:
     resolved = path.resolve()
     inside = any(resolved.is_relative_to(root.resolve()) for root in roots)
     return resolved if inside and resolved.is_file() else None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteClip:
+    """A clip kept only in cloud storage: a link to it, and what it opens as."""
+
+    url: str
+    mime_type: str
 
 
 class ClipAccess:
@@ -146,8 +155,8 @@ class ClipAccess:
         """A clip's annotated snapshot, or None."""
         return await self._engine.snapshots.get(clip_id)
 
-    async def async_location(self, clip_id: str) -> Path | str | None:
-        """A clip's local file (spool or local storage), its web page, or None."""
+    async def async_location(self, clip_id: str) -> Path | RemoteClip | None:
+        """A clip's local file (spool or local storage), its remote copy, or None."""
         state = await self._engine.repository.get(clip_id)
         if state is None:
             return None
@@ -162,6 +171,10 @@ class ClipAccess:
             )
             if found is not None:
                 return found
-        if state.storage_uri and state.storage_uri.startswith("dropbox:"):
-            return state.view_url
+        if state.storage_uri and state.view_url:
+            link = await engine.storage.temporary_link(state.storage_uri)
+            if link is not None:
+                name = Path(state.storage_uri.split(":", 1)[1]).name
+                return RemoteClip(link, content_type(Path(name)))
+            return RemoteClip(state.view_url, "text/html")
         return None

@@ -66,6 +66,7 @@ from .hub_fields import (
     cost_fields,
     rules_fields,
 )
+from .media_paths import new_hub_paths
 from .options_flow import HubOptionsFlow
 from .selectors import PASSWORD, URL, box, choice
 from .settings import HUB_DEFAULTS, HubSettings
@@ -92,6 +93,8 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Where clips and their history are kept (embedded defaults)."""
+        if user_input is None:
+            self._data |= await self.hass.async_add_executor_job(new_hub_paths)
         return await self._storage_choice("user", user_input)
 
     async def async_step_reconfigure(
@@ -124,11 +127,8 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A folder for stored clips (a mounted share works too)."""
-        fields = {
-            probatio.Required(
-                CONF_STORAGE_PATH, default=HUB_DEFAULTS.storage_path
-            ): TextSelector()
-        }
+        default = self._data.get(CONF_STORAGE_PATH, HUB_DEFAULTS.storage_path)
+        fields = {probatio.Required(CONF_STORAGE_PATH, default=default): TextSelector()}
         return await self._checked_step(
             "local", fields, user_input, async_check_local, self._store
         )

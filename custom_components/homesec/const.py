@@ -12,6 +12,7 @@ SUBENTRY_CAMERA: Final = "camera"
 # Hub (config entry) data.
 CONF_STORAGE_TYPE: Final = "storage_type"
 CONF_STORAGE_PATH: Final = "storage_path"
+CONF_SPOOL_PATH: Final = "spool_path"
 CONF_STATE_STORE: Final = "state_store"
 CONF_DETECTOR: Final = "detector"
 CONF_ANALYZER: Final = "analyzer"

@@ -74,6 +74,7 @@ NEW_HUB = D.model_dump(
     include={
         "storage_type",
         "storage_path",
+        "spool_path",
         "state_store",
         "sqlite_path",
         "detector",

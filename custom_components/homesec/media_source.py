@@ -23,12 +23,13 @@ from homeassistant.components.media_source import (
 )
 from homeassistant.core import HomeAssistant
 
+from .clip_access import RemoteClip
 from .clip_library import async_days, async_page
 from .const import DOMAIN, FRAMES_PATH
+from .content_types import content_type
 from .data import HomeSecData
 from .engine.snapshots import CLIP_ID
 from .links import clip_path
-from .views import content_type
 
 FRAME_ID = re.compile(r"^frames/(?P<clip>[A-Za-z0-9_\-]{1,200})/(?P<n>\d{1,2})\.jpg$")
 DAY_PAGE = re.compile(
@@ -98,8 +99,8 @@ class HomeSecMediaSource(MediaSource):
         found = await self._hub().clips.async_location(clip_id)
         if found is None:
             raise Unresolvable(f"The clip {clip_id} is no longer kept")
-        if isinstance(found, str):
-            return PlayMedia(url=found, mime_type="text/html")
+        if isinstance(found, RemoteClip):
+            return PlayMedia(url=found.url, mime_type=found.mime_type)
         return PlayMedia(
             url=clip_path(clip_id), mime_type=content_type(found), path=found
         )

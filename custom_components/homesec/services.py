@@ -18,7 +18,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 import homeassistant.util.dt as dt_util
 import probatio
 
-from .clip_access import Refusal
+from .clip_access import Refusal, RemoteClip
 from .const import DOMAIN, RISK_LEVELS
 from .data import HomeSecData
 from .engine.errors import AnalysisSkipped, HomeSecError, VideoDecodeError
@@ -117,7 +117,7 @@ async def _clip_file(
         found = await hub.clips.async_location(clip_id)
         if found is None:
             raise user_error("unknown_clip", clip=clip_id)
-        if isinstance(found, str):
+        if isinstance(found, RemoteClip):
             raise user_error("clip_not_local", clip=clip_id)
         path = found
     elif media_id:

@@ -55,6 +55,8 @@ class HubSettings(BaseModel):
 
     storage_type: str = STORAGE_LOCAL
     storage_path: str = "homesec/clips"
+    spool_path: str = SPOOL_PATH
+    """Clips waiting or being processed (hubs made before /media: here)."""
     dropbox_root: str = "/HomeSec"
     dropbox_app_key: str | None = None
     dropbox_app_secret: str | None = _SECRET
@@ -161,10 +163,14 @@ class HubSettings(BaseModel):
         """The folder of local storage (under the config dir unless absolute)."""
         return config_dir / self.storage_path
 
+    def spool_folder(self, config_dir: Path) -> Path:
+        """The spool (under the config dir unless absolute)."""
+        return config_dir / self.spool_path
+
     def own_folders(self, config_dir: Path) -> dict[str, Path]:
         """HomeSec's own folders: what no watched or storage folder may overlap."""
         folders = {
-            "spool": config_dir / SPOOL_PATH,
+            "spool": self.spool_folder(config_dir),
             "snapshots": config_dir / SNAPSHOTS_PATH,
             "frames": config_dir / FRAMES_PATH,
             "ftp": config_dir / FTP_UPLOAD_PATH,

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from pathlib import PurePath
 
 from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
-from .clip_access import ClipAccess
+from .clip_access import ClipAccess, RemoteClip
 from .const import DOMAIN
+from .content_types import content_type
 from .engine.snapshots import CLIP_ID
 from .links import CLIP_PATH, SNAPSHOT_PATH
-
-CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".mkv": "video/x-matroska",
-    ".avi": "video/x-msvideo",
-    ".ts": "video/mp2t",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-}
-"""The types of the files HomeSec keeps (never guessed: systems disagree, and
-some map ``.ts`` to a text type)."""
-UNKNOWN_TYPE = "application/octet-stream"
-
-
-def content_type(path: PurePath) -> str:
-    """The content type of a clip or image file, by its extension."""
-    return CONTENT_TYPES.get(path.suffix.lower(), UNKNOWN_TYPE)
 
 
 def _clips(hass: HomeAssistant, clip_id: str) -> ClipAccess | None:
@@ -72,8 +52,8 @@ class ClipView(_ClipFileView):
         found = await clips.async_location(clip_id)
         if found is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
-        if isinstance(found, str):
-            raise web.HTTPFound(found)
+        if isinstance(found, RemoteClip):
+            raise web.HTTPFound(found.url)
         return web.FileResponse(
             found,
             headers={

@@ -25,6 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 API_HOST = "api.dropboxapi.com"
+TEMPORARY_LINK_HOST = "uc1.dl.dropboxusercontent.com"
 CONTENT_HOST = "content.dropboxapi.com"
 CONTENT_ROUTES = {
     "/2/files/upload",
@@ -165,6 +166,17 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             else:
                 self._reply(200, _meta(*found))
+        elif path == "/2/files/get_temporary_link":
+            found = files.get(arg["path"].lower())
+            if found is None:
+                self._route_error(
+                    "path/not_found/",
+                    {".tag": "path", "path": {".tag": "not_found"}},
+                )
+            else:
+                token = hashlib.sha1(found[0].encode()).hexdigest()
+                link = f"https://{TEMPORARY_LINK_HOST}/cd/0/get/{token}/file"
+                self._reply(200, {"metadata": _meta(*found), "link": link})
         elif path == "/2/files/list_folder":
             self._list_folder(arg)
         elif path == "/2/files/list_folder/continue":

@@ -91,6 +91,10 @@ class WatchedStorage(Storage):
         """Ask the wrapped storage."""
         return await self.inner.ping()
 
+    async def temporary_link(self, storage_uri: str) -> str | None:
+        """Ask the wrapped storage."""
+        return await self.inner.temporary_link(storage_uri)
+
     async def close(self) -> None:
         """Close the wrapped storage."""
         await self.inner.close()

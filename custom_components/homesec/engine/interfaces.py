@@ -123,6 +123,10 @@ class Storage(ABC):
         """Delete one stored clip file (one already gone is fine); raise on failure."""
         raise NotImplementedError(f"{type(self).__name__} cannot delete clips")
 
+    async def temporary_link(self, storage_uri: str) -> str | None:
+        """A short-lived URL a browser plays the stored clip from; None: none."""
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 

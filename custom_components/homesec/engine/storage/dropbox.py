@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 import hashlib
+import logging
 from pathlib import Path
 import threading
 from urllib.parse import quote
 
 import dropbox
 from dropbox import files as dbx_files
-from dropbox.exceptions import ApiError, AuthError
+from dropbox.exceptions import ApiError, AuthError, DropboxException
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 import requests
 
 from ..errors import CredentialsRejected
 from ..interfaces import BlockingRunner, Storage, StoredCopy
 from ..models import Clip, UploadOutcome
+
+_LOGGER = logging.getLogger(__name__)
 
 WEB_HOME = "https://www.dropbox.com/home"
 
@@ -175,6 +178,19 @@ class DropboxStorage(Storage):
     async def delete_stored(self, copy: StoredCopy) -> None:
         """Delete one stored clip file (one already gone is fine)."""
         await self._run(self._delete, copy.uri.removeprefix("dropbox:"))
+
+    async def temporary_link(self, storage_uri: str) -> str | None:
+        """Dropbox's link to the file itself (valid four hours); None on failure."""
+        if not storage_uri.startswith("dropbox:"):
+            return None
+        return await self._run(self._temporary_link, storage_uri.split(":", 1)[1])
+
+    def _temporary_link(self, path: str) -> str | None:
+        try:
+            return str(self._dropbox().files_get_temporary_link(path).link)
+        except (DropboxException, requests.RequestException) as err:
+            _LOGGER.info("No temporary link for %s: %s", path, type(err).__name__)
+            return None
 
     async def ping(self) -> bool:
         """Whether Dropbox answers; CredentialsRejected when it refuses them."""
