@@ -45,9 +45,18 @@ homeassistant:
   elevation: 0
   latitude: 0
   longitude: 0
+  media_dirs:
+    local: {media}
 
+# What a user's default_config brings that matters to HomeSec (default_config
+# itself also starts discovery and cloud, which need the internet).
 frontend:
 config:
+automation:
+script:
+history:
+logbook:
+media_source:
 
 logger:
   default: warning
@@ -71,8 +80,8 @@ def prepare_config(port: int) -> None:
     if not link.is_symlink():
         link.symlink_to(ROOT / "custom_components" / "homesec")
     config_yaml = CONFIG / "configuration.yaml"
-    if not config_yaml.exists():
-        config_yaml.write_text(CONFIGURATION_YAML)
+    (DEV / "media").mkdir(exist_ok=True)
+    config_yaml.write_text(CONFIGURATION_YAML.format(media=DEV / "media"))
     onboarding = CONFIG / ".storage" / "onboarding"
     if not onboarding.exists():
         onboarding.write_text(
@@ -340,6 +349,9 @@ async def run(port: int, check: bool) -> int:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
+            # The demo's media folder (clips) stays inside .dev, as /media would
+            # be on Home Assistant OS.
+            env={**os.environ, "HOMESEC_MEDIA_DIR": str(DEV / "media")},
         )
     try:
         async with aiohttp.ClientSession() as session:
