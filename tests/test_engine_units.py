@@ -264,3 +264,17 @@ async def test_folder_source_reports_unreadable_folder(tmp_path: Path) -> None:
     watch.mkdir()
     await source.poll_once(sink)
     assert source.healthy
+
+
+def test_log_lines_count_in_the_right_number() -> None:
+    """Counts read "1 clip" and "2 clips"; sizes in bytes, kB, MB or GB."""
+    # Given the text helpers every log line with a number uses
+    from custom_components.homesec.engine.text import count, size  # noqa: PLC0415
+
+    # When numbers are written, then singular, plural and units are right
+    assert [count(n, "clip") for n in (0, 1, 2)] == ["0 clips", "1 clip", "2 clips"]
+    assert count(3, "history write") == "3 history writes"
+    assert count(1, "leftover") == "1 leftover"
+    assert [size(n) for n in (1, 999, 1500, 2_500_000, 3_400_000_000)] == [
+        "1 byte", "999 bytes", "1.5 kB", "2.5 MB", "3.4 GB"
+    ]  # fmt: skip

@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant, callback
 
 from .builder import Engine
 from .engine.recovery import find_unstored, find_waiting
+from .engine.text import count
 from .hub_health import HubHealth
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class CatchUp:
             assert item.state is not None
             await engine.pipeline.store_again(item.clip, item.state)
         if pending:
-            _LOGGER.info("Storing %d clips whose upload failed", len(pending))
+            _LOGGER.info("Storing %s whose upload failed", count(len(pending), "clip"))
         return len(pending or [])
 
     async def async_detect_waiting(self, *, newest_only: bool = False) -> int:

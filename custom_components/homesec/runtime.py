@@ -36,6 +36,7 @@ from .engine.interfaces import ClipSource
 from .engine.models import LifecycleEvent
 from .engine.recovery import find_unfinished
 from .engine.retention import RetentionPlan, RetentionSettings, apply_retention
+from .engine.text import count
 from .hub_health import CredentialRefusals, HubHealth
 from .persisted_state import PersistedState
 from .settings import HubSettings, cameras_of
@@ -325,14 +326,13 @@ class HomeSecRuntime:
         )
         if pruned.states or pruned.events:
             _LOGGER.info(
-                "History pruning deleted %d clip states and %d events older than "
-                "%s (kept %d states and %d events of clips still in the spool, "
-                "stored or being processed)",
-                pruned.states,
-                pruned.events,
+                "History pruning deleted %s and %s older than %s (kept %s and %s "
+                "of clips still in the spool, stored or being processed)",
+                count(pruned.states, "clip state"),
+                count(pruned.events, "event"),
                 older_than.date().isoformat(),
-                pruned.kept_states,
-                pruned.kept_events,
+                count(pruned.kept_states, "state"),
+                count(pruned.kept_events, "event"),
             )
         return self.last_history_prune
 
@@ -352,7 +352,7 @@ class HomeSecRuntime:
             await asyncio.sleep(RECOVERY_RETRY_SECONDS)
         await self._async_learn_clip_ids()
         if unfinished:
-            _LOGGER.info("Resuming %d unfinished clips", len(unfinished))
+            _LOGGER.info("Resuming %s", count(len(unfinished), "unfinished clip"))
         for item in unfinished:  # a clip that ran meanwhile is not run again
             await engine.pipeline.resume(item.clip, item.state, mark)
         await self._catch_up.async_store_pending()

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from .interfaces import BlockingRunner
 from .models import ClipEvent, ClipState
+from .text import count
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,10 +48,9 @@ class PendingJournal:
             return PendingWrites.model_validate_json(data)
         except ValidationError as err:
             _LOGGER.warning(
-                "Pending history writes in %s cannot be read (%d errors); "
-                "they are set aside",
+                "Pending history writes in %s cannot be read (%s); they are set aside",
                 self.path.name,
-                err.error_count(),
+                count(err.error_count(), "error"),
             )
             await self._run(self.path.replace, self.path.with_suffix(".unreadable"))
             return None

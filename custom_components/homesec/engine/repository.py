@@ -14,7 +14,7 @@ from .interfaces import HistoryPruned, StateStore
 from .models import ClipEvent, ClipState
 from .pending_journal import PendingJournal, PendingWrites
 from .state.clean import clean_text
-from .text import describe, first_line
+from .text import count, describe, first_line
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ class ClipRepository:
             self._events.extendleft(reversed(left.events))
             self._journal_queued = True
             _LOGGER.info(
-                "%d clip states and %d events from before the restart are queued",
-                len(left.states),
-                len(left.events),
+                "%s and %s from before the restart are queued",
+                count(len(left.states), "clip state"),
+                count(len(left.events), "event"),
             )
         return await self._run(None)
 
@@ -186,7 +186,9 @@ class ClipRepository:
                     states=list(self._states.values()), events=list(self._events)
                 )
             )
-            _LOGGER.info("%d history writes are kept for the next start", self.pending)
+            _LOGGER.info(
+                "%s kept for the next start", count(self.pending, "history write")
+            )
         await self._store.close()
 
     def _schedule(self) -> None:

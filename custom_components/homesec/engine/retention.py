@@ -12,6 +12,7 @@ from .interfaces import BlockingRunner
 from .models import ClipEvent, ClipEventType, ClipState, Stage
 from .repository import ClipRepository
 from .spool import Spool, SpoolEntry
+from .text import count, size
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -138,9 +139,9 @@ async def apply_retention(
                 bytes=entry.size,
             )
         _LOGGER.info(
-            "Retention (%s) removed %d clips (%d bytes) from the spool",
+            "Retention (%s) removed %s (%s) from the spool",
             reason,
-            len(plan.delete),
-            plan.freed_bytes,
+            count(len(plan.delete), "clip"),
+            size(plan.freed_bytes),
         )
     return plan

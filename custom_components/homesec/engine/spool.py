@@ -16,6 +16,7 @@ import threading
 import time
 
 from .models import Clip
+from .text import count
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -304,8 +305,8 @@ class Spool:
             handled += 1
         if handled:
             _LOGGER.warning(
-                "Cleared %d leftovers of interrupted spool moves of %s",
-                handled, camera_name,
+                "Cleared %s of interrupted spool moves of %s",
+                count(handled, "leftover"), camera_name,
             )  # fmt: skip
         return handled
 

@@ -15,7 +15,7 @@ from .models import ClipState
 from .repository import ClipRepository
 from .retention import record_deleted
 from .spool import clip_start
-from .text import first_line
+from .text import count, first_line, size
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -172,10 +172,10 @@ async def apply_store_retention(
     plan.freed_bytes = sum(copy.size for copy in done)
     if done:
         _LOGGER.info(
-            "Retention (%s) removed %d stored clips (%d bytes)",
+            "Retention (%s) removed %s (%s)",
             reason,
-            len(done),
-            plan.freed_bytes,
+            count(len(done), "stored clip"),
+            size(plan.freed_bytes),
         )
     return plan
 

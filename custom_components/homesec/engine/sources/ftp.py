@@ -32,6 +32,7 @@ from pyftpdlib.servers import ThreadedFTPServer
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
 from ..models import Clip
 from ..spool import Spool
+from ..text import count
 from .folder import VIDEO_EXTENSIONS
 from .handover import hand_over
 from .readable import readable_media
@@ -323,7 +324,7 @@ class FtpSource(ClipSource):
                 clips.append(self._spool.adopt(path, self.camera_name, "ftp", mtime))
         if dropped:
             _LOGGER.warning(
-                "Deleted %d incomplete or refused FTP uploads of %s left by a stop",
-                dropped, self.camera_name,
+                "Deleted %s of %s left by a stop",
+                count(dropped, "incomplete or refused FTP upload"), self.camera_name,
             )  # fmt: skip
         return clips

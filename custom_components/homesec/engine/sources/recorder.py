@@ -130,7 +130,7 @@ def adopt_recordings(spool: Spool, camera_name: str, source_type: str) -> list[C
         clips.append(spool.adopt(path, camera_name, source_type, started))
     if clips or dropped:
         _LOGGER.warning(
-            "%s: %d interrupted recordings kept as clips, %d unreadable deleted",
+            "%s: interrupted recordings: %d kept as clips, %d unreadable deleted",
             camera_name, len(clips), dropped,
         )  # fmt: skip
     return clips

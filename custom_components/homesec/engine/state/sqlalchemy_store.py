@@ -47,6 +47,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from ..errors import StateStoreError
 from ..interfaces import BlockingRunner, HistoryPruned, StateStore
 from ..models import ClipEvent, ClipState
+from ..text import count
 from . import postgres_params
 from .clean import clean_text, finite_json
 from .pruning import prune_batch
@@ -177,9 +178,9 @@ class SQLAlchemyStateStore(StateStore):
                 self._unreadable.add(clip_id)
                 _LOGGER.warning(
                     "The stored state of clip %s cannot be read and is skipped "
-                    "(%d problems, first: %s)",
+                    "(%s, first: %s)",
                     clean_text(clip_id),
-                    err.error_count(),
+                    count(err.error_count(), "problem"),
                     clean_text(str(err.errors()[0]["msg"])),
                 )
             return None
