@@ -17,6 +17,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory, UnitOfInformation
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from .data import HomeSecConfigEntry, HomeSecData
@@ -82,7 +83,7 @@ CAMERA_SENSORS = (
 CLIPS_TODAY = SensorEntityDescription(
     key="clips_today",
     translation_key="clips_today",
-    state_class=SensorStateClass.TOTAL_INCREASING,
+    state_class=SensorStateClass.TOTAL,
 )
 
 
@@ -194,20 +195,53 @@ class CameraSensor(ClipLifecycleEntity, RestoreSensor):
             self.async_write_ha_state()
 
 
-class ClipsTodaySensor(ClipLifecycleEntity, SensorEntity):
-    """Clips of this camera processed since local midnight."""
+class ClipsTodaySensor(ClipLifecycleEntity, RestoreSensor):
+    """Clips of this camera processed since local midnight.
+
+    A total with ``last_reset`` at local midnight (for statistics): it drops to
+    0 at midnight, and a reload or restart on the same day keeps the count.
+    """
 
     _attr_native_value = 0
     _day: date | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Restore today's count, then reset at every local midnight."""
+        await super().async_added_to_hass()
+        self._day = dt_util.now().date()
+        last = await self.async_get_last_state()
+        data = await self.async_get_last_sensor_data()
+        if last is not None and data is not None:
+            reset = dt_util.parse_datetime(str(last.attributes.get("last_reset")))
+            if reset is not None and dt_util.as_local(reset).date() == self._day:
+                self._attr_native_value = int(data.native_value or 0)  # type: ignore[arg-type]
+        self.async_on_remove(
+            async_track_time_change(
+                self.hass, self._midnight, hour=0, minute=0, second=0
+            )
+        )
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Local midnight of the day counted."""
+        day = self._day or dt_util.now().date()
+        return dt_util.start_of_local_day(day)
+
+    @callback
+    def _midnight(self, now: datetime) -> None:
+        self._new_day(dt_util.as_local(now).date())
+        self.async_write_ha_state()
+
+    def _new_day(self, today: date) -> None:
+        if self._day != today:
+            self._day = today
+            self._attr_native_value = 0
 
     @callback
     def _handle_lifecycle(self, event: LifecycleEvent) -> None:
         if not isinstance(event, ClipFinished):
             return
-        today = dt_util.now().date()
-        if self._day != today:
-            self._day = today
-            self._attr_native_value = 0
+        self._new_day(dt_util.now().date())
         self._attr_native_value = int(self._attr_native_value or 0) + 1
         self.async_write_ha_state()
 
