@@ -13,17 +13,14 @@ from aiohttp import ClientSession
 from PIL import Image
 import pytest
 
-from custom_components.homesec.engine.detect.onnx import (
-    OnnxDetector,
-    OnnxSettings,
-    class_names,
-)
+from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
 from custom_components.homesec.engine.detect.remote import (
     RemoteDetector,
     RemoteDetectorError,
     RemoteSettings,
 )
 from custom_components.homesec.engine.detect.rules import DetectionRules, expand
+from custom_components.homesec.engine.detect.yolo import class_names
 from custom_components.homesec.engine.errors import VideoDecodeError
 from custom_components.homesec.engine.models import Clip
 

@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Box, Clip, FilterResult
-from .onnx import class_names
 from .rules import DetectionRules, RawDetection
 from .scan import scan
+from .yolo import class_names
 
 
 class UltralyticsSettings(BaseModel):
