@@ -147,11 +147,7 @@ def decode(
     Rows 0-3 are the box (centre x, centre y, width, height in canvas pixels),
     the others each class's score.
     """
-    if output.ndim != 2 or output.shape[0] < 5:
-        raise ModelFileError(
-            f"the model's output has shape {output.shape}, "
-            "not a YOLO detection head (4 + classes rows)"
-        )
+    head_classes(output)
     predictions = output.T  # (anchors, 4 + classes)
     class_scores = predictions[:, 4:]
     labels = class_scores.argmax(axis=1)
@@ -163,6 +159,16 @@ def decode(
     boxes[:, 2:] = xywh[:, :2] + xywh[:, 2:] / 2
     chosen = nms(boxes, scores, labels, iou)
     return _detections(boxes[chosen], scores[chosen], labels[chosen], frame, names)
+
+
+def head_classes(output: NDArray[np.float32]) -> int:
+    """How many classes a YOLOv8/YOLO11 head scores; raise if it is not one."""
+    if output.ndim != 2 or output.shape[0] < 5:
+        raise ModelFileError(
+            f"the model's output has shape {output.shape}, "
+            "not a YOLO detection head (4 + classes rows)"
+        )
+    return int(output.shape[0]) - 4
 
 
 def decode_end2end(
