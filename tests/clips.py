@@ -28,6 +28,18 @@ def make_clip(
     return path
 
 
+RED_BOX = (120 / 640, 100 / 360, 220 / 640, 260 / 360)
+"""Where ``make_red_box_clip``'s box is: x1, y1, x2, y2 relative to the frame."""
+
+UNMET_RULES = [
+    ({"min_box_h_ratio": 0.6}, "the box is 0.44 of the frame height"),
+    ({"classes": ["vehicle"]}, "only vehicles are wanted"),
+    ({"min_confidence": 0.95}, "the red-person models are 0.9 sure"),
+    ({"min_hits": 9}, "only 8 sampled frames show the box"),
+]
+"""Detection rules the red box does not satisfy, and why."""
+
+
 def make_red_box_clip(
     path: Path,
     *,

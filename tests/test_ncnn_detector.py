@@ -25,7 +25,7 @@ from custom_components.homesec.engine.detect.yolo import class_names
 from custom_components.homesec.engine.errors import ModelFileError
 from custom_components.homesec.engine.models import Clip, FilterResult
 
-from .clips import make_clip
+from .clips import RED_BOX, UNMET_RULES, make_clip
 from .red_person_ncnn import SIZE, build, graph
 
 
@@ -90,14 +90,7 @@ async def test_ncnn_finds_the_person_and_stops_early(
     assert result.best is not None
     assert result.best.frame_ts == pytest.approx(2.0, abs=0.07)
     box = result.best.box
-    assert (box.x1, box.x2) == (
-        pytest.approx(120 / 640, abs=0.02),
-        pytest.approx(220 / 640, abs=0.02),
-    )
-    assert (box.y1, box.y2) == (
-        pytest.approx(100 / 360, abs=0.03),
-        pytest.approx(260 / 360, abs=0.03),
-    )
+    assert (box.x1, box.y1, box.x2, box.y2) == pytest.approx(RED_BOX, abs=0.03)
     assert result.confidence == pytest.approx(0.9, abs=0.01)
     # Then scanning stopped at the second hit: 0-1.5 s empty, 2.0 and 2.5 s hit;
     # at most one more frame (3.0 s) was in inference meanwhile, of 12
@@ -107,15 +100,7 @@ async def test_ncnn_finds_the_person_and_stops_early(
     assert Image.open(io.BytesIO(result.snapshot_jpeg)).size == (640, 360)
 
 
-@pytest.mark.parametrize(
-    ("rules", "why"),
-    [
-        ({"min_box_h_ratio": 0.6}, "the box is 0.44 of the frame height"),
-        ({"classes": ["vehicle"]}, "only vehicles are wanted"),
-        ({"min_confidence": 0.95}, "the model is 0.9 sure"),
-        ({"min_hits": 9}, "only 8 frames show the box"),
-    ],
-)
+@pytest.mark.parametrize(("rules", "why"), UNMET_RULES)
 async def test_ncnn_rules_filter(
     red_ncnn: Path, red_clip: Path, rules: dict[str, object], why: str
 ) -> None:
@@ -283,7 +268,6 @@ async def test_ncnn_and_onnx_agree(
     assert by_onnx.best is not None
     assert by_ncnn.best.frame_ts == by_onnx.best.frame_ts
     assert by_ncnn.best.confidence == pytest.approx(by_onnx.best.confidence)
-    for side in ("x1", "y1", "x2", "y2"):
-        assert getattr(by_ncnn.best.box, side) == pytest.approx(
-            getattr(by_onnx.best.box, side), abs=0.01
-        )
+    assert by_ncnn.best.box.model_dump() == pytest.approx(
+        by_onnx.best.box.model_dump(), abs=0.01
+    )

@@ -88,7 +88,7 @@ class DetectorKind:
     check: Check | None = None
     """Checks the form's input; None: nothing to check."""
     requirements: tuple[str, ...] = ()
-    """Packages installed on demand (no musl wheels)."""
+    """Packages installed on demand (not manifest requirements)."""
     load: Callable[[HubSettings, Path], object] | None = None
     """Loads its model once (blocking; raises when it does not load); None:
     the backend has no model."""
