@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 import subprocess
 
+from custom_components.homesec.engine.models import Clip
+
 BACKGROUND = "color=c=0x404040:size={size}:rate=15:duration={duration}"
 BOX = "color=c=white:size=80x80:rate=15:duration={duration}"
+
+
+def clip_of(path: Path) -> Clip:
+    """A clip record for the video file at ``path``, as a detector gets it."""
+    return Clip(
+        clip_id=path.stem,
+        camera_name="porch",
+        local_path=path,
+        start_ts=datetime.now(UTC),
+        source_type="test",
+    )
 
 
 def make_clip(

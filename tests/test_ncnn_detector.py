@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
 import io
 from pathlib import Path
 import threading
@@ -23,20 +22,10 @@ from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSetti
 from custom_components.homesec.engine.detect.rules import DetectionRules
 from custom_components.homesec.engine.detect.yolo import class_names
 from custom_components.homesec.engine.errors import ModelFileError
-from custom_components.homesec.engine.models import Clip, FilterResult
+from custom_components.homesec.engine.models import FilterResult
 
-from .clips import RED_BOX, UNMET_RULES, make_clip
+from .clips import RED_BOX, UNMET_RULES, clip_of, make_clip
 from .red_person_ncnn import SIZE, build, graph
-
-
-def _clip(path: Path) -> Clip:
-    return Clip(
-        clip_id=path.stem,
-        camera_name="porch",
-        local_path=path,
-        start_ts=datetime.now(UTC),
-        source_type="test",
-    )
 
 
 class CountedDetector:
@@ -60,7 +49,7 @@ class CountedDetector:
 
     async def detect(self, clip: Path) -> FilterResult:
         try:
-            return await self.detector.detect(_clip(clip))
+            return await self.detector.detect(clip_of(clip))
         finally:
             await self.detector.close()
 
@@ -131,7 +120,7 @@ async def test_cancelling_stops_inference(red_ncnn: Path, tmp_path: Path) -> Non
             release.wait(30)
 
     detector.on_call = hold
-    task = asyncio.ensure_future(detector.detector.detect(_clip(long_clip)))
+    task = asyncio.ensure_future(detector.detector.detect(clip_of(long_clip)))
     await held.wait()
 
     # When the clip's task is cancelled there, and the inference then released
@@ -172,7 +161,7 @@ async def test_a_param_file_without_metadata(tmp_path: Path, red_clip: Path) -> 
     detector = NcnnDetector(NcnnSettings(model_path=param, imgsz=SIZE))
     try:
         model = await detector.load()
-        result = await detector.detect(_clip(red_clip))
+        result = await detector.detect(clip_of(red_clip))
     finally:
         await detector.close()
 
@@ -255,7 +244,7 @@ async def test_ncnn_and_onnx_agree(
 
     # When both scan the red-box clip
     try:
-        found = [await d.detect(_clip(red_clip)) for d in (ncnn, onnx)]
+        found = [await d.detect(clip_of(red_clip)) for d in (ncnn, onnx)]
     finally:
         for detector in (ncnn, onnx):
             await detector.close()

@@ -13,13 +13,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.homesec.const import DOMAIN, EVENT_ALERT
+from custom_components.homesec.const import DOMAIN
 from custom_components.homesec.engine.detect.motion import MotionDetector
 from custom_components.homesec.engine.detect.ncnn import NcnnDetector
 
-from .helpers import PERSON_RULES, add_camera, finish_hub_flow, start_hub_flow, wait_for
+from .helpers import PERSON_RULES, alert_for_clip, finish_hub_flow, start_hub_flow
 
 
 async def _ncnn_step(hass: HomeAssistant) -> dict[str, Any]:
@@ -98,22 +97,16 @@ async def test_person_alert_through_ncnn(
     hass: HomeAssistant, config_dir: Path, red_ncnn: Path, red_clip: Path
 ) -> None:
     """A person in a clip gives an alert through the ncnn backend."""
-    # Given a hub on ncnn and a camera alerting on detections
+    # Given a hub on ncnn
     entry = await _ncnn_hub(hass, _copy(red_ncnn, config_dir))
-    drop = config_dir / "drop"
-    drop.mkdir()
-    await add_camera(hass, entry, drop, settle_seconds=1)
-    alerts = async_capture_events(hass, EVENT_ALERT)
 
-    # When the red-box clip is dropped
-    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
-    await wait_for(lambda: len(alerts) == 1, what="a person alert")
+    # When the red-box clip is dropped into a camera's folder
+    alert = await alert_for_clip(hass, entry, config_dir / "drop", red_clip)
 
-    # Then the alert says person
-    assert alerts[0].data["detected_classes"] == ["person"]
-    await wait_for(
-        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
-    )
+    # Then the alert and the detection entity say person
+    assert alert.data["detected_classes"] == ["person"]
+    state = hass.states.get("event.front_door_detection")
+    assert state.attributes["event_type"] == "person"
 
 
 async def test_corrupt_model_at_start_is_repaired(

@@ -188,14 +188,11 @@ async def _model_present(
     )
 
 
-async def _model_usable(
+async def _model_loads(
     hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
 ) -> bool:
-    """Whether the model exists, and loads when it loads quickly (at setup)."""
-    if not await _model_present(hass, kind, settings):
-        return False
-    if not kind.load_at_setup or kind.load is None:
-        return True
+    """Whether the model loads; the reason it does not is logged."""
+    assert kind.load is not None
     config_dir = Path(hass.config.config_dir)
     try:
         await hass.async_add_executor_job(kind.load, settings, config_dir)
@@ -207,6 +204,15 @@ async def _model_usable(
     return True
 
 
+async def _model_usable(
+    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
+) -> bool:
+    """Whether the model exists, and loads when it loads quickly (at setup)."""
+    if not await _model_present(hass, kind, settings):
+        return False
+    return not kind.load_at_setup or await _model_loads(hass, kind, settings)
+
+
 async def async_check_model(
     hass: HomeAssistant, settings: HubSettings
 ) -> dict[str, str]:
@@ -216,16 +222,9 @@ async def async_check_model(
     except RequirementsNotFound:
         return {"base": "requirements_failed"}
     kind = DETECTOR_KINDS[settings.detector]
-    assert kind.load is not None
     if not await _model_present(hass, kind, settings):
         return {CONF_MODEL_PATH: "model_not_found"}
-    config_dir = Path(hass.config.config_dir)
-    try:
-        await hass.async_add_executor_job(kind.load, settings, config_dir)
-    except Exception as err:  # noqa: BLE001 - any load failure is reported
-        _LOGGER.warning(
-            "The model %s does not load: %s", settings.model_file(config_dir).name, err
-        )
+    if not await _model_loads(hass, kind, settings):
         return {CONF_MODEL_PATH: "model_invalid"}
     return {}
 
