@@ -122,7 +122,7 @@ class UltralyticsDetector(ObjectDetector):
         result = model.predict(
             rgb[:, :, ::-1], imgsz=self._settings.imgsz, conf=floor, verbose=False
         )[0]
-        names = class_names(str(dict(result.names)), len(result.names))
+        names = class_names(result.names, len(result.names))
         found = []
         for xyxy, score, label in zip(
             result.boxes.xyxy.tolist(),
