@@ -190,6 +190,8 @@ def _corrupt(folder: Path, fault: str) -> Path:
             weights.write_bytes(weights.read_bytes()[:10])
         case "garbage metadata":
             (model / "metadata.yaml").write_text("names: [unclosed\n")
+        case "huge imgsz":
+            (model / "metadata.yaml").write_text("imgsz: [100000, 100000]\n")
         case "not a yolo head":
             g = graph()
             g.layers = g.layers[:6]  # ends at "any": one number per frame
@@ -208,6 +210,7 @@ def _corrupt(folder: Path, fault: str) -> Path:
         ("garbage param", "model.ncnn.param is not an ncnn model description"),
         ("truncated bin", "model.ncnn.bin lacks weights"),
         ("garbage metadata", "metadata.yaml is not readable"),
+        ("huge imgsz", "imgsz \\[100000, 100000\\], not an image size"),
         ("not a yolo head", "not a YOLO detection head"),
         ("other file", "neither an ncnn .param file nor a folder"),
     ],

@@ -73,11 +73,15 @@ def read_metadata(path: Path | None) -> dict[str, Any]:
     return metadata
 
 
-def _side(imgsz: object) -> int | None:
+def _side(imgsz: object, default: int) -> int:
     """The square input side from metadata's ``imgsz`` (``[h, w]`` or one int)."""
+    if imgsz is None:
+        return default
     sides = imgsz if isinstance(imgsz, list) else [imgsz]
-    valid = [side for side in sides if isinstance(side, int) and side > 0]
-    return max(valid) if valid and len(valid) == len(sides) else None
+    valid = [side for side in sides if type(side) is int and 32 <= side <= 4096]
+    if not valid or len(valid) != len(sides):
+        raise ModelFileError(f"{METADATA} gives imgsz {imgsz!r}, not an image size")
+    return max(valid)
 
 
 class NcnnModel:
@@ -89,7 +93,7 @@ class NcnnModel:
 
         param, weights, metadata_file = model_files(path)
         metadata = read_metadata(metadata_file)
-        self.imgsz = _side(metadata.get("imgsz")) or imgsz
+        self.imgsz = _side(metadata.get("imgsz"), imgsz)
         self.name = path.name
         self._ncnn = ncnn
         self._net = ncnn.Net()
