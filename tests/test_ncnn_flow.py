@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+import pytest
 
 from custom_components.homesec.const import DOMAIN
 from custom_components.homesec.engine.detect.motion import MotionDetector
@@ -110,7 +111,11 @@ async def test_person_alert_through_ncnn(
 
 
 async def test_corrupt_model_at_start_is_repaired(
-    hass: HomeAssistant, config_dir: Path, red_ncnn: Path, socket_enabled: None
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_ncnn: Path,
+    socket_enabled: None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A model that no longer loads gives motion detection and the repair issue."""
     # Given a hub on ncnn whose weights file is then truncated, and reloaded
@@ -119,10 +124,16 @@ async def test_corrupt_model_at_start_is_repaired(
     fixed = _copy(red_ncnn, config_dir, "fixed_ncnn_model")
     weights = config_dir / "models" / "red_ncnn_model" / "model.ncnn.bin"
     weights.write_bytes(weights.read_bytes()[:10])
+    caplog.clear()
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
 
-    # Then the hub runs on motion detection with a fixable repair issue
+    # Then one log line says why, and the hub runs on motion detection with a
+    # fixable repair issue
+    reasons = [m for r in caplog.records if "lacks weights" in (m := r.getMessage())]
+    assert len(reasons) == 1
+    assert "ncnn model" in reasons[0]
+    assert "using motion detection" in reasons[0]
     assert isinstance(entry.runtime_data.engine.detector, MotionDetector)
     issue_id = f"model_missing_{entry.entry_id}"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)

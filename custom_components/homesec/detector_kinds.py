@@ -188,29 +188,31 @@ async def _model_present(
     )
 
 
-async def _model_loads(
+async def _load_error(
     hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
-) -> bool:
-    """Whether the model loads; the reason it does not is logged."""
+) -> str | None:
+    """Why the model does not load; None when it loads."""
     assert kind.load is not None
     config_dir = Path(hass.config.config_dir)
     try:
         await hass.async_add_executor_job(kind.load, settings, config_dir)
     except Exception as err:  # noqa: BLE001 - any load failure is reported
-        _LOGGER.warning(
-            "The model %s does not load: %s", settings.model_file(config_dir).name, err
-        )
-        return False
-    return True
+        return str(err) or type(err).__name__
+    return None
 
 
-async def _model_usable(
+async def _setup_problem(
     hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
-) -> bool:
-    """Whether the model exists, and loads when it loads quickly (at setup)."""
+) -> str | None:
+    """What is wrong with the model at setup; None when nothing is.
+
+    It is missing, or (when it loads in milliseconds) it does not load.
+    """
     if not await _model_present(hass, kind, settings):
-        return False
-    return not kind.load_at_setup or await _model_loads(hass, kind, settings)
+        return "is missing"
+    if kind.load_at_setup and (error := await _load_error(hass, kind, settings)):
+        return f"does not load ({error})"
+    return None
 
 
 async def async_check_model(
@@ -224,7 +226,9 @@ async def async_check_model(
     kind = DETECTOR_KINDS[settings.detector]
     if not await _model_present(hass, kind, settings):
         return {CONF_MODEL_PATH: "model_not_found"}
-    if not await _model_loads(hass, kind, settings):
+    if error := await _load_error(hass, kind, settings):
+        name = settings.model_file(Path(hass.config.config_dir)).name
+        _LOGGER.warning("The model %s does not load: %s", name, error)
         return {CONF_MODEL_PATH: "model_invalid"}
     return {}
 
@@ -336,12 +340,11 @@ async def async_build_detector(
         return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, issue_id)
     model_issue = f"{ISSUE_MODEL_MISSING}_{entry_id}"
-    if kind.load is not None and not await _model_usable(hass, kind, settings):
+    problem = None if kind.load is None else await _setup_problem(hass, kind, settings)
+    if problem is not None:
         path = settings.model_file(context.config_dir)
         _LOGGER.error(
-            "The %s model %s is missing or unusable; using motion detection",
-            kind.key,
-            path,
+            "The %s model %s %s; using motion detection", kind.key, path, problem
         )
         _issue(
             hass,
