@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 import subprocess
 
+from custom_components.homesec.engine.models import Clip
+
 BACKGROUND = "color=c=0x404040:size={size}:rate=15:duration={duration}"
 BOX = "color=c=white:size=80x80:rate=15:duration={duration}"
+
+
+def clip_of(path: Path) -> Clip:
+    """A clip record for the video file at ``path``, as a detector gets it."""
+    return Clip(
+        clip_id=path.stem,
+        camera_name="porch",
+        local_path=path,
+        start_ts=datetime.now(UTC),
+        source_type="test",
+    )
 
 
 def make_clip(
@@ -26,6 +40,18 @@ def make_clip(
         check=True,  # no timeout: its polling sleep would count as a blocking call
     )
     return path
+
+
+RED_BOX = (120 / 640, 100 / 360, 220 / 640, 260 / 360)
+"""Where ``make_red_box_clip``'s box is: x1, y1, x2, y2 relative to the frame."""
+
+UNMET_RULES = [
+    ({"min_box_h_ratio": 0.6}, "the box is 0.44 of the frame height"),
+    ({"classes": ["vehicle"]}, "only vehicles are wanted"),
+    ({"min_confidence": 0.95}, "the red-person models are 0.9 sure"),
+    ({"min_hits": 9}, "only 8 sampled frames show the box"),
+]
+"""Detection rules the red box does not satisfy, and why."""
 
 
 def make_red_box_clip(

@@ -35,6 +35,7 @@ from .doubles.rtsp_server import RtspServer
 from .doubles.tls import make_certificate
 from .helpers import FolderHub, setup_folder_camera
 from .red_person_model import build as build_red_person_model
+from .red_person_ncnn import build as build_red_person_ncnn
 from .servers import Mosquitto, Postgres
 
 # SQLAlchemy logs every statement when its logger is at INFO, as the harness sets it.
@@ -146,6 +147,12 @@ async def detection_server(socket_enabled: None) -> AsyncGenerator[DetectionServ
 def red_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An ONNX model that reports a person wherever a frame is red."""
     return build_red_person_model(tmp_path_factory.mktemp("model") / "red.onnx")
+
+
+@pytest.fixture(scope="session")
+def red_ncnn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The red-person model as an Ultralytics NCNN export folder (COCO names)."""
+    return build_red_person_ncnn(tmp_path_factory.mktemp("ncnn") / "red_ncnn_model")
 
 
 @pytest.fixture(scope="session")

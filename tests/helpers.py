@@ -10,10 +10,11 @@ import time
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import async_capture_events
 
-from custom_components.homesec.const import DOMAIN, SUBENTRY_CAMERA
+from custom_components.homesec.const import DOMAIN, EVENT_ALERT, SUBENTRY_CAMERA
 
 
 async def start_hub_flow(
@@ -160,6 +161,22 @@ async def setup_folder_camera(
     drop.mkdir()
     await add_camera(hass, entry, drop, name=name)
     return entry, drop
+
+
+async def alert_for_clip(
+    hass: HomeAssistant, entry: ConfigEntry, folder: Path, clip: Path
+) -> Event:
+    """Add a folder camera, drop ``clip`` into its folder; return its one alert
+    once the pipeline is idle again."""
+    folder.mkdir()
+    await add_camera(hass, entry, folder, settle_seconds=1)
+    alerts = async_capture_events(hass, EVENT_ALERT)
+    (folder / "clip.mp4").write_bytes(clip.read_bytes())
+    await wait_for(lambda: len(alerts) == 1, what="an alert")
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
+    return alerts[0]
 
 
 async def wait_for(

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from custom_components.homesec.engine.detect.onnx import COCO80
+from custom_components.homesec.engine.detect.yolo import COCO80
 
 SIZE = 160
 

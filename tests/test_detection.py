@@ -13,21 +13,18 @@ from aiohttp import ClientSession
 from PIL import Image
 import pytest
 
-from custom_components.homesec.engine.detect.onnx import (
-    OnnxDetector,
-    OnnxSettings,
-    class_names,
-)
+from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
 from custom_components.homesec.engine.detect.remote import (
     RemoteDetector,
     RemoteDetectorError,
     RemoteSettings,
 )
 from custom_components.homesec.engine.detect.rules import DetectionRules, expand
+from custom_components.homesec.engine.detect.yolo import class_names
 from custom_components.homesec.engine.errors import VideoDecodeError
 from custom_components.homesec.engine.models import Clip
 
-from .clips import make_clip, make_red_box_clip
+from .clips import UNMET_RULES, make_clip, make_red_box_clip
 from .doubles.detection_server import DetectionServer
 from .pipeline_parts import run_blocking
 
@@ -82,15 +79,7 @@ async def test_onnx_finds_the_person_and_stops_early(
     assert "snapshot_jpeg" not in result.model_dump()
 
 
-@pytest.mark.parametrize(
-    ("rules", "why"),
-    [
-        ({"min_box_h_ratio": 0.6}, "the box is 0.44 of the frame height"),
-        ({"classes": ["vehicle"]}, "only vehicles are wanted"),
-        ({"min_confidence": 0.95}, "the model is 0.9 sure"),
-        ({"min_hits": 9}, "only 8 frames show the box"),
-    ],
-)
+@pytest.mark.parametrize(("rules", "why"), UNMET_RULES)
 async def test_onnx_rules_filter(
     red_model: Path, red_clip: Path, rules: dict[str, object], why: str
 ) -> None:

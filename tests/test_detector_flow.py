@@ -13,11 +13,9 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.homesec.const import (
     DOMAIN,
-    EVENT_ALERT,
 )
 from custom_components.homesec.detector_kinds import DETECTOR_KINDS
 from custom_components.homesec.engine.detect.motion import MotionDetector
@@ -25,11 +23,10 @@ from custom_components.homesec.engine.detect.onnx import OnnxDetector
 
 from .doubles.detection_server import DetectionServer
 from .helpers import (
-    add_camera,
+    alert_for_clip,
     finish_hub_flow,
     setup_onnx_hub,
     start_hub_flow,
-    wait_for,
 )
 
 RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
@@ -156,24 +153,16 @@ async def test_person_alert_through_the_onnx_backend(
     hass: HomeAssistant, config_dir: Path, red_model: Path, red_clip: Path
 ) -> None:
     """A person in a clip gives an alert and a person detection event."""
-    # Given a hub on the onnx backend and a camera alerting on detections
+    # Given a hub on the onnx backend
     entry = await _onnx_hub(hass, red_model)
-    drop = config_dir / "drop"
-    drop.mkdir()
-    await add_camera(hass, entry, drop, settle_seconds=1)
-    alerts = async_capture_events(hass, EVENT_ALERT)
 
-    # When the red-box clip is dropped
-    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
-    await wait_for(lambda: len(alerts) == 1, what="a person alert")
+    # When the red-box clip is dropped into a camera's folder
+    alert = await alert_for_clip(hass, entry, config_dir / "drop", red_clip)
 
     # Then the alert and the detection entity say person
-    assert alerts[0].data["detected_classes"] == ["person"]
+    assert alert.data["detected_classes"] == ["person"]
     state = hass.states.get("event.front_door_detection")
     assert state.attributes["event_type"] == "person"
-    await wait_for(
-        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
-    )
 
 
 async def test_failed_install_at_setup_raises_a_repair_issue(

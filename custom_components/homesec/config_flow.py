@@ -183,6 +183,12 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_analyzer()
         return await self._detector_step(user_input[CONF_DETECTOR], None)
 
+    async def async_step_ncnn(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A YOLO model exported to NCNN, run by ncnn."""
+        return await self._detector_step("ncnn", user_input)
+
     async def async_step_onnx(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:

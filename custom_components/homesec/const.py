@@ -49,11 +49,13 @@ STATE_STORE_POSTGRES: Final = "postgres"
 STORAGE_TYPES: Final = ["local", "dropbox"]
 STATE_STORES: Final = ["sqlite", "postgres"]
 DETECTOR_MOTION: Final = "motion"
+DETECTOR_NCNN: Final = "ncnn"
 DETECTOR_ONNX: Final = "onnx"
 DETECTOR_ULTRALYTICS: Final = "ultralytics"
 DETECTOR_REMOTE: Final = "remote"
 DETECTORS: Final = [
     DETECTOR_MOTION,
+    DETECTOR_NCNN,
     DETECTOR_ONNX,
     DETECTOR_ULTRALYTICS,
     DETECTOR_REMOTE,

@@ -1,9 +1,10 @@
 """One entry per detector backend: its form, its check, how it is built.
 
-Local model backends (onnxruntime, ultralytics) have no musl wheels, so they
-are not manifest requirements: their packages are installed when a hub uses
-them. If that fails (Home Assistant OS), or the model file is missing, a
-repair issue explains it and the hub runs on motion detection meanwhile.
+Local model backends are not manifest requirements: their packages are
+installed when a hub uses them. ncnn has wheels for Home Assistant OS (musl);
+onnxruntime and ultralytics do not. If the install fails, or the model is
+missing (or, for ncnn, does not load), a repair issue explains it and the hub
+runs on motion detection meanwhile.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .const import (
     CONF_REMOTE_API_KEY,
     CONF_REMOTE_URL,
     DETECTOR_MOTION,
+    DETECTOR_NCNN,
     DETECTOR_ONNX,
     DETECTOR_REMOTE,
     DETECTOR_ULTRALYTICS,
@@ -37,6 +39,7 @@ from .const import (
     ISSUE_REQUIREMENTS_FAILED,
 )
 from .engine.detect.motion import MotionDetector, MotionSettings
+from .engine.detect.ncnn import NcnnDetector, NcnnModel, NcnnSettings
 from .engine.detect.onnx import OnnxDetector, OnnxModel, OnnxSettings
 from .engine.detect.remote import RemoteDetector, RemoteDetectorError, RemoteSettings
 from .engine.detect.rules import DetectionRules
@@ -85,10 +88,15 @@ class DetectorKind:
     check: Check | None = None
     """Checks the form's input; None: nothing to check."""
     requirements: tuple[str, ...] = ()
-    """Packages installed on demand (no musl wheels)."""
+    """Packages installed on demand (not manifest requirements)."""
     load: Callable[[HubSettings, Path], object] | None = None
     """Loads its model once (blocking; raises when it does not load); None:
     the backend has no model."""
+    model_exists: Callable[[Path], bool] = Path.is_file
+    """Whether something is at the model path (blocking)."""
+    load_at_setup: bool = False
+    """The model loads in milliseconds: the hub loads it at setup, so a corrupt
+    model, not only a missing one, gives the repair issue."""
     credential_fields: tuple[str, ...] = field(default=())
     """The fields a reauthentication asks for when the server refuses them."""
 
@@ -119,6 +127,19 @@ def _motion(settings: HubSettings, context: BuildContext) -> ObjectDetector:
     return MotionDetector(MotionSettings(), context.run)
 
 
+def ncnn_settings(settings: HubSettings, config_dir: Path) -> NcnnSettings:
+    """Settings of the ncnn backend."""
+    return NcnnSettings(
+        model_path=settings.model_file(config_dir),
+        imgsz=settings.imgsz,
+        rules=detection_rules(settings),
+    )
+
+
+def _ncnn(settings: HubSettings, context: BuildContext) -> ObjectDetector:
+    return NcnnDetector(ncnn_settings(settings, context.config_dir))
+
+
 def _onnx(settings: HubSettings, context: BuildContext) -> ObjectDetector:
     return OnnxDetector(
         OnnxSettings(
@@ -144,6 +165,11 @@ def _remote(settings: HubSettings, context: BuildContext) -> RemoteDetector:
     )
 
 
+def _load_ncnn(settings: HubSettings, config_dir: Path) -> object:
+    model = ncnn_settings(settings, config_dir)
+    return NcnnModel(model.model_path, model.threads, model.imgsz)
+
+
 def _load_onnx(settings: HubSettings, config_dir: Path) -> object:
     return OnnxModel(settings.model_file(config_dir), threads=1)
 
@@ -152,10 +178,41 @@ def _load_ultralytics(settings: HubSettings, config_dir: Path) -> object:
     return load_model(ultralytics_settings(settings, config_dir))
 
 
-async def _model_present(hass: HomeAssistant, settings: HubSettings) -> bool:
-    """Whether the configured model file exists."""
+async def _model_present(
+    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
+) -> bool:
+    """Whether the configured model exists."""
     path = settings.model_file(Path(hass.config.config_dir))
-    return bool(settings.model_path) and await hass.async_add_executor_job(path.is_file)
+    return bool(settings.model_path) and await hass.async_add_executor_job(
+        kind.model_exists, path
+    )
+
+
+async def _load_error(
+    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
+) -> str | None:
+    """Why the model does not load; None when it loads."""
+    assert kind.load is not None
+    config_dir = Path(hass.config.config_dir)
+    try:
+        await hass.async_add_executor_job(kind.load, settings, config_dir)
+    except Exception as err:  # noqa: BLE001 - any load failure is reported
+        return str(err) or type(err).__name__
+    return None
+
+
+async def _setup_problem(
+    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
+) -> str | None:
+    """What is wrong with the model at setup; None when nothing is.
+
+    It is missing, or (when it loads in milliseconds) it does not load.
+    """
+    if not await _model_present(hass, kind, settings):
+        return "is missing"
+    if kind.load_at_setup and (error := await _load_error(hass, kind, settings)):
+        return f"does not load ({error})"
+    return None
 
 
 async def async_check_model(
@@ -167,16 +224,11 @@ async def async_check_model(
     except RequirementsNotFound:
         return {"base": "requirements_failed"}
     kind = DETECTOR_KINDS[settings.detector]
-    assert kind.load is not None
-    if not await _model_present(hass, settings):
+    if not await _model_present(hass, kind, settings):
         return {CONF_MODEL_PATH: "model_not_found"}
-    config_dir = Path(hass.config.config_dir)
-    try:
-        await hass.async_add_executor_job(kind.load, settings, config_dir)
-    except Exception as err:  # noqa: BLE001 - any load failure is reported
-        _LOGGER.warning(
-            "The model %s does not load: %s", settings.model_file(config_dir).name, err
-        )
+    if error := await _load_error(hass, kind, settings):
+        name = settings.model_file(Path(hass.config.config_dir)).name
+        _LOGGER.warning("The model %s does not load: %s", name, error)
         return {CONF_MODEL_PATH: "model_invalid"}
     return {}
 
@@ -196,14 +248,30 @@ async def async_check_remote(
     return {}
 
 
+def _model_field() -> dict[Any, Any]:
+    return {probatio.Required(CONF_MODEL_PATH): TextSelector()}
+
+
 DETECTOR_KINDS: dict[str, DetectorKind] = {
     kind.key: kind
     for kind in (
         DetectorKind(key=DETECTOR_MOTION, build=_motion),
         DetectorKind(
+            key=DETECTOR_NCNN,
+            build=_ncnn,
+            fields=_model_field,
+            check=async_check_model,
+            # 1.0.20250916 is the first release with cp314 musllinux wheels
+            # (x86_64 and aarch64): Home Assistant OS installs it.
+            requirements=("ncnn>=1.0.20250916",),
+            load=_load_ncnn,
+            model_exists=Path.exists,
+            load_at_setup=True,
+        ),
+        DetectorKind(
             key=DETECTOR_ONNX,
             build=_onnx,
-            fields=lambda: {probatio.Required(CONF_MODEL_PATH): TextSelector()},
+            fields=_model_field,
             check=async_check_model,
             requirements=("onnxruntime>=1.17.0",),
             load=_load_onnx,
@@ -272,10 +340,11 @@ async def async_build_detector(
         return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, issue_id)
     model_issue = f"{ISSUE_MODEL_MISSING}_{entry_id}"
-    if kind.load is not None and not await _model_present(hass, settings):
+    problem = None if kind.load is None else await _setup_problem(hass, kind, settings)
+    if problem is not None:
         path = settings.model_file(context.config_dir)
         _LOGGER.error(
-            "The %s model %s is missing; using motion detection", kind.key, path
+            "The %s model %s %s; using motion detection", kind.key, path, problem
         )
         _issue(
             hass,

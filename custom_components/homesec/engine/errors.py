@@ -76,6 +76,10 @@ class VideoDecodeError(HomeSecError):
     """A clip is not a readable video (empty, truncated or corrupt)."""
 
 
+class ModelFileError(HomeSecError):
+    """A detection model is missing, corrupt, or not a YOLO detection model."""
+
+
 class AnalyzerError(HomeSecError):
     """The model call failed or its answer is unusable."""
 

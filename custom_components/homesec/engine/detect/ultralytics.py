@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Box, Clip, FilterResult
-from .onnx import class_names
 from .rules import DetectionRules, RawDetection
 from .scan import scan
+from .yolo import class_names
 
 
 class UltralyticsSettings(BaseModel):
@@ -122,7 +122,7 @@ class UltralyticsDetector(ObjectDetector):
         result = model.predict(
             rgb[:, :, ::-1], imgsz=self._settings.imgsz, conf=floor, verbose=False
         )[0]
-        names = class_names(str(dict(result.names)), len(result.names))
+        names = class_names(result.names, len(result.names))
         found = []
         for xyxy, score, label in zip(
             result.boxes.xyxy.tolist(),
