@@ -398,42 +398,63 @@ def _red_by_time(path: Path) -> dict[float, float | None]:
         }
 
 
-def test_the_substream_recording_keeps_the_clip_s_timeline(
-    streams: Path, tmp_path: Path
+def _replay_both(
+    streams: Path,
+    recorder: Recorder,
+    substream: SubstreamRecorder,
+    wanted: Callable[[float], bool],
+    drop_at: float | None = None,
 ) -> None:
-    """A moment has the same time in the clip and in its substream recording."""
-    # Given the main recorder (2 s of pre-roll, 1 s GOPs) and the substream
-    # recorder (2 s GOPs), fed both streams' packets as they arrive
-    finished: list[tuple[Path, Path | None]] = []
-    substream = SubstreamRecorder("porch", pre_roll=2.0)
-    recorder = Recorder(
-        tmp_path,
-        pre_roll=2.0,
-        max_seconds=60.0,
-        on_finished=lambda path, _, sub: finished.append((path, sub)),
-        companion=substream,
-    )
+    """Feed both streams' packets as they arrive (stamped with stream time)."""
     arrivals: list[tuple[float, bool, StreamPacket]] = []
     with (
         av.open(str(streams / "main.mp4")) as main,
-        av.open(str(streams / "sub.mp4")) as sub_stream,
+        av.open(str(streams / "sub.mp4")) as sub,
     ):
         recorder.stream_opened(main.streams.video[0])
-        substream.stream_opened(sub_stream.streams.video[0])
-        for container, is_main in ((main, True), (sub_stream, False)):
+        substream.stream_opened(sub.streams.video[0])
+        for container, is_main in ((main, True), (sub, False)):
             stream = container.streams.video[0]
             for packet in container.demux(stream):
                 at = float((packet.dts or 0) * stream.time_base)
                 if (copied := copy_packet(packet, at)) is not None:
                     arrivals.append((at, is_main, copied))
-
-        # When the recording is wanted from 5 s to 6 s of the stream
         for at, is_main, packet in sorted(arrivals, key=lambda item: item[0]):
             if is_main:
-                recorder.on_packet(packet, 5.0 <= at < 6.0)
+                recorder.on_packet(packet, wanted(at))
+            elif drop_at is not None and at >= drop_at:
+                substream.lost()
+                drop_at = None
             else:
                 substream.on_packet(packet)
         recorder.finish()
+
+
+def _recorders(
+    folder: Path, finished: list[tuple[Path, Path | None]]
+) -> tuple[Recorder, SubstreamRecorder]:
+    """A main recorder (2 s of pre-roll) with its substream recorder."""
+    substream = SubstreamRecorder("porch", pre_roll=2.0)
+    recorder = Recorder(
+        folder,
+        pre_roll=2.0,
+        max_seconds=60.0,
+        on_finished=lambda path, _, sub: finished.append((path, sub)),
+        companion=substream,
+    )
+    return recorder, substream
+
+
+def test_the_substream_recording_keeps_the_clip_s_timeline(
+    streams: Path, tmp_path: Path
+) -> None:
+    """A moment has the same time in the clip and in its substream recording."""
+    # Given the main recorder (1 s GOPs) and the substream recorder (2 s GOPs)
+    finished: list[tuple[Path, Path | None]] = []
+    recorder, substream = _recorders(tmp_path, finished)
+
+    # When both streams arrive and the recording is wanted from 5 s to 6 s
+    _replay_both(streams, recorder, substream, lambda at: 5.0 <= at < 6.0)
 
     # Then the clip starts at 3 s of the stream, the substream recording at its
     # first keyframe after that (4 s), placed 1 s into the clip's timeline
@@ -452,3 +473,23 @@ def test_the_substream_recording_keeps_the_clip_s_timeline(
         assert (main_x is None) == (sub_x is None), t
         if main_x is not None and sub_x is not None:
             assert abs(main_x - sub_x) < 0.01, t
+
+
+def test_a_substream_that_drops_during_a_clip_leaves_it_without_one(
+    streams: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The clip is whole; its partial substream recording is discarded, logged."""
+    # Given the main recorder with its substream recorder
+    finished: list[tuple[Path, Path | None]] = []
+    recorder, substream = _recorders(tmp_path, finished)
+
+    # When the substream drops in the middle of a clip wanted from 5 s to 8 s
+    _replay_both(streams, recorder, substream, lambda at: 5.0 <= at < 8.0, drop_at=6.0)
+
+    # Then the clip is handed over whole (3 s to 8 s), without a substream
+    # recording, and no part of one is left behind
+    ((clip, sub),) = finished
+    assert sub is None
+    assert len(_red_by_time(clip)) == 5 * 15
+    assert [p.name for p in tmp_path.iterdir()] == [clip.name]
+    assert "the substream dropped" in caplog.text
