@@ -13,12 +13,22 @@ import shutil
 import subprocess
 import time
 
+from aiohttp import ClientSession
 import av
 import numpy as np
 from PIL import Image
 import pytest
 
+from custom_components.homesec.engine.detect.motion import (
+    MotionDetector,
+    MotionSettings,
+)
 from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
+from custom_components.homesec.engine.detect.remote import (
+    RemoteDetector,
+    RemoteSettings,
+)
+from custom_components.homesec.engine.interfaces import ObjectDetector
 from custom_components.homesec.engine.models import (
     Clip,
     ClipState,
@@ -44,6 +54,7 @@ from custom_components.homesec.engine.state.sqlalchemy_store import (
 )
 from custom_components.homesec.engine.storage.local import LocalStorage
 
+from .doubles.detection_server import DetectionServer
 from .doubles.rtsp_server import RtspServer
 from .pipeline_parts import run_blocking
 
@@ -52,10 +63,13 @@ SUB = (320, 180)
 LONG_AGO = time.time() - 3600
 
 
-def _make_loop(path: Path, width: int, height: int, gop: int) -> Path:
+def _make_loop(
+    path: Path, width: int, height: int, gop: int, *, box: bool = True
+) -> Path:
     """10 s of grey; a red box (a "person" to the red model) moves from 4 s to 7 s.
 
-    Sizes and positions are relative: both streams show the same scene.
+    Sizes and positions are relative: both streams show the same scene. Without
+    ``box``, nothing happens.
     """
     box_w, box_h = width * 15 // 100 // 2 * 2, height * 45 // 100 // 2 * 2
     scene = f"size={width}x{height}:rate=15:duration=10"
@@ -66,7 +80,8 @@ def _make_loop(path: Path, width: int, height: int, gop: int) -> Path:
             "ffmpeg", "-v", "error", "-y",
             "-f", "lavfi", "-i", f"color=c=0xb0b0b0:{scene}",
             "-f", "lavfi", "-i", f"color=c=0xdc1414:{red}",
-            "-filter_complex", f"[0][1]overlay={moving}:shortest=1",
+            "-filter_complex",
+            f"[0][1]overlay={moving}:shortest=1" if box else "[0][1]overlay=-999:0",
             "-c:v", "libx264", "-g", str(gop), "-bf", "0", "-pix_fmt", "yuv420p",
             str(path),
         ],
@@ -81,6 +96,7 @@ def streams(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("streams")
     _make_loop(folder / "main.mp4", *MAIN, gop=15)
     _make_loop(folder / "sub.mp4", *SUB, gop=30)
+    _make_loop(folder / "quiet_sub.mp4", *SUB, gop=30, box=False)
     return folder
 
 
@@ -231,6 +247,49 @@ async def test_a_failing_substream_leaves_the_clip_whole_and_logs_once(
     # And the missing substream recording was logged once
     logged = [r for r in caplog.records if "substream was not recorded" in r.message]
     assert len(logged) == 1
+
+
+@pytest.mark.parametrize("backend", ["onnx", "remote", "motion"])
+async def test_every_detector_reads_the_substream_recording(
+    streams: Path,
+    red_model: Path,
+    detection_server: DetectionServer,
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    """Each backend scans the substream recording, not the clip."""
+    # Given a clip showing a red box moving, whose substream recording shows a
+    # quiet scene (real ones show the same scene: this tells which file is read)
+    spool = Spool(tmp_path / "spool")
+    main = tmp_path / "main.mp4"
+    shutil.copyfile(streams / "main.mp4", main)
+    sub = spool.camera_dir("porch") / ".rec_1.substream.mkv"
+    sub.parent.mkdir(parents=True)
+    shutil.copyfile(streams / "quiet_sub.mp4", sub)
+    clip = await run_blocking(
+        spool.adopt, main, "porch", "rtsp", datetime(2026, 11, 24, tzinfo=UTC), sub
+    )
+    without = clip.model_copy(update={"detection_path": None})
+
+    # When the backend scans the clip, and the same clip without the recording
+    async with ClientSession() as session:
+        detectors: dict[str, ObjectDetector] = {
+            "onnx": OnnxDetector(OnnxSettings(model_path=red_model)),
+            "remote": RemoteDetector(
+                RemoteSettings(url=detection_server.url), session, run_blocking
+            ),
+            "motion": MotionDetector(MotionSettings(), run_blocking),
+        }
+        detector = detectors[backend]
+        try:
+            on_substream = await detector.detect(clip)
+            on_clip = await detector.detect(without)
+        finally:
+            await detector.close()
+
+    # Then it found nothing on the substream, and the box on the clip
+    assert on_substream.detected_classes == []
+    assert on_clip.detected_classes != []
 
 
 async def test_an_unreadable_or_missing_substream_recording_falls_back_to_the_clip(
