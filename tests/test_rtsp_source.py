@@ -292,7 +292,7 @@ def test_the_recorder_cuts_at_the_first_keyframe_past_its_maximum(
         tmp_path,
         pre_roll=0.0,
         max_seconds=4.5,
-        on_finished=lambda path, _: finished.append(path),
+        on_finished=lambda path, *_: finished.append(path),
     )
 
     # When the 10 s loop goes through it
@@ -321,7 +321,7 @@ def test_the_recorder_starts_with_whole_gops_of_pre_roll(
         tmp_path,
         pre_roll=2.0,
         max_seconds=60.0,
-        on_finished=lambda path, _: finished.append(path),
+        on_finished=lambda path, *_: finished.append(path),
     )
     loop_frames = _frames(camera_loop_clip)
     loop = [_box_x(frame) for frame in loop_frames]

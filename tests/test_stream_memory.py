@@ -20,7 +20,7 @@ from custom_components.homesec.engine.analyze.frame_selection import (
     FrameSelection,
     select_jpegs,
 )
-from custom_components.homesec.engine.detect import frames, remote
+from custom_components.homesec.engine.detect import clip_video, frames
 from custom_components.homesec.engine.detect.remote import (
     RemoteDetector,
     RemoteSettings,
@@ -89,14 +89,14 @@ class DecodedFrames:
     """Counts the frames the remote detector decoded and sees its decoder close."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Wrap the remote detector's frame sampler."""
+        """Wrap the frame sampler the remote detector reads through."""
         self.decoded = 0
         self.started = threading.Event()
         self.go_on = threading.Event()
         """Until set, the decoder waits before its first frame."""
         self.go_on.set()
         self.closed = threading.Event()
-        sample = remote.sample_frames
+        sample = clip_video.sample_frames
 
         def counting(*args: Any, **kwargs: Any) -> Generator[Any]:
             self.started.set()
@@ -109,7 +109,7 @@ class DecodedFrames:
             finally:
                 self.closed.set()
 
-        monkeypatch.setattr(remote, "sample_frames", counting)
+        monkeypatch.setattr(clip_video, "sample_frames", counting)
 
 
 def _clip(path: Path) -> Clip:

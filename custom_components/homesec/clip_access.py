@@ -17,6 +17,7 @@ from .content_types import content_type
 from .data import Cameras
 from .engine.interfaces import ClipSource
 from .engine.models import Clip, ClipQueued, LifecycleEvent
+from .engine.spool import detection_sidecar
 
 
 class Reason(StrEnum):
@@ -106,6 +107,7 @@ class ClipAccess:
             local_path=entry.path,
             start_ts=entry.mtime,
             source_type=camera.source_type if camera else "spool",
+            detection_path=entry.detection_path,
         )
 
     async def async_analyze_last(self, camera_id: str) -> Clip | Refusal:
@@ -137,6 +139,7 @@ class ClipAccess:
             local_path=path,
             start_ts=state.start_ts or dt_util.utcnow(),
             source_type=state.source_type or "spool",
+            detection_path=detection_sidecar(path),  # read only if it exists
         )
         return await self.async_resubmit(clip)
 

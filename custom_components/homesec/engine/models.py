@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,6 +70,25 @@ class Clip(Frozen):
     local_path: Path
     start_ts: datetime
     source_type: str
+    detection_path: Path | None = None
+    """A low-resolution recording of the same moments (an RTSP camera's
+    substream), scanned instead of the clip; never stored or shown."""
+
+    @property
+    def scan_path(self) -> Path:
+        """The file detection reads: the detection recording when there is one.
+
+        Blocking (it looks at the file): call it in an executor.
+        """
+        path = self.detection_path
+        if path is not None:
+            try:
+                found = path.stat()
+            except OSError:
+                return self.local_path
+            if S_ISREG(found.st_mode) and found.st_size > 0:
+                return path
+        return self.local_path
 
 
 class Box(Frozen):

@@ -91,6 +91,7 @@ async def _spooled(
             local_path=entry.path,
             start_ts=(state.start_ts if state and state.start_ts else entry.mtime),
             source_type=(state.source_type if state and state.source_type else "spool"),
+            detection_path=entry.detection_path,
         )
         found.append(Unfinished(clip, state))
     found.sort(key=lambda item: item.clip.start_ts, reverse=True)

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 import re
 import shutil
+from stat import S_ISREG
 import threading
 import time
 
@@ -31,6 +32,9 @@ LEFTOVER_MIN_AGE = 10.0
 _LEFTOVER = re.compile(
     r"^\.(?P<id>[A-Za-z0-9_\-]+)(?P<suffix>\.[a-z0-9]{1,5})?(?P<end>\.partial|\.copying)$"
 )
+DETECTION_SUFFIX = ".detect.mkv"
+"""A clip's detection recording is ``.<clip_id>.detect.mkv`` beside it: hidden,
+so it is never listed, stored or shown as a clip, and deleted with its clip."""
 _STAMP = re.compile(r"_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?:_\d+)?$")
 
 
@@ -70,6 +74,19 @@ def safe_segment(name: str) -> str:
     return name
 
 
+def detection_sidecar(clip_path: Path) -> Path:
+    """Where the detection recording of the clip at ``clip_path`` is kept."""
+    return clip_path.with_name(f".{clip_path.stem}{DETECTION_SUFFIX}")
+
+
+def sidecar_clip_id(name: str) -> str | None:
+    """The clip id a detection recording's file name belongs to, or None."""
+    if not (name.startswith(".") and name.endswith(DETECTION_SUFFIX)):
+        return None
+    clip_id = name[1 : -len(DETECTION_SUFFIX)]
+    return clip_id if _SEGMENT.match(clip_id) else None
+
+
 def clip_start(clip_id: str) -> datetime | None:
     """The UTC start time a spool clip id carries (``<camera>_<YYYYMMDD_HHMMSS>``)."""
     match = _STAMP.search(clip_id)
@@ -90,7 +107,10 @@ class SpoolEntry:
     camera_name: str
     path: Path
     size: int
+    """Bytes of the clip and its detection recording."""
     mtime: datetime
+    detection_path: Path | None = None
+    """The clip's detection recording, when it has one."""
 
 
 class Spool:
@@ -119,24 +139,8 @@ class Spool:
         if not self.root.is_dir():
             return found
         for folder in sorted(self.root.iterdir()):
-            if not folder.is_dir():
-                continue
-            for path in folder.iterdir():
-                if path.name.startswith(".") or not path.is_file():
-                    continue
-                try:
-                    stat = path.stat()
-                except FileNotFoundError:
-                    continue  # deleted meanwhile (another retention pass)
-                found.append(
-                    SpoolEntry(
-                        clip_id=path.stem,
-                        camera_name=folder.name,
-                        path=path,
-                        size=stat.st_size,
-                        mtime=datetime.fromtimestamp(stat.st_mtime, UTC),
-                    )
-                )
+            if folder.is_dir():
+                found.extend(_folder_entries(folder))
         return found
 
     def newest(self, camera_name: str) -> SpoolEntry | None:
@@ -144,30 +148,14 @@ class Spool:
         folder = self.camera_dir(camera_name)
         if not folder.is_dir():
             return None
-        newest: SpoolEntry | None = None
-        for path in folder.iterdir():
-            if path.name.startswith(".") or not path.is_file():
-                continue
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue  # deleted meanwhile
-            mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
-            if newest is None or mtime > newest.mtime:
-                newest = SpoolEntry(
-                    clip_id=path.stem,
-                    camera_name=camera_name,
-                    path=path,
-                    size=stat.st_size,
-                    mtime=mtime,
-                )
-        return newest
+        return max(_folder_entries(folder), key=lambda e: e.mtime, default=None)
 
     def delete(self, paths: list[Path]) -> None:
         """Delete clip files; their ids are never handed out again (blocking).
 
         Each id is written to its camera's ``.deleted`` list first, so a later
-        start that cannot ask the state store still knows it.
+        start that cannot ask the state store still knows it. A clip's
+        detection recording goes with it.
         """
         by_folder: dict[Path, list[str]] = {}
         for path in paths:
@@ -180,6 +168,7 @@ class Spool:
                     listing.writelines(f"{stem}\n" for stem in stems)
         for path in paths:
             path.unlink(missing_ok=True)
+            detection_sidecar(path).unlink(missing_ok=True)
 
     def _load_deleted(self, folder: Path) -> None:
         """Learn the ids deleted from ``folder`` in earlier runs (once; locked).
@@ -208,7 +197,12 @@ class Spool:
             partial.replace(listing)
 
     def adopt(
-        self, path: Path, camera_name: str, source_type: str, ts: datetime
+        self,
+        path: Path,
+        camera_name: str,
+        source_type: str,
+        ts: datetime,
+        detection: Path | None = None,
     ) -> Clip:
         """Move a finished file into the spool under a new clip id (blocking).
 
@@ -216,7 +210,10 @@ class Spool:
         ``.<id><ext>.partial`` (renamed, or copied as ``.<id><ext>.copying`` and
         renamed when it comes from another disk), its mtime set to ``ts``, and
         only then given its final name: the spool never holds half a clip, and
-        ``tidy`` knows what a crash at any step left behind.
+        ``tidy`` knows what a crash at any step left behind. ``detection``, a
+        recording written in the camera's folder, becomes the clip's detection
+        recording just before the clip gets its name; should that fail, the
+        clip goes without (detection then reads the clip).
         """
         folder = self.camera_dir(camera_name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -234,6 +231,7 @@ class Spool:
         stamp = ts.timestamp()
         os.utime(staged, (stamp, stamp))  # the file's time is the clip's start
         final = folder / f"{clip_id}{suffix}"
+        sidecar = None if detection is None else _take_detection(detection, final)
         staged.replace(final)
         (folder / f".{clip_id}{PARTIAL}").unlink(missing_ok=True)
         return Clip(
@@ -242,6 +240,7 @@ class Spool:
             local_path=final,
             start_ts=ts,
             source_type=source_type,
+            detection_path=sidecar,
         )
 
     def _reserve_clip_id(self, folder: Path, camera_name: str, ts: datetime) -> str:
@@ -285,6 +284,7 @@ class Spool:
         A reservation alone is deleted; a staged file is complete, so it is
         given its final name (recovery then processes it) unless that name is
         taken; a copy in progress is deleted (its source still has the file).
+        A detection recording whose clip is gone is deleted.
         Files touched within ``min_age`` seconds are left for the next start.
         Returns how many leftovers were handled.
         """
@@ -303,12 +303,73 @@ class Spool:
             else:
                 path.unlink(missing_ok=True)
             handled += 1
+        for path in folder.iterdir():  # after the staged clips got their names
+            clip_id = sidecar_clip_id(path.name)
+            if (
+                clip_id is not None
+                and not _stem_taken(folder, clip_id)
+                and path.stat().st_mtime <= limit
+            ):
+                path.unlink(missing_ok=True)
+                handled += 1
         if handled:
             _LOGGER.warning(
                 "Cleared %s of interrupted spool moves of %s",
                 count(handled, "leftover"), camera_name,
             )  # fmt: skip
         return handled
+
+
+def _folder_entries(folder: Path) -> list[SpoolEntry]:
+    """The finalized clips in one camera folder, with their detection recordings."""
+    clips: list[Path] = []
+    sidecars: dict[str, Path] = {}
+    for path in folder.iterdir():
+        if not path.name.startswith("."):
+            clips.append(path)
+        elif (clip_id := sidecar_clip_id(path.name)) is not None:
+            sidecars[clip_id] = path
+    found = []
+    for path in clips:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # deleted meanwhile (another retention pass)
+        if not S_ISREG(stat.st_mode):
+            continue
+        size = stat.st_size
+        sidecar = sidecars.get(path.stem)
+        if sidecar is not None:
+            try:
+                size += sidecar.stat().st_size
+            except FileNotFoundError:
+                sidecar = None
+        found.append(
+            SpoolEntry(
+                clip_id=path.stem,
+                camera_name=folder.name,
+                path=path,
+                size=size,
+                mtime=datetime.fromtimestamp(stat.st_mtime, UTC),
+                detection_path=sidecar,
+            )
+        )
+    return found
+
+
+def _take_detection(recording: Path, clip: Path) -> Path | None:
+    """Name ``recording`` as the detection recording of ``clip``; None if it fails."""
+    sidecar = detection_sidecar(clip)
+    try:
+        recording.replace(sidecar)
+    except OSError as err:
+        _LOGGER.warning(
+            "The detection recording of %s was not kept (%s); detection reads the "
+            "clip", clip.stem, err.strerror or err,
+        )  # fmt: skip
+        recording.unlink(missing_ok=True)
+        return None
+    return sidecar
 
 
 def _stage(source: Path, staged: Path, copying: Path) -> None:

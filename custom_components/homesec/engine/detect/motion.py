@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, Detection, FilterResult
+from .clip_video import scan_clip
 from .frames import GrayFrame, sample_gray_frames
 
 MOTION = "motion"
@@ -36,7 +38,9 @@ class MotionDetector(ObjectDetector):
 
     async def detect(self, clip: Clip) -> FilterResult:
         """Scan the clip off the event loop."""
-        return await self._run(scan_motion, clip.local_path, self._settings)
+        return await self._run(
+            scan_clip, clip, partial(scan_motion, settings=self._settings)
+        )
 
 
 def scan_motion(path: Path, settings: MotionSettings) -> FilterResult:

@@ -14,7 +14,6 @@ from functools import partial
 import io
 import json
 import math
-from pathlib import Path
 import threading
 from typing import Any
 
@@ -29,7 +28,7 @@ from ..errors import CredentialsRejected, DetectorUnavailable, HomeSecError
 from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, FilterResult
 from ..redact import redact_url
-from .frames import sample_frames
+from .clip_video import clip_frames
 from .rules import DetectionRules, RawDetection
 from .scan import HitTracker
 
@@ -73,8 +72,8 @@ class _EncodedFrames:
     length; ``close`` waits for a frame still being decoded, then stops.
     """
 
-    def __init__(self, path: Path, sample_fps: float, side: int, quality: int) -> None:
-        self._frames = sample_frames(path, sample_fps, side)
+    def __init__(self, clip: Clip, sample_fps: float, side: int, quality: int) -> None:
+        self._frames = clip_frames(clip, sample_fps, side)
         self._quality = quality
         self._lock = threading.Lock()
         self._closed = False
@@ -208,7 +207,7 @@ class RemoteDetector(ObjectDetector):
         rules' ``min_hits``. Cancelling stops the requests and the decoder.
         """
         s = self._settings
-        frames = _EncodedFrames(clip.local_path, s.sample_fps, s.side, s.jpeg_quality)
+        frames = _EncodedFrames(clip, s.sample_fps, s.side, s.jpeg_quality)
         tracker = HitTracker(s.rules)
         ahead = asyncio.ensure_future(self._run(frames.next))
         try:

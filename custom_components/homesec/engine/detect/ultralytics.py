@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Box, Clip, FilterResult
+from .clip_video import scan_clip
 from .rules import DetectionRules, RawDetection
 from .scan import scan
 from .yolo import class_names
@@ -97,23 +98,26 @@ class UltralyticsDetector(ObjectDetector):
     async def detect(self, clip: Clip) -> FilterResult:
         """Scan the clip in the detector's executor; cancelling stops the scan."""
         cancelled = threading.Event()
-        job = partial(self._scan, clip.local_path, cancelled)
+        job = partial(self._scan, clip, cancelled)
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, job)
         except asyncio.CancelledError:
             cancelled.set()
             raise
 
-    def _scan(self, path: Path, cancelled: threading.Event) -> FilterResult:
+    def _scan(self, clip: Clip, cancelled: threading.Event) -> FilterResult:
         model = self._loaded()
-        return scan(
-            path,
-            infer=partial(self._infer, model),
-            rules=self._settings.rules,
-            sample_fps=self._settings.sample_fps,
-            side=self._settings.imgsz,
-            model=self._settings.model_path.name,
-            stop=cancelled.is_set,
+        return scan_clip(
+            clip,
+            partial(
+                scan,
+                infer=partial(self._infer, model),
+                rules=self._settings.rules,
+                sample_fps=self._settings.sample_fps,
+                side=self._settings.imgsz,
+                model=self._settings.model_path.name,
+                stop=cancelled.is_set,
+            ),
         )
 
     def _infer(self, model: Any, rgb: NDArray[np.uint8]) -> list[RawDetection]:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Clip, FilterResult
+from .clip_video import scan_clip
 from .rules import DetectionRules, RawDetection
 from .scan import scan
 
@@ -83,26 +84,31 @@ class YoloDetector[S: YoloSettings, M: YoloModel](ObjectDetector):
         """Scan the clip in the detector's executor; cancelling stops the scan."""
         cancelled = threading.Event()
         loop = asyncio.get_running_loop()
-        job = partial(self._scan, clip.local_path, cancelled)
+        job = partial(self._scan, clip, cancelled)
         try:
             return await loop.run_in_executor(self._scan_pool, job)
         except asyncio.CancelledError:
             cancelled.set()
             raise
 
-    def _scan(self, path: Path, cancelled: threading.Event) -> FilterResult:
+    def _scan(self, clip: Clip, cancelled: threading.Event) -> FilterResult:
         model = self._loaded()
         rules = self._settings.rules
         floor = min(rules.min_confidence, 0.25)
-        return scan(
-            path,
-            infer=partial(model.infer, min_confidence=floor, iou=self._settings.iou),
-            rules=rules,
-            sample_fps=self._settings.sample_fps,
-            side=model.imgsz,
-            model=model.name,
-            infer_executor=self._infer_pool,
-            stop=cancelled.is_set,
+        return scan_clip(
+            clip,
+            partial(
+                scan,
+                infer=partial(
+                    model.infer, min_confidence=floor, iou=self._settings.iou
+                ),
+                rules=rules,
+                sample_fps=self._settings.sample_fps,
+                side=model.imgsz,
+                model=model.name,
+                infer_executor=self._infer_pool,
+                stop=cancelled.is_set,
+            ),
         )
 
     async def close(self) -> None:

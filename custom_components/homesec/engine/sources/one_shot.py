@@ -41,7 +41,7 @@ def record_stream(
         folder,
         pre_roll=0.0,
         max_seconds=math.inf,
-        on_finished=lambda path, wall: finished.append((path, wall)),
+        on_finished=lambda path, wall, _: finished.append((path, wall)),
     )
     container = open_stream(
         url, transport="tcp", open_timeout=open_timeout, read_timeout=read_timeout

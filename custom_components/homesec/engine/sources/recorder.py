@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import logging
 from pathlib import Path
 import secrets
+from typing import Protocol
 
 import av.video
 
@@ -14,6 +15,7 @@ from ..models import Clip
 from ..spool import Spool
 from .readable import readable_media
 from .stream import ClipWriter, PacketRing, StreamPacket
+from .substream import RECORDING_SUFFIX, detection_recording
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,8 +26,19 @@ RECORDING_SUFFIXES = (".mp4", ".mkv")
 """Stream copies are fragmented MP4, snapshot clips Matroska: both stay playable
 when cut short."""
 
-type FinishedRecording = Callable[[Path, float], None]
-"""Called with a closed recording's file and its first packet's wall time."""
+type FinishedRecording = Callable[[Path, float, Path | None], None]
+"""Called with a closed recording's file, its first packet's wall time and its
+companion recording (None: none)."""
+
+
+class Companion(Protocol):
+    """A second recording kept over the same window as each clip."""
+
+    def begin(self, clip_recording: Path, origin: float) -> None:
+        """A clip started; its first packet arrived at ``origin``."""
+
+    def end(self) -> Path | None:
+        """The clip ended: the companion recording, or None."""
 
 
 class Recorder:
@@ -43,9 +56,14 @@ class Recorder:
         pre_roll: float,
         max_seconds: float,
         on_finished: FinishedRecording,
+        companion: Companion | None = None,
     ) -> None:
-        """Write recordings into ``folder`` and hand each one to ``on_finished``."""
+        """Write recordings into ``folder`` and hand each one to ``on_finished``.
+
+        ``companion`` starts and ends with each clip (the substream's recording).
+        """
         self._folder = folder
+        self._companion = companion
         self._ring = PacketRing(pre_roll)
         self._max_seconds = max_seconds
         self._on_finished = on_finished
@@ -90,20 +108,25 @@ class Recorder:
         writer = ClipWriter(path, self._template)
         self._writer = writer
         writer.write_all(packets)
+        if self._companion is not None and writer.first_wall is not None:
+            self._companion.begin(path, writer.first_wall)
 
     def finish(self) -> None:
         """Close the clip being written, if any, and hand it over."""
         writer, self._writer = self._writer, None
         if writer is None:
             return
+        companion = None if self._companion is None else self._companion.end()
         try:
             writer.close()
         except (OSError, ValueError) as err:
             _LOGGER.warning("Could not finish recording %s: %s", writer.path.name, err)
         if writer.packets and writer.first_wall is not None:
-            self._on_finished(writer.path, writer.first_wall)
+            self._on_finished(writer.path, writer.first_wall, companion)
         else:
             writer.path.unlink(missing_ok=True)
+            if companion is not None:
+                companion.unlink(missing_ok=True)
 
 
 def adopt_recordings(spool: Spool, camera_name: str, source_type: str) -> list[Clip]:
@@ -111,26 +134,51 @@ def adopt_recordings(spool: Spool, camera_name: str, source_type: str) -> list[C
 
     Call before the camera's source runs (nothing is being recorded then). A
     recording cut short is still playable (fragmented MP4, Matroska): it becomes
-    a clip; an empty or unreadable one is deleted. Logged once.
+    a clip, with its substream recording when that one is readable too; an
+    empty or unreadable one is deleted, and so is a substream recording
+    without its clip. Logged once.
     """
     folder = spool.camera_dir(camera_name)
     if not folder.is_dir():
         return []
     clips: list[Clip] = []
     dropped = 0
-    for path in sorted(folder.glob(f"{RECORDING_PREFIX}*")):
+    leftovers = sorted(folder.glob(f"{RECORDING_PREFIX}*"))
+    for path in leftovers:
         if not path.is_file() or path.suffix not in RECORDING_SUFFIXES:
             continue
-        stat = path.stat()
-        if stat.st_size == 0 or not readable_media(path):
+        if path.name.endswith(RECORDING_SUFFIX):
+            continue  # taken with its clip; alone, deleted after the loop
+        if not _usable(path):
             path.unlink(missing_ok=True)
             dropped += 1
             continue
-        started = datetime.fromtimestamp(stat.st_mtime, UTC)
-        clips.append(spool.adopt(path, camera_name, source_type, started))
+        companion = detection_recording(path)
+        if not _usable(companion):
+            companion.unlink(missing_ok=True)
+        started = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        clips.append(
+            spool.adopt(
+                path, camera_name, source_type, started,
+                detection=companion if companion.exists() else None,
+            )
+        )  # fmt: skip
+    for path in leftovers:  # substream recordings whose clip was unusable
+        if path.name.endswith(RECORDING_SUFFIX):
+            path.unlink(missing_ok=True)
     if clips or dropped:
         _LOGGER.warning(
             "%s: interrupted recordings: %d kept as clips, %d unreadable deleted",
             camera_name, len(clips), dropped,
         )  # fmt: skip
     return clips
+
+
+def _usable(path: Path) -> bool:
+    """Whether a recording a crash left is a non-empty, readable video."""
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return False
+    except OSError:
+        return False
+    return readable_media(path)

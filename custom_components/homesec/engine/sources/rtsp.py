@@ -3,7 +3,8 @@
 Each stream is read by its own thread (libav reads block). The main stream's
 packets go through a pre-roll ring into the recorder; motion is found by
 blurred frame differencing on the substream (or on the main stream when there
-is no substream), sampled at ``motion_fps``.
+is no substream), sampled at ``motion_fps``. The substream's packets are also
+recorded beside each clip (same connection), for detection to scan.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .stream import (
     describe_stream_error,
     open_stream,
 )
+from .substream import SubstreamRecorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -183,11 +185,17 @@ class RtspSource(ClipSource):
         self._last_sample = 0.0
         self._motion_at: float | None = None
         self._wanted_until = 0.0
+        self._substream = (
+            None
+            if settings.motion_url is None
+            else SubstreamRecorder(camera_name, settings.pre_roll_s)
+        )
         self._recorder = Recorder(
             spool.camera_dir(camera_name),
             pre_roll=settings.pre_roll_s,
             max_seconds=settings.max_recording_s,
             on_finished=self._finished,
+            companion=self._substream,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: ClipSink | None = None
@@ -203,7 +211,7 @@ class RtspSource(ClipSource):
                 _StreamWorker(
                     "Motion", settings.motion_url.get_secret_value(), settings,
                     self._stop, self._motion_opened, self._on_motion_packet,
-                    self._gate.reset, clock,
+                    self._motion_lost, clock,
                 )
             )  # fmt: skip
 
@@ -263,9 +271,19 @@ class RtspSource(ClipSource):
 
     def _motion_opened(self, stream: av.video.stream.VideoStream) -> None:
         self._gate.reset()
+        if self._substream is not None:
+            self._substream.stream_opened(stream)
 
     def _on_motion_packet(self, packet: VideoPacket, now: float) -> None:
         self._detect_motion(packet, now)
+        copied = copy_packet(packet, now)
+        if copied is not None and self._substream is not None:
+            self._substream.on_packet(copied)
+
+    def _motion_lost(self) -> None:
+        self._gate.reset()
+        if self._substream is not None:
+            self._substream.lost()
 
     def _detect_motion(self, packet: VideoPacket, now: float) -> None:
         try:
@@ -282,11 +300,15 @@ class RtspSource(ClipSource):
             if self._gate.feed(np.asarray(gray.to_ndarray(), dtype=np.uint8)):
                 self._motion_at = now
 
-    def _finished(self, path: Path, first_wall: float) -> None:
+    def _finished(self, path: Path, first_wall: float, detection: Path | None) -> None:
         started = datetime.fromtimestamp(first_wall, UTC)
         try:
-            clip = self._spool.adopt(path, self.camera_name, "rtsp", started)
+            clip = self._spool.adopt(
+                path, self.camera_name, "rtsp", started, detection=detection
+            )
         except OSError as err:
+            if detection is not None:
+                detection.unlink(missing_ok=True)
             _LOGGER.warning("Could not take %s into the spool: %s", path.name, err)
             return
         _LOGGER.debug("Recorded %s", clip.clip_id)

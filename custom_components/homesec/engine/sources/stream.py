@@ -1,7 +1,8 @@
 """Live stream building blocks: URLs with credentials, a packet ring, a clip writer.
 
 Clips are written by stream copy (libav remuxing through PyAV, no re-encode)
-into fragmented MP4, so a recording cut short by a crash is still playable.
+into fragmented MP4 (or Matroska), so a recording cut short by a crash is still
+playable.
 """
 
 from __future__ import annotations
@@ -123,6 +124,13 @@ class PacketRing:
         if self._bytes > self._max_bytes:  # one endless GOP: wait for a keyframe
             self.clear()
 
+    def since(self, wall: float) -> list[StreamPacket]:
+        """What is held from the first keyframe that arrived at ``wall`` or later."""
+        for index, gop in enumerate(self._gops):
+            if gop[0].wall >= wall:
+                return [p for later in list(self._gops)[index:] for p in later]
+        return []
+
     def drain(self) -> list[StreamPacket]:
         """Everything held, oldest first (starts with a keyframe), and empty."""
         packets = [packet for gop in self._gops for packet in gop]
@@ -136,16 +144,30 @@ class PacketRing:
 
 
 class ClipWriter:
-    """Stream-copies packets of one video stream into a fragmented MP4 file."""
+    """Stream-copies packets of one video stream into a fragmented MP4 file.
 
-    def __init__(self, path: Path, template: av.video.stream.VideoStream) -> None:
-        """Create ``path`` with the codec parameters of ``template`` (blocking)."""
+    A ``.mkv`` path is written as Matroska instead, which keeps a ``start``
+    offset (MP4 restarts every file at zero).
+    """
+
+    def __init__(
+        self, path: Path, template: av.video.stream.VideoStream, start: float = 0.0
+    ) -> None:
+        """Create ``path`` with the codec parameters of ``template`` (blocking).
+
+        The first packet is placed ``start`` seconds into the file.
+        """
         self.path = path
         base = template.time_base
         self._time_base = (
             Fraction(base.numerator, base.denominator) if base else Fraction(1, 90000)
         )
-        self._out = av.open(str(path), "w", format="mp4", options=FRAGMENTED_MP4)
+        self._start = round(start / self._time_base)
+        self._out = (
+            av.open(str(path), "w", format="matroska")
+            if path.suffix == ".mkv"
+            else av.open(str(path), "w", format="mp4", options=FRAGMENTED_MP4)
+        )
         self._stream = self._out.add_stream_from_template(template)
         self._stream.time_base = self._time_base
         self._origin: int | None = None
@@ -161,7 +183,7 @@ class ClipWriter:
     def write(self, packet: StreamPacket) -> None:
         """Write one packet, with timestamps rebased to start at zero."""
         if self._origin is None:
-            self._origin = packet.dts
+            self._origin = packet.dts - self._start
             self.first_wall = packet.wall
         dts = packet.dts - self._origin
         pts = packet.pts - self._origin

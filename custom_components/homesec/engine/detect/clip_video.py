@@ -1,0 +1,58 @@
+"""The video detection reads: a clip's detection recording, else the clip.
+
+An RTSP camera with a substream records it beside each clip (see
+``Clip.detection_path``): scanning it costs the same whatever the main stream's
+resolution. A recording that cannot be decoded is not the clip's fault: the
+clip itself is scanned instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+import logging
+from pathlib import Path
+
+from ..errors import VideoDecodeError
+from ..models import Clip
+from .frames import SampledFrame, sample_frames
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def scan_clip[T](clip: Clip, scan: Callable[[Path], T]) -> T:
+    """``scan`` of the clip's detection recording, or of the clip (blocking)."""
+    path = clip.scan_path
+    if path == clip.local_path:
+        return scan(path)
+    try:
+        return scan(path)
+    except VideoDecodeError as err:
+        _fell_back(clip, err)
+        return scan(clip.local_path)
+
+
+def clip_frames(clip: Clip, sample_fps: float, side: int) -> Generator[SampledFrame]:
+    """``sample_frames`` of the video ``scan_clip`` would read (blocking)."""
+    path = clip.scan_path
+    frames = sample_frames(path, sample_fps, side)
+    try:
+        if path != clip.local_path:
+            try:
+                first = next(frames, None)
+            except VideoDecodeError as err:
+                _fell_back(clip, err)
+                frames = sample_frames(clip.local_path, sample_fps, side)
+            else:
+                if first is None:
+                    return
+                yield first
+        yield from frames
+    finally:
+        frames.close()
+
+
+def _fell_back(clip: Clip, err: VideoDecodeError) -> None:
+    _LOGGER.warning(
+        "The substream recording of %s cannot be read (%s); detection reads the clip",
+        clip.clip_id, err,
+    )  # fmt: skip
