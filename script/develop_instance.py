@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = ROOT / ".dev"
+DEV = Path(os.environ.get("HOMESEC_DEV_DIR", ROOT / ".dev"))
 CONFIG = DEV / "config"
 DEMO_FOLDER = CONFIG / "demo_camera"
 USERNAME = "dev"

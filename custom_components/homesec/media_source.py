@@ -43,7 +43,10 @@ async def async_get_media_source(hass: HomeAssistant) -> HomeSecMediaSource:
     return HomeSecMediaSource(hass)
 
 
-def _folder(identifier: str | None, title: str) -> BrowseMediaSource:
+def _folder(
+    identifier: str | None, title: str, children: MediaClass = MediaClass.VIDEO
+) -> BrowseMediaSource:
+    """A folder; ``children`` is what it lists (its icon for them)."""
     return BrowseMediaSource(
         domain=DOMAIN,
         identifier=identifier,
@@ -52,7 +55,7 @@ def _folder(identifier: str | None, title: str) -> BrowseMediaSource:
         title=title,
         can_play=False,
         can_expand=True,
-        children_media_class=MediaClass.VIDEO,
+        children_media_class=children,
     )
 
 
@@ -110,7 +113,7 @@ class HomeSecMediaSource(MediaSource):
         identifier = item.identifier or ""
         hub = self._hub()
         if not identifier:
-            root = _folder(None, "HomeSec")
+            root = _folder(None, "HomeSec", MediaClass.DIRECTORY)
             root.children = [
                 _folder(f"camera/{camera.camera_id}", camera.title)
                 for camera in sorted(hub.cameras.values(), key=lambda c: c.title)
@@ -118,7 +121,9 @@ class HomeSecMediaSource(MediaSource):
             return root
         if match := CAMERA.match(identifier):
             camera_id = match["camera"]
-            folder = _folder(identifier, hub.cameras.title(camera_id))
+            folder = _folder(
+                identifier, hub.cameras.title(camera_id), MediaClass.DIRECTORY
+            )
             folder.children = [
                 _folder(
                     f"{identifier}/{day.isoformat()}",
