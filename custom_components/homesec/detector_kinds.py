@@ -18,7 +18,6 @@ import aiohttp
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.selector import TextSelector
 from homeassistant.requirements import RequirementsNotFound, async_process_requirements
 from homeassistant.util.package import is_docker_env
 import probatio
@@ -36,8 +35,15 @@ from .const import (
     ISSUE_MODEL_MISSING,
     ISSUE_REQUIREMENTS_FAILED,
 )
+from .engine.detect.model_info import (
+    ModelFormat,
+    ModelInfo,
+    ModelProblem,
+    model_format,
+    read_model_info,
+)
 from .engine.detect.motion import MotionDetector, MotionSettings
-from .engine.detect.onnx import OnnxDetector, OnnxModel, OnnxSettings
+from .engine.detect.onnx import OnnxDetector, OnnxSettings, class_names
 from .engine.detect.remote import RemoteDetector, RemoteDetectorError, RemoteSettings
 from .engine.detect.rules import DetectionRules
 from .engine.detect.ultralytics import (
@@ -54,6 +60,7 @@ from .settings import HUB_DEFAULTS, HubSettings
 _LOGGER = logging.getLogger(__name__)
 
 type Check = Callable[[HomeAssistant, HubSettings], Awaitable[dict[str, str]]]
+type Describe = Callable[[HubSettings, Path], ModelInfo | ModelProblem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +88,15 @@ class DetectorKind:
     key: str
     build: Callable[[HubSettings, BuildContext], ObjectDetector]
     fields: Callable[[], dict[Any, Any]] = dict
-    """Its own form fields (the detection rules are added to them)."""
+    """Its own form fields (besides the model and the detection rules)."""
     check: Check | None = None
     """Checks the form's input; None: nothing to check."""
     requirements: tuple[str, ...] = ()
     """Packages installed on demand (no musl wheels)."""
-    load: Callable[[HubSettings, Path], object] | None = None
-    """Loads its model once (blocking; raises when it does not load); None:
-    the backend has no model."""
+    formats: tuple[ModelFormat, ...] = ()
+    """The model formats it runs, offered by the model picker; none: no model."""
+    describe: Describe | None = None
+    """Loads its model once and describes it (blocking); None: no model."""
     credential_fields: tuple[str, ...] = field(default=())
     """The fields a reauthentication asks for when the server refuses them."""
 
@@ -144,41 +152,60 @@ def _remote(settings: HubSettings, context: BuildContext) -> RemoteDetector:
     )
 
 
-def _load_onnx(settings: HubSettings, config_dir: Path) -> object:
-    return OnnxModel(settings.model_file(config_dir), threads=1)
+def _describe_onnx(settings: HubSettings, config_dir: Path) -> ModelInfo | ModelProblem:
+    path = settings.model_file(config_dir)
+    if model_format(path) != "onnx" and path.is_dir():
+        return ModelProblem("model_invalid", f"{path.name} is not an .onnx file")
+    return read_model_info(path)
 
 
-def _load_ultralytics(settings: HubSettings, config_dir: Path) -> object:
-    return load_model(ultralytics_settings(settings, config_dir))
+def _describe_ultralytics(
+    settings: HubSettings, config_dir: Path
+) -> ModelInfo | ModelProblem:
+    path = settings.model_file(config_dir)
+    if not path.exists():
+        return ModelProblem("model_not_found", f"{path.name} does not exist")
+    try:
+        model = load_model(ultralytics_settings(settings, config_dir))
+    except Exception as err:  # noqa: BLE001 - any load failure is reported
+        return ModelProblem("model_invalid", f"Ultralytics refused it: {err}")
+    names = class_names(str(dict(model.names)), len(model.names))
+    return ModelInfo(
+        format=model_format(path) or "pt", names=names, imgsz=settings.imgsz
+    )
 
 
 async def _model_present(hass: HomeAssistant, settings: HubSettings) -> bool:
-    """Whether the configured model file exists."""
+    """Whether the configured model file (or NCNN folder) exists."""
     path = settings.model_file(Path(hass.config.config_dir))
-    return bool(settings.model_path) and await hass.async_add_executor_job(path.is_file)
+    return bool(settings.model_path) and await hass.async_add_executor_job(path.exists)
 
 
-async def async_check_model(
+async def async_describe_model(
     hass: HomeAssistant, settings: HubSettings
-) -> dict[str, str]:
-    """Install the backend's packages and load the model; return form errors."""
+) -> ModelInfo | dict[str, str]:
+    """Install the backend's packages and load the model.
+
+    Returns the model's description, or form errors.
+    """
     try:
         await async_install(hass, settings.detector)
     except RequirementsNotFound:
         return {"base": "requirements_failed"}
     kind = DETECTOR_KINDS[settings.detector]
-    assert kind.load is not None
+    assert kind.describe is not None
     if not await _model_present(hass, settings):
         return {CONF_MODEL_PATH: "model_not_found"}
     config_dir = Path(hass.config.config_dir)
-    try:
-        await hass.async_add_executor_job(kind.load, settings, config_dir)
-    except Exception as err:  # noqa: BLE001 - any load failure is reported
+    described = await hass.async_add_executor_job(kind.describe, settings, config_dir)
+    if isinstance(described, ModelProblem):
         _LOGGER.warning(
-            "The model %s does not load: %s", settings.model_file(config_dir).name, err
+            "The model %s does not load: %s",
+            settings.model_file(config_dir).name,
+            described.detail,
         )
-        return {CONF_MODEL_PATH: "model_invalid"}
-    return {}
+        return {CONF_MODEL_PATH: described.reason}
+    return described
 
 
 async def async_check_remote(
@@ -203,23 +230,21 @@ DETECTOR_KINDS: dict[str, DetectorKind] = {
         DetectorKind(
             key=DETECTOR_ONNX,
             build=_onnx,
-            fields=lambda: {probatio.Required(CONF_MODEL_PATH): TextSelector()},
-            check=async_check_model,
             requirements=("onnxruntime>=1.17.0",),
-            load=_load_onnx,
+            formats=("onnx",),
+            describe=_describe_onnx,
         ),
         DetectorKind(
             key=DETECTOR_ULTRALYTICS,
             build=_ultralytics,
             fields=lambda: {
-                probatio.Required(CONF_MODEL_PATH): TextSelector(),
                 probatio.Required(CONF_IMGSZ, default=HUB_DEFAULTS.imgsz): box(
                     64, 1280, 32
                 ),
             },
-            check=async_check_model,
             requirements=("ultralytics>=8.3.0",),
-            load=_load_ultralytics,
+            formats=("pt", "onnx", "ncnn"),
+            describe=_describe_ultralytics,
         ),
         DetectorKind(
             key=DETECTOR_REMOTE,
@@ -272,7 +297,7 @@ async def async_build_detector(
         return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, issue_id)
     model_issue = f"{ISSUE_MODEL_MISSING}_{entry_id}"
-    if kind.load is not None and not await _model_present(hass, settings):
+    if kind.describe is not None and not await _model_present(hass, settings):
         path = settings.model_file(context.config_dir)
         _LOGGER.error(
             "The %s model %s is missing; using motion detection", kind.key, path

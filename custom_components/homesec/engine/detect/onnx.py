@@ -20,92 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Box, Clip, FilterResult
+from .coco import COCO80
 from .rules import DetectionRules, RawDetection
 from .scan import scan
 
-COCO80 = [
-    "person",
-    "bicycle",
-    "car",
-    "motorcycle",
-    "airplane",
-    "bus",
-    "train",
-    "truck",
-    "boat",
-    "traffic_light",
-    "fire_hydrant",
-    "stop_sign",
-    "parking_meter",
-    "bench",
-    "bird",
-    "cat",
-    "dog",
-    "horse",
-    "sheep",
-    "cow",
-    "elephant",
-    "bear",
-    "zebra",
-    "giraffe",
-    "backpack",
-    "umbrella",
-    "handbag",
-    "tie",
-    "suitcase",
-    "frisbee",
-    "skis",
-    "snowboard",
-    "sports_ball",
-    "kite",
-    "baseball_bat",
-    "baseball_glove",
-    "skateboard",
-    "surfboard",
-    "tennis_racket",
-    "bottle",
-    "wine_glass",
-    "cup",
-    "fork",
-    "knife",
-    "spoon",
-    "bowl",
-    "banana",
-    "apple",
-    "sandwich",
-    "orange",
-    "broccoli",
-    "carrot",
-    "hot_dog",
-    "pizza",
-    "donut",
-    "cake",
-    "chair",
-    "couch",
-    "potted_plant",
-    "bed",
-    "dining_table",
-    "toilet",
-    "tv",
-    "laptop",
-    "mouse",
-    "remote",
-    "keyboard",
-    "cell_phone",
-    "microwave",
-    "oven",
-    "toaster",
-    "sink",
-    "refrigerator",
-    "book",
-    "clock",
-    "vase",
-    "scissors",
-    "teddy_bear",
-    "hair_drier",
-    "toothbrush",
-]
-COCO80 = [name.replace("_", " ") for name in COCO80]
 PAD_VALUE = 114
 
 
@@ -149,6 +67,7 @@ class OnnxModel:
             if not self.end2end and isinstance(output_shape[1], int)
             else 80
         )
+        self.classes = classes
         self.names = class_names(meta.get("names"), classes)
         self.name = path.name
 

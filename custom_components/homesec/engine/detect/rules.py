@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Box
+from .coco import COCO80
 
 # COCO class names by group, as YOLO models trained on COCO name them.
 VEHICLES = "bicycle car motorcycle airplane bus train truck boat"
@@ -31,6 +32,25 @@ def group_of(label: str) -> str:
         if label in members:
             return group
     return label
+
+
+def is_coco(names: Iterable[str]) -> bool:
+    """Whether a model's class names are COCO's (no names: a COCO model)."""
+    given = set(names)
+    return not given or given == set(COCO80)
+
+
+def offered_classes(names: Sequence[str]) -> list[str]:
+    """The classes a user can choose for a model with these class names.
+
+    COCO models: person, the vehicle and animal groups, then COCO's other
+    classes (each reported under its own name). Other models: their own names,
+    which are reported as they are.
+    """
+    if is_coco(names):
+        singles = [name for name in COCO80 if group_of(name) == name]
+        return ["person", *GROUPS, *(name for name in singles if name != "person")]
+    return list(dict.fromkeys(names))
 
 
 class RawDetection(BaseModel):
