@@ -152,11 +152,11 @@ def _remote(settings: HubSettings, context: BuildContext) -> RemoteDetector:
     )
 
 
-def _describe_onnx(settings: HubSettings, config_dir: Path) -> ModelInfo | ModelProblem:
-    path = settings.model_file(config_dir)
-    if model_format(path) != "onnx" and path.is_dir():
-        return ModelProblem("model_invalid", f"{path.name} is not an .onnx file")
-    return read_model_info(path)
+def describe_model_file(
+    settings: HubSettings, config_dir: Path
+) -> ModelInfo | ModelProblem:
+    """Read an .onnx model or an NCNN export (blocking)."""
+    return read_model_info(settings.model_file(config_dir))
 
 
 def _describe_ultralytics(
@@ -197,6 +197,9 @@ async def async_describe_model(
     if not await _model_present(hass, settings):
         return {CONF_MODEL_PATH: "model_not_found"}
     config_dir = Path(hass.config.config_dir)
+    known = model_format(settings.model_file(config_dir))
+    if known is not None and known not in kind.formats:
+        return {CONF_MODEL_PATH: "model_wrong_format"}
     described = await hass.async_add_executor_job(kind.describe, settings, config_dir)
     if isinstance(described, ModelProblem):
         _LOGGER.warning(
@@ -232,7 +235,7 @@ DETECTOR_KINDS: dict[str, DetectorKind] = {
             build=_onnx,
             requirements=("onnxruntime>=1.17.0",),
             formats=("onnx",),
-            describe=_describe_onnx,
+            describe=describe_model_file,
         ),
         DetectorKind(
             key=DETECTOR_ULTRALYTICS,

@@ -125,9 +125,7 @@ def _store_ncnn_zip(upload: Path, models_dir: Path, stem: str) -> Path | UploadP
             if isinstance(members, UploadProblem):
                 return members
             folder, chosen = members
-            name = _safe(folder) if folder.endswith(NCNN_SUFFIX) else stem
-            if not name.endswith(NCNN_SUFFIX):
-                name += NCNN_SUFFIX
+            name = _safe(folder or stem).removesuffix(NCNN_SUFFIX) or "model"
             models_dir.mkdir(parents=True, exist_ok=True)
             staging = models_dir / f".upload-{uuid.uuid4().hex}"
             staging.mkdir()
@@ -135,7 +133,7 @@ def _store_ncnn_zip(upload: Path, models_dir: Path, stem: str) -> Path | UploadP
                 problem = _extract(archive, chosen, staging)
                 if problem is not None:
                     return problem
-                target = _free(models_dir, name, "")
+                target = _free(models_dir, name, NCNN_SUFFIX)
                 staging.rename(target)
             finally:
                 if staging.exists():
@@ -183,8 +181,8 @@ def _unsafe(info: zipfile.ZipInfo) -> str | None:
         return f"path {name!r}"
     if ".." in path.parts:
         return f"path {name!r}"
-    mode = info.external_attr >> 16
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
         return f"{name!r} is a link or a device"
     return None
 
