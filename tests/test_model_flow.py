@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
@@ -344,3 +345,39 @@ async def test_the_missing_model_repair_takes_an_upload(
     assert entry.options["detect_classes"] == ["package"]
     assert isinstance(entry.runtime_data.engine.detector, OnnxDetector)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_reconfiguring_to_a_custom_model_replaces_the_options_classes(
+    hass: HomeAssistant, config_dir: Path, red_model: Path, package_model: Path
+) -> None:
+    """Classes set in the options do not outlive the model they were chosen for."""
+    # Given a hub on the COCO model whose options detect and trigger on people
+    result = await onnx_step(hass)
+    result = await configure(hass, result, {"model_path": str(red_model)})
+    result = await configure(hass, result, {"detect_classes": ["person"], **RULES})
+    result = await configure(hass, result, {"analyzer": "none"})
+    entry = (await finish_hub_flow(hass, result))["result"]
+    options = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        options["flow_id"],
+        {"detect_classes": ["person"], "trigger_classes": ["person"]},
+    )
+    await hass.async_block_till_done()
+
+    # When it is reconfigured to the custom model
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    for step in ({}, {}, {"detector": "onnx"}, {"model_path": str(package_model)}):
+        result = await configure(hass, result, step)
+    assert result["step_id"] == "model"
+    result = await configure(hass, result, {"detect_classes": ["package"], **RULES})
+    result = await configure(hass, result, {"analyzer": "none"})
+    await hass.async_block_till_done()
+
+    # Then the hub detects and triggers on the model's class, nothing stale left
+    assert result["reason"] == "reconfigure_successful"
+    settings = entry.runtime_data.settings
+    assert settings.detect_classes == ("package",)
+    assert settings.trigger_classes == ("package",)
+    assert settings.model_classes == ("package",)

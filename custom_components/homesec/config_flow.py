@@ -236,9 +236,9 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         """What the model detects; choose which of its classes count."""
         assert self._model is not None
         if user_input is not None:
-            self._data |= fitted_classes(self._data | user_input, self._model.labels)
             self._data |= user_input
             return await self.async_step_analyzer()
+        # Classes the model does not know are dropped (triggers included).
         self._data |= fitted_classes(self._data, self._model.labels)
         return self._form(
             "model",
