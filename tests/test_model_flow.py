@@ -249,45 +249,50 @@ async def test_an_ncnn_export_is_refused_by_an_onnx_only_detector(
     assert options_of(result, "model_path") == []
 
 
+@pytest.mark.parametrize("name", ["package", "car"])
 async def test_a_custom_model_s_classes_reach_rules_events_and_entities(
-    hass: HomeAssistant, config_dir: Path, package_model: Path, red_clip: Path
+    hass: HomeAssistant, config_dir: Path, tmp_path: Path, red_clip: Path, name: str
 ) -> None:
-    """A model finding "package" offers it, detects it and reports it by name."""
-    # Given the hub flow with the custom model
+    """A custom model's class is offered, detected and reported by its name.
+
+    "car" too: in a custom model it is that model's class, not COCO's vehicle.
+    """
+    # Given the hub flow with a custom model whose one class is ``name``
+    model = build_red_person_model(tmp_path / f"{name}.onnx", names={0: name})
     result = await onnx_step(hass)
-    described = await configure(hass, result, {"model_path": str(package_model)})
+    described = await configure(hass, result, {"model_path": str(model)})
 
     # Then only its class is offered, and chosen by default
-    assert described["description_placeholders"]["classes"] == "package"
-    assert options_of(described, "detect_classes") == ["package"]
+    assert described["description_placeholders"]["classes"] == name
+    assert options_of(described, "detect_classes") == [name]
 
     # When the flow goes on with the defaults of the model step
-    result = await configure(hass, described, RULES | {"detect_classes": ["package"]})
+    result = await configure(hass, described, RULES | {"detect_classes": [name]})
     result = await configure(hass, result, {"analyzer": "none"})
 
     # Then the trigger classes offered are the model's too
-    assert options_of(result, "trigger_classes") == ["package"]
+    assert options_of(result, "trigger_classes") == [name]
     result = await finish_hub_flow(hass, result)
     entry = result["result"]
-    assert entry.data["trigger_classes"] == ["package"]
+    assert entry.data["trigger_classes"] == [name]
     options = await hass.config_entries.options.async_init(entry.entry_id)
-    assert options_of(options, "detect_classes") == ["package"]
-    assert options_of(options, "trigger_classes") == ["package"]
+    assert options_of(options, "detect_classes") == [name]
+    assert options_of(options, "trigger_classes") == [name]
 
-    # When a clip with the "package" (red) arrives on a camera
+    # When a clip with one (in red) arrives on a camera
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop, settle_seconds=1)
     detections = async_capture_events(hass, EVENT_DETECTION)
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
-    await wait_for(lambda: len(detections) == 1, what="a package detection")
+    await wait_for(lambda: len(detections) == 1, what="a detection")
 
     # Then the rules kept it, and the event and the entity name it
-    assert detections[0].data["detected_classes"] == ["package"]
+    assert detections[0].data["detected_classes"] == [name]
     state = hass.states.get("event.front_door_detection")
     assert state is not None
-    assert state.attributes["event_type"] == "package"
-    assert "package" in state.attributes["event_types"]
+    assert state.attributes["event_type"] == name
+    assert name in state.attributes["event_types"]
     await wait_for(
         lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
     )

@@ -45,7 +45,7 @@ from .engine.detect.model_info import (
 from .engine.detect.motion import MotionDetector, MotionSettings
 from .engine.detect.onnx import OnnxDetector, OnnxSettings, class_names
 from .engine.detect.remote import RemoteDetector, RemoteDetectorError, RemoteSettings
-from .engine.detect.rules import DetectionRules
+from .engine.detect.rules import DetectionRules, is_coco
 from .engine.detect.ultralytics import (
     UltralyticsDetector,
     UltralyticsSettings,
@@ -108,6 +108,7 @@ def detection_rules(settings: HubSettings) -> DetectionRules:
         min_confidence=settings.min_confidence,
         min_box_h_ratio=settings.min_box_h_ratio,
         min_hits=settings.min_hits,
+        coco_groups=is_coco(settings.model_classes),
     )
 
 

@@ -18,11 +18,15 @@ GROUPS: dict[str, frozenset[str]] = {
 }
 
 
-def expand(classes: Iterable[str]) -> frozenset[str]:
-    """Class names with the groups ``vehicle`` and ``animal`` expanded."""
+def expand(classes: Iterable[str], *, groups: bool = True) -> frozenset[str]:
+    """Class names with the groups ``vehicle`` and ``animal`` expanded.
+
+    ``groups=False`` (a custom model, which may name a class "animal"): each
+    name stands for itself.
+    """
     names: set[str] = set()
     for name in classes:
-        names |= GROUPS.get(name, {name})
+        names |= GROUPS.get(name, {name}) if groups else {name}
     return frozenset(names)
 
 
@@ -72,10 +76,17 @@ class DetectionRules(BaseModel):
     min_confidence: float = Field(default=0.5, ge=0, le=1)
     min_box_h_ratio: float = Field(default=0.0, ge=0, le=1)
     min_hits: int = Field(default=1, ge=1)
+    coco_groups: bool = True
+    """Whether COCO's vehicle and animal groups apply: off for a custom model,
+    whose "car" or "dog" is its own class, reported under its own name."""
+
+    def group_of(self, label: str) -> str:
+        """The name a detected label is reported under."""
+        return group_of(label) if self.coco_groups else label
 
     def matching(self, detections: Iterable[RawDetection]) -> list[RawDetection]:
         """The detections of one frame that satisfy the rules."""
-        wanted = expand(self.classes)
+        wanted = expand(self.classes, groups=self.coco_groups)
         return [
             d
             for d in detections
