@@ -12,12 +12,16 @@ from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_mock_service,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.homesec import device_trigger
 from custom_components.homesec.const import DOMAIN, EVENT_DETECTION
 from custom_components.homesec.detector_kinds import DETECTOR_KINDS
 from custom_components.homesec.engine.detect.coco import COCO80
@@ -279,15 +283,35 @@ async def test_a_custom_model_s_classes_reach_rules_events_and_entities(
     assert options_of(options, "detect_classes") == [name]
     assert options_of(options, "trigger_classes") == [name]
 
-    # When a clip with one (in red) arrives on a camera
+    # Given a camera, and an automation on its "object detected" trigger
     drop = config_dir / "drop"
     drop.mkdir()
     await add_camera(hass, entry, drop, settle_seconds=1)
+    device = next(
+        d
+        for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if d.model != "Hub"
+    )
+    trigger = {"platform": "device", "domain": DOMAIN, "device_id": device.id,
+               "type": "object_detected"}  # fmt: skip
+    extra = await device_trigger.async_get_trigger_capabilities(hass, trigger)
+    assert extra["extra_fields"].schema["object"].container == [name]
+    calls = async_mock_service(hass, "test", "automation")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {"automation": {"triggers": [trigger | {"object": name}],
+                        "actions": [{"action": "test.automation"}]}},
+    )  # fmt: skip
+
+    # When a clip with one (in red) arrives on the camera
     detections = async_capture_events(hass, EVENT_DETECTION)
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: len(detections) == 1, what="a detection")
+    await wait_for(lambda: len(calls) == 1, what="the automation")
 
-    # Then the rules kept it, and the event and the entity name it
+    # Then the rules kept it; the event, the entity, the trigger and the
+    # clip search know it by its name
     assert detections[0].data["detected_classes"] == [name]
     state = hass.states.get("event.front_door_detection")
     assert state is not None
@@ -296,6 +320,14 @@ async def test_a_custom_model_s_classes_reach_rules_events_and_entities(
     await wait_for(
         lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
     )
+    found = await hass.services.async_call(
+        DOMAIN,
+        "search_clips",
+        {"detected_class": name},
+        blocking=True,
+        return_response=True,
+    )
+    assert len(found["clips"]) == 1
 
 
 async def test_the_missing_model_repair_takes_an_upload(
