@@ -25,6 +25,7 @@ from custom_components.homesec import device_trigger
 from custom_components.homesec.const import DOMAIN, EVENT_DETECTION
 from custom_components.homesec.detector_kinds import DETECTOR_KINDS
 from custom_components.homesec.engine.detect.coco import COCO80
+from custom_components.homesec.engine.detect.motion import MotionDetector
 from custom_components.homesec.engine.detect.onnx import OnnxDetector
 
 from .helpers import add_camera, finish_hub_flow, start_hub_flow, wait_for
@@ -418,3 +419,59 @@ async def test_reconfiguring_to_a_custom_model_replaces_the_options_classes(
     assert settings.detect_classes == ("package",)
     assert settings.trigger_classes == ("package",)
     assert settings.model_classes == ("package",)
+
+
+async def test_a_damaged_model_at_start_raises_the_model_repair(
+    hass: HomeAssistant, config_dir: Path, red_model: Path, socket_enabled: None
+) -> None:
+    """A model that no longer loads is reported like a missing one."""
+    # Given a hub on a model under the config dir
+    kept = config_dir / "homesec" / "models" / "red.onnx"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(red_model.read_bytes())
+    result = await onnx_step(hass)
+    result = await configure(hass, result, {"model_path": "homesec/models/red.onnx"})
+    result = await configure(hass, result, {"detect_classes": ["person"], **RULES})
+    result = await configure(hass, result, {"analyzer": "none"})
+    entry = (await finish_hub_flow(hass, result))["result"]
+    assert isinstance(entry.runtime_data.engine.detector, OnnxDetector)
+
+    # When the file is damaged and the hub restarts
+    await hass.async_add_executor_job(kept.write_bytes, b"\x08\x07damaged")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # Then it runs on motion detection with the fixable model issue
+    assert isinstance(entry.runtime_data.engine.detector, MotionDetector)
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"model_missing_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.is_fixable
+
+
+async def test_leaving_a_custom_model_brings_back_the_usual_classes(
+    hass: HomeAssistant, config_dir: Path, package_model: Path
+) -> None:
+    """A detector without a model of its own detects COCO's classes again."""
+    # Given a hub on the custom "package" model
+    result = await onnx_step(hass)
+    result = await configure(hass, result, {"model_path": str(package_model)})
+    result = await configure(hass, result, {"detect_classes": ["package"], **RULES})
+    result = await configure(hass, result, {"analyzer": "none"})
+    entry = (await finish_hub_flow(hass, result))["result"]
+
+    # When it is reconfigured to motion detection
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    for step in ({}, {}, {"detector": "motion"}, {"analyzer": "none"}):
+        result = await configure(hass, result, step)
+    await hass.async_block_till_done()
+
+    # Then the package is gone from its classes, the usual groups are back
+    assert result["reason"] == "reconfigure_successful"
+    settings = entry.runtime_data.settings
+    assert settings.model_classes == ()
+    assert settings.detect_classes == ("person", "vehicle", "animal")
+    assert settings.trigger_classes == ("person", "vehicle", "animal")

@@ -197,8 +197,8 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self._model_step(kind.key, None)
         # Without a model of its own, the detector reports COCO's classes.
         self._data |= {CONF_MODEL_CLASSES: []}
+        self._data |= fitted_classes(self._data, [])
         if kind.check is None:
-            self._data |= fitted_classes(self._data, [])
             return await self.async_step_analyzer()
         return await self._detector_step(kind.key, None)
 

@@ -97,6 +97,8 @@ class DetectorKind:
     """The model formats it runs, offered by the model picker; none: no model."""
     describe: Describe | None = None
     """Loads its model once and describes it (blocking); None: no model."""
+    check_at_start: bool = False
+    """Whether ``describe`` is quick enough to check the model at every start."""
     credential_fields: tuple[str, ...] = field(default=())
     """The fields a reauthentication asks for when the server refuses them."""
 
@@ -237,6 +239,7 @@ DETECTOR_KINDS: dict[str, DetectorKind] = {
             requirements=("onnxruntime>=1.17.0",),
             formats=("onnx",),
             describe=describe_model_file,
+            check_at_start=True,
         ),
         DetectorKind(
             key=DETECTOR_ULTRALYTICS,
@@ -301,10 +304,14 @@ async def async_build_detector(
         return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, issue_id)
     model_issue = f"{ISSUE_MODEL_MISSING}_{entry_id}"
-    if kind.describe is not None and not await _model_present(hass, settings):
+    problem = await _model_problem(hass, kind, settings)
+    if problem is not None:
         path = settings.model_file(context.config_dir)
         _LOGGER.error(
-            "The %s model %s is missing; using motion detection", kind.key, path
+            "The %s model %s cannot be used (%s); using motion detection",
+            kind.key,
+            path,
+            problem,
         )
         _issue(
             hass,
@@ -316,6 +323,25 @@ async def async_build_detector(
         return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, model_issue)
     return kind.build(settings, context)
+
+
+async def _model_problem(
+    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
+) -> str | None:
+    """Why the backend's model cannot be used at start, or None.
+
+    Models a quick read checks (``check_at_start``) are loaded once here, so a
+    damaged one is reported like a missing one; others are only looked for.
+    """
+    if kind.describe is None:
+        return None
+    if not await _model_present(hass, settings):
+        return "missing"
+    if not kind.check_at_start:
+        return None
+    config_dir = Path(hass.config.config_dir)
+    described = await hass.async_add_executor_job(kind.describe, settings, config_dir)
+    return described.detail if isinstance(described, ModelProblem) else None
 
 
 def _issue(

@@ -42,7 +42,7 @@ from .engine.detect.model_files import (
 )
 from .engine.detect.model_info import ModelFormat, ModelInfo
 from .engine.detect.rules import offered_classes
-from .settings import HubSettings
+from .settings import HUB_DEFAULTS, HubSettings
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CLASSES_SHOWN = 40
@@ -133,15 +133,14 @@ def model_placeholders(info: ModelInfo, path: str) -> dict[str, str]:
 def fitted_classes(data: dict[str, Any], labels: list[str]) -> dict[str, list[str]]:
     """Detect and trigger classes kept where the model offers them.
 
-    A class the model does not know is dropped; none left (a model with other
-    classes): all of the model's classes.
+    A class the model does not know is dropped; none left: the defaults
+    (person, vehicle, animal) for a COCO model, all of its classes for another.
     """
     choices = offered_classes(labels)
     fitted: dict[str, list[str]] = {}
     for key in (CONF_DETECT_CLASSES, CONF_TRIGGER_CLASSES):
-        current = data.get(key)
-        if current is None:
-            current = getattr(HubSettings.from_data({}), key)
-        kept = [name for name in current if name in choices]
-        fitted[key] = kept or list(choices)
+        default = getattr(HUB_DEFAULTS, key)
+        kept = [name for name in data.get(key, default) if name in choices]
+        usual = [name for name in default if name in choices]
+        fitted[key] = kept or usual or list(choices)
     return fitted
