@@ -61,7 +61,7 @@ async def async_model_fields(hass: HomeAssistant, kind: DetectorKind) -> dict[An
     """A model found under the config dir (or a typed path), or an upload."""
     config_dir = Path(hass.config.config_dir)
     found = await hass.async_add_executor_job(find_models, config_dir, kind.formats)
-    accept = ",".join(UPLOAD_SUFFIXES[kind] for kind in kind.formats)
+    accept = ",".join(UPLOAD_SUFFIXES[model] for model in kind.formats)
     return {
         probatio.Optional(CONF_MODEL_PATH): SelectSelector(
             SelectSelectorConfig(
