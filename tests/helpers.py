@@ -100,7 +100,8 @@ async def setup_onnx_hub(hass: HomeAssistant, model: Path) -> ConfigEntry:
     result = await start_hub_flow(hass)
     for step in (
         {"detector": "onnx"},
-        {"model_path": str(model), **PERSON_RULES},
+        {"model_path": str(model)},
+        PERSON_RULES,
         {"analyzer": "none"},
     ):
         result = dict(
@@ -123,7 +124,8 @@ async def setup_openai_hub(
     result = await start_hub_flow(hass)
     for step in (
         {"detector": "onnx"},
-        {"model_path": str(model), **PERSON_RULES},
+        {"model_path": str(model)},
+        PERSON_RULES,
         {"analyzer": "openai"},
         {"openai_base_url": server_url, "openai_api_key": "sk-test",
          "openai_model": "gpt-4o-mini", **openai},

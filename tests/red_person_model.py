@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from custom_components.homesec.engine.detect.yolo import COCO80
+from custom_components.homesec.engine.detect.coco import COCO80
 
 SIZE = 160
 
@@ -21,8 +21,12 @@ def _const(name: str, value: np.ndarray) -> onnx.NodeProto:
     )
 
 
-def build(path: Path, size: int = SIZE) -> Path:
-    """Write the model to ``path``."""
+def build(path: Path, size: int = SIZE, names: dict[int, str] | None = None) -> Path:
+    """Write the model to ``path``; ``names`` replace COCO's in its metadata.
+
+    Class 0 is what it sees in red: with ``names={0: "package"}`` it is a
+    custom model that finds packages.
+    """
     ar = np.arange(size, dtype=np.float32)
     nodes = [
         _const("i0", np.array(0, dtype=np.int64)),
@@ -84,7 +88,7 @@ def build(path: Path, size: int = SIZE) -> Path:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    names = dict(enumerate(COCO80))
+    names = names if names is not None else dict(enumerate(COCO80))
     for key, value in {"names": str(names), "task": "detect"}.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value

@@ -47,8 +47,9 @@ async def _to_analyzer(hass: HomeAssistant, model: Path) -> dict[str, Any]:
         result["flow_id"], {"detector": "onnx"}
     )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": str(model), **RULES}
+        result["flow_id"], {"model_path": str(model)}
     )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], RULES)
     assert result["step_id"] == "analyzer"
     return dict(result)
 

@@ -77,14 +77,16 @@ async def test_onnx_flow_checks_the_model(
 
     # When a missing path, then a broken file, then the model are submitted
     missing = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": "models/nope.onnx", **RULES}
+        result["flow_id"], {"model_path": "models/nope.onnx"}
     )
     bad = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": str(broken), **RULES}
+        result["flow_id"], {"model_path": str(broken)}
     )
     good = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": "models/red.onnx", **RULES}
+        result["flow_id"], {"model_path": "models/red.onnx"}
     )
+    assert good["step_id"] == "model"
+    good = await hass.config_entries.flow.async_configure(good["flow_id"], RULES)
     assert good["step_id"] == "analyzer"
     good = await _no_analyzer(hass, good)
 
@@ -112,7 +114,7 @@ async def test_onnx_install_failure_offers_remote(
 
     # When the model is submitted
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": str(red_model), **RULES}
+        result["flow_id"], {"model_path": str(red_model)}
     )
 
     # Then the form explains it (the text suggests the remote detector)
@@ -234,9 +236,11 @@ async def test_missing_model_is_repaired_from_the_repair_issue(
     wrong = await manager.async_configure(
         flow["flow_id"], {"model_path": "models/nothing.onnx"}
     )
-    done = await manager.async_configure(
+    described = await manager.async_configure(
         flow["flow_id"], {"model_path": "models/person.onnx"}
     )
+    assert described["step_id"] == "model"
+    done = await manager.async_configure(flow["flow_id"], {})
     await hass.async_block_till_done()
 
     # Then the wrong one is refused; the right one is saved, loaded, issue gone

@@ -243,11 +243,12 @@ async def test_refused_api_key_asks_for_a_new_one(
     # Given a hub analysing with a key the server knows
     result = await start_hub_flow(hass)
     result = await configure(hass, result, {"detector": "onnx"})
+    result = await configure(hass, result, {"model_path": str(red_model)})
     result = await configure(
         hass,
         result,
-        {"model_path": str(red_model), "detect_classes": ["person"],
-         "min_confidence": 0.5, "min_hits": 1, "min_box_h_ratio": 0.0},
+        {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits": 1,
+         "min_box_h_ratio": 0.0},
     )  # fmt: skip
     result = await configure(hass, result, {"analyzer": "openai"})
     result = await configure(

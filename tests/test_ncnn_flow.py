@@ -34,7 +34,7 @@ async def _ncnn_step(hass: HomeAssistant) -> dict[str, Any]:
 async def _ncnn_hub(hass: HomeAssistant, model_path: str) -> Any:
     """A hub on the ncnn backend, added through the flow; return its entry."""
     result = await _ncnn_step(hass)
-    for step in ({"model_path": model_path, **PERSON_RULES}, {"analyzer": "none"}):
+    for step in ({"model_path": model_path}, PERSON_RULES, {"analyzer": "none"}):
         result = dict(
             await hass.config_entries.flow.async_configure(result["flow_id"], step)
         )
@@ -70,13 +70,17 @@ async def test_ncnn_flow_checks_the_model(
 
     # When a missing path, the corrupt export, then the good one are submitted
     missing = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": "models/nope_ncnn_model", **PERSON_RULES}
+        result["flow_id"], {"model_path": "models/nope_ncnn_model"}
     )
     bad = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": corrupt, **PERSON_RULES}
+        result["flow_id"], {"model_path": corrupt}
     )
+    described = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": good}
+    )
+    assert described["step_id"] == "model"
     saved = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"model_path": good, **PERSON_RULES}
+        result["flow_id"], PERSON_RULES
     )
     assert saved["step_id"] == "analyzer"
     saved = await hass.config_entries.flow.async_configure(
@@ -148,7 +152,9 @@ async def test_corrupt_model_at_start_is_repaired(
     again = await manager.async_configure(
         flow["flow_id"], {"model_path": "models/red_ncnn_model"}
     )
-    done = await manager.async_configure(flow["flow_id"], {"model_path": fixed})
+    described = await manager.async_configure(flow["flow_id"], {"model_path": fixed})
+    assert described["step_id"] == "model"
+    done = await manager.async_configure(flow["flow_id"], {})
     await hass.async_block_till_done()
 
     # Then the corrupt one is refused; the good one is saved, loaded, issue gone

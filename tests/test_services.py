@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import homeassistant.util.dt as dt_util
 import probatio
@@ -143,8 +143,9 @@ async def test_reprocess_search_and_cleanup(
         "search_clips",
         {"start": later.isoformat(), "end": dt_util.utcnow().isoformat()},
     ) == ("start_after_end")
-    with pytest.raises(probatio.Invalid):
+    with pytest.raises(ServiceValidationError) as unknown:
         await call(hass, "search_clips", {"detected_class": "dragon"})
+    assert unknown.value.translation_key == "unknown_class"
 
     # When a clip of the library is analyzed by its media ID
     library = await call(

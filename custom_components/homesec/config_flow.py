@@ -36,6 +36,9 @@ from .const import (
     CONF_DROPBOX_APP_SECRET,
     CONF_DROPBOX_REFRESH_TOKEN,
     CONF_DROPBOX_ROOT,
+    CONF_MODEL_CLASSES,
+    CONF_MODEL_PATH,
+    CONF_MODEL_UPLOAD,
     CONF_OPENAI_API_KEY,
     CONF_OPENAI_BASE_URL,
     CONF_OPENAI_MODEL,
@@ -56,6 +59,7 @@ from .const import (
 from .credential_services import async_check_all, configured
 from .data import HomeSecConfigEntry
 from .detector_kinds import DETECTOR_KINDS
+from .engine.detect.model_info import ModelInfo
 from .hub_checks import async_check_dropbox, async_check_local, async_check_postgres
 from .hub_fields import (
     FIELD_EXAMPLES,
@@ -67,9 +71,18 @@ from .hub_fields import (
     rules_fields,
 )
 from .media_paths import new_hub_paths
+from .model_picker import (
+    async_choose_model,
+    async_model_fields,
+    fitted_classes,
+    model_placeholders,
+)
 from .options_flow import HubOptionsFlow
 from .selectors import PASSWORD, URL, box, choice
-from .settings import HUB_DEFAULTS, HubSettings
+from .settings import HUB_DEFAULTS, HubSettings, merged
+
+UNSHOWN = {CONF_MODEL_UPLOAD}
+"""Not shown again: an upload is gone once it was read."""
 
 type Check = Callable[[HomeAssistant, HubSettings], Awaitable[dict[str, str]]]
 type NextStep = Callable[[], Awaitable[ConfigFlowResult]]
@@ -88,6 +101,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start from the embedded defaults."""
         self._data: dict[str, Any] = dict(NEW_HUB)
+        self._model: ModelInfo | None = None
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -102,7 +116,8 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change storage, state store, detector or analyzer."""
         if user_input is None:
-            self._data = dict(self._get_reconfigure_entry().data)
+            # Options override data: start from what is in effect.
+            self._data = merged(self._get_reconfigure_entry())
         return await self._storage_choice("reconfigure", user_input)
 
     async def _storage_choice(
@@ -179,27 +194,65 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             }
             return self._form("detector", fields)
         self._data |= user_input
-        if DETECTOR_KINDS[user_input[CONF_DETECTOR]].check is None:
+        kind = DETECTOR_KINDS[user_input[CONF_DETECTOR]]
+        if kind.describe is not None:
+            return await self._model_step(kind.key, None)
+        # Without a model of its own, the detector reports COCO's classes.
+        self._data |= {CONF_MODEL_CLASSES: []}
+        self._data |= fitted_classes(self._data, [])
+        if kind.check is None:
             return await self.async_step_analyzer()
-        return await self._detector_step(user_input[CONF_DETECTOR], None)
+        return await self._detector_step(kind.key, None)
 
     async def async_step_ncnn(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A YOLO model exported to NCNN, run by ncnn."""
-        return await self._detector_step("ncnn", user_input)
+        return await self._model_step("ncnn", user_input)
 
     async def async_step_onnx(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A YOLO model exported to ONNX, run by ONNX Runtime."""
-        return await self._detector_step("onnx", user_input)
+        return await self._model_step("onnx", user_input)
 
     async def async_step_ultralytics(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """A YOLO model run by the Ultralytics package."""
-        return await self._detector_step("ultralytics", user_input)
+        return await self._model_step("ultralytics", user_input)
+
+    async def _model_step(
+        self, backend: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Pick or upload the model; it must load before the flow goes on."""
+        kind = DETECTOR_KINDS[backend]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen = await async_choose_model(self.hass, kind, self._data, user_input)
+            if not isinstance(chosen, dict):
+                self._data |= chosen.data
+                self._model = chosen.info
+                return await self.async_step_model()
+            errors = chosen
+        fields = await async_model_fields(self.hass, kind) | kind.fields()
+        return self._form(backend, fields, errors, user_input)
+
+    async def async_step_model(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """What the model detects; choose which of its classes count."""
+        assert self._model is not None
+        if user_input is not None:
+            self._data |= user_input
+            return await self.async_step_analyzer()
+        # Classes the model does not know are dropped (triggers included).
+        self._data |= fitted_classes(self._data, self._model.labels)
+        return self._form(
+            "model",
+            rules_fields(HubSettings.from_data(self._data).class_choices),
+            placeholders=model_placeholders(self._model, self._data[CONF_MODEL_PATH]),
+        )
 
     async def async_step_remote(
         self, user_input: dict[str, Any] | None = None
@@ -213,9 +266,10 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         """The backend's own fields and the detection rules, checked."""
         kind = DETECTOR_KINDS[backend]
         assert kind.check is not None
+        choices = HubSettings.from_data(self._data).class_choices
         return await self._checked_step(
             backend,
-            kind.fields() | rules_fields(),
+            kind.fields() | rules_fields(choices),
             user_input,
             kind.check,
             self.async_step_analyzer,
@@ -283,8 +337,10 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _done(self) -> ConfigFlowResult:
         """Save a reconfiguration, or go on to alerts for a new hub."""
         if self.source == SOURCE_RECONFIGURE:
+            # Everything in effect is in the data now: stale options must not
+            # override what was just chosen (classes of a new model, say).
             return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(), data=self._data
+                self._get_reconfigure_entry(), data=self._data, options={}
             )
         return await self.async_step_alerts()
 
@@ -296,7 +352,8 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None and not errors:
             self._data |= user_input
             return self.async_create_entry(title="HomeSec", data=self._data)
-        fields = alert_fields(self.hass, HubSettings.from_data(self._data).activities)
+        settings = HubSettings.from_data(self._data)
+        fields = alert_fields(self.hass, settings.activities, settings.class_choices)
         return self._form("alerts", fields, errors, user_input)
 
     async def async_step_reauth(
@@ -368,6 +425,7 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         fields: dict[Any, Any],
         errors: dict[str, str] | None = None,
         user_input: Mapping[str, Any] | None = None,
+        placeholders: dict[str, str] | None = None,
     ) -> ConfigFlowResult:
         """A form showing the current values (or the last input), never secrets."""
         shown = {**self._data, **(user_input or {})}
@@ -375,10 +433,12 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
                 probatio.Schema(fields),
-                {k: v for k, v in shown.items() if k not in SECRETS},
+                {k: v for k, v in shown.items() if k not in SECRETS | UNSHOWN},
             ),
             errors=errors or {},
-            description_placeholders=FIELD_EXAMPLES,
+            description_placeholders=FIELD_EXAMPLES
+            if placeholders is None
+            else placeholders,
         )
 
     @staticmethod

@@ -62,6 +62,8 @@ DETECTORS: Final = [
 ]
 
 CONF_MODEL_PATH: Final = "model_path"
+CONF_MODEL_UPLOAD: Final = "model_upload"
+CONF_MODEL_CLASSES: Final = "model_classes"
 CONF_REMOTE_URL: Final = "remote_url"
 CONF_REMOTE_API_KEY: Final = "remote_api_key"
 CONF_DETECT_CLASSES: Final = "detect_classes"

@@ -3,8 +3,8 @@
 Local model backends are not manifest requirements: their packages are
 installed when a hub uses them. ncnn has wheels for Home Assistant OS (musl);
 onnxruntime and ultralytics do not. If the install fails, or the model is
-missing (or, for ncnn, does not load), a repair issue explains it and the hub
-runs on motion detection meanwhile.
+missing or does not load, a repair issue explains it and the hub runs on
+motion detection meanwhile.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import aiohttp
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.selector import TextSelector
 from homeassistant.requirements import RequirementsNotFound, async_process_requirements
 from homeassistant.util.package import is_docker_env
 import probatio
@@ -38,16 +37,24 @@ from .const import (
     ISSUE_MODEL_MISSING,
     ISSUE_REQUIREMENTS_FAILED,
 )
+from .engine.detect.model_info import (
+    ModelFormat,
+    ModelInfo,
+    ModelProblem,
+    model_format,
+    read_model_info,
+)
 from .engine.detect.motion import MotionDetector, MotionSettings
-from .engine.detect.ncnn import NcnnDetector, NcnnModel, NcnnSettings
-from .engine.detect.onnx import OnnxDetector, OnnxModel, OnnxSettings
+from .engine.detect.ncnn import NcnnDetector, NcnnSettings
+from .engine.detect.onnx import OnnxDetector, OnnxSettings
 from .engine.detect.remote import RemoteDetector, RemoteDetectorError, RemoteSettings
-from .engine.detect.rules import DetectionRules
+from .engine.detect.rules import DetectionRules, is_coco
 from .engine.detect.ultralytics import (
     UltralyticsDetector,
     UltralyticsSettings,
     load_model,
 )
+from .engine.detect.yolo import class_names
 from .engine.errors import CredentialsRejected
 from .engine.interfaces import BlockingRunner, ObjectDetector
 from .engine.text import describe
@@ -57,6 +64,7 @@ from .settings import HUB_DEFAULTS, HubSettings
 _LOGGER = logging.getLogger(__name__)
 
 type Check = Callable[[HomeAssistant, HubSettings], Awaitable[dict[str, str]]]
+type Describe = Callable[[HubSettings, Path], ModelInfo | ModelProblem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +92,17 @@ class DetectorKind:
     key: str
     build: Callable[[HubSettings, BuildContext], ObjectDetector]
     fields: Callable[[], dict[Any, Any]] = dict
-    """Its own form fields (the detection rules are added to them)."""
+    """Its own form fields (besides the model and the detection rules)."""
     check: Check | None = None
     """Checks the form's input; None: nothing to check."""
     requirements: tuple[str, ...] = ()
-    """Packages installed on demand (not manifest requirements)."""
-    load: Callable[[HubSettings, Path], object] | None = None
-    """Loads its model once (blocking; raises when it does not load); None:
-    the backend has no model."""
-    model_exists: Callable[[Path], bool] = Path.is_file
-    """Whether something is at the model path (blocking)."""
-    load_at_setup: bool = False
-    """The model loads in milliseconds: the hub loads it at setup, so a corrupt
-    model, not only a missing one, gives the repair issue."""
+    """Packages installed on demand (no musl wheels)."""
+    formats: tuple[ModelFormat, ...] = ()
+    """The model formats it runs, offered by the model picker; none: no model."""
+    describe: Describe | None = None
+    """Loads its model once and describes it (blocking); None: no model."""
+    check_at_start: bool = False
+    """Whether ``describe`` is quick enough to check the model at every start."""
     credential_fields: tuple[str, ...] = field(default=())
     """The fields a reauthentication asks for when the server refuses them."""
 
@@ -108,6 +114,7 @@ def detection_rules(settings: HubSettings) -> DetectionRules:
         min_confidence=settings.min_confidence,
         min_box_h_ratio=settings.min_box_h_ratio,
         min_hits=settings.min_hits,
+        coco_groups=is_coco(settings.model_classes),
     )
 
 
@@ -165,72 +172,63 @@ def _remote(settings: HubSettings, context: BuildContext) -> RemoteDetector:
     )
 
 
-def _load_ncnn(settings: HubSettings, config_dir: Path) -> object:
-    model = ncnn_settings(settings, config_dir)
-    return NcnnModel(model.model_path, model.threads, model.imgsz)
+def describe_model_file(
+    settings: HubSettings, config_dir: Path
+) -> ModelInfo | ModelProblem:
+    """Read an .onnx model or an NCNN export (blocking)."""
+    return read_model_info(settings.model_file(config_dir))
 
 
-def _load_onnx(settings: HubSettings, config_dir: Path) -> object:
-    return OnnxModel(settings.model_file(config_dir), threads=1)
-
-
-def _load_ultralytics(settings: HubSettings, config_dir: Path) -> object:
-    return load_model(ultralytics_settings(settings, config_dir))
-
-
-async def _model_present(
-    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
-) -> bool:
-    """Whether the configured model exists."""
-    path = settings.model_file(Path(hass.config.config_dir))
-    return bool(settings.model_path) and await hass.async_add_executor_job(
-        kind.model_exists, path
+def _describe_ultralytics(
+    settings: HubSettings, config_dir: Path
+) -> ModelInfo | ModelProblem:
+    path = settings.model_file(config_dir)
+    if not path.exists():
+        return ModelProblem("model_not_found", f"{path.name} does not exist")
+    try:
+        model = load_model(ultralytics_settings(settings, config_dir))
+    except Exception as err:  # noqa: BLE001 - any load failure is reported
+        return ModelProblem("model_invalid", f"Ultralytics refused it: {err}")
+    names = class_names(str(dict(model.names)), len(model.names))
+    return ModelInfo(
+        format=model_format(path) or "pt", names=names, imgsz=settings.imgsz
     )
 
 
-async def _load_error(
-    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
-) -> str | None:
-    """Why the model does not load; None when it loads."""
-    assert kind.load is not None
-    config_dir = Path(hass.config.config_dir)
-    try:
-        await hass.async_add_executor_job(kind.load, settings, config_dir)
-    except Exception as err:  # noqa: BLE001 - any load failure is reported
-        return str(err) or type(err).__name__
-    return None
+async def _model_present(hass: HomeAssistant, settings: HubSettings) -> bool:
+    """Whether the configured model file (or NCNN folder) exists."""
+    path = settings.model_file(Path(hass.config.config_dir))
+    return bool(settings.model_path) and await hass.async_add_executor_job(path.exists)
 
 
-async def _setup_problem(
-    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
-) -> str | None:
-    """What is wrong with the model at setup; None when nothing is.
-
-    It is missing, or (when it loads in milliseconds) it does not load.
-    """
-    if not await _model_present(hass, kind, settings):
-        return "is missing"
-    if kind.load_at_setup and (error := await _load_error(hass, kind, settings)):
-        return f"does not load ({error})"
-    return None
-
-
-async def async_check_model(
+async def async_describe_model(
     hass: HomeAssistant, settings: HubSettings
-) -> dict[str, str]:
-    """Install the backend's packages and load the model; return form errors."""
+) -> ModelInfo | dict[str, str]:
+    """Install the backend's packages and load the model.
+
+    Returns the model's description, or form errors.
+    """
     try:
         await async_install(hass, settings.detector)
     except RequirementsNotFound:
         return {"base": "requirements_failed"}
     kind = DETECTOR_KINDS[settings.detector]
-    if not await _model_present(hass, kind, settings):
+    assert kind.describe is not None
+    if not await _model_present(hass, settings):
         return {CONF_MODEL_PATH: "model_not_found"}
-    if error := await _load_error(hass, kind, settings):
-        name = settings.model_file(Path(hass.config.config_dir)).name
-        _LOGGER.warning("The model %s does not load: %s", name, error)
-        return {CONF_MODEL_PATH: "model_invalid"}
-    return {}
+    config_dir = Path(hass.config.config_dir)
+    known = model_format(settings.model_file(config_dir))
+    if known is not None and known not in kind.formats:
+        return {CONF_MODEL_PATH: "model_wrong_format"}
+    described = await hass.async_add_executor_job(kind.describe, settings, config_dir)
+    if isinstance(described, ModelProblem):
+        _LOGGER.warning(
+            "The model %s does not load: %s",
+            settings.model_file(config_dir).name,
+            described.detail,
+        )
+        return {CONF_MODEL_PATH: described.reason}
+    return described
 
 
 async def async_check_remote(
@@ -248,10 +246,6 @@ async def async_check_remote(
     return {}
 
 
-def _model_field() -> dict[Any, Any]:
-    return {probatio.Required(CONF_MODEL_PATH): TextSelector()}
-
-
 DETECTOR_KINDS: dict[str, DetectorKind] = {
     kind.key: kind
     for kind in (
@@ -259,35 +253,32 @@ DETECTOR_KINDS: dict[str, DetectorKind] = {
         DetectorKind(
             key=DETECTOR_NCNN,
             build=_ncnn,
-            fields=_model_field,
-            check=async_check_model,
             # 1.0.20250916 is the first release with cp314 musllinux wheels
             # (x86_64 and aarch64): Home Assistant OS installs it.
             requirements=("ncnn>=1.0.20250916",),
-            load=_load_ncnn,
-            model_exists=Path.exists,
-            load_at_setup=True,
+            formats=("ncnn",),
+            describe=describe_model_file,
+            check_at_start=True,
         ),
         DetectorKind(
             key=DETECTOR_ONNX,
             build=_onnx,
-            fields=_model_field,
-            check=async_check_model,
             requirements=("onnxruntime>=1.17.0",),
-            load=_load_onnx,
+            formats=("onnx",),
+            describe=describe_model_file,
+            check_at_start=True,
         ),
         DetectorKind(
             key=DETECTOR_ULTRALYTICS,
             build=_ultralytics,
             fields=lambda: {
-                probatio.Required(CONF_MODEL_PATH): TextSelector(),
                 probatio.Required(CONF_IMGSZ, default=HUB_DEFAULTS.imgsz): box(
                     64, 1280, 32
                 ),
             },
-            check=async_check_model,
             requirements=("ultralytics>=8.3.0",),
-            load=_load_ultralytics,
+            formats=("pt", "onnx", "ncnn"),
+            describe=_describe_ultralytics,
         ),
         DetectorKind(
             key=DETECTOR_REMOTE,
@@ -340,11 +331,14 @@ async def async_build_detector(
         return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, issue_id)
     model_issue = f"{ISSUE_MODEL_MISSING}_{entry_id}"
-    problem = None if kind.load is None else await _setup_problem(hass, kind, settings)
+    problem = await _model_problem(hass, kind, settings)
     if problem is not None:
         path = settings.model_file(context.config_dir)
         _LOGGER.error(
-            "The %s model %s %s; using motion detection", kind.key, path, problem
+            "The %s model %s cannot be used (%s); using motion detection",
+            kind.key,
+            path,
+            problem,
         )
         _issue(
             hass,
@@ -356,6 +350,25 @@ async def async_build_detector(
         return _motion(settings, context)
     ir.async_delete_issue(hass, DOMAIN, model_issue)
     return kind.build(settings, context)
+
+
+async def _model_problem(
+    hass: HomeAssistant, kind: DetectorKind, settings: HubSettings
+) -> str | None:
+    """Why the backend's model cannot be used at start, or None.
+
+    Models a quick read checks (``check_at_start``) are loaded once here, so a
+    damaged one is reported like a missing one; others are only looked for.
+    """
+    if kind.describe is None:
+        return None
+    if not await _model_present(hass, settings):
+        return "missing"
+    if not kind.check_at_start:
+        return None
+    config_dir = Path(hass.config.config_dir)
+    described = await hass.async_add_executor_job(kind.describe, settings, config_dir)
+    return described.detail if isinstance(described, ModelProblem) else None
 
 
 def _issue(

@@ -1,4 +1,8 @@
-"""Device triggers of a camera: person / vehicle / animal detected, alert raised."""
+"""Device triggers of a camera: an object detected, motion, an alert raised.
+
+Besides person, vehicle and animal, "object detected" names any class the hub
+detects (a custom model's classes too).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,9 @@ from .const import (
     RISK_LEVELS,
     SUBENTRY_CAMERA,
 )
+from .settings import HubSettings
 
+CONF_OBJECT = "object"
 CONF_RISK_LEVEL = "risk_level"
 ANY_RISK = "any"
 MINIMUM_RISKS = [ANY_RISK, *RISK_LEVELS]
@@ -34,15 +40,25 @@ DETECTED = {
     "animal_detected": "animal",
     "motion_detected": "motion",
 }
+OBJECT = "object_detected"
 ALERT = "alert_raised"
-TRIGGER_TYPES = [*DETECTED, ALERT]
+TRIGGER_TYPES = [*DETECTED, OBJECT, ALERT]
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES),
         probatio.Optional(CONF_RISK_LEVEL): probatio.In(MINIMUM_RISKS),
+        probatio.Optional(CONF_OBJECT): str,
     }
 )
+
+
+def _objects(hass: HomeAssistant) -> list[str]:
+    """The objects the hub detects (its model's classes, as chosen)."""
+    entries = hass.config_entries.async_entries(DOMAIN)
+    if not entries:
+        return []
+    return list(HubSettings.from_entry(entries[0]).detect_classes)
 
 
 def _camera_id(hass: HomeAssistant, device_id: str) -> str | None:
@@ -67,6 +83,8 @@ async def async_validate_trigger_config(
 ) -> ConfigType:
     """Check the trigger and that its device is a HomeSec camera."""
     config = TRIGGER_SCHEMA(config)
+    if config[CONF_TYPE] == OBJECT and not config.get(CONF_OBJECT):
+        raise InvalidDeviceAutomationConfig("an object_detected trigger needs object")
     if _camera_id(hass, config[CONF_DEVICE_ID]) is None:
         raise InvalidDeviceAutomationConfig(
             f"{config[CONF_DEVICE_ID]} is not a HomeSec camera"
@@ -94,7 +112,16 @@ async def async_get_triggers(
 async def async_get_trigger_capabilities(
     hass: HomeAssistant, config: ConfigType
 ) -> dict[str, probatio.Schema]:
-    """An alert trigger can require a minimum risk level."""
+    """Extra fields: an alert's minimum risk level, an object trigger's object.
+
+    The objects offered are those the hub detects.
+    """
+    if config[CONF_TYPE] == OBJECT:
+        return {
+            "extra_fields": probatio.Schema(
+                {probatio.Required(CONF_OBJECT): probatio.In(_objects(hass))}
+            )
+        }
     if config[CONF_TYPE] != ALERT:
         return {}
     return {
@@ -109,6 +136,8 @@ def _matches(config: ConfigType, camera_id: str, data: Mapping[str, Any]) -> boo
         return False
     if config[CONF_TYPE] in DETECTED:
         return DETECTED[config[CONF_TYPE]] in data.get("detected_classes", [])
+    if config[CONF_TYPE] == OBJECT:
+        return config.get(CONF_OBJECT) in data.get("detected_classes", [])
     minimum = config.get(CONF_RISK_LEVEL, ANY_RISK)
     if minimum == ANY_RISK:
         return True

@@ -18,12 +18,15 @@ from .entity import ClipLifecycleEntity, add_camera_entities
 PARALLEL_UPDATES = 0
 NO_SUMMARY = "no_summary"
 
-DETECTION_DESCRIPTION = EventEntityDescription(
-    key="detection",
-    translation_key="detection",
-    device_class=EventDeviceClass.MOTION,
-    event_types=DETECTION_EVENT_TYPES,
-)
+
+def detection_description(detect_classes: tuple[str, ...]) -> EventEntityDescription:
+    """The detection event entity; a custom model's classes are event types too."""
+    return EventEntityDescription(
+        key="detection",
+        translation_key="detection",
+        device_class=EventDeviceClass.MOTION,
+        event_types=list(dict.fromkeys([*DETECTION_EVENT_TYPES, *detect_classes])),
+    )
 
 
 async def async_setup_entry(
@@ -32,6 +35,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each camera's event entities to its device."""
+    detection = detection_description(entry.runtime_data.settings.detect_classes)
     alert = EventEntityDescription(
         key="alert",
         translation_key="alert",
@@ -41,7 +45,7 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda camera: [
-            DetectionEventEntity(entry, camera, DETECTION_DESCRIPTION),
+            DetectionEventEntity(entry, camera, detection),
             AlertEventEntity(entry, camera, alert),
         ],
     )

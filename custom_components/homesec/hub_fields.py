@@ -58,7 +58,7 @@ from .const import (
     STORAGE_DROPBOX,
 )
 from .selectors import box, choice
-from .settings import HUB_DEFAULTS, OBJECT_GROUPS
+from .settings import HUB_DEFAULTS
 
 # Addresses shown as examples in the forms (translations may hold no URLs).
 FIELD_EXAMPLES = {
@@ -108,8 +108,23 @@ def notify_services(hass: HomeAssistant) -> list[str]:
     )
 
 
-def alert_fields(hass: HomeAssistant, activity_types: list[str]) -> dict[Any, Any]:
-    """Who is told, about what, and how long clips stay in the spool."""
+def classes(choices: list[str], default: tuple[str, ...]) -> tuple[list[str], Any]:
+    """A multiple choice of object classes, and its default among them."""
+    kept = [name for name in default if name in choices] or list(choices)
+    selector = choice(
+        choices, CONF_DETECT_CLASSES, multiple=True, dropdown=len(choices) > 8
+    )
+    return kept, selector
+
+
+def alert_fields(
+    hass: HomeAssistant, activity_types: list[str], class_choices: list[str]
+) -> dict[Any, Any]:
+    """Who is told, about what, and how long clips stay in the spool.
+
+    ``class_choices``: the classes the model detects (see ``class_choices``).
+    """
+    triggers, trigger_selector = classes(class_choices, D.trigger_classes)
     return {
         probatio.Optional(
             CONF_NOTIFY_ENTITIES, default=list(D.notify_entities)
@@ -124,9 +139,7 @@ def alert_fields(hass: HomeAssistant, activity_types: list[str]) -> dict[Any, An
                 mode=SelectSelectorMode.DROPDOWN,
             )
         ),
-        probatio.Required(
-            CONF_TRIGGER_CLASSES, default=list(D.trigger_classes)
-        ): choice(list(OBJECT_GROUPS), CONF_DETECT_CLASSES, multiple=True),
+        probatio.Required(CONF_TRIGGER_CLASSES, default=triggers): trigger_selector,
         probatio.Required(CONF_MIN_RISK_LEVEL, default=D.min_risk_level.value): choice(
             RISK_LEVELS, CONF_MIN_RISK_LEVEL, dropdown=True
         ),
@@ -240,12 +253,11 @@ def budget_fields() -> dict[Any, Any]:
     }
 
 
-def rules_fields() -> dict[Any, Any]:
-    """Which detections count."""
+def rules_fields(class_choices: list[str]) -> dict[Any, Any]:
+    """Which detections count (``class_choices``: what the model detects)."""
+    detected, selector = classes(class_choices, D.detect_classes)
     return {
-        probatio.Required(CONF_DETECT_CLASSES, default=list(D.detect_classes)): choice(
-            list(OBJECT_GROUPS), CONF_DETECT_CLASSES, multiple=True
-        ),
+        probatio.Required(CONF_DETECT_CLASSES, default=detected): selector,
         probatio.Required(
             CONF_MIN_CONFIDENCE, default=D.min_confidence
         ): NumberSelector(

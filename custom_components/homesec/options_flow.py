@@ -44,12 +44,12 @@ class HubOptionsFlow(OptionsFlow):
             return self.async_create_entry(data=user_input)
         current = merged(self.config_entry) | (user_input or {})
         settings = HubSettings.from_data(current)
-        alerts = alert_fields(self.hass, settings.activities)
+        alerts = alert_fields(self.hass, settings.activities, settings.class_choices)
         # Limits next to the spool's, MQTT last.
         fields = {key: field for key, field in alerts.items() if key not in MQTT}
         fields |= store_fields(settings.storage_type) | history_fields()
         if settings.detector != DETECTOR_MOTION:
-            fields |= rules_fields()
+            fields |= rules_fields(settings.class_choices)
         if settings.analyzer != ANALYZER_NONE:
             fields |= budget_fields()
         fields |= {key: field for key, field in alerts.items() if key in MQTT}

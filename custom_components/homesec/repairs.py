@@ -5,46 +5,84 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.selector import TextSelector
 import probatio
 
 from .const import CONF_MODEL_PATH, DOMAIN
-from .detector_kinds import async_check_model
+from .detector_kinds import DETECTOR_KINDS
+from .model_picker import (
+    ChosenModel,
+    async_choose_model,
+    async_model_fields,
+    fitted_classes,
+    model_placeholders,
+)
 from .settings import HubSettings, merged
 
 
 class ModelMissingRepairFlow(RepairsFlow):
-    """Ask for the model file, check that it loads, and save it."""
+    """Ask for the model (found or uploaded), check that it loads, and save it."""
 
     def __init__(self, entry_id: str) -> None:
         """Fix the hub ``entry_id``."""
         self._entry_id = entry_id
+        self._chosen: ChosenModel | None = None
+
+    def _entry(self) -> ConfigEntry | None:
+        return self.hass.config_entries.async_get_entry(self._entry_id)
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
-        """The model path, checked by loading the model."""
-        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        """A model under the config dir, or an upload, checked by loading it."""
+        entry = self._entry()
         if entry is None:
             return self.async_abort(reason="entry_removed")
+        kind = DETECTOR_KINDS[HubSettings.from_entry(entry).detector]
         errors: dict[str, str] = {}
         if user_input is not None:
-            settings = HubSettings.from_data({**merged(entry), **user_input})
-            errors = await async_check_model(self.hass, settings)
-            if not errors:
-                self.hass.config_entries.async_update_entry(
-                    entry, data={**entry.data, **user_input}
-                )
-                return self.async_create_entry(data={})
+            chosen = await async_choose_model(
+                self.hass, kind, merged(entry), user_input
+            )
+            if isinstance(chosen, ChosenModel):
+                self._chosen = chosen
+                return await self.async_step_model()
+            errors = chosen
         return self.async_show_form(
             step_id="init",
-            data_schema=probatio.Schema(
-                {probatio.Required(CONF_MODEL_PATH): TextSelector()}
-            ),
+            data_schema=probatio.Schema(await async_model_fields(self.hass, kind)),
             errors=errors,
             description_placeholders={"path": str(entry.data.get(CONF_MODEL_PATH))},
         )
+
+    async def async_step_model(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """What the model detects; saving it reloads the hub."""
+        entry = self._entry()
+        if entry is None:
+            return self.async_abort(reason="entry_removed")
+        assert self._chosen is not None
+        chosen = self._chosen
+        if user_input is None:
+            return self.async_show_form(
+                step_id="model",
+                data_schema=probatio.Schema({}),
+                description_placeholders=model_placeholders(
+                    chosen.info, chosen.data[CONF_MODEL_PATH]
+                ),
+            )
+        # Classes the new model does not know are dropped, wherever they are set.
+        classes = fitted_classes(merged(entry), chosen.info.labels)
+        options = {
+            **entry.options,
+            **{key: value for key, value in classes.items() if key in entry.options},
+        }
+        self.hass.config_entries.async_update_entry(
+            entry, data={**entry.data, **chosen.data, **classes}, options=options
+        )
+        return self.async_create_entry(data={})
 
 
 async def async_create_fix_flow(

@@ -28,7 +28,6 @@ from .links import clip_path, snapshot_path
 from .source_checks import readable_here
 from .user_errors import refused, user_error
 
-CLASSES = ["person", "vehicle", "animal", "motion"]
 MEDIA_PREFIX = "media-source://media_source/"
 LIBRARY_PREFIX = "media-source://homesec/clip/"
 SEARCH_WINDOW = 5000
@@ -55,7 +54,10 @@ SEARCH_SCHEMA = probatio.Schema(
         probatio.Optional("camera"): cv.string,
         probatio.Optional("start"): cv.datetime,
         probatio.Optional("end"): cv.datetime,
-        probatio.Optional("detected_class"): probatio.In(CLASSES),
+        # A custom model's classes too: any name the hub may report.
+        probatio.Optional("detected_class"): probatio.All(
+            cv.string, probatio.Length(min=1, max=100)
+        ),
         probatio.Optional("min_risk"): probatio.In(RISK_LEVELS),
         probatio.Optional("limit", default=50): probatio.All(
             probatio.Coerce(int), probatio.Range(min=1, max=500)
@@ -261,6 +263,14 @@ async def _search_clips(call: ServiceCall) -> ServiceResponse:
             data[key] = dt_util.as_utc(data[key])
     if "start" in data and "end" in data and data["start"] > data["end"]:
         raise user_error("start_after_end")
+    settings = hub.settings
+    known = ["motion", *settings.class_choices, *settings.detect_classes]
+    if data.get("detected_class", "motion") not in known:
+        raise user_error(
+            "unknown_class",
+            name=data["detected_class"],
+            known=", ".join(dict.fromkeys(known)),
+        )
     camera = data.get("camera")
     camera_id = _camera_id(call.hass, hub, camera) if camera else None
     states = await hub.engine.repository.recent(camera_id, SEARCH_WINDOW)

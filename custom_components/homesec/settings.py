@@ -39,6 +39,7 @@ from .const import (
 )
 from .engine.analyze.prompt import BASE_PROMPT
 from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
+from .engine.detect.rules import offered_classes
 from .engine.models import RiskLevel
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class HubSettings(BaseModel):
 
     detector: str = DETECTOR_MOTION
     model_path: str | None = None
+    model_classes: tuple[str, ...] = ()
+    """The class names of the model, read when it was chosen (empty: COCO)."""
     remote_url: str | None = None
     remote_api_key: str | None = _SECRET
     detect_classes: tuple[str, ...] = OBJECT_GROUPS
@@ -150,6 +153,11 @@ class HubSettings(BaseModel):
         """The activity types the analyzer chooses from (always with ``other``)."""
         types = list(self.activity_types)
         return types if "other" in types else [*types, "other"]
+
+    @property
+    def class_choices(self) -> list[str]:
+        """The classes a user can choose to detect and to trigger on."""
+        return offered_classes(self.model_classes)
 
     def model_file(self, config_dir: Path) -> Path:
         """The model file (relative paths are under the config dir)."""

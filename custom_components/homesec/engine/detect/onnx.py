@@ -48,6 +48,7 @@ class OnnxModel:
             if not self.end2end and isinstance(output_shape[1], int)
             else 80
         )
+        self.classes = classes
         self.names = class_names(meta.get("names"), classes)
         self.name = path.name
 

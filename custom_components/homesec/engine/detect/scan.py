@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from ..models import Detection, FilterResult
 from .frames import SampledFrame, sample_frames, snapshot_rgb
-from .rules import DetectionRules, RawDetection, group_of
+from .rules import DetectionRules, RawDetection
 from .snapshot import annotate
 
 type Infer = Callable[[NDArray[np.uint8]], list[RawDetection]]
@@ -63,7 +63,7 @@ class HitTracker:
         if not matched:
             return
         self.hits += 1
-        self.classes.update(group_of(det.label) for det in matched)
+        self.classes.update(self.rules.group_of(det.label) for det in matched)
         top = max(matched, key=lambda det: det.confidence)
         if self._best is None or top.confidence > self._best.top.confidence:
             self._best = _Best(top, matched, ts, snapshot)
@@ -81,7 +81,7 @@ class HitTracker:
         boxes = [_detection(raw, best.ts) for raw in best.matched]
         jpeg = None
         if snapshot:
-            groups = {det.label: group_of(det.label) for det in boxes}
+            groups = {det.label: self.rules.group_of(det.label) for det in boxes}
             jpeg = annotate(best.snapshot(), boxes, groups)
         return FilterResult(
             detected_classes=sorted(self.classes),
