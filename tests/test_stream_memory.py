@@ -96,7 +96,7 @@ class DecodedFrames:
         """Until set, the decoder waits before its first frame."""
         self.go_on.set()
         self.closed = threading.Event()
-        sample = remote.sample_frames
+        sample = remote.keyframes_then_sampled
 
         def counting(*args: Any, **kwargs: Any) -> Generator[Any]:
             self.started.set()
@@ -109,7 +109,7 @@ class DecodedFrames:
             finally:
                 self.closed.set()
 
-        monkeypatch.setattr(remote, "sample_frames", counting)
+        monkeypatch.setattr(remote, "keyframes_then_sampled", counting)
 
 
 def _clip(path: Path) -> Clip:

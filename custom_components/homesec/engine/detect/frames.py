@@ -3,14 +3,22 @@
 The stream is decoded straight through (seeking per sample is slower than
 decoding a short GOP), with frame threading, and only the frames on the sampling
 grid are converted, scaled by swscale straight to the size the consumer wants.
+
+A keyframe pass (``sample_keyframes``) decodes only the keyframes that are on
+the sampling grid, which costs a small fraction of decoding every frame; the
+in-between pass (``sample_frames`` with ``skip``) then yields the rest of the
+grid. A frame is identified by its presentation timestamp (``pts``, in the
+stream's time base): both passes open the same file, so the same frame has the
+same pts, and no frame is yielded by both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Container, Generator, Iterator
+from dataclasses import dataclass, field
 import gc
 import io
+import math
 from pathlib import Path
 
 import av
@@ -50,9 +58,12 @@ def sample_frames(
     *,
     pixel_format: str = "rgb24",
     threads: int = DECODE_THREADS,
+    skip: Container[int] = frozenset(),
 ) -> Generator[SampledFrame]:
     """Yield upright frames at about ``sample_fps``, the longer side ``side`` px.
 
+    Frames on the grid whose pts is in ``skip`` (yielded by a keyframe pass)
+    are passed over without being converted.
     Raises VideoDecodeError for missing, empty, truncated or non-video files;
     a clip whose tail is damaged yields what could be decoded.
     """
@@ -65,6 +76,7 @@ def sample_frames(
             side=side,
             pixel_format=pixel_format,
             threads=threads,
+            skip=skip,
         )
     finally:
         container.close()
@@ -185,17 +197,18 @@ def _free_decoder() -> None:
 
 
 class _Grid:
-    """The sampling grid: the first frame at or after each ``1/sample_fps`` s."""
+    """The sampling grid: the first frame in each ``1/sample_fps`` s cell."""
 
     def __init__(self, sample_fps: float) -> None:
         self._step = 1.0 / sample_fps
-        self._index = 0
+        self._next = 0
 
     def takes(self, ts: float) -> bool:
         """Whether the frame at ``ts`` (in presentation order) is sampled."""
-        if ts + 1e-6 < self._index * self._step:
+        cell = math.floor(ts / self._step + 1e-6)
+        if cell < self._next:
             return False
-        self._index = int(ts / self._step + 1e-6) + 1
+        self._next = cell + 1
         return True
 
 
@@ -207,6 +220,7 @@ def _decode(
     side: int,
     pixel_format: str,
     threads: int,
+    skip: Container[int],
 ) -> Generator[SampledFrame]:
     """Decode ``container``'s video and yield the frames on the sampling grid."""
     if not container.streams.video:
@@ -222,12 +236,121 @@ def _decode(
             if ts is None or not grid.takes(ts):
                 continue
             decoded += 1
+            if frame.pts in skip:
+                continue
             yield SampledFrame(ts, _convert(frame, side, pixel_format), frame)
     except av.error.FFmpegError as err:
         if decoded == 0:
             raise VideoDecodeError(f"{path.name} could not be decoded: {err}") from err
     if decoded == 0:
         raise VideoDecodeError(f"{path.name} has no decodable frames")
+
+
+@dataclass(slots=True)
+class KeyframePass:
+    """What a keyframe pass yielded, and whether the rest of the grid is needed."""
+
+    taken: set[int] = field(default_factory=set)
+    """The pts of the keyframes yielded."""
+    grid_frames: int = 0
+    """The frames on the sampling grid, counted from the packets' times."""
+    in_order: bool = True
+    """Packets came in presentation order (no B-frames): the count is exact."""
+    finished: bool = False
+    """The stream was read to its end without a decoding error."""
+
+    @property
+    def covers_grid(self) -> bool:
+        """Every frame on the grid was a keyframe yielded (nothing in between)."""
+        return (
+            self.finished and self.in_order and 0 < len(self.taken) == self.grid_frames
+        )
+
+
+def sample_keyframes(
+    path: Path,
+    sample_fps: float,
+    side: int,
+    found: KeyframePass,
+    *,
+    threads: int = DECODE_THREADS,
+) -> Generator[SampledFrame]:
+    """Yield the keyframes on the sampling grid, RGB, recording them in ``found``.
+
+    Only keyframes are decoded (``skip_frame = "NONKEY"``), and of those only
+    the ones the grid takes: a packet goes to the decoder when it is the first
+    of its grid cell, judged from the times of the packets before it, so an
+    all-intra clip costs no more inferences than its sampled frames. Decoding
+    errors end the pass quietly (``found.finished`` stays false): the
+    in-between pass then decodes the clip and reports what it cannot decode.
+    """
+    container = _open(path)
+    try:
+        yield from _decode_keyframes(
+            container,
+            path=path,
+            sample_fps=sample_fps,
+            side=side,
+            found=found,
+            threads=threads,
+        )
+    finally:
+        container.close()
+        del container
+        _free_decoder()
+
+
+def _decode_keyframes(
+    container: av.container.InputContainer,
+    *,
+    path: Path,
+    sample_fps: float,
+    side: int,
+    found: KeyframePass,
+    threads: int,
+) -> Generator[SampledFrame]:
+    """``sample_keyframes`` on an open container."""
+    if not container.streams.video:
+        raise VideoDecodeError(f"{path.name} has no video stream")
+    stream = container.streams.video[0]
+    stream.thread_type = "FRAME"
+    stream.codec_context.thread_count = threads
+    stream.codec_context.skip_frame = "NONKEY"
+    time_base = stream.time_base
+    grid = _Grid(sample_fps)
+    latest = -math.inf
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None and time_base is not None:
+                ts = float(packet.pts * time_base)
+                # With B-frames a packet's predecessor in presentation order
+                # may come later: then a keyframe may be taken that the grid
+                # would not (the in-between pass still never repeats it).
+                found.in_order = found.in_order and ts > latest
+                latest = max(latest, ts)
+                if not grid.takes(ts):
+                    continue  # not on the grid: not even decoded
+                found.grid_frames += 1
+            for frame in packet.decode():
+                if frame.pts is None or frame.time is None or frame.pts in found.taken:
+                    continue
+                found.taken.add(frame.pts)
+                yield SampledFrame(frame.time, _convert(frame, side, "rgb24"), frame)
+    except av.error.FFmpegError:
+        return  # the in-between pass decodes what it can
+    found.finished = True
+
+
+def keyframes_then_sampled(
+    path: Path, sample_fps: float, side: int, *, threads: int = DECODE_THREADS
+) -> Generator[SampledFrame]:
+    """The keyframes on the grid, then the other sampled frames (each once)."""
+    found = KeyframePass()
+    yield from sample_keyframes(path, sample_fps, side, found, threads=threads)
+    if not found.covers_grid:
+        yield from sample_frames(
+            path, sample_fps, side, threads=threads, skip=found.taken
+        )
 
 
 def _convert(frame: av.VideoFrame, side: int, pixel_format: str) -> NDArray[np.uint8]:
