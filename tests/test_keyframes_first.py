@@ -43,7 +43,7 @@ class Recorder:
         self._pts: dict[int, int] = {}
         self._lock = threading.Lock()
         convert = frames._convert
-        sample = scan_module.sample_frames
+        sample = scan_module.sample_between
 
         def converting(frame: av.VideoFrame, *args: Any) -> NDArray[np.uint8]:
             image = convert(frame, *args)
@@ -63,7 +63,7 @@ class Recorder:
                 self.in_between_closed.set()
 
         monkeypatch.setattr(frames, "_convert", converting)
-        monkeypatch.setattr(scan_module, "sample_frames", in_between)
+        monkeypatch.setattr(scan_module, "sample_between", in_between)
 
     def reset(self) -> None:
         """Forget the inferences and the in-between pass so far."""
@@ -101,6 +101,27 @@ class Recorder:
         )
 
 
+class Decoders:
+    """The frames each decoder opened on a clip returned (its ``frame_num``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Hook the opening of clips."""
+        self._contexts: list[Any] = []
+        open_clip = frames._open
+
+        def opening(path: Path) -> Any:
+            container = open_clip(path)
+            self._contexts.append(container.streams.video[0].codec_context)
+            return container
+
+        monkeypatch.setattr(frames, "_open", opening)
+
+    @property
+    def frames(self) -> list[int]:
+        """Frames decoded, per decoder in the order they were opened."""
+        return [context.frame_num for context in self._contexts]
+
+
 def _keyframe_times(clip: Path) -> list[float]:
     """The times of the clip's keyframes, from its packets."""
     with av.open(str(clip)) as container:
@@ -136,17 +157,19 @@ def test_a_person_at_the_keyframes_is_decided_from_keyframes_only(
     clip = make_red_box_clip(clips / "throughout.mp4", appears_at=0)
     assert _keyframe_times(clip) == [0.0, 2.0, 4.0]
     recorder = Recorder(monkeypatch, red_model)
+    decoders = Decoders(monkeypatch)
 
     # When it is scanned needing two matching frames
     result = recorder.scan(clip, min_hits=2)
 
     # Then the person is found from the keyframes at 0 and 2 s alone: only they
-    # were converted and inferred, and the in-between decoder never started
+    # were decoded, converted and inferred; no other decoder was opened
     assert result.detected_classes == ["person"]
     assert result.frames_sampled == 2
     assert recorder.inferred == [0, 2 * 15360]
     assert all(recorder.keyframe[pts] for pts in recorder.inferred)
     assert not recorder.in_between_started.is_set()
+    assert decoders.frames == [2]
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".ts", ".mkv", ".avi"])
@@ -235,6 +258,41 @@ def test_an_empty_clip_infers_each_sampled_frame_once(
         assert recorder.in_between_frames == 0
 
 
+@pytest.mark.parametrize(
+    ("gop", "keyframes", "in_between"),
+    [
+        # 0, 2, 4 s are sampled keyframes; each group is decoded to its last
+        # sampled frame (1.53 s in, the 24th of 30 frames), not to its end
+        (30, 3, 3 * 24),
+        # every 0.2 s (x264's scene cuts on a noisy video look like this):
+        # keyframes at whole seconds are sampled; for each frame at x.53 s
+        # the group from x.4 s (3 frames) is decoded, the others not at all
+        (3, 6, 6 * 3),
+    ],
+)
+def test_the_in_between_pass_decodes_up_to_the_last_sampled_frame(
+    monkeypatch: pytest.MonkeyPatch,
+    red_model: Path,
+    clips: Path,
+    gop: int,
+    keyframes: int,
+    in_between: int,
+) -> None:
+    """Groups of pictures are decoded only as far as their sampled frames."""
+    # Given a 6 s clip without a person (90 frames, 12 sampled)
+    clip = make_red_box_clip(clips / f"tail {gop}.mp4", appears_at=99, gop=gop)
+    recorder = Recorder(monkeypatch, red_model)
+    decoders = Decoders(monkeypatch)
+
+    # When it is scanned
+    result = recorder.scan(clip)
+
+    # Then the twelve sampled frames were inferred, and the in-between decoder
+    # skipped the frames after each group's last sampled frame
+    assert result.frames_sampled == len(set(recorder.inferred)) == 12
+    assert decoders.frames == [keyframes, in_between]
+
+
 def test_an_all_intra_clip_infers_no_more_than_the_sampled_grid(
     monkeypatch: pytest.MonkeyPatch, red_model: Path, clips: Path
 ) -> None:
@@ -243,12 +301,14 @@ def test_an_all_intra_clip_infers_no_more_than_the_sampled_grid(
     clip = make_red_box_clip(clips / "intra person.mp4", gop=1)
     assert len(_keyframe_times(clip)) == 90
     recorder = Recorder(monkeypatch, red_model)
+    decoders = Decoders(monkeypatch)
 
     # When it is scanned needing more hits than there are
     result = recorder.scan(clip, min_hits=99)
 
-    # Then only the twelve sampled frames were decoded to pictures and inferred
+    # Then only the twelve sampled frames were decoded and inferred
     assert result.frames_sampled == 12
+    assert decoders.frames == [12]
     grid = [math.ceil(i * 7.5) * 1024 for i in range(12)]  # 0, 0.53, 1.0 s...
     assert sorted(recorder.inferred) == grid
     assert len(recorder.keyframe) == 12

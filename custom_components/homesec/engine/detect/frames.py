@@ -203,13 +203,25 @@ class _Grid:
         self._step = 1.0 / sample_fps
         self._next = 0
 
+    def _cell(self, ts: float) -> int:
+        return math.floor(ts / self._step + 1e-6)
+
     def takes(self, ts: float) -> bool:
         """Whether the frame at ``ts`` (in presentation order) is sampled."""
-        cell = math.floor(ts / self._step + 1e-6)
+        cell = self._cell(ts)
         if cell < self._next:
             return False
         self._next = cell + 1
         return True
+
+    def may_take_before(self, ts: float, keyframe: float, keyframe_taken: bool) -> bool:
+        """Whether a frame after ``ts`` and before the keyframe may be sampled.
+
+        There is none when the keyframe is in the cell of ``ts``, or in the next
+        cell as its first frame (the grid took it).
+        """
+        cell, key_cell = self._cell(ts), self._cell(keyframe)
+        return key_cell > cell + 1 or (key_cell == cell + 1 and not keyframe_taken)
 
 
 def _decode(
@@ -258,6 +270,10 @@ class KeyframePass:
     """Packets came in presentation order (no B-frames): the count is exact."""
     finished: bool = False
     """The stream was read to its end without a decoding error."""
+    keyframes: list[tuple[float, bool]] = field(default_factory=list)
+    """Every keyframe packet's time, and whether the grid takes it."""
+    end: float = -math.inf
+    """The time of the stream's last frame."""
 
     @property
     def covers_grid(self) -> bool:
@@ -318,7 +334,6 @@ def _decode_keyframes(
     stream.codec_context.skip_frame = "NONKEY"
     time_base = stream.time_base
     grid = _Grid(sample_fps)
-    latest = -math.inf
     try:
         for packet in container.demux(stream):
             if packet.pts is not None and time_base is not None:
@@ -326,9 +341,12 @@ def _decode_keyframes(
                 # With B-frames a packet's predecessor in presentation order
                 # may come later: then a keyframe may be taken that the grid
                 # would not (the in-between pass still never repeats it).
-                found.in_order = found.in_order and ts > latest
-                latest = max(latest, ts)
-                if not grid.takes(ts):
+                found.in_order = found.in_order and ts > found.end
+                found.end = max(found.end, ts)
+                on_grid = grid.takes(ts)
+                if packet.is_keyframe:
+                    found.keyframes.append((ts, on_grid))
+                if not on_grid:
                     continue  # not on the grid: not even decoded
                 found.grid_frames += 1
             for frame in packet.decode():
@@ -341,6 +359,78 @@ def _decode_keyframes(
     found.finished = True
 
 
+def sample_between(
+    path: Path,
+    sample_fps: float,
+    side: int,
+    found: KeyframePass,
+    *,
+    threads: int = DECODE_THREADS,
+) -> Generator[SampledFrame]:
+    """Yield the sampled frames the keyframe pass ``found`` did not, RGB.
+
+    When the keyframe pass read the whole stream in presentation order, a
+    group of pictures is decoded only as far as its last sampled frame: the
+    packets after it, up to the next keyframe (or the end), are not decoded,
+    and a group without one (keyframes denser than the grid) not at all. Otherwise the
+    stream is decoded through (``sample_frames`` skipping the keyframes taken).
+    """
+    if not (found.finished and found.in_order and found.taken):
+        yield from sample_frames(
+            path, sample_fps, side, threads=threads, skip=found.taken
+        )
+        return
+    container = _open(path)
+    try:
+        yield from _decode_between(
+            container, sample_fps=sample_fps, side=side, found=found, threads=threads
+        )
+    finally:
+        container.close()
+        del container
+        _free_decoder()
+
+
+def _decode_between(
+    container: av.container.InputContainer,
+    *,
+    sample_fps: float,
+    side: int,
+    found: KeyframePass,
+    threads: int,
+) -> Generator[SampledFrame]:
+    """``sample_between`` on an open container of an in-order stream."""
+    stream = container.streams.video[0]
+    stream.thread_type = "FRAME"
+    stream.codec_context.thread_count = threads
+    time_base = stream.time_base
+    grid = _Grid(sample_fps)
+    # The stream's end stands for a last keyframe that the grid does not take.
+    keyframes = [*found.keyframes, (found.end, False)]
+    following = 0  # index of the first keyframe after the current packet
+    wanted: set[int] = set()
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None and time_base is not None:
+                ts = float(packet.pts * time_base)
+                if grid.takes(ts) and packet.pts not in found.taken:
+                    wanted.add(packet.pts)
+                while following < len(keyframes) and keyframes[following][0] <= ts:
+                    following += 1
+                if packet.pts not in wanted and (
+                    following == len(keyframes)  # the last frame
+                    or not grid.may_take_before(ts, *keyframes[following])
+                ):
+                    continue  # nothing sampled until the next keyframe
+            for frame in packet.decode():
+                if frame.pts in wanted:
+                    wanted.discard(frame.pts)
+                    image = _convert(frame, side, "rgb24")
+                    yield SampledFrame(frame.time, image, frame)
+    except av.error.FFmpegError:
+        return  # a damaged tail: the frames read so far
+
+
 def keyframes_then_sampled(
     path: Path, sample_fps: float, side: int, *, threads: int = DECODE_THREADS
 ) -> Generator[SampledFrame]:
@@ -348,9 +438,7 @@ def keyframes_then_sampled(
     found = KeyframePass()
     yield from sample_keyframes(path, sample_fps, side, found, threads=threads)
     if not found.covers_grid:
-        yield from sample_frames(
-            path, sample_fps, side, threads=threads, skip=found.taken
-        )
+        yield from sample_between(path, sample_fps, side, found, threads=threads)
 
 
 def _convert(frame: av.VideoFrame, side: int, pixel_format: str) -> NDArray[np.uint8]:

@@ -24,6 +24,7 @@ from ..models import Detection, FilterResult
 from .frames import (
     KeyframePass,
     SampledFrame,
+    sample_between,
     sample_frames,
     sample_keyframes,
     snapshot_rgb,
@@ -132,7 +133,7 @@ def scan(
         found = KeyframePass()
         scanner.run(sample_keyframes(path, sample_fps, side, found))
         if not scanner.tracker.done and not found.covers_grid:
-            scanner.run(sample_frames(path, sample_fps, side, skip=found.taken))
+            scanner.run(sample_between(path, sample_fps, side, found))
     return scanner.tracker.result(model, snapshot=snapshot)
 
 
