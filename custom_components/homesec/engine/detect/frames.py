@@ -6,10 +6,10 @@ grid are converted, scaled by swscale straight to the size the consumer wants.
 
 A keyframe pass (``sample_keyframes``) decodes only the keyframes that are on
 the sampling grid, which costs a small fraction of decoding every frame; the
-in-between pass (``sample_frames`` with ``skip``) then yields the rest of the
-grid. A frame is identified by its presentation timestamp (``pts``, in the
-stream's time base): both passes open the same file, so the same frame has the
-same pts, and no frame is yielded by both.
+in-between pass (``sample_between``) then yields the rest of the grid. A frame
+is identified by its presentation timestamp (``pts``, in the stream's time
+base): both passes open the same file, so the same frame has the same pts, and
+no frame is yielded by both.
 """
 
 from __future__ import annotations
@@ -370,10 +370,11 @@ def sample_between(
     """Yield the sampled frames the keyframe pass ``found`` did not, RGB.
 
     When the keyframe pass read the whole stream in presentation order, a
-    group of pictures is decoded only as far as its last sampled frame: the
-    packets after it, up to the next keyframe (or the end), are not decoded,
-    and a group without one (keyframes denser than the grid) not at all. Otherwise the
-    stream is decoded through (``sample_frames`` skipping the keyframes taken).
+    group of pictures is decoded only as far as its last sampled frame (the
+    packets after it, up to the next keyframe or the end, are not), and a group
+    without one (keyframes denser than the grid) not at all; this trusts the
+    container's keyframe flags. Otherwise the stream is decoded through
+    (``sample_frames`` skipping the keyframes taken).
     """
     if not (found.finished and found.in_order and found.taken):
         yield from sample_frames(
@@ -405,7 +406,8 @@ def _decode_between(
     stream.codec_context.thread_count = threads
     time_base = stream.time_base
     grid = _Grid(sample_fps)
-    # The stream's end stands for a last keyframe that the grid does not take.
+    # The end counts as a keyframe the grid does not take: frames up to it
+    # may be sampled.
     keyframes = [*found.keyframes, (found.end, False)]
     following = 0  # index of the first keyframe after the current packet
     wanted: set[int] = set()
