@@ -62,15 +62,20 @@ def make_red_box_clip(
     box: str = "100x160",
     codec: str = "libx264",
     rotate: int | None = None,
+    until: float | None = None,
+    gop: int = 30,
+    bframes: int = 0,
 ) -> Path:
-    """A grey 640x360 clip in which a red box appears at ``appears_at`` seconds."""
+    """A grey 640x360 clip in which a red box appears at ``appears_at`` seconds
+    (and goes at ``until``), with a keyframe every ``gop`` frames (15 fps)."""
+    shown = f"between(t,{appears_at},{until})" if until else f"gte(t,{appears_at})"
     args = [
         "ffmpeg", "-v", "error", "-y",
         "-f", "lavfi", "-i", BACKGROUND.format(size="640x360", duration=duration),
         "-f", "lavfi", "-i", f"color=c=0xdc1414:size={box}:rate=15:duration={duration}",
         "-filter_complex",
-        f"[0][1]overlay=x=120:y=100:enable='gte(t,{appears_at})':shortest=1",
-        "-c:v", codec, "-g", "30", "-bf", "0", "-pix_fmt", "yuv420p",
+        f"[0][1]overlay=x=120:y=100:enable='{shown}':shortest=1",
+        "-c:v", codec, "-g", str(gop), "-bf", str(bframes), "-pix_fmt", "yuv420p",
     ]  # fmt: skip
     if codec == "libx265":
         args += ["-tag:v", "hvc1", "-x265-params", "log-level=error"]

@@ -25,8 +25,26 @@ FRAMES_PER_SAMPLE = int(CLIP_FPS / SAMPLE_FPS + 0.999)
 """Decoded frames between two sampled frames (8 at 15 fps sampled at 2 fps)."""
 
 
+class _CountingPacket:
+    """A demuxed packet whose ``decode`` reports its frames to a spy."""
+
+    def __init__(self, inner: Any, spy: DecodeSpy) -> None:
+        self._inner = inner
+        self._spy = spy
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def decode(self) -> list[Any]:
+        frames = self._inner.decode()
+        for frame in frames:
+            self._spy.decoded(frame)
+        return frames
+
+
 class _CountingContainer:
-    """An opened PyAV container whose ``decode`` reports every frame to a spy."""
+    """An opened PyAV container whose ``decode`` and packets' ``decode`` report
+    every frame to a spy."""
 
     def __init__(self, inner: Any, spy: DecodeSpy) -> None:
         self._inner = inner
@@ -46,6 +64,10 @@ class _CountingContainer:
             self._spy.decoded(frame)
             yield frame
 
+    def demux(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for packet in self._inner.demux(*args, **kwargs):
+            yield _CountingPacket(packet, self._spy)
+
 
 class DecodeSpy:
     """Counts the video frames PyAV decodes (every ``av.open``, any thread).
@@ -62,6 +84,7 @@ class DecodeSpy:
         """Count from zero."""
         self.frames = 0
         self.last_ts = -1.0
+        self.last_non_key_ts = -1.0
         self.pause_at = pause_at
         self.on_pause = on_pause
         self.resume = threading.Event()
@@ -80,6 +103,8 @@ class DecodeSpy:
         self.frames += 1
         if frame.time is not None:
             self.last_ts = max(self.last_ts, float(frame.time))
+            if not frame.key_frame:
+                self.last_non_key_ts = max(self.last_non_key_ts, float(frame.time))
         if self.frames == self.pause_at:
             self.on_pause()
             self.resume.wait()
@@ -99,12 +124,13 @@ async def test_onnx_stops_decoding_after_enough_hits(
     red_model: Path, red_clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Once min_hits frames matched, the decoder is not asked for more frames."""
-    # Given a spy on PyAV's decoding and the 6 s red-box clip (90 frames), whose
-    # box appears at 2 s, scanned by the red-person model needing two hits
+    # Given a spy on PyAV's decoding and the 6 s red-box clip (90 frames,
+    # keyframes at 0, 2 and 4 s), whose box appears at 2 s, scanned by the
+    # red-person model needing three hits
     spy = DecodeSpy()
     spy.install(monkeypatch)
     detector = OnnxDetector(
-        OnnxSettings(model_path=red_model, rules=DetectionRules(min_hits=2))
+        OnnxSettings(model_path=red_model, rules=DetectionRules(min_hits=3))
     )
 
     # When the clip is scanned
@@ -113,13 +139,15 @@ async def test_onnx_stops_decoding_after_enough_hits(
     finally:
         await detector.close()
 
-    # Then the person was found at the hits at 2.0 and 2.5 s
+    # Then the person was found: at the keyframes at 2 and 4 s, then between
+    # keyframes at 2.5 s
     assert result.detected_classes == ["person"]
-    # Then decoding stopped there: at most one sampling step (3.0 s, while the
-    # second hit's inference ran) past the second hit, far from the clip's end
-    assert spy.frames > 0
-    assert spy.last_ts <= 2.5 + 1 / SAMPLE_FPS + 0.01
-    assert spy.frames <= 3 * CLIP_FPS + 1
+    assert result.frames_sampled == 3 + 4  # 0.5, 1.0 and 1.5 s were empty
+    # Then decoding between keyframes stopped there: at most one sampling step
+    # (3.0 s, while the third hit's inference ran) past the third hit, far
+    # from the clip's end
+    assert 0 < spy.last_non_key_ts <= 2.5 + 1 / SAMPLE_FPS + 0.01
+    assert spy.frames <= 3 + 3 * CLIP_FPS + 1
 
 
 async def test_cancelling_a_scan_stops_its_decoding(

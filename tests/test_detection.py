@@ -57,9 +57,10 @@ async def test_onnx_finds_the_person_and_stops_early(
     # When it is scanned needing two matching frames
     result = await _detect(red_model, red_clip, min_hits=2)
 
-    # Then a person is found in the box, and scanning stopped at the second hit
+    # Then a person is found in the box, and scanning stopped at the second hit:
+    # the keyframes (every 2 s) come first: 0 empty, 2.0 and 4.0 hit
     assert result.detected_classes == ["person"]
-    assert result.frames_sampled == 6  # 0, 0.5, 1, 1.5 empty; 2.0 and 2.5 hit
+    assert result.frames_sampled == 3
     assert result.best is not None
     assert result.best.frame_ts == pytest.approx(2.0, abs=0.07)
     box = result.best.box
@@ -193,10 +194,11 @@ async def test_remote_detector_finds_the_person(
         # When the red-box clip is scanned
         result = await detector.detect(_clip(red_clip))
 
-    # Then the person was found and only six frames (plus the check) were sent
+    # Then the person was found and only the three keyframes (0, 2 and 4 s; plus
+    # the check) were sent
     assert result.detected_classes == ["person"]
-    assert result.frames_sampled == 6
-    assert len(detection_server.requests) == 7
+    assert result.frames_sampled == 3
+    assert len(detection_server.requests) == 4
     assert detection_server.requests[1]["size"] == (360, 640, 3)
     assert result.best is not None
     assert result.best.box.x1 == pytest.approx(120 / 640, abs=0.02)

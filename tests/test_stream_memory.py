@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 import threading
 from typing import Any
@@ -20,12 +22,14 @@ from custom_components.homesec.engine.analyze.frame_selection import (
     FrameSelection,
     select_jpegs,
 )
-from custom_components.homesec.engine.detect import clip_video, frames
+from custom_components.homesec.engine.detect import frames, remote
+from custom_components.homesec.engine.detect.onnx import OnnxModel
 from custom_components.homesec.engine.detect.remote import (
     RemoteDetector,
     RemoteSettings,
 )
 from custom_components.homesec.engine.detect.rules import DetectionRules
+from custom_components.homesec.engine.detect.scan import scan
 from custom_components.homesec.engine.models import (
     Box,
     Clip,
@@ -96,7 +100,7 @@ class DecodedFrames:
         """Until set, the decoder waits before its first frame."""
         self.go_on.set()
         self.closed = threading.Event()
-        sample = clip_video.sample_frames
+        sample = remote.keyframes_then_sampled
 
         def counting(*args: Any, **kwargs: Any) -> Generator[Any]:
             self.started.set()
@@ -109,7 +113,7 @@ class DecodedFrames:
             finally:
                 self.closed.set()
 
-        monkeypatch.setattr(clip_video, "sample_frames", counting)
+        monkeypatch.setattr(remote, "keyframes_then_sampled", counting)
 
 
 def _clip(path: Path) -> Clip:
@@ -175,6 +179,41 @@ def test_seeking_picks_the_same_frames_as_decoding_through(
     assert times[0] == 0.0
     assert times[-1] > 59
     assert sum(abs(ts - 40.0) <= 0.6 for ts in times) == 3
+
+
+@pytest.mark.parametrize("keyframes_first", [True, False])
+def test_a_scan_holds_few_frames_whatever_the_length(
+    monkeypatch: pytest.MonkeyPatch,
+    red_model: Path,
+    red_clip: Path,
+    long_clip: Path,
+    keyframes_first: bool,
+) -> None:
+    """Both passes of a scan decode one frame ahead of the model, no more."""
+    # Given the model on its own worker, needing more hits than either clip has
+    model = OnnxModel(red_model, threads=1)
+    peaks = {}
+    with ThreadPoolExecutor(1) as executor:
+        for name, clip in (("short", red_clip), ("long", long_clip)):
+            hook = LiveFrames(monkeypatch)
+
+            # When each clip is scanned
+            result = scan(
+                clip,
+                infer=partial(model.infer, min_confidence=0.25, iou=0.45),
+                rules=DetectionRules(min_hits=100),
+                sample_fps=2.0,
+                side=model.imgsz,
+                model="red",
+                infer_executor=executor,
+                keyframes_first=keyframes_first,
+            )
+            peaks[name] = hook.peak
+
+    # Then every sampled frame of the long clip was inferred, holding no more
+    # frames at once than for the short clip
+    assert result.frames_sampled == 120
+    assert peaks["long"] <= peaks["short"] <= 3
 
 
 async def test_remote_detector_holds_few_frames_whatever_the_length(

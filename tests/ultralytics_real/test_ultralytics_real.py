@@ -75,7 +75,7 @@ async def test_ultralytics_finds_the_red_person_and_stops_early(
 
     # Then a person is found in the box, and scanning stopped at the second hit
     assert result.detected_classes == ["person"]
-    assert result.frames_sampled == 6  # 0, 0.5, 1, 1.5 empty; 2.0 and 2.5 hit
+    assert result.frames_sampled == 3  # keyframes first: 0 empty; 2.0 and 4.0 hit
     assert result.model == "red.onnx"
     assert result.confidence == pytest.approx(0.9, abs=0.01)
     assert result.best is not None

@@ -18,6 +18,8 @@ from .frames import SampledFrame, sample_frames
 
 _LOGGER = logging.getLogger(__name__)
 
+type Sampler = Callable[[Path, float, int], Generator[SampledFrame]]
+
 
 def scan_clip[T](clip: Clip, scan: Callable[[Path], T]) -> T:
     """``scan`` of the clip's detection recording, or of the clip (blocking)."""
@@ -31,17 +33,19 @@ def scan_clip[T](clip: Clip, scan: Callable[[Path], T]) -> T:
         return scan(clip.local_path)
 
 
-def clip_frames(clip: Clip, sample_fps: float, side: int) -> Generator[SampledFrame]:
-    """``sample_frames`` of the video ``scan_clip`` would read (blocking)."""
+def clip_frames(
+    clip: Clip, sample_fps: float, side: int, sampler: Sampler = sample_frames
+) -> Generator[SampledFrame]:
+    """``sampler``'s frames of the video ``scan_clip`` would read (blocking)."""
     path = clip.scan_path
-    frames = sample_frames(path, sample_fps, side)
+    frames = sampler(path, sample_fps, side)
     try:
         if path != clip.local_path:
             try:
                 first = next(frames, None)
             except VideoDecodeError as err:
                 _fell_back(clip, err)
-                frames = sample_frames(clip.local_path, sample_fps, side)
+                frames = sampler(clip.local_path, sample_fps, side)
             else:
                 if first is None:
                     return

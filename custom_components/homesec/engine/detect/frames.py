@@ -3,14 +3,18 @@
 The stream is decoded straight through (seeking per sample is slower than
 decoding a short GOP), with frame threading, and only the frames on the sampling
 grid are converted, scaled by swscale straight to the size the consumer wants.
+
+Keyframes first (a pass over keyframes, then the rest of the grid) is in
+``keyframes.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Generator, Iterator
+from collections.abc import Collection, Container, Generator, Iterator
 from dataclasses import dataclass
 import gc
 import io
+import math
 from pathlib import Path
 
 import av
@@ -50,9 +54,12 @@ def sample_frames(
     *,
     pixel_format: str = "rgb24",
     threads: int = DECODE_THREADS,
+    skip: Container[int] = frozenset(),
 ) -> Generator[SampledFrame]:
     """Yield upright frames at about ``sample_fps``, the longer side ``side`` px.
 
+    Frames on the grid whose pts is in ``skip`` (yielded by a keyframe pass)
+    are passed over without being converted.
     Raises VideoDecodeError for missing, empty, truncated or non-video files;
     a clip whose tail is damaged yields what could be decoded.
     """
@@ -65,6 +72,7 @@ def sample_frames(
             side=side,
             pixel_format=pixel_format,
             threads=threads,
+            skip=skip,
         )
     finally:
         container.close()
@@ -185,18 +193,31 @@ def _free_decoder() -> None:
 
 
 class _Grid:
-    """The sampling grid: the first frame at or after each ``1/sample_fps`` s."""
+    """The sampling grid: the first frame in each ``1/sample_fps`` s cell."""
 
     def __init__(self, sample_fps: float) -> None:
         self._step = 1.0 / sample_fps
-        self._index = 0
+        self._next = 0
+
+    def _cell(self, ts: float) -> int:
+        return math.floor(ts / self._step + 1e-6)
 
     def takes(self, ts: float) -> bool:
         """Whether the frame at ``ts`` (in presentation order) is sampled."""
-        if ts + 1e-6 < self._index * self._step:
+        cell = self._cell(ts)
+        if cell < self._next:
             return False
-        self._index = int(ts / self._step + 1e-6) + 1
+        self._next = cell + 1
         return True
+
+    def may_take_before(self, ts: float, keyframe: float, keyframe_taken: bool) -> bool:
+        """Whether a frame after ``ts`` and before the keyframe may be sampled.
+
+        There is none when the keyframe is in the cell of ``ts``, or in the next
+        cell as its first frame (the grid took it).
+        """
+        cell, key_cell = self._cell(ts), self._cell(keyframe)
+        return key_cell > cell + 1 or (key_cell == cell + 1 and not keyframe_taken)
 
 
 def _decode(
@@ -207,6 +228,7 @@ def _decode(
     side: int,
     pixel_format: str,
     threads: int,
+    skip: Container[int],
 ) -> Generator[SampledFrame]:
     """Decode ``container``'s video and yield the frames on the sampling grid."""
     if not container.streams.video:
@@ -222,6 +244,8 @@ def _decode(
             if ts is None or not grid.takes(ts):
                 continue
             decoded += 1
+            if frame.pts in skip:
+                continue
             yield SampledFrame(ts, _convert(frame, side, pixel_format), frame)
     except av.error.FFmpegError as err:
         if decoded == 0:

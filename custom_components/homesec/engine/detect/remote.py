@@ -29,6 +29,7 @@ from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, FilterResult
 from ..redact import redact_url
 from .clip_video import clip_frames
+from .keyframes import keyframes_then_sampled
 from .rules import DetectionRules, RawDetection
 from .scan import HitTracker
 
@@ -68,12 +69,14 @@ class RemoteSettings(BaseModel):
 class _EncodedFrames:
     """A clip's sampled frames, decoded and encoded one at a time (blocking).
 
+    The keyframes on the grid come first, then the frames in between (each
+    frame once): the in-between ones are decoded only if the detector asks on.
     Only the frame being sent (and the next one) is held, whatever the clip's
     length; ``close`` waits for a frame still being decoded, then stops.
     """
 
     def __init__(self, clip: Clip, sample_fps: float, side: int, quality: int) -> None:
-        self._frames = clip_frames(clip, sample_fps, side)
+        self._frames = clip_frames(clip, sample_fps, side, keyframes_then_sampled)
         self._quality = quality
         self._lock = threading.Lock()
         self._closed = False

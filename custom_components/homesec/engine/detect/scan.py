@@ -2,12 +2,17 @@
 
 Decoding and inference overlap: while the model looks at one sampled frame, the
 decoder works on the next (inference runs on its own single worker).
+
+Keyframes first: the sampled frames that are keyframes decode for a fraction of
+the cost of the others, so they are scanned first; the frames in between are
+decoded only when the keyframes did not satisfy the rules, and those already
+inferred (told apart by pts) are not inferred again.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +22,7 @@ from numpy.typing import NDArray
 
 from ..models import Detection, FilterResult
 from .frames import SampledFrame, sample_frames, snapshot_rgb
+from .keyframes import KeyframePass, sample_between, sample_keyframes
 from .rules import DetectionRules, RawDetection
 from .snapshot import annotate
 
@@ -105,36 +111,68 @@ def scan(
     infer_executor: Executor | None = None,
     snapshot: bool = True,
     stop: Callable[[], bool] = lambda: False,
+    keyframes_first: bool = True,
 ) -> FilterResult:
     """Scan a clip; stop as soon as ``rules.min_hits`` frames matched (blocking).
 
-    ``stop`` is polled between frames: a cancelled clip stops decoding promptly.
+    With ``keyframes_first`` the sampled keyframes are scanned before the other
+    sampled frames (each frame is inferred once); without it the sampled
+    frames are scanned in order. ``stop`` is polled between frames: a cancelled
+    clip stops decoding promptly.
     """
-    tracker = HitTracker(rules)
-    queue: deque[tuple[SampledFrame, Future[list[RawDetection]]]] = deque()
+    scanner = _Scanner(path, HitTracker(rules), infer, infer_executor, stop)
+    if not keyframes_first:
+        scanner.run(sample_frames(path, sample_fps, side))
+    else:
+        found = KeyframePass()
+        scanner.run(sample_keyframes(path, sample_fps, side, found))
+        if not scanner.tracker.done and not found.covers_grid:
+            scanner.run(sample_between(path, sample_fps, side, found))
+    return scanner.tracker.result(model, snapshot=snapshot)
 
-    def settle() -> None:
-        sampled, future = queue.popleft()
-        source = sampled.source
-        tracker.add(sampled.ts, future.result(), lambda: snapshot_rgb(source))
 
-    frames_iter = sample_frames(path, sample_fps, side)
-    try:
-        for sampled in frames_iter:
-            if stop():
-                raise ScanCancelledError(path.name)
-            queue.append((sampled, _submit(infer_executor, infer, sampled.image)))
-            while queue and not tracker.done and (len(queue) > 1 or queue[0][1].done()):
+@dataclass(slots=True)
+class _Scanner:
+    """Infers frames one ahead of the decoder and feeds the tracker."""
+
+    path: Path
+    tracker: HitTracker
+    infer: Infer
+    executor: Executor | None
+    stop: Callable[[], bool]
+
+    def run(self, frames: Generator[SampledFrame]) -> None:
+        """Infer ``frames`` until the tracker is done or they end; close them."""
+        tracker = self.tracker
+        queue: deque[tuple[SampledFrame, Future[list[RawDetection]]]] = deque()
+
+        def settle() -> None:
+            sampled, future = queue.popleft()
+            source = sampled.source
+            tracker.add(sampled.ts, future.result(), lambda: snapshot_rgb(source))
+
+        try:
+            if self.stop():
+                raise ScanCancelledError(self.path.name)
+            for sampled in frames:
+                if self.stop():
+                    raise ScanCancelledError(self.path.name)
+                future = _submit(self.executor, self.infer, sampled.image)
+                queue.append((sampled, future))
+                while (
+                    queue
+                    and not tracker.done
+                    and (len(queue) > 1 or queue[0][1].done())
+                ):
+                    settle()
+                if tracker.done:
+                    break
+            while queue and not tracker.done:
                 settle()
-            if tracker.done:
-                break
-        while queue and not tracker.done:
-            settle()
-    finally:
-        for _, future in queue:
-            future.cancel()
-        frames_iter.close()
-    return tracker.result(model, snapshot=snapshot)
+        finally:
+            for _, future in queue:
+                future.cancel()
+            frames.close()
 
 
 def _submit(
