@@ -78,6 +78,7 @@ SOURCE_SUFFIXES = (
     *(".rs", ".f", ".f90"),  # Rust, Fortran
 )
 MISSING = re.compile(r"satisfies the requirement (.+?) \(from versions")
+UNAVAILABLE = "no matching distributions available for your environment:"
 CACHE = Path(
     os.environ.get("HOMESEC_WHEEL_CACHE")
     or Path(tempfile.gettempdir()) / "homesec-wheel-check"
@@ -144,7 +145,7 @@ class Resolver:
         while True:
             report = self.work / "report.json"
             result = pip(
-                "install", "--dry-run", "--ignore-installed", "--quiet",
+                "install", "--dry-run", "--ignore-installed", "--progress-bar=off",
                 "--report", str(report), "--only-binary=:all:",
                 *(f"--platform={p}" for p in platforms),
                 "--python-version=3.14", "--implementation=cp", "--abi=cp314",
@@ -153,27 +154,35 @@ class Resolver:
             )  # fmt: skip
             if result.returncode == 0:
                 break
-            missing = MISSING.search(result.stderr)
-            if missing is None:
+            output = result.stdout + result.stderr
+            missing = [
+                r
+                for r in unavailable(output)
+                if canonicalize_name(r.name) not in {*self.used, *self.provided}
+            ]
+            if not missing:
+                errors = [line for line in output.splitlines() if "ERROR" in line]
                 raise NeedsCompilerError(
-                    ", ".join(sorted(own)), "does not resolve:\n" + result.stderr
+                    ", ".join(sorted(own)), "does not resolve: " + errors[-1][:300]
                 )
-            requirement = Requirement(missing.group(1).split(" (from ")[0])
-            name = canonicalize_name(requirement.name)
-            if name in self.used:
-                raise NeedsCompilerError(name, "does not resolve:\n" + result.stderr)
-            if name not in self.sdists:
-                try:
-                    self.sdists[name] = self.pure_sdist(requirement)
-                except NeedsCompilerError as err:
-                    self.sdists[name] = err
-            verdict = self.sdists[name]
-            if isinstance(verdict, NeedsCompilerError):
-                raise verdict
-            write_stub(self.stubs, name, verdict.version, verdict.requires)
-            self.used[name] = verdict
+            for requirement in missing:
+                self.use_sdist(requirement)
         installed = json.loads(report.read_text())["install"]
         return [self.describe(item) for item in installed]
+
+    def use_sdist(self, requirement: Requirement) -> None:
+        """Stand a pure-Python sdist in for a missing wheel, or raise."""
+        name = canonicalize_name(requirement.name)
+        if name not in self.sdists:
+            try:
+                self.sdists[name] = self.pure_sdist(requirement)
+            except NeedsCompilerError as err:
+                self.sdists[name] = err
+        verdict = self.sdists[name]
+        if isinstance(verdict, NeedsCompilerError):
+            raise verdict
+        write_stub(self.stubs, name, verdict.version, verdict.requires)
+        self.used[name] = verdict
 
     def describe(self, item: dict[str, object]) -> Resolved:
         """Which file satisfied one package of pip's report."""
@@ -212,6 +221,17 @@ class Resolver:
             )
         version = metadata.get("Version", [""])[0]
         return PureSdist(archive.name, version, metadata.get("Requires-Dist", []))
+
+
+def unavailable(output: str) -> list[Requirement]:
+    """The packages pip found no distribution of, from its output."""
+    found = [Requirement(m.split(" (from ")[0]) for m in MISSING.findall(output)]
+    if UNAVAILABLE in output:
+        for line in output.split(UNAVAILABLE, 1)[1].splitlines()[1:]:
+            if not line.startswith("    "):
+                break
+            found.append(Requirement(line.strip()))
+    return found
 
 
 def inspect_sdist(archive: Path) -> tuple[str, dict[str, list[str]]]:

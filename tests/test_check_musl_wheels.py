@@ -115,3 +115,27 @@ def test_a_stand_in_wheel_carries_name_version_and_dependencies(
 
     # Then pip sees the package, its version and its dependencies
     assert "Name: demo-pkg\nVersion: 1.2\nRequires-Dist: pyasyncore\n" in metadata
+
+
+def test_packages_without_a_distribution_are_read_from_pip(
+    check: ModuleType,
+) -> None:
+    """Both of pip's ways of saying a package has no distribution are read."""
+    # Given pip's output for a missing package and for a backtracked conflict
+    output = (
+        "ERROR: Could not find a version that satisfies the requirement "
+        "onnxruntime>=1.17.0 (from versions: none)\n"
+        "Additionally, some packages in these conflicts have no matching "
+        "distributions available for your environment:\n"
+        "    numpy\n    opencv-python\n\nTo fix this you could try to:\n"
+    )
+
+    # When it is parsed
+    missing = check.unavailable(output)
+
+    # Then every package is named, with its version range where pip gave one
+    assert [str(r) for r in missing] == [
+        "onnxruntime>=1.17.0",
+        "numpy",
+        "opencv-python",
+    ]
