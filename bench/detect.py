@@ -177,9 +177,13 @@ def conversion() -> None:
         return
     print(
         f"  {result['frames']} frames, {result['outputs']:.0f} outputs each: largest "
-        f"difference {result['max_abs_diff']:.1e} (expected <= 1e-3); inference "
-        f"{result['ncnn_ms']:.1f} ms/frame on ncnn, {result['onnx_ms']:.1f} on "
-        f"ONNX Runtime ({result['ncnn_ms'] / result['onnx_ms']:.2f}x)"
+        f"difference {result['max_abs_diff']:.1e} (expected <= 1e-3)"
+    )
+    print(
+        f"  inference per frame: ncnn {result['ncnn_ms']:.1f} ms ({THREADS} threads), "
+        f"{result['ncnn1_ms']:.1f} ms (1 thread); ONNX Runtime "
+        f"{result['onnx_ms']:.1f} ms ({THREADS} threads); ncnn / ONNX Runtime "
+        f"{result['ncnn_ms'] / result['onnx_ms']:.2f}x"
     )
 
 

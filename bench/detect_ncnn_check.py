@@ -3,7 +3,7 @@
 Runs the same letterboxed frames of a clip through ONNX Runtime and through the
 converted ``*_ncnn_model/`` (input blob ``in0``, output ``out0``), prints the
 largest difference of their raw outputs and the inference time per frame of
-each, in a fresh process:
+each (ncnn also on one thread), in a fresh process:
 
     python -m bench.detect_ncnn_check MODEL.onnx MODEL_ncnn_model/ CLIP THREADS
 """
@@ -52,35 +52,34 @@ def compare(
     )
     size = int(session.get_inputs()[0].shape[2])
     name = session.get_inputs()[0].name
-    net = ncnn.Net()
-    net.opt.num_threads = threads
-    net.load_param(str(folder / "model.ncnn.param"))
-    net.load_model(str(folder / "model.ncnn.bin"))
+    nets = {}
+    for count in (threads, 1):
+        net = ncnn.Net()
+        net.opt.num_threads = count
+        net.load_param(str(folder / "model.ncnn.param"))
+        net.load_model(str(folder / "model.ncnn.bin"))
+        nets[count] = net
     tensors = [letterbox(s.image, size) for s in sample_frames(clip, 2.0, size)]
-    worst, onnx_s, ncnn_s = 0.0, 0.0, 0.0
+    worst = 0.0
+    spent = {"onnx": 0.0, "ncnn": 0.0, "ncnn1": 0.0}
     for round_ in range(2):  # the first round warms both up
         for tensor in tensors:
             start = time.perf_counter()
             expected = session.run(None, {name: tensor[None]})[0][0]
-            middle = time.perf_counter()
-            extractor = net.create_extractor()
-            extractor.input("in0", ncnn.Mat(tensor).clone())
-            _, out = extractor.extract("out0")
-            got = np.array(out)
-            end = time.perf_counter()
-            if round_:
-                onnx_s += middle - start
-                ncnn_s += end - middle
-            worst = max(
-                worst, float(np.abs(got.reshape(expected.shape) - expected).max())
-            )
+            spent["onnx"] += (time.perf_counter() - start) * round_
+            for key, net in (("ncnn", nets[threads]), ("ncnn1", nets[1])):
+                start = time.perf_counter()
+                extractor = net.create_extractor()
+                extractor.input("in0", ncnn.Mat(tensor).clone())
+                _, out = extractor.extract("out0")
+                got = np.array(out).reshape(expected.shape)
+                spent[key] += (time.perf_counter() - start) * round_
+                worst = max(worst, float(np.abs(got - expected).max()))
     return {
         "frames": len(tensors),
         "max_abs_diff": worst,
-        "onnx_ms": onnx_s / len(tensors) * 1000,
-        "ncnn_ms": ncnn_s / len(tensors) * 1000,
         "outputs": float(np.prod(expected.shape)),
-    }
+    } | {f"{key}_ms": value / len(tensors) * 1000 for key, value in spent.items()}
 
 
 def main() -> None:
