@@ -1,209 +1,291 @@
-"""Detection speed on this machine: sampled PyAV decoding + YOLO on ONNX Runtime.
+"""Detection speed, memory and loop stalls on this machine, in one run.
 
-For the 10 s 1080p clip and its 360p variant (2 fps, 20 sampled frames), with a
-YOLO11n-sized ONNX model at imgsz 320, prints the steady-state scan time, the
-per-frame inference time, the process's peak memory and the largest event-loop
-stall while scanning inside a running loop; then the naive baseline (OpenCV
-reading every frame + Ultralytics predict on the sampled frames) and the ratio,
-when an environment with Ultralytics is available.
+Every scan runs in a fresh process (bench/detect_measure.py), so its peak memory
+is its own, inside a running event loop whose largest stall is recorded. Sections:
 
+1. test patterns: ONNX Runtime (YOLO11n, imgsz 320) on the flat 1080p and 360p
+   clips, against the naive baseline (OpenCV reads every frame, Ultralytics
+   predicts on the sampled ones) at its default imgsz 640 and at 320;
+2. backends on a camera-like 1080p clip (sensor noise, 4 Mbit/s, 2 s GOP): ncnn
+   against ONNX Runtime (target: ncnn <= 1.15x) and both against the naive
+   baseline at 640 (target: >= 2.5x faster);
+3. the NCNN conversion against its ONNX source with the ``ncnn`` package itself;
+4. keyframes first against today's full sampled scan: a 1080p clip with a
+   "person" visible throughout (target: >= 4x faster) and an empty one
+   (target: <= 1.1x);
+5. a 4K camera scanned on its 360p substream against a 360p clip (target:
+   <= 1.2x);
+6. the largest peak memory (target: <= 250 MB) and loop stall (< 20 ms).
+
+YOLO11n has random weights (the same compute as trained ones): it finds
+nothing, so each scan samples every frame; it measures inference cost. The
+"person throughout" case uses the tests' red-person graph at the same input
+size, which finds the clip's red box: it measures decoding savings. Figures and
+ratios are printed, never asserted; a section whose engine piece is missing
+prints "skipped: <why>".
+
+    .venv/bin/python -m bench.detect --prepare   # build the cache, then measure
     .venv/bin/python -m bench.detect             # measure
-    .venv/bin/python -m bench.detect --prepare   # build the cache (once)
 
-The cache (clips, the exported model and a Python 3.11 environment with CPU
-PyTorch and Ultralytics for the baseline) lives outside the repository, in
-$HOMESEC_BENCH_DIR (default /opt/homesec-bench); random weights cost the same as
-trained ones.
+The cache lives outside the repository (bench/detect_prepare.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-from datetime import UTC, datetime
 import json
-import os
 from pathlib import Path
-import resource
-import statistics
 import subprocess
 import sys
-import time
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CACHE = Path(os.environ.get("HOMESEC_BENCH_DIR", "/opt/homesec-bench"))
-BASELINE_VENV = CACHE / "venv"
-CLIPS = {"1080p": "size=1920x1080", "360p": "size=640x360"}
-IMGSZ = 320
-RUNS = 5
+from bench.detect_prepare import (
+    BASELINE_PYTHON,
+    CACHE,
+    FLAT,
+    IMGSZ,
+    NCNN_MODEL,
+    ONNX_MODEL,
+    RED_MODEL,
+    clip,
+    fake_torchvision_metadata,
+    prepare,
+)
+
+THREADS = 2
+RUNS = 3
+NOTHING = 1.0
+"""A confidence no random-weight box reaches: every sampled frame is scanned."""
+Result = dict[str, Any]
 
 
-def prepare() -> None:
-    """Make the clips, the baseline environment and the YOLO11n ONNX export."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    for name, size in CLIPS.items():
-        clip = CACHE / f"clip{name}.mp4"
-        if not clip.exists():
-            subprocess.run(
-                ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-                 f"testsrc2={size}:rate=15:duration=10", "-c:v", "libx264",
-                 "-g", "30", "-bf", "0", "-pix_fmt", "yuv420p", str(clip)],
-                check=True,
-            )  # fmt: skip
-    python = BASELINE_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run(["python3.11", "-m", "venv", str(BASELINE_VENV)], check=True)
-        pip = [str(python), "-m", "pip", "install", "-q"]
-        # A CPU build of torch for Python 3.11 ships with these machines.
-        wheels = sorted(Path("/opt/wheels").glob("torch-*+cpu-cp311-*.whl"))
-        subprocess.run([*pip, *(str(w) for w in wheels[-1:])], check=True)
-        subprocess.run(
-            [*pip, "ultralytics", "onnx", "onnxslim", "opencv-python-headless"],
-            check=True,
-        )
-        fake_torchvision_metadata(python)
-    model = CACHE / f"yolo11n-{IMGSZ}.onnx"
-    if not model.exists():
-        subprocess.run(
-            [str(python), "-c",
-             "from ultralytics import YOLO; import shutil, sys; "
-             f"p = YOLO('yolo11n.yaml').export(format='onnx', imgsz={IMGSZ}); "
-             f"shutil.move(p, sys.argv[1])", str(model)],
-            check=True, cwd=CACHE,
-            env=os.environ | {"YOLO_OFFLINE": "1", "YOLO_CONFIG_DIR": str(CACHE)},
-        )  # fmt: skip
+def measure(**spec: Any) -> Result:
+    """One case in a fresh process (bench/detect_measure.py)."""
+    spec = {"threads": THREADS, "runs": RUNS, "min_confidence": 0.5} | spec
+    spec = {k: str(v) if isinstance(v, Path) else v for k, v in spec.items()}
+    return run_child(["-m", "bench.detect_measure", json.dumps(spec)])
 
 
-def fake_torchvision_metadata(python: Path) -> None:
-    """Write torchvision's version metadata only, for Ultralytics.
-
-    Ultralytics reads torchvision's version at import; PyPI's torchvision (built
-    against CUDA torch) does not load next to CPU torch, so only its metadata is
-    written and Ultralytics falls back to its own NMS.
-    """
-    site = subprocess.run(
-        [str(python), "-c",
-         "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-    subprocess.run(
-        [str(python), "-m", "pip", "uninstall", "-y", "-q", "torchvision"], check=False
-    )
-    info = Path(site) / "torchvision-0.28.0.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: torchvision\nVersion: 0.28.0\n"
-    )
-    (info / "RECORD").write_text("")
-
-
-async def measure_onnx(clip: Path, model: Path) -> dict[str, float]:
-    """Scan ``clip`` with the onnx backend inside a running loop."""
-    from bench import engine_only
-
-    engine_only.install()
-    from bench.loop_monitor import LoopMonitor
-    from custom_components.homesec.engine.detect.frames import (
-        sample_frames,
-    )
-    from custom_components.homesec.engine.detect.onnx import (
-        OnnxDetector,
-        OnnxSettings,
-    )
-    from custom_components.homesec.engine.detect.rules import (
-        DetectionRules,
-    )
-    from custom_components.homesec.engine.models import Clip
-
-    # A confidence no random-weight box reaches: every frame is scanned.
-    rules = DetectionRules(min_confidence=1.0)
-    detector = OnnxDetector(OnnxSettings(model_path=model, threads=1, rules=rules))
-    loaded = await detector.load()
-    item = Clip(
-        clip_id="bench",
-        camera_name="bench",
-        local_path=clip,
-        start_ts=datetime.now(UTC),
-        source_type="bench",
-    )
-    first = await detector.detect(item)  # warm-up
-    times = []
-    with LoopMonitor() as monitor:
-        for _ in range(RUNS):
-            start = time.perf_counter()
-            await detector.detect(item)
-            times.append(time.perf_counter() - start)
-    frames = [s.image for s in sample_frames(clip, 2.0, loaded.imgsz)]
-    start = time.perf_counter()
-    for image in frames:
-        loaded.infer(image, min_confidence=0.25, iou=0.45)
-    per_frame = (time.perf_counter() - start) / len(frames)
-    await detector.close()
-    return {
-        "scan_s": statistics.median(times),
-        "frames": first.frames_sampled,
-        "infer_ms": per_frame * 1000,
-        "stall_ms": monitor.max_stall * 1000,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
-
-
-def child(clip: str, model: str) -> None:
-    """Measure in this (fresh) process and print JSON."""
-    print(json.dumps(asyncio.run(measure_onnx(Path(clip), Path(model)))))
-
-
-def run_child(args: list[str], python: str = sys.executable) -> dict[str, float]:
-    """Run one measurement in a fresh process (its own peak memory)."""
+def run_child(args: list[str], python: str = sys.executable) -> Result:
+    """Run a measurement in a fresh process; its last line is JSON."""
     out = subprocess.run(
-        [python, *args], check=True, capture_output=True, text=True, cwd=ROOT
+        [python, *args], capture_output=True, text=True, cwd=ROOT, check=False
     )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    lines = out.stdout.strip().splitlines()
+    if out.returncode or not lines:
+        tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"skipped": f"failed: {tail}"}
+    return dict(json.loads(lines[-1]))
+
+
+def naive(path: Path, imgsz: int) -> Result:
+    """The naive baseline in the Python 3.11 environment."""
+    if not BASELINE_PYTHON.exists():
+        return {"skipped": "no Ultralytics environment (run --prepare)"}
+    return run_child(
+        [str(ROOT / "bench" / "naive_baseline.py"), str(path), "yolo11n.yaml",
+         str(imgsz), str(RUNS)],
+        python=str(BASELINE_PYTHON),
+    )  # fmt: skip
+
+
+class Report:
+    """Prints rows and keeps every measured case for the summary."""
+
+    def __init__(self) -> None:
+        """No case yet."""
+        self.cases: list[tuple[str, Result]] = []
+
+    def row(self, label: str, result: Result) -> Result:
+        """Print one case."""
+        if "skipped" in result:
+            print(f"  {label}: skipped: {result['skipped']}")
+            return result
+        self.cases.append((label, result))
+        found = ", ".join(result.get("found") or []) or "nothing"
+        stall = result.get("stall_ms")
+        print(
+            f"  {label}: scan {result['scan_s']:.3f} s, {result['frames']} frames "
+            f"sampled, found {found}, peak {result['peak_rss_mb']:.0f} MB"
+            + (f", largest loop stall {stall:.1f} ms" if stall is not None else "")
+        )
+        return result
+
+
+def ratio(label: str, slow: Result, fast: Result, target: str) -> None:
+    """Print ``slow / fast`` (how many times faster ``fast`` is)."""
+    if "skipped" in slow or "skipped" in fast:
+        print(f"  {label}: skipped: a case above was skipped")
+        return
+    note = f" ({target})" if target else ""
+    print(f"  {label}: {slow['scan_s'] / fast['scan_s']:.2f}x{note}")
+
+
+def test_patterns(report: Report) -> None:
+    """Section 1: the flat clips, ONNX Runtime against the naive baseline."""
+    print("\n1. Test-pattern clips (10 s, 15 fps, GOP 30), YOLO11n, nothing found")
+    for name in FLAT:
+        path = clip(f"clip{name}")
+        ours = report.row(
+            f"{name} ONNX Runtime {IMGSZ}",
+            measure(
+                backend="onnx", model=ONNX_MODEL, clip=path, min_confidence=NOTHING
+            ),
+        )
+        for imgsz in (640, IMGSZ):
+            label = "default imgsz 640" if imgsz == 640 else f"imgsz {IMGSZ}"
+            slow = report.row(
+                f"{name} naive (OpenCV every frame + Ultralytics, {label})",
+                naive(path, imgsz),
+            )
+            ratio(f"{name} ONNX Runtime faster than naive {label}", slow, ours, "")
+
+
+def backends(report: Report) -> None:
+    """Section 2: ncnn, ONNX Runtime and naive on the camera-like 1080p clip."""
+    print(
+        "\n2. Camera-like 1080p (noise, 4 Mbit/s, GOP 2 s), YOLO11n at "
+        f"{IMGSZ}, {THREADS} threads, nothing found: inference cost"
+    )
+    path = clip("cam1080p")
+    onnx = report.row(
+        "ONNX Runtime",
+        measure(backend="onnx", model=ONNX_MODEL, clip=path, min_confidence=NOTHING),
+    )
+    ncnn = report.row(
+        "ncnn",
+        measure(backend="ncnn", model=NCNN_MODEL, clip=path, min_confidence=NOTHING),
+    )
+    slow = report.row("naive baseline, default imgsz 640", naive(path, 640))
+    ratio("ncnn / ONNX Runtime scan time", ncnn, onnx, "target <= 1.15x")
+    ratio("ONNX Runtime faster than naive", slow, onnx, "target >= 2.5x")
+    ratio("ncnn faster than naive", slow, ncnn, "target >= 2.5x")
+
+
+def conversion() -> None:
+    """Section 3: the pnnx conversion, run with the ncnn package directly."""
+    print(f"\n3. NCNN conversion ({NCNN_MODEL.name}) against its ONNX source")
+    result = run_child(
+        ["-m", "bench.detect_ncnn_check", str(ONNX_MODEL), str(NCNN_MODEL),
+         str(clip("cam1080p")), str(THREADS)],
+    )  # fmt: skip
+    if "skipped" in result:
+        print(f"  skipped: {result['skipped']}")
+        return
+    print(
+        f"  {result['frames']} frames, {result['outputs']:.0f} outputs each: largest "
+        f"difference {result['max_abs_diff']:.1e} (expected <= 1e-3)"
+    )
+    print(
+        f"  inference per frame: ncnn {result['ncnn_ms']:.1f} ms ({THREADS} threads), "
+        f"{result['ncnn1_ms']:.1f} ms (1 thread); ONNX Runtime "
+        f"{result['onnx_ms']:.1f} ms ({THREADS} threads); ncnn / ONNX Runtime "
+        f"{result['ncnn_ms'] / result['onnx_ms']:.2f}x"
+    )
+
+
+def keyframes(report: Report) -> None:
+    """Section 4: keyframes first against today's full sampled scan."""
+    print("\n4. Keyframes first against today's sampled scan (scan(), ONNX Runtime)")
+    print(
+        f"  person throughout: the red-person graph at {IMGSZ} finds the red box "
+        "in every frame and costs almost nothing: this measures decoding savings"
+    )
+    for hits in (1, 3):
+        today, first = scan_both(
+            report, f"min_hits {hits}", RED_MODEL, "cam1080p_person", min_hits=hits
+        )
+        ratio(f"min_hits {hits}: keyframes first faster", today, first, "target >= 4x")
+    print("  empty clip: YOLO11n finds nothing, so the second pass runs")
+    today, first = scan_both(
+        report, "empty", ONNX_MODEL, "cam1080p", min_confidence=NOTHING
+    )
+    ratio("keyframes first / today", first, today, "target <= 1.1x")
+
+
+def scan_both(
+    report: Report, label: str, model: Path, name: str, **rules: Any
+) -> tuple[Result, Result]:
+    """Today's sampled scan and the keyframes-first one of the same clip."""
+    today, first = (
+        report.row(
+            f"{label}, keyframes_first={first}",
+            measure(
+                backend="scan",
+                model=model,
+                clip=clip(name),
+                **rules | {"keyframes_first": first},
+            ),
+        )
+        for first in (False, True)
+    )
+    return today, first
+
+
+def substream(report: Report) -> None:
+    """Section 5: a 4K camera scanned on its 360p substream."""
+    print(f"\n5. Substream: YOLO11n at {IMGSZ}, ONNX Runtime, nothing found")
+    onnx = {"backend": "onnx", "model": ONNX_MODEL, "min_confidence": NOTHING}
+    main = report.row("4K main stream (12 Mbit/s)", measure(clip=clip("cam4k"), **onnx))
+    sub = report.row(
+        "4K camera with detection_path = its 360p substream",
+        measure(clip=clip("cam4k"), detection_path=clip("cam4k_sub360p"), **onnx),
+    )
+    alone = report.row(
+        "360p clip (the same substream recording)",
+        measure(clip=clip("cam4k_sub360p"), **onnx),
+    )
+    ratio("4K with substream / 360p clip", alone, sub, "target <= 1.2x")
+    ratio("substream faster than the 4K main stream", main, sub, "")
+
+
+def summary(report: Report) -> None:
+    """Section 6: the largest peak memory and loop stall of all cases."""
+    print("\n6. Peak memory and event-loop stall over every scan above")
+    ours = [(label, r) for label, r in report.cases if "stall_ms" in r]
+    if not ours:
+        print("  skipped: no scan was measured")
+        return
+    label, worst = max(ours, key=lambda case: case[1]["peak_rss_mb"])
+    print(f"  peak memory {worst['peak_rss_mb']:.0f} MB ({label}; target <= 250 MB)")
+    label, worst = max(ours, key=lambda case: case[1]["stall_ms"])
+    print(f"  largest loop stall {worst['stall_ms']:.1f} ms ({label}; target < 20 ms)")
+
+
+__all__ = ["fake_torchvision_metadata", "main"]  # script/test_ultralytics uses it
+SECTIONS = {
+    "patterns": test_patterns,
+    "backends": backends,
+    "keyframes": keyframes,
+    "substream": substream,
+}
 
 
 def main() -> None:
-    """Measure both clips, the baseline when available, and print."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--prepare", action="store_true")
-    parser.add_argument("--child", nargs=2, metavar=("CLIP", "MODEL"))
+    """Prepare when asked, then measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prepare", action="store_true", help="build the cache")
+    parser.add_argument(
+        "--only", choices=[*SECTIONS, "conversion"], action="append", default=[]
+    )
     args = parser.parse_args()
-    if args.child:
-        child(*args.child)
-        return
     if args.prepare:
         prepare()
-    model = CACHE / f"yolo11n-{IMGSZ}.onnx"
-    if not model.exists():
-        raise SystemExit(f"{model} is missing: run with --prepare first")
-    baseline_python = BASELINE_VENV / "bin" / "python"
-    print(f"model: YOLO11n (Ultralytics yolo11n.yaml, random weights), imgsz {IMGSZ}")
-    print("clip: 10 s, 15 fps H.264 (GOP 30), sampled at 2 fps")
-    for name in CLIPS:
-        clip = CACHE / f"clip{name}.mp4"
-        ours = run_child(["-m", "bench.detect", "--child", str(clip), str(model)])
-        print(
-            f"{name:>5} onnx: scan {ours['scan_s']:.3f} s for {ours['frames']:.0f} "
-            f"frames, inference {ours['infer_ms']:.1f} ms/frame, peak "
-            f"{ours['peak_rss_mb']:.0f} MB, largest loop stall "
-            f"{ours['stall_ms']:.1f} ms"
-        )
-        if not baseline_python.exists():
-            print(f"{name:>5} naive baseline: skipped (no Ultralytics environment)")
-            continue
-        for naive_imgsz in (640, IMGSZ):
-            naive = run_child(
-                [str(ROOT / "bench" / "naive_baseline.py"), str(clip),
-                 "yolo11n.yaml", str(naive_imgsz), str(RUNS)],
-                python=str(baseline_python),
-            )  # fmt: skip
-            label = "default imgsz 640" if naive_imgsz == 640 else "imgsz 320"
-            print(
-                f"{name:>5} naive (OpenCV every frame + Ultralytics, {label}): scan "
-                f"{naive['scan_s']:.3f} s, peak {naive['peak_rss_mb']:.0f} MB; ours "
-                f"is {naive['scan_s'] / ours['scan_s']:.2f}x faster"
-            )
+    if not ONNX_MODEL.exists():
+        raise SystemExit(f"{ONNX_MODEL} is missing: run with --prepare first")
+    print(f"cache: {CACHE}; YOLO11n (yolo11n.yaml, random weights), imgsz {IMGSZ}")
+    print(f"{THREADS} inference threads, 2 fps sampling, median of {RUNS} scans")
+    report = Report()
+    chosen = args.only or [*SECTIONS, "conversion"]
+    for name, section in SECTIONS.items():
+        if name in chosen:
+            section(report)
+        if name == "backends" and "conversion" in chosen:
+            conversion()
+    summary(report)
 
 
 if __name__ == "__main__":
