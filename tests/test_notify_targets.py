@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import translation as translation_helper
 import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -39,7 +40,14 @@ from custom_components.homesec.engine.models import (
 from custom_components.homesec.links import LinkSigner
 from custom_components.homesec.settings import HubSettings
 
-from .helpers import add_camera, set_options, setup_onnx_hub, wait_for
+from .doubles.openai_server import OpenAIServer
+from .helpers import (
+    add_camera,
+    set_options,
+    setup_onnx_hub,
+    setup_openai_hub,
+    wait_for,
+)
 
 PHONE = "notify.mobile_app_x"
 EMAIL = "notify.email"
@@ -354,3 +362,102 @@ async def test_persistent_notification_is_the_fallback(
         f"[Open the clip](/api/homesec/clips/{clip_id}?expires="
         in (notification["message"])
     )
+
+
+async def test_phone_alerts_turn_urgent_from_the_options(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    openai_server: OpenAIServer,
+) -> None:
+    """Urgency is offered where there is a phone, and applies to its alerts."""
+    # Given a summarizing hub (its model rates clips medium) and a phone in
+    # Home Assistant
+    phone = async_mock_service(hass, "notify", "mobile_app_x")
+    entry = await setup_openai_hub(hass, red_model, openai_server.url)
+    before = await hass.config_entries.options.async_init(entry.entry_id)
+    hass.services.async_remove("notify", "mobile_app_x")
+    without_phone = await hass.config_entries.options.async_init(entry.entry_id)
+    phone = async_mock_service(hass, "notify", "mobile_app_x")
+
+    # When the options make phone alerts critical from medium risk, and a
+    # person clip arrives
+    await set_options(
+        hass,
+        entry,
+        notify_services=[PHONE],
+        min_risk_level="low",
+        phone_urgent_from="medium",
+        phone_urgent_critical=True,
+    )
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, notify_on_motion=False)
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: len(phone) == 2, what="quick and alert")
+
+    # Then the form offered the fields only with a phone, and the alert (not
+    # the quick word) went out critical
+    assert {"phone_urgent_from", "phone_urgent_critical"} <= _fields(before)
+    assert not {"phone_urgent_from", "phone_urgent_critical"} & _fields(without_phone)
+    quick, alert = phone[0].data["data"], phone[1].data["data"]
+    assert "push" not in quick
+    assert alert["push"]["interruption-level"] == "critical"
+    assert alert["channel"] == "alarm_stream"
+
+
+def _fields(form: Any) -> set[str]:
+    return {str(key) for key in form["data_schema"].schema}
+
+
+GERMAN = {
+    "alert_seen": "{seen} bei {camera}, {time} Uhr.",
+    "alert_why": "Grund: {reason}",
+    "label_person": "Person",
+    "reason_motion_alerts_on": "diese Kamera meldet jede Erkennung.",
+}
+"""A test translation: some of HomeSec's texts in German (the rest English)."""
+
+
+async def test_messages_follow_home_assistants_language(
+    hass: HomeAssistant,
+    disable_translations_once: None,
+    monkeypatch: pytest.MonkeyPatch,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    socket_enabled: None,
+) -> None:
+    """When Home Assistant speaks German, so do HomeSec's notifications."""
+    # Given a German translation of HomeSec, and a hub mailing its alerts
+    load = translation_helper._load_translations_files_by_language
+
+    def with_german(files: dict[str, Any]) -> dict[str, Any]:
+        loaded = load(files)
+        if "homesec" in files.get("de", {}):
+            loaded["de"]["homesec"] = {"common": GERMAN}
+        return loaded
+
+    monkeypatch.setattr(
+        translation_helper, "_load_translations_files_by_language", with_german
+    )
+    drop, _, email = await mail_and_phone_hub(
+        hass, config_dir, red_model, notify_on_motion=True
+    )
+    alerts = async_capture_events(hass, EVENT_ALERT)
+
+    # When Home Assistant's language becomes German and a person clip arrives
+    await hass.config.async_update(language="de")
+    await hass.async_block_till_done()
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: bool(email), what="the mail")
+
+    # Then the mail and the alert's reason are German where translated, and
+    # English where not
+    lines = str(email[0].data["message"]).split("\n")
+    assert lines[0].startswith("Person bei Front door, ")
+    assert lines[0].endswith(" Uhr.")
+    assert lines[1] == "Grund: diese Kamera meldet jede Erkennung."
+    assert lines[2].startswith("Clip: ")
+    assert alerts[0].data["notify_reason"] == "diese Kamera meldet jede Erkennung."
