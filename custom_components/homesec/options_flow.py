@@ -20,6 +20,7 @@ from .hub_fields import (
     alert_fields,
     budget_fields,
     history_fields,
+    notify_services,
     phone_fields,
     rules_fields,
     store_errors,
@@ -49,8 +50,9 @@ class HubOptionsFlow(OptionsFlow):
         alerts = alert_fields(self.hass, settings.activities)
         # Limits next to the spool's, MQTT last.
         fields = {key: field for key, field in alerts.items() if key not in MQTT}
-        if any(s.startswith(PHONE_PREFIX) for s in settings.notify_services):
-            fields |= phone_fields()
+        services = {*settings.notify_services, *notify_services(self.hass)}
+        if any(service.startswith(PHONE_PREFIX) for service in services):
+            fields |= phone_fields()  # only where there is a phone to tell
         fields |= store_fields(settings.storage_type) | history_fields()
         if settings.detector != DETECTOR_MOTION:
             fields |= rules_fields()
