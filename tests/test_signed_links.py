@@ -153,6 +153,9 @@ async def test_expired_forged_and_borrowed_signatures_are_refused(
             f"{snapshot_path(clip_id)}?{clip_url.query}"
         ),
         "bad expiry": await status(f"{clip_url.path}?expires=soon&sig={query['sig']}"),
+        "not ascii": await status(
+            f"{clip_url.path}?expires={query['expires']}&sig=%C3%A9{query['sig'][2:]}"
+        ),
         "another key": await status(LinkSigner(b"x" * 32).sign(clip_path(clip_id))),
         "logged in": await status(clip_path(clip_id), user),
         "snapshot signed": await status(snapshot_link),
@@ -169,6 +172,7 @@ async def test_expired_forged_and_borrowed_signatures_are_refused(
         "other clip": 403,
         "snapshot with the clip's": 403,
         "bad expiry": 403,
+        "not ascii": 403,
         "another key": 403,
         "logged in": 200,
         "snapshot signed": 200,

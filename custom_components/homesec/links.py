@@ -77,8 +77,8 @@ class LinkSigner:
             expires = int(query.get(EXPIRES, ""))
         except ValueError:
             return False
-        given = query.get(SIGNATURE, "")
-        valid = hmac.compare_digest(given, self._mac(path, expires))
+        given = query.get(SIGNATURE, "").encode()
+        valid = hmac.compare_digest(given, self._mac(path, expires).encode())
         return valid and self._now().timestamp() < expires
 
     def _mac(self, path: str, expires: int) -> str:
