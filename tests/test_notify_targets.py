@@ -37,7 +37,7 @@ from custom_components.homesec.engine.models import (
     AlertReason,
     RiskLevel,
 )
-from custom_components.homesec.links import LinkSigner
+from custom_components.homesec.links import LinkSigner, alert_links
 from custom_components.homesec.settings import HubSettings
 
 from .doubles.openai_server import OpenAIServer
@@ -461,3 +461,30 @@ async def test_messages_follow_home_assistants_language(
     assert lines[1] == "Grund: diese Kamera meldet jede Erkennung."
     assert lines[2].startswith("Clip: ")
     assert alerts[0].data["notify_reason"] == "diese Kamera meldet jede Erkennung."
+
+
+async def test_wording_copes_with_what_it_has_no_words_for(hass: HomeAssistant) -> None:
+    """Reasons without a text keep their sentence; gaps never break a message."""
+    # Given the wording, and Home Assistant without a known URL
+    context = await _context(hass)
+    wording = context.wording
+    unknown = AlertDecision(notify=True, reason="a rule of another kind")
+    upload_failed = _alert(None).model_copy(update={"upload_failed": True})
+
+    # When a reason without a code, a text with a placeholder the code does not
+    # give, an alert whose upload failed and links for a mail are made
+    reason = wording.reason(unknown)
+    gap = wording.text("alert_seen", seen="Person")
+    message = wording.message(upload_failed, "Front door")
+    links = alert_links(hass, context.signer, "front_door_x", snapshot=False,
+                        absolute=True)  # fmt: skip
+
+    # Then the sentence stays, the gap shows as itself, the failure is said,
+    # and the links are paths (no snapshot link without a snapshot)
+    assert reason == "a rule of another kind"
+    assert gap.startswith("Person at {camera}, {time}")
+    assert message.endswith(
+        "The clip is kept on Home Assistant only (its upload failed)."
+    )
+    assert links.clip.startswith("/api/homesec/clips/front_door_x?expires=")
+    assert links.snapshot is None
