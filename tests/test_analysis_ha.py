@@ -201,11 +201,14 @@ async def test_budget_reached_alerts_without_summary(
     # When two person clips arrive
     alerts = await _drop(hass, entry, config_dir / "drop", red_clip, count=2)
 
-    # Then the first has a summary; the second none, and says why
+    # Then the first has a summary; the second none, and says why (in words
+    # and as a code)
     assert alerts[0].data["summary"] is not None
     second = alerts[1].data
     assert second["summary"] is None
-    assert "daily budget of 1 model calls is used up" in second["notify_reason"]
+    assert "today's budget for summaries is used up" in second["notify_reason"]
+    assert second["reason"] == "analysis_unavailable"
+    assert second["reason_params"] == {"cause": "budget"}
     assert len(openai_server.requests) == 1
 
 

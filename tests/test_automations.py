@@ -144,7 +144,7 @@ async def test_blueprint_sends_a_custom_notification(
     # Then the phone got the camera's name, the reason and the clip as tag
     data = phone[0].data
     assert data["title"] == "Front door"
-    assert "motion" in data["message"]
+    assert data["message"] == "this camera alerts on every detection."
     assert data["data"]["tag"].startswith("front_door_")
 
 

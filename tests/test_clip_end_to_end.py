@@ -46,6 +46,8 @@ ALERT_FIELDS = {
     "dedupe_key",
     "upload_failed",
     "vlm_failed",
+    "reason",
+    "reason_params",
 }
 
 
@@ -170,7 +172,8 @@ async def test_clip_from_folder_reaches_entities_events_notification_and_sqlite(
     assert payload["upload_failed"] is False
     assert payload["vlm_failed"] is False
     assert payload["storage_uri"] == f"local:front_door/{payload['clip_id']}.mp4"
-    assert "notify on motion" in payload["notify_reason"]
+    assert payload["notify_reason"] == "this camera alerts on every detection."
+    assert (payload["reason"], payload["reason_params"]) == ("motion_alerts_on", {})
     assert len(detections) == 1
     assert detections[0].data["clip_id"] == payload["clip_id"]
 
@@ -190,11 +193,13 @@ async def test_clip_from_folder_reaches_entities_events_notification_and_sqlite(
     # Then the motion binary sensor is on
     assert hass.states.get("binary_sensor.front_door_motion").state == STATE_ON
 
-    # Then a persistent notification describes the alert
+    # Then a persistent notification describes the alert, with a clip link
     notifications = persistent_notification._async_get_or_create_notifications(hass)
     notification = notifications[f"homesec_{payload['clip_id']}"]
-    assert notification["title"] == "HomeSec: Front door"
-    assert "motion" in notification["message"]
+    assert notification["title"] == "Front door: Motion"
+    assert notification["message"].startswith("**Motion** at **Front door**, ")
+    clip_link = f"[Open the clip](/api/homesec/clips/{payload['clip_id']}?expires="
+    assert clip_link in notification["message"]
 
     # Then the clip's state and history are in SQLite
     database = config_dir / "homesec" / "homesec.db"

@@ -116,11 +116,14 @@ async def test_alerts_go_to_the_chosen_targets(
     assert [call.data["entity_id"] for call in entity_calls] == [
         "notify.kitchen_display"
     ]
-    assert entity_calls[0].data["title"] == "HomeSec: Porch"
+    entity = entity_calls[0].data
+    assert set(entity) == {"entity_id", "title", "message"}
+    assert entity["title"] == "Porch: Motion"
+    assert "\nClip: " in entity["message"]
     assert len(phone_calls) == 1
     phone = phone_calls[0].data
-    assert phone["title"] == "HomeSec: Porch"
-    assert phone["message"].startswith("Porch at ")
+    assert phone["title"] == "Porch: Motion"
+    assert phone["message"].startswith("Motion at Porch, ")
     assert phone["data"]["tag"].startswith("porch_")
     assert phone["data"]["group"] == "porch"
     assert not hass.states.async_entity_ids("persistent_notification")

@@ -79,11 +79,11 @@ async def test_quick_notification_is_replaced_by_the_alert(
     assert len(calls) == 2
     quick, alert = calls[0].data, calls[1].data
     assert quick["message"] == "Person at Front door; summary follows."
-    assert alert["message"].startswith("Front door at ")
+    assert alert["message"].startswith("Person at Front door, ")
     assert quick["data"]["tag"] == alert["data"]["tag"]
     assert alert["data"]["tag"].startswith("front_door_")
     actions = alert["data"]["actions"]
-    assert [a["title"] for a in actions] == ["Open clip", "Snooze 60 min"]
+    assert [a["title"] for a in actions] == ["Open the clip", "Snooze 60 min"]
     assert actions[1]["action"] == "HOMESEC_SNOOZE_front_door"
 
     # And the snapshot and the clip open without a login (signed links)
@@ -253,11 +253,11 @@ async def test_summary_updates_the_quick_notification(
     before, after = calls[0].data, calls[1].data
     assert before["message"] == "Person at Front door; summary follows."
     assert "A courier" in after["message"]
-    assert "Risk: medium." in after["message"]
+    assert "the risk is medium, at or above your alert level (low)" in after["message"]
     assert before["data"]["tag"] == after["data"]["tag"]
     assert before["data"]["image"].startswith("/api/homesec/snapshots/")
     assert after["data"]["image"].startswith("/api/homesec/snapshots/")
     assert [a["title"] for a in after["data"]["actions"]] == [
-        "Open clip",
+        "Open the clip",
         "Snooze 60 min",
     ]

@@ -124,8 +124,9 @@ def test_the_minimum_risk_default_is_written_once() -> None:
         )
     }
 
-    # Then only the risk levels define it, and the hub's default names the level
-    assert holders == {"engine/models.py"}
+    # Then only the risk levels define it (besides the Companion app's Android
+    # ``priority: high``, a wire value), and the hub's default names the level
+    assert holders == {"engine/models.py", "adapters/notify_targets.py"}
     assert HUB_DEFAULTS.min_risk_level is RiskLevel.HIGH
 
 

@@ -8,8 +8,10 @@ from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
+from .adapters.alert_text import AlertWording
 from .const import DOMAIN
 from .data import HomeSecConfigEntry
+from .links import async_remove_link_key
 from .persisted_state import async_remove_persisted_state
 from .runtime import async_create_hub
 from .services import async_setup_services
@@ -30,9 +32,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register HomeSec's actions and its clip and snapshot views."""
+    """Register HomeSec's actions and views; load the words of its alerts."""
     async_setup_services(hass)
     register_views(hass)
+    await AlertWording(hass).async_load()  # cached for the logbook
     return True
 
 
@@ -77,9 +80,10 @@ async def _async_reload(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
-    """Remove the hub's repair issues and its saved budget, cooldowns, snoozes."""
+    """Remove the hub's repair issues, its saved state and its link key."""
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
         if domain == DOMAIN:
             ir.async_delete_issue(hass, DOMAIN, issue_id)
     await async_remove_persisted_state(hass, entry.entry_id)
+    await async_remove_link_key(hass, entry.entry_id)

@@ -12,15 +12,22 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 
 from .adapters.ai_task import AITaskAnalyzer
+from .adapters.alert_text import AlertWording
 from .adapters.event_bus import BusNotifier
 from .adapters.mqtt_alerts import MqttAlertNotifier
-from .adapters.notify_targets import NotifyEntityNotifier, NotifyServiceNotifier
+from .adapters.notify_targets import (
+    NotifyContext,
+    NotifyEntityNotifier,
+    PhoneUrgency,
+    service_notifier,
+)
 from .adapters.persistent_notification import PersistentNotificationNotifier
 from .const import (
     ANALYZER_AI_TASK,
     ANALYZER_OPENAI,
     FRAMES_PATH,
     PENDING_WRITES_PATH,
+    RISK_LEVELS,
     SNAPSHOTS_PATH,
     STATE_STORE_POSTGRES,
     STORAGE_DROPBOX,
@@ -47,6 +54,7 @@ from .engine.interfaces import (
     ObjectDetector,
     Storage,
 )
+from .engine.models import RiskLevel
 from .engine.pending_journal import PendingJournal
 from .engine.pipeline import ClipPipeline, LifecycleListener, PipelineSettings
 from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
@@ -59,7 +67,7 @@ from .engine.state.sqlalchemy_store import SQLAlchemyStateStore, sqlite_url
 from .engine.storage.dropbox import DropboxSettings, DropboxStorage
 from .engine.storage.local import LocalStorage
 from .engine.store_retention import StoreRetentionSettings
-from .links import clip_path, snapshot_path
+from .links import LinkSigner, clip_path, snapshot_path
 from .settings import HubSettings
 
 
@@ -99,6 +107,8 @@ class Wiring:
     on_storage_failure: Callable[[Exception], None]
     on_detector_status: DetectorStatus
     listener: LifecycleListener
+    wording: AlertWording
+    links: LinkSigner
 
 
 def storage(settings: HubSettings, config_dir: Path, run: BlockingRunner) -> Storage:
@@ -249,10 +259,19 @@ def analyzer(
     return BudgetedAnalyzer(inner, budget)
 
 
+def phone_urgency(settings: HubSettings) -> PhoneUrgency:
+    """From which risk phone alerts are urgent (never by default)."""
+    level = settings.phone_urgent_from
+    return PhoneUrgency(
+        from_level=RiskLevel(level) if level in RISK_LEVELS else None,
+        critical=settings.phone_urgent_critical,
+    )
+
+
 def outputs(
     hass: HomeAssistant,
     settings: HubSettings,
-    title: Callable[[str], str],
+    context: NotifyContext,
     notifications_on: CameraGate,
 ) -> list[Notifier]:
     """The bus, MQTT, and each chosen notify target (persistent ones without).
@@ -262,11 +281,12 @@ def outputs(
     back the user's notifications, never events or MQTT.
     """
     targets: list[Notifier] = [
-        NotifyEntityNotifier(hass, entity_id, title)
+        NotifyEntityNotifier(entity_id, context)
         for entity_id in settings.notify_entities
     ]
+    urgency = phone_urgency(settings)
     targets += [
-        NotifyServiceNotifier(hass, service, title, settings.trigger_classes)
+        service_notifier(service, context, settings.trigger_classes, urgency)
         for service in settings.notify_services
     ]
     return [
@@ -276,7 +296,7 @@ def outputs(
         ),
         *(
             GatedNotifier(target, notifications_on)
-            for target in targets or [PersistentNotificationNotifier(hass, title)]
+            for target in targets or [PersistentNotificationNotifier(context)]
         ),
     ]
 
@@ -321,7 +341,12 @@ async def async_build_engine(
             ),
             analyzer=watched,
             policy=rules,
-            notifiers=outputs(hass, settings, cameras.title, wiring.notifications_on),
+            notifiers=outputs(
+                hass,
+                settings,
+                NotifyContext(hass, cameras.title, wiring.wording, wiring.links),
+                wiring.notifications_on,
+            ),
             repository=repository,
             snapshots=snapshots,
             listener=wiring.listener,
@@ -330,6 +355,7 @@ async def async_build_engine(
                 snapshot_path(clip.clip_id),
                 clip_path(clip.clip_id),
             ),
+            reason_wording=wiring.wording.reason,
         ),
         local_root=settings.storage_folder(config_dir),
         database_path=settings.sqlite_file(config_dir),

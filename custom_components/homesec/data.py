@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .camera_controls import CameraControls
     from .clip_access import ClipAccess
     from .hub_health import HubHealth
+    from .links import LinkSigner
     from .runtime import HomeSecRuntime
 
 type HomeSecConfigEntry = ConfigEntry[HomeSecData]
@@ -61,3 +62,5 @@ class HomeSecData:
     health: HubHealth
     clips: ClipAccess
     runtime: HomeSecRuntime
+    links: LinkSigner
+    """Signs the clip and snapshot links that notifications carry."""

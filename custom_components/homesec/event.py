@@ -87,6 +87,7 @@ class AlertEventEntity(ClipLifecycleEntity, EventEntity):
                 "risk_level": alert.risk_level,
                 "summary": alert.summary,
                 "notify_reason": alert.notify_reason,
+                "reason": alert.reason,
                 "detected_classes": alert.detected_classes,
             },
         )

@@ -46,6 +46,8 @@ from .const import (
     CONF_NOTIFY_ON_MOTION,
     CONF_NOTIFY_SERVICES,
     CONF_OPENAI_API_KEY,
+    CONF_PHONE_URGENT_CRITICAL,
+    CONF_PHONE_URGENT_FROM,
     CONF_POSTGRES_DSN,
     CONF_REMOTE_API_KEY,
     CONF_RETENTION_MAX_DAYS,
@@ -58,7 +60,7 @@ from .const import (
     STORAGE_DROPBOX,
 )
 from .selectors import box, choice
-from .settings import HUB_DEFAULTS
+from .settings import HUB_DEFAULTS, URGENT_NEVER
 
 # Addresses shown as examples in the forms (translations may hold no URLs).
 FIELD_EXAMPLES = {
@@ -166,6 +168,18 @@ def alert_fields(
             ["0", "1", "2"], CONF_MQTT_QOS
         ),
         probatio.Required(CONF_MQTT_RETAIN, default=D.mqtt_retain): BooleanSelector(),
+    }
+
+
+def phone_fields() -> dict[Any, Any]:
+    """From which risk phone alerts are urgent, and how urgent."""
+    return {
+        probatio.Required(CONF_PHONE_URGENT_FROM, default=D.phone_urgent_from): choice(
+            [URGENT_NEVER, *RISK_LEVELS], CONF_PHONE_URGENT_FROM, dropdown=True
+        ),
+        probatio.Required(
+            CONF_PHONE_URGENT_CRITICAL, default=D.phone_urgent_critical
+        ): BooleanSelector(),
     }
 
 

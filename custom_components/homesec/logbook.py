@@ -11,7 +11,9 @@ from homeassistant.components.logbook.const import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 
+from .adapters.alert_text import AlertWording
 from .const import DOMAIN, EVENT_ALERT, EVENT_DETECTION
+from .engine.models import RiskLevel
 
 
 def _camera_title(hass: HomeAssistant, camera_id: str) -> str:
@@ -29,20 +31,28 @@ def async_describe_events(
 
     @callback
     def _detection(event: Event) -> dict[str, Any]:
-        classes = ", ".join(event.data.get("detected_classes", [])) or "motion"
+        wording = AlertWording.cached(hass)
+        classes = event.data.get("detected_classes", [])
+        seen = wording.labels(classes, capitalize=False)
         return {
             LOGBOOK_ENTRY_NAME: _camera_title(hass, event.data["camera_name"]),
-            LOGBOOK_ENTRY_MESSAGE: f"detected {classes}",
+            LOGBOOK_ENTRY_MESSAGE: wording.text("logbook_detected", seen=seen),
         }
 
     @callback
     def _alert(event: Event) -> dict[str, Any]:
         data = event.data
-        what = data.get("summary") or data.get("notify_reason") or "an alert"
-        risk = f" ({data['risk_level']} risk)" if data.get("risk_level") else ""
+        wording = AlertWording.cached(hass)
+        what = data.get("summary") or data.get("notify_reason") or ""
+        if risk := data.get("risk_level"):
+            line = wording.text(
+                "logbook_alert_risk", what=what, risk=wording.risk(RiskLevel(risk))
+            )
+        else:
+            line = wording.text("logbook_alert", what=what)
         return {
             LOGBOOK_ENTRY_NAME: _camera_title(hass, data["camera_name"]),
-            LOGBOOK_ENTRY_MESSAGE: f"raised an alert{risk}: {what}",
+            LOGBOOK_ENTRY_MESSAGE: line,
         }
 
     async_describe_event(DOMAIN, EVENT_DETECTION, _detection)

@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 import probatio
 
+from .adapters.notify_targets import PHONE_PREFIX
 from .const import (
     ANALYZER_NONE,
     CONF_MQTT_QOS,
@@ -19,6 +20,8 @@ from .hub_fields import (
     alert_fields,
     budget_fields,
     history_fields,
+    notify_services,
+    phone_fields,
     rules_fields,
     store_errors,
     store_fields,
@@ -47,6 +50,9 @@ class HubOptionsFlow(OptionsFlow):
         alerts = alert_fields(self.hass, settings.activities, settings.class_choices)
         # Limits next to the spool's, MQTT last.
         fields = {key: field for key, field in alerts.items() if key not in MQTT}
+        services = {*settings.notify_services, *notify_services(self.hass)}
+        if any(service.startswith(PHONE_PREFIX) for service in services):
+            fields |= phone_fields()  # only where there is a phone to tell
         fields |= store_fields(settings.storage_type) | history_fields()
         if settings.detector != DETECTOR_MOTION:
             fields |= rules_fields(settings.class_choices)

@@ -14,6 +14,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from pydantic import BaseModel
 
+from .adapters.alert_text import AlertWording
 from .builder import Engine, Wiring, async_build_engine, housekeeping, retention
 from .camera_controls import CameraControls
 from .catch_up import CatchUp
@@ -38,6 +39,7 @@ from .engine.recovery import find_unfinished
 from .engine.retention import RetentionPlan, RetentionSettings, apply_retention
 from .engine.text import count
 from .hub_health import CredentialRefusals, HubHealth
+from .links import async_link_signer
 from .persisted_state import PersistedState
 from .settings import HubSettings, cameras_of
 from .source_kinds import SOURCE_KINDS
@@ -82,6 +84,10 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
         if health is not None:
             health.detector_status(down)
 
+    wording = AlertWording(hass)
+    await wording.async_load()
+    entry.async_on_unload(wording.async_follow_language())
+    links = await async_link_signer(hass, entry.entry_id)
     engine = await async_build_engine(
         hass,
         entry.entry_id,
@@ -94,6 +100,8 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
             on_storage_failure=storage_failed,
             on_detector_status=detector_status,
             listener=dispatcher(hass, entry.entry_id),
+            wording=wording,
+            links=links,
         ),
     )
     sources: dict[str, ClipSource] = {}
@@ -122,6 +130,7 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
         health=health,
         clips=clips,
         runtime=runtime,
+        links=links,
     )
 
 

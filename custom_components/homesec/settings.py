@@ -45,6 +45,7 @@ from .engine.models import RiskLevel
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
+URGENT_NEVER = "never"
 OBJECT_GROUPS = ("person", "vehicle", "animal")
 _SECRET = Field(default=None, repr=False)
 
@@ -100,6 +101,10 @@ class HubSettings(BaseModel):
     notify_on_motion: bool = False
     notify_entities: tuple[str, ...] = ()
     notify_services: tuple[str, ...] = ()
+    phone_urgent_from: str = URGENT_NEVER
+    """Risk level from which phone alerts are urgent, or never."""
+    phone_urgent_critical: bool = False
+    """Urgent phone alerts are critical (through silent mode), not time-sensitive."""
 
     retention_max_gb: float = 5.0
     retention_max_days: float = 30

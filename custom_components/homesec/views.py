@@ -1,4 +1,4 @@
-"""Authenticated views of clips and snapshots, with signed, expiring links."""
+"""Views of clips and snapshots: for Home Assistant users, or by a signed link."""
 
 from __future__ import annotations
 
@@ -6,35 +6,45 @@ from http import HTTPStatus
 
 from aiohttp import web
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.http import HomeAssistantView
+from homeassistant.helpers.http import KEY_AUTHENTICATED, KEY_HASS, HomeAssistantView
 
 from .clip_access import ClipAccess, RemoteClip
 from .const import DOMAIN
 from .content_types import content_type
+from .data import HomeSecData
 from .engine.snapshots import CLIP_ID
 from .links import CLIP_PATH, SNAPSHOT_PATH
 
 
-def _clips(hass: HomeAssistant, clip_id: str) -> ClipAccess | None:
-    """The loaded hub's clips, when ``clip_id`` is a clip id at all."""
+def _hub(hass: HomeAssistant) -> HomeSecData | None:
+    """The loaded hub, if any."""
     entries = hass.config_entries.async_loaded_entries(DOMAIN)
-    if not entries or not CLIP_ID.match(clip_id):
+    if not entries:
         return None
-    clips: ClipAccess = entries[0].runtime_data.clips
-    return clips
+    hub: HomeSecData = entries[0].runtime_data
+    return hub
 
 
 class _ClipFileView(HomeAssistantView):
-    """A view of one clip's files (authenticated, or a signed link)."""
+    """A view of one clip's files.
 
-    requires_auth = True
+    Open to Home Assistant users (a login, or a path Home Assistant signed) and
+    to holders of a link HomeSec signed for this very path, until it expires.
+    """
+
+    requires_auth = False
 
     async def get(self, request: web.Request, clip_id: str) -> web.StreamResponse:
-        """404 unless HomeSec is loaded and ``clip_id`` is a clip id."""
-        clips = _clips(request.app["hass"], clip_id)
-        if clips is None:
+        """401 without any credential, 403 with a bad or expired signature."""
+        hub = _hub(request.app[KEY_HASS])
+        if not request.get(KEY_AUTHENTICATED, False):
+            if hub is None or not hub.links.has_signature(request.query):
+                return web.Response(status=HTTPStatus.UNAUTHORIZED)
+            if not hub.links.verify(request.path, request.query):
+                return web.Response(status=HTTPStatus.FORBIDDEN)
+        if hub is None or not CLIP_ID.match(clip_id):
             return web.Response(status=HTTPStatus.NOT_FOUND)
-        return await self.serve(clips, clip_id)
+        return await self.serve(hub.clips, clip_id)
 
     async def serve(self, clips: ClipAccess, clip_id: str) -> web.StreamResponse:
         """The response for a clip id."""

@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from homeassistant.components import persistent_notification
-from homeassistant.core import HomeAssistant
 
 from ..engine.interfaces import Notifier
 from ..engine.models import Alert
-from .alert_text import alert_message, alert_title
+from .notify_targets import NotifyContext
 
 
 class PersistentNotificationNotifier(Notifier):
-    """Shows each alert as a persistent notification, one per clip."""
+    """Shows each alert as a persistent notification, one per clip.
+
+    The snapshot is shown inline and the clip is a link; both are signed, so
+    they open in the browser without Home Assistant's login header.
+    """
 
     name = "persistent notification"
 
-    def __init__(self, hass: HomeAssistant, camera_title: Callable[[str], str]) -> None:
-        """Use ``camera_title`` to turn a camera id into its display name."""
-        self._hass = hass
-        self._camera_title = camera_title
+    def __init__(self, context: NotifyContext) -> None:
+        """Word and link alerts with ``context``."""
+        self._context = context
 
     async def notify(self, alert: Alert) -> None:
         """Create (or replace) the clip's notification."""
-        camera = self._camera_title(alert.camera_name)
+        context = self._context
+        camera = context.camera_title(alert.camera_name)
+        links = context.links(
+            alert.clip_id, snapshot=alert.snapshot_url is not None, absolute=False
+        )
         persistent_notification.async_create(
-            self._hass,
-            alert_message(alert, camera, markdown=True),
-            title=alert_title(camera),
+            context.hass,
+            context.wording.message(alert, camera, links, markdown=True),
+            title=context.wording.title(alert, camera),
             notification_id=f"homesec_{alert.dedupe_key}",
         )

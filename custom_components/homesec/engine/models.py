@@ -146,11 +146,28 @@ class AnalysisResult(Frozen):
     usage: TokenUsage | None = None
 
 
+class AlertReason(StrEnum):
+    """Why a clip alerts or not, for machines (wording is the outputs' job)."""
+
+    RISK_AT_OR_ABOVE = "risk_at_or_above"
+    ACTIVITY_LISTED = "activity_listed"
+    MOTION_ALERTS_ON = "motion_alerts_on"
+    ANALYSIS_UNAVAILABLE = "analysis_unavailable"
+    BELOW_THRESHOLD = "below_threshold"
+    NO_ANALYSIS = "no_analysis"
+
+
 class AlertDecision(Frozen):
-    """Whether a clip deserves an alert, and why."""
+    """Whether a clip deserves an alert, and why.
+
+    ``reason`` is the sentence for logs and the clip's history; ``code`` and
+    ``params`` say the same for machines and for translated wording.
+    """
 
     notify: bool
     reason: str
+    code: AlertReason | None = None
+    params: dict[str, str] = {}
 
 
 class UploadOutcome(Frozen):
@@ -179,6 +196,10 @@ class Alert(Frozen):
     dedupe_key: str
     upload_failed: bool
     vlm_failed: bool
+    reason: AlertReason | None = None
+    """Why the clip alerted, for automations (``notify_reason`` is its wording)."""
+    reason_params: dict[str, str] = {}
+    """The values ``reason`` refers to, such as the risk level and the minimum."""
 
     def payload(self) -> dict[str, Any]:
         """Return the JSON-ready payload."""

@@ -27,6 +27,8 @@ _LOGGER = logging.getLogger(__name__)
 
 type ClipLinks = Callable[[Clip], tuple[str, str]]
 """Clip -> (snapshot URL, clip URL) where the outputs can fetch them."""
+type ReasonWording = Callable[[AlertDecision], str]
+"""A decision -> why it alerts, in the user's words (its log sentence without)."""
 
 
 def make_alert(  # noqa: PLR0917 - one alert from every stage's outcome
@@ -36,6 +38,7 @@ def make_alert(  # noqa: PLR0917 - one alert from every stage's outcome
     analysis: AnalysisResult | AnalyzeError | AnalysisSkipped | None,
     decision: AlertDecision,
     links: ClipLinks | None,
+    wording: ReasonWording | None = None,
 ) -> Alert:
     """The alert of a clip, from what each stage gave."""
     stored = upload if isinstance(upload, UploadOutcome) else None
@@ -52,7 +55,9 @@ def make_alert(  # noqa: PLR0917 - one alert from every stage's outcome
         risk_level=summary.risk_level if summary else None,
         activity_type=summary.activity_type if summary else None,
         summary=summary.summary if summary else None,
-        notify_reason=decision.reason,
+        notify_reason=wording(decision) if wording else decision.reason,
+        reason=decision.code,
+        reason_params=decision.params,
         detected_classes=detected.detected_classes,
         confidence=detected.confidence,
         ts=clip.start_ts,

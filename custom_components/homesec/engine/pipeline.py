@@ -35,7 +35,7 @@ from .models import (
     StageStatus,
     UploadOutcome,
 )
-from .outputs import ClipLinks, Outputs, make_alert
+from .outputs import ClipLinks, Outputs, ReasonWording, make_alert
 from .pipeline_settings import PipelineSettings
 from .policy import decide_from
 from .repository import ClipRepository
@@ -76,12 +76,14 @@ class ClipPipeline:
         listener: LifecycleListener | None = None,
         settings: PipelineSettings | None = None,
         clip_links: ClipLinks | None = None,
+        reason_wording: ReasonWording | None = None,
         clock: Callable[[], datetime] = _utcnow,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """Wire the stages; nothing runs until a clip is submitted."""
         self._settings = settings or PipelineSettings()
         self._clip_links = clip_links
+        self._reason_wording = reason_wording
         self._storage = storage
         self._detector = detector
         self._analyzer = analyzer
@@ -195,7 +197,13 @@ class ClipPipeline:
             if decision.notify:
                 self._policy.alerted(clip.camera_name, self._now())
                 alert = make_alert(
-                    clip, upload, detected, analysis, decision, self._clip_links
+                    clip,
+                    upload,
+                    detected,
+                    analysis,
+                    decision,
+                    self._clip_links,
+                    self._reason_wording,
                 )
                 self._emit(ClipAlerted(clip=clip, alert=alert))
                 await self._notify(clip, state, alert)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .errors import AnalysisSkipped, AnalyzeError
 from .interfaces import AlertPolicy
-from .models import AlertDecision, AnalysisResult, FilterResult, RiskLevel
+from .models import AlertDecision, AlertReason, AnalysisResult, FilterResult, RiskLevel
 from .text import first_line
 
 
@@ -117,6 +117,7 @@ class DefaultAlertPolicy(AlertPolicy):
             return AlertDecision(
                 notify=True,
                 reason=f"{classes} detected; no summary because {unavailable}",
+                code=AlertReason.ANALYSIS_UNAVAILABLE,
             )
         if analysis is not None:
             if analysis.risk_level.rank >= rules.min_risk_level.rank:
@@ -126,20 +127,31 @@ class DefaultAlertPolicy(AlertPolicy):
                         f"risk level {analysis.risk_level.value} is at or above "
                         f"{rules.min_risk_level.value}"
                     ),
+                    code=AlertReason.RISK_AT_OR_ABOVE,
+                    params={
+                        "risk_level": analysis.risk_level.value,
+                        "min_risk_level": rules.min_risk_level.value,
+                    },
                 )
             if analysis.activity_type in rules.notify_on_activity_types:
                 return AlertDecision(
                     notify=True,
                     reason=f"activity {analysis.activity_type} is on the notify list",
+                    code=AlertReason.ACTIVITY_LISTED,
+                    params={"activity_type": analysis.activity_type},
                 )
         if rules.notify_on_motion and detections.detected_classes:
             classes = ", ".join(detections.detected_classes)
             return AlertDecision(
-                notify=True, reason=f"notify on motion is on and {classes} was seen"
+                notify=True,
+                reason=f"notify on motion is on and {classes} was seen",
+                code=AlertReason.MOTION_ALERTS_ON,
             )
         if analysis is None:
             return AlertDecision(
-                notify=False, reason="no analysis and notify on motion is off"
+                notify=False,
+                reason="no analysis and notify on motion is off",
+                code=AlertReason.NO_ANALYSIS,
             )
         return AlertDecision(
             notify=False,
@@ -148,6 +160,11 @@ class DefaultAlertPolicy(AlertPolicy):
                 f"{rules.min_risk_level.value} and activity "
                 f"{analysis.activity_type} is not on the notify list"
             ),
+            code=AlertReason.BELOW_THRESHOLD,
+            params={
+                "risk_level": analysis.risk_level.value,
+                "min_risk_level": rules.min_risk_level.value,
+            },
         )
 
 
@@ -163,9 +180,14 @@ def decide_from(
     alert, is an unavailable summary: the policy alerts without one.
     """
     usable = analysis if isinstance(analysis, AnalysisResult) else None
-    unavailable = None
+    unavailable = cause = None
     if isinstance(analysis, AnalyzeError):
         unavailable = f"the analysis failed ({first_line(analysis.cause)})"
+        cause = "failed"
     elif isinstance(analysis, AnalysisSkipped) and analysis.alert:
         unavailable = analysis.reason
-    return policy.decide(camera_name, detected, usable, unavailable=unavailable)
+        cause = "budget"
+    decision = policy.decide(camera_name, detected, usable, unavailable=unavailable)
+    if cause and decision.code == AlertReason.ANALYSIS_UNAVAILABLE:
+        return decision.model_copy(update={"params": {"cause": cause}})
+    return decision
