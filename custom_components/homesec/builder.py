@@ -28,7 +28,7 @@ from .const import (
     STORAGE_LOCAL,
 )
 from .data import Cameras
-from .detector_kinds import async_build_detector
+from .detector_kinds import async_build_detector, detection_rules
 from .engine.analyze.budget import AnalysisBudget, BudgetedAnalyzer, BudgetSettings
 from .engine.analyze.frame_selection import FrameSelection
 from .engine.analyze.openai import OpenAIAnalyzer, OpenAISettings
@@ -50,7 +50,7 @@ from .engine.interfaces import (
 )
 from .engine.pending_journal import PendingJournal
 from .engine.pipeline import ClipPipeline, LifecycleListener, PipelineSettings
-from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
+from .engine.policy import DefaultAlertPolicy, PolicySettings
 from .engine.repository import ClipRepository
 from .engine.retention import RetentionSettings
 from .engine.retry import RetrySettings
@@ -189,19 +189,23 @@ def policy(settings: HubSettings, cameras: Cameras) -> DefaultAlertPolicy:
             notify_on_activity_types=frozenset(settings.notify_on_activity_types),
             notify_on_motion=settings.notify_on_motion,
         ),
-        {
-            camera.camera_id: PolicyOverrides(
-                notify_on_motion=camera.notify_on_motion, min_risk_level=camera.min_risk
-            )
-            for camera in cameras.values()
-        },
+        {camera.camera_id: camera.policy_overrides() for camera in cameras.values()},
     )
 
 
-def pipeline_settings(settings: HubSettings) -> PipelineSettings:
-    """Retry attempts of the hub."""
+def pipeline_settings(settings: HubSettings, cameras: Cameras) -> PipelineSettings:
+    """Retry attempts of the hub and each camera's detection rules."""
     retry = RetrySettings(max_attempts=settings.max_attempts)
-    return PipelineSettings(upload_retry=retry, analyze_retry=retry, notify_retry=retry)
+    hub_rules = detection_rules(settings)
+    return PipelineSettings(
+        upload_retry=retry,
+        analyze_retry=retry,
+        notify_retry=retry,
+        camera_rules={
+            camera.camera_id: camera.detection_rules(hub_rules)
+            for camera in cameras.values()
+        },
+    )
 
 
 def budget_settings(settings: HubSettings) -> BudgetSettings:
@@ -253,32 +257,52 @@ def analyzer(
 def outputs(
     hass: HomeAssistant,
     settings: HubSettings,
-    title: Callable[[str], str],
+    cameras: Cameras,
     notifications_on: CameraGate,
 ) -> list[Notifier]:
     """The bus, MQTT, and each chosen notify target (persistent ones without).
 
     Each target is a notifier of its own: one that fails is retried alone and
-    never delays or repeats the others. Switches, snoozes and quiet hours hold
-    back the user's notifications, never events or MQTT.
+    never delays or repeats the others. A camera's alerts go to its own targets,
+    else the hub's, else a persistent notification. Switches, snoozes and quiet
+    hours hold back the user's notifications, never events or MQTT.
     """
-    targets: list[Notifier] = [
-        NotifyEntityNotifier(hass, entity_id, title)
-        for entity_id in settings.notify_entities
-    ]
-    targets += [
-        NotifyServiceNotifier(hass, service, title, settings.trigger_classes)
-        for service in settings.notify_services
-    ]
+    title = cameras.title
+    wanted: dict[str, set[str]] = {}
+    """Camera id -> its targets (``entity:<id>``, ``service:<name>``, ``""``)."""
+    for camera in [*cameras.values(), None]:
+        entities, services = (
+            camera.notify_targets(settings)
+            if camera
+            else (settings.notify_entities, settings.notify_services)
+        )
+        keys = {f"entity:{e}" for e in entities} | {f"service:{s}" for s in services}
+        wanted[camera.camera_id if camera else ""] = keys or {""}
+    hub_targets = wanted.pop("")
+
+    def gate(key: str) -> CameraGate:
+        def enabled(camera_id: str) -> bool:
+            targets = wanted.get(camera_id, hub_targets)
+            return key in targets and notifications_on(camera_id)
+
+        return enabled
+
+    targets: list[tuple[str, Notifier]] = []
+    for key in sorted(set().union(hub_targets, *wanted.values())):
+        kind, _, name = key.partition(":")
+        if kind == "entity":
+            targets.append((key, NotifyEntityNotifier(hass, name, title)))
+        elif kind == "service":
+            target = NotifyServiceNotifier(hass, name, title, settings.trigger_classes)
+            targets.append((key, target))
+        else:
+            targets.append((key, PersistentNotificationNotifier(hass, title)))
     return [
         BusNotifier(hass),
         MqttAlertNotifier(
             hass, settings.mqtt_topic, settings.mqtt_qos, settings.mqtt_retain
         ),
-        *(
-            GatedNotifier(target, notifications_on)
-            for target in targets or [PersistentNotificationNotifier(hass, title)]
-        ),
+        *(GatedNotifier(target, gate(key)) for key, target in targets),
     ]
 
 
@@ -322,11 +346,11 @@ async def async_build_engine(
             ),
             analyzer=watched,
             policy=rules,
-            notifiers=outputs(hass, settings, cameras.title, wiring.notifications_on),
+            notifiers=outputs(hass, settings, cameras, wiring.notifications_on),
             repository=repository,
             snapshots=snapshots,
             listener=wiring.listener,
-            settings=pipeline_settings(settings),
+            settings=pipeline_settings(settings, cameras),
             clip_links=lambda clip: (
                 snapshot_path(clip.clip_id),
                 clip_path(clip.clip_id),

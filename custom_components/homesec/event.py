@@ -62,6 +62,7 @@ class DetectionEventEntity(ClipLifecycleEntity, EventEntity):
                 {
                     "clip_id": event.clip.clip_id,
                     "confidence": event.result.confidence,
+                    "zones": event.result.zones,
                 },
             )
             self.async_write_ha_state()
@@ -84,6 +85,7 @@ class AlertEventEntity(ClipLifecycleEntity, EventEntity):
                 "summary": alert.summary,
                 "notify_reason": alert.notify_reason,
                 "detected_classes": alert.detected_classes,
+                "zones": alert.zones,
             },
         )
         self.async_write_ha_state()

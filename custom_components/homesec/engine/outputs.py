@@ -55,6 +55,7 @@ def make_alert(  # noqa: PLR0917 - one alert from every stage's outcome
         notify_reason=decision.reason,
         detected_classes=detected.detected_classes,
         confidence=detected.confidence,
+        zones=detected.zones,
         ts=clip.start_ts,
         dedupe_key=clip.clip_id,
         upload_failed=stored is None,

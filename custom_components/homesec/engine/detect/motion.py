@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, Detection, FilterResult
 from .frames import GrayFrame, sample_gray_frames
+from .rules import DetectionRules
+from .zones import raster
 
 MOTION = "motion"
 
@@ -34,13 +37,23 @@ class MotionDetector(ObjectDetector):
         self._settings = settings
         self._run = run_blocking
 
-    async def detect(self, clip: Clip) -> FilterResult:
-        """Scan the clip off the event loop."""
-        return await self._run(scan_motion, clip.local_path, self._settings)
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
+        """Scan the clip off the event loop.
+
+        Of ``rules``, the masks and zones apply: changes in a mask do not count.
+        """
+        scan = partial(scan_motion, rules=rules)
+        return await self._run(scan, clip.local_path, self._settings)
 
 
-def scan_motion(path: Path, settings: MotionSettings) -> FilterResult:
+def scan_motion(
+    path: Path, settings: MotionSettings, rules: DetectionRules | None = None
+) -> FilterResult:
     """Difference consecutive sampled frames; stop after ``min_hits`` matches."""
+    rules = rules or DetectionRules()
+    hidden: np.ndarray | None = None
     previous: np.ndarray | None = None
     hits = 0
     frames = 0
@@ -51,16 +64,22 @@ def scan_motion(path: Path, settings: MotionSettings) -> FilterResult:
         current = _smooth(gray)
         if previous is not None and previous.shape == current.shape:
             changed = np.abs(current - previous) > settings.pixel_threshold
+            if rules.masks:
+                if hidden is None or hidden.shape != changed.shape:
+                    hidden = raster(rules.masks, changed.shape[1], changed.shape[0])
+                changed &= ~hidden
             pct = float(changed.mean() * 100.0)
             if pct >= settings.min_changed_pct:
                 hits += 1
                 if pct > best_pct:
                     best_pct = pct
+                    box = _bounding_box(changed)
                     best = Detection(
                         label=MOTION,
                         confidence=_confidence(pct, settings),
-                        box=_bounding_box(changed),
+                        box=box,
                         frame_ts=ts,
+                        zones=rules.zones_of(box),
                     )
                 if hits >= settings.min_hits:
                     break

@@ -265,20 +265,25 @@ class OnnxDetector(ObjectDetector):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._scan_pool, self._loaded)
 
-    async def detect(self, clip: Clip) -> FilterResult:
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
         """Scan the clip in the detector's executor; cancelling stops the scan."""
         cancelled = threading.Event()
         loop = asyncio.get_running_loop()
-        job = partial(self._scan, clip.local_path, cancelled)
+        job = partial(
+            self._scan, clip.local_path, cancelled, rules or self._settings.rules
+        )
         try:
             return await loop.run_in_executor(self._scan_pool, job)
         except asyncio.CancelledError:
             cancelled.set()
             raise
 
-    def _scan(self, path: Path, cancelled: threading.Event) -> FilterResult:
+    def _scan(
+        self, path: Path, cancelled: threading.Event, rules: DetectionRules
+    ) -> FilterResult:
         model = self._loaded()
-        rules = self._settings.rules
         floor = min(rules.min_confidence, 0.25)
         return scan(
             path,

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Box
+from ..models import Box, FilterResult
+from .zones import Polygon, Zone, masked, zones_of
 
 # COCO class names by group, as YOLO models trained on COCO name them.
 VEHICLES = "bicycle car motorcycle airplane bus train truck boat"
@@ -33,6 +34,15 @@ def group_of(label: str) -> str:
     return label
 
 
+def zones_by_class(result: FilterResult) -> dict[str, list[str]]:
+    """Per detected class (group), the zones its objects stood in."""
+    found: dict[str, set[str]] = {}
+    for det in [result.best, *result.detections]:
+        if det is not None:
+            found.setdefault(group_of(det.label), set()).update(det.zones)
+    return {label: sorted(zones) for label, zones in found.items()}
+
+
 class RawDetection(BaseModel):
     """A model's detection in relative coordinates."""
 
@@ -52,6 +62,10 @@ class DetectionRules(BaseModel):
     min_confidence: float = Field(default=0.5, ge=0, le=1)
     min_box_h_ratio: float = Field(default=0.0, ge=0, le=1)
     min_hits: int = Field(default=1, ge=1)
+    masks: tuple[Polygon, ...] = ()
+    """Areas hidden from detection: an object standing in one is ignored."""
+    zones: tuple[Zone, ...] = ()
+    """Named areas; each detection lists the ones it stands in."""
 
     def matching(self, detections: Iterable[RawDetection]) -> list[RawDetection]:
         """The detections of one frame that satisfy the rules."""
@@ -62,4 +76,9 @@ class DetectionRules(BaseModel):
             if d.label in wanted
             and d.confidence >= self.min_confidence
             and d.box.y2 - d.box.y1 >= self.min_box_h_ratio
+            and not (self.masks and masked(d.box, self.masks))
         ]
+
+    def zones_of(self, box: Box) -> list[str]:
+        """The names of the zones an object with ``box`` stands in."""
+        return zones_of(box, self.zones) if self.zones else []
