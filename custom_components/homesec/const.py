@@ -68,6 +68,7 @@ CONF_MIN_HITS: Final = "min_hits"
 CONF_ZONES: Final = "zones"
 CONF_MASKS: Final = "masks"
 CONF_REQUIRE_ZONE: Final = "require_zone"
+CONF_TUNE_DETECTION: Final = "tune_detection"
 CONF_IMGSZ: Final = "imgsz"
 
 ISSUE_REQUIREMENTS_FAILED: Final = "requirements_failed"

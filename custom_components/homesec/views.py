@@ -13,6 +13,7 @@ from .clip_access import ClipAccess
 from .const import DOMAIN
 from .engine.snapshots import CLIP_ID
 from .links import CLIP_PATH, SNAPSHOT_PATH
+from .zone_preview import ZonePreviewView
 
 CONTENT_TYPES = {
     ".mp4": "video/mp4",
@@ -101,3 +102,4 @@ def register_views(hass: HomeAssistant) -> None:
     """Register the views (once, with the integration)."""
     hass.http.register_view(ClipView())
     hass.http.register_view(SnapshotView())
+    hass.http.register_view(ZonePreviewView())
