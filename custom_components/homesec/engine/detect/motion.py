@@ -12,7 +12,6 @@ from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, Detection, FilterResult
 from .frames import GrayFrame, sample_gray_frames
 from .rules import DetectionRules
-from .zones import raster
 
 MOTION = "motion"
 
@@ -53,7 +52,6 @@ def scan_motion(
 ) -> FilterResult:
     """Difference consecutive sampled frames; stop after ``min_hits`` matches."""
     rules = rules or DetectionRules()
-    hidden: np.ndarray | None = None
     previous: np.ndarray | None = None
     hits = 0
     frames = 0
@@ -65,9 +63,8 @@ def scan_motion(
         if previous is not None and previous.shape == current.shape:
             changed = np.abs(current - previous) > settings.pixel_threshold
             if rules.masks:
-                if hidden is None or hidden.shape != changed.shape:
-                    hidden = raster(rules.masks, changed.shape[1], changed.shape[0])
-                changed &= ~hidden
+                height, width = changed.shape
+                changed &= ~rules.mask_raster(width, height)
             pct = float(changed.mean() * 100.0)
             if pct >= settings.min_changed_pct:
                 hits += 1
