@@ -32,6 +32,8 @@ from custom_components.homesec.const import (
     camera_signal,
 )
 from custom_components.homesec.engine.models import ClipFinished, LifecycleEvent
+from custom_components.homesec.engine.policy import PolicySettings
+from custom_components.homesec.settings import CameraSettings
 
 from .helpers import set_options, setup_onnx_hub, wait_for
 from .servers import Mosquitto
@@ -380,3 +382,57 @@ async def test_zone_form_draws_the_areas_and_explains_bad_text(
     assert [zone.name for zone in camera.zones] == ["drive_way"]
     assert camera.masks[0].points[1] == (0.4, 0.0)
     assert camera.require_zone
+
+
+async def test_a_camera_with_targets_of_its_own_notifies_only_them(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    socket_enabled: None,
+) -> None:
+    """A camera's own notify targets replace the hub's; others keep the hub's."""
+    # Given a hub notifying a phone, a camera notifying a tablet instead, and
+    # one following the hub
+    phone = async_mock_service(hass, "notify", "mobile_app_phone")
+    tablet = async_mock_service(hass, "notify", "mobile_app_tablet")
+    entry = await setup_onnx_hub(hass, red_model)
+    await set_options(hass, entry, notify_services=["notify.mobile_app_phone"])
+    await add_tuned_camera(
+        hass, entry, config_dir / "garage", "Garage",
+        detection={"notify_services": ["notify.mobile_app_tablet"]},
+    )  # fmt: skip
+    await add_tuned_camera(hass, entry, config_dir / "front", "Front")
+    finished = finished_clips(hass, entry, "garage", "front")
+
+    # When a clip of a person arrives at each
+    for folder in ("garage", "front"):
+        (config_dir / folder / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: len(finished) == 2, what="both clips finished")
+    await settle(hass, entry)
+
+    # Then the tablet heard only of the garage, the phone only of the front
+    def cameras(calls: list[Any]) -> set[str]:
+        return {str(call.data["data"]["tag"]).split("_")[0] for call in calls}
+
+    assert cameras(tablet) == {"garage"}
+    assert cameras(phone) == {"front"}
+
+
+def test_a_cameras_activities_replace_the_hubs_and_empty_follows() -> None:
+    """Alert activities of a camera win over the hub's; none given: the hub's."""
+    # Given the hub's policy alerting on deliveries
+    hub = PolicySettings(notify_on_activity_types=frozenset({"delivery"}))
+
+    def camera(**own: Any) -> CameraSettings:
+        return CameraSettings(
+            subentry_id="s", camera_id="c", title="C", source_type="folder", **own
+        )
+
+    # When a camera with its own activities, and one without, apply theirs
+    own = camera(notify_on_activity_types=("loitering",)).policy_overrides()
+    none = camera().policy_overrides()
+
+    # Then the first has its own, the second the hub's
+    assert own.apply(hub).notify_on_activity_types == {"loitering"}
+    assert none.apply(hub).notify_on_activity_types == {"delivery"}
