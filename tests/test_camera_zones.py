@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -119,6 +119,15 @@ def finished_clips(
             )
         )
     return finished
+
+
+def suggested(form: dict[str, Any]) -> dict[str, Any]:
+    """The values a form shows in its fields."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in form["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
 
 
 def device_of(hass: HomeAssistant, entry: ConfigEntry, name: str) -> dr.DeviceEntry:
@@ -436,3 +445,73 @@ def test_a_cameras_activities_replace_the_hubs_and_empty_follows() -> None:
     # Then the first has its own, the second the hub's
     assert own.apply(hub).notify_on_activity_types == {"loitering"}
     assert none.apply(hub).notify_on_activity_types == {"delivery"}
+
+
+async def test_reconfigure_changes_or_keeps_the_cameras_own_settings(
+    hass: HomeAssistant, config_dir: Path, red_model: Path
+) -> None:
+    """Reconfiguring without tuning keeps them; tuning shows and replaces them."""
+    # Given a camera with its own confidence, a zone required and a mask
+    entry = await setup_onnx_hub(hass, red_model)
+    await add_tuned_camera(
+        hass, entry, config_dir / "yard", "Yard",
+        detection={"min_confidence": 0.8},
+        areas={"zones": LEFT, "masks": LEFT_MASK, "require_zone": True},
+    )  # fmt: skip
+    subentry = next(iter(entry.subentries.values()))
+
+    async def reconfigure(common: dict[str, Any]) -> dict[str, Any]:
+        flow = await hass.config_entries.subentries.async_init(
+            (entry.entry_id, SUBENTRY_CAMERA),
+            context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
+        )
+        return dict(
+            await hass.config_entries.subentries.async_configure(
+                flow["flow_id"], {"name": "Yard"} | common
+            )
+        )
+
+    async def finish(result: dict[str, Any]) -> None:
+        assert result["step_id"] == "folder"
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"],
+            {"watch_folder": str(config_dir / "yard"), "settle_seconds": 1},
+        )
+        await hass.async_block_till_done()
+
+    # When it is reconfigured without tuning
+    await finish(await reconfigure({}))
+
+    # Then its own settings are kept
+    camera = entry.runtime_data.cameras["yard"]
+    assert (camera.min_confidence, camera.require_zone) == (0.8, True)
+    assert [zone.name for zone in camera.zones] == ["left"]
+    assert len(camera.masks) == 1
+
+    # When it is tuned again: confidence emptied, zone kept, mask removed
+    result = await reconfigure({"tune_detection": True})
+    detection = suggested(result)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    )
+    areas = suggested(result)
+    for _ in range(2):
+        if result["step_id"] != "zones":
+            break
+        result = dict(
+            await hass.config_entries.subentries.async_configure(
+                result["flow_id"], {"zones": LEFT, "require_zone": True}
+            )
+        )
+    await finish(result)
+
+    # Then the form showed its confidence, and it now follows the hub unmasked
+    assert detection["min_confidence"] == 0.8
+    assert areas == {"zones": LEFT, "masks": LEFT_MASK, "require_zone": True}
+    camera = entry.runtime_data.cameras["yard"]
+    assert camera.min_confidence is None
+    assert camera.masks == ()
+    assert [zone.name for zone in camera.zones] == ["left"]
+    rules = entry.runtime_data.engine.pipeline.rules_for("yard")
+    assert rules is not None
+    assert (rules.min_confidence, rules.masks) == (0.5, ())

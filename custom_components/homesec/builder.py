@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -62,6 +62,9 @@ from .engine.storage.local import LocalStorage
 from .engine.store_retention import StoreRetentionSettings
 from .links import clip_path, snapshot_path
 from .settings import HubSettings
+
+PERSISTENT = "persistent"
+"""The target of alerts when no notify target is chosen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +257,12 @@ def analyzer(
     return BudgetedAnalyzer(inner, budget)
 
 
+def _target_keys(entities: Iterable[str], services: Iterable[str]) -> frozenset[str]:
+    """Notify targets as ``entity:<id>``/``service:<name>``; none: persistent."""
+    keys = {f"entity:{e}" for e in entities} | {f"service:{s}" for s in services}
+    return frozenset(keys or {PERSISTENT})
+
+
 def outputs(
     hass: HomeAssistant,
     settings: HubSettings,
@@ -268,41 +277,34 @@ def outputs(
     hours hold back the user's notifications, never events or MQTT.
     """
     title = cameras.title
-    wanted: dict[str, set[str]] = {}
-    """Camera id -> its targets (``entity:<id>``, ``service:<name>``, ``""``)."""
-    for camera in [*cameras.values(), None]:
-        entities, services = (
-            camera.notify_targets(settings)
-            if camera
-            else (settings.notify_entities, settings.notify_services)
-        )
-        keys = {f"entity:{e}" for e in entities} | {f"service:{s}" for s in services}
-        wanted[camera.camera_id if camera else ""] = keys or {""}
-    hub_targets = wanted.pop("")
+    hub_targets = _target_keys(settings.notify_entities, settings.notify_services)
+    by_camera = {
+        camera_id: _target_keys(*camera.notify_targets(settings))
+        for camera_id, camera in cameras.items()
+    }
 
     def gate(key: str) -> CameraGate:
         def enabled(camera_id: str) -> bool:
-            targets = wanted.get(camera_id, hub_targets)
-            return key in targets and notifications_on(camera_id)
+            wanted = by_camera.get(camera_id, hub_targets)
+            return key in wanted and notifications_on(camera_id)
 
         return enabled
 
-    targets: list[tuple[str, Notifier]] = []
-    for key in sorted(set().union(hub_targets, *wanted.values())):
+    def notifier(key: str) -> Notifier:
         kind, _, name = key.partition(":")
         if kind == "entity":
-            targets.append((key, NotifyEntityNotifier(hass, name, title)))
-        elif kind == "service":
-            target = NotifyServiceNotifier(hass, name, title, settings.trigger_classes)
-            targets.append((key, target))
-        else:
-            targets.append((key, PersistentNotificationNotifier(hass, title)))
+            return NotifyEntityNotifier(hass, name, title)
+        if kind == "service":
+            return NotifyServiceNotifier(hass, name, title, settings.trigger_classes)
+        return PersistentNotificationNotifier(hass, title)
+
+    keys = sorted(hub_targets.union(*by_camera.values()))
     return [
         BusNotifier(hass),
         MqttAlertNotifier(
             hass, settings.mqtt_topic, settings.mqtt_qos, settings.mqtt_retain
         ),
-        *(GatedNotifier(target, gate(key)) for key, target in targets),
+        *(GatedNotifier(notifier(key), gate(key)) for key in keys),
     ]
 
 

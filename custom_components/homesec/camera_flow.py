@@ -291,8 +291,8 @@ class CameraSubentryFlow(ConfigSubentryFlow):
 
     def _rules_data(self) -> dict[str, Any]:
         """The detection and zone settings: as just entered, else as they were."""
-        source = self._common if self._common.get(CONF_TUNE_DETECTION) else None
-        given = source if source is not None else self._previous_data()
+        tuned = self._common.get(CONF_TUNE_DETECTION)
+        given = self._common if tuned else self._previous_data()
         return {key: given[key] for key in CAMERA_RULE_KEYS if key in given}
 
     def _save(self, settings: dict[str, Any]) -> SubentryFlowResult:
