@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 import re
+import shutil
 from typing import Any
 
 from homeassistant.components import mqtt
@@ -42,6 +43,13 @@ from .servers import Mosquitto
 LEFT = "left: 0,0.5 0.5,0.5 0.5,1 0,1"
 RIGHT = "right: 0.5,0.5 1,0.5 1,1 0.5,1"
 LEFT_MASK = "0,0.5 0.5,0.5 0.5,1 0,1"
+BLUEPRINT = (
+    Path(__file__).parents[1]
+    / "blueprints"
+    / "automation"
+    / "homesec"
+    / "notify_on_alert.yaml"
+)
 PREVIEW = re.compile(r"!\[[^\]]*\]\(([^)]+)\)")
 
 
@@ -515,3 +523,48 @@ async def test_reconfigure_changes_or_keeps_the_cameras_own_settings(
     rules = entry.runtime_data.engine.pipeline.rules_for("yard")
     assert rules is not None
     assert (rules.min_confidence, rules.masks) == (0.5, ())
+
+
+async def test_blueprint_notifies_only_for_alerts_in_its_zone(
+    hass: HomeAssistant, config_dir: Path, red_model: Path, red_clip: Path
+) -> None:
+    """The blueprint's zone input limits it to alerts with an object there."""
+    # Given a camera with zones left and right, and the blueprint installed
+    entry = await setup_onnx_hub(hass, red_model)
+    await add_tuned_camera(
+        hass, entry, config_dir / "yard", "Yard", areas={"zones": f"{LEFT}\n{RIGHT}"}
+    )
+    device = device_of(hass, entry, "Yard")
+    target = config_dir / "blueprints" / "automation" / "homesec"
+    target.mkdir(parents=True)
+    shutil.copy(BLUEPRINT, target / BLUEPRINT.name)
+
+    # And one automation from it per zone, each notifying its own phone
+    phones = {
+        zone: async_mock_service(hass, "notify", f"mobile_app_{zone}")
+        for zone in ("left", "right")
+    }
+
+    def from_blueprint(zone: str) -> dict[str, Any]:
+        inputs = {"camera": device.id, "zone": zone,
+                  "notify_action": f"notify.mobile_app_{zone}"}  # fmt: skip
+        return {
+            "alias": f"Yard {zone}",
+            "use_blueprint": {"path": f"homesec/{BLUEPRINT.name}", "input": inputs},
+        }
+
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {"automation": [from_blueprint("left"), from_blueprint("right")]},
+    )
+    finished = finished_clips(hass, entry, "yard")
+
+    # When a person standing in zone left raises an alert
+    (config_dir / "yard" / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: bool(finished), what="the clip finished")
+    await settle(hass, entry)
+
+    # Then only the automation on zone left notified
+    assert len(phones["left"]) == 1
+    assert phones["right"] == []
