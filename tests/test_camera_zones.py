@@ -568,3 +568,40 @@ async def test_blueprint_notifies_only_for_alerts_in_its_zone(
     # Then only the automation on zone left notified
     assert len(phones["left"]) == 1
     assert phones["right"] == []
+
+
+async def test_zone_picture_shows_the_cameras_latest_snapshot(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """Once a camera has a snapshot, the zones are drawn over it."""
+    # Given a camera whose clip of a person left a snapshot
+    entry = await setup_onnx_hub(hass, red_model)
+    await add_tuned_camera(hass, entry, config_dir / "yard", "Yard")
+    finished = finished_clips(hass, entry, "yard")
+    (config_dir / "yard" / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: bool(finished), what="the clip finished")
+    await settle(hass, entry)
+    subentry = next(iter(entry.subentries.values()))
+
+    # When its zones step is opened again
+    flow = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CAMERA),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        flow["flow_id"], {"name": "Yard", "tune_detection": True}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    url = PREVIEW.search(result["description_placeholders"]["preview"])
+    assert url is not None
+    response = await (await hass_client_no_auth()).get(url.group(1))
+    image = Image.open(io.BytesIO(await response.read())).convert("RGB")
+
+    # Then the picture is the snapshot: the red person where it stood
+    width, height = image.size
+    red, green, blue = image.getpixel((round(width * 0.27), round(height * 0.5)))
+    assert red > 150 and green < 80 and blue < 80
