@@ -32,9 +32,13 @@ from custom_components.homesec.const import (
     SUBENTRY_CAMERA,
     camera_signal,
 )
+from custom_components.homesec.engine.detect.zones import parse_masks
 from custom_components.homesec.engine.models import ClipFinished, LifecycleEvent
 from custom_components.homesec.engine.policy import PolicySettings
+from custom_components.homesec.engine.sources.rtsp import RtspSource
+from custom_components.homesec.engine.spool import Spool
 from custom_components.homesec.settings import CameraSettings
+from custom_components.homesec.source_kinds import SOURCE_KINDS
 
 from .helpers import set_options, setup_onnx_hub, wait_for
 from .servers import Mosquitto
@@ -605,3 +609,22 @@ async def test_zone_picture_shows_the_cameras_latest_snapshot(
     width, height = image.size
     red, green, blue = image.getpixel((round(width * 0.27), round(height * 0.5)))
     assert red > 150 and green < 80 and blue < 80
+
+
+def test_an_rtsp_camera_gives_its_masks_to_its_motion_gate(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """The camera's masks reach the settings of its RTSP source."""
+    # Given an RTSP camera with a mask
+    camera = CameraSettings(
+        subentry_id="s", camera_id="gate", title="Gate", source_type="rtsp",
+        masks=parse_masks("0,0 1,0 1,0.2"),
+        data={"url": "rtsp://192.0.2.1/stream"},
+    )  # fmt: skip
+
+    # When its source is built
+    source = SOURCE_KINDS["rtsp"].build(hass, camera, Spool(tmp_path / "spool"))
+
+    # Then the source's settings hold the mask
+    assert isinstance(source, RtspSource)
+    assert source._settings.masks == camera.masks

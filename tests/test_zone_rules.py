@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import ClientSession
 import pytest
 
+from custom_components.homesec.engine.detect.frames import sample_gray_frames
 from custom_components.homesec.engine.detect.motion import MotionSettings, scan_motion
 from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
 from custom_components.homesec.engine.detect.remote import (
@@ -26,6 +27,7 @@ from custom_components.homesec.engine.detect.zones import (
 from custom_components.homesec.engine.models import Clip, ClipState, FilterResult
 from custom_components.homesec.engine.pending_journal import PendingJournal
 from custom_components.homesec.engine.repository import ClipRepository
+from custom_components.homesec.engine.sources.motion_gate import MotionGate
 from custom_components.homesec.engine.state.sqlalchemy_store import (
     SQLAlchemyStateStore,
     sqlite_url,
@@ -211,3 +213,21 @@ async def test_results_with_and_without_zones_survive_the_journal_and_store(
     assert isinstance(old, FilterResult)
     assert old.detected_classes == ["person"]
     assert old.zones == []
+
+
+def test_the_rtsp_motion_gate_ignores_motion_in_a_mask(motion_clip: Path) -> None:
+    """The live gate that starts recordings does not see motion under a mask."""
+    # Given the grey frames of a box moving across the band y 0.39..0.61
+    frames = [gray for _, gray in sample_gray_frames(motion_clip, 5.0, 320)]
+    band = parse_masks("0,0.3 1,0.3 1,0.7 0,0.7")
+
+    # When a gate without masks, and one masking the band, watch them
+    def seen(gate: MotionGate) -> int:
+        return sum(gate.feed(gray) for gray in frames)
+
+    plain = seen(MotionGate(25, 1.0, 5))
+    masked = seen(MotionGate(25, 1.0, 5, band))
+
+    # Then only the unmasked gate sees motion
+    assert plain > 0
+    assert masked == 0
