@@ -25,6 +25,7 @@ from bench import engine_only
 
 engine_only.install()
 
+from custom_components.homesec.engine.detect.rules import DetectionRules
 from custom_components.homesec.engine.interfaces import (
     Notifier,
     ObjectDetector,
@@ -75,7 +76,9 @@ class InstantStorage(Storage):
 class InstantDetector(ObjectDetector):
     """Finds motion in every clip, instantly."""
 
-    async def detect(self, clip: Clip) -> FilterResult:
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
         """Return a detection at once."""
         return FOUND
 

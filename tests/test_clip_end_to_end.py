@@ -42,6 +42,7 @@ ALERT_FIELDS = {
     "notify_reason",
     "detected_classes",
     "confidence",
+    "zones",
     "ts",
     "dedupe_key",
     "upload_failed",

@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 
+from custom_components.homesec.engine.detect.rules import DetectionRules
 from custom_components.homesec.engine.interfaces import Analyzer, ObjectDetector
 from custom_components.homesec.engine.models import (
     AnalysisResult,
@@ -65,7 +66,9 @@ class SlowDetector(ObjectDetector):
         self.running = 0
         self.most = 0
 
-    async def detect(self, clip: Clip) -> FilterResult:
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
         """Take a little while."""
         self.running += 1
         self.most = max(self.most, self.running)
@@ -141,7 +144,9 @@ async def test_sqlite_uses_wal(tmp_path: Path) -> None:
 class PersonDetector(ObjectDetector):
     """Finds a person in every clip, at once."""
 
-    async def detect(self, clip: Clip) -> FilterResult:
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
         """A person."""
         return FilterResult(
             detected_classes=["person"], confidence=0.9, frames_sampled=1, model="p"

@@ -19,6 +19,7 @@ from homeassistant.helpers.event import async_call_later
 from .const import DETECTION_HOLD_SECONDS
 from .data import HomeSecConfigEntry, HomeSecData
 from .engine.detect.motion import MOTION
+from .engine.detect.rules import group_of
 from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent
 from .entity import ClipLifecycleEntity, HomeSecHubEntity, add_camera_entities
 
@@ -108,8 +109,28 @@ async def async_setup_entry(
     )
 
 
+def zones_seen(event: LifecycleEvent, label: str) -> list[str]:
+    """The zones where the event's ``label`` objects (or its alert's) stood."""
+    if isinstance(event, ClipAlerted):
+        return event.alert.zones
+    if not isinstance(event, ClipDetected):
+        return []
+    found = [event.result.best, *event.result.detections]
+    return sorted(
+        {
+            zone
+            for det in found
+            if det is not None and group_of(det.label) == label
+            for zone in det.zones
+        }
+    )
+
+
 class HeldBinarySensor(ClipLifecycleEntity, BinarySensorEntity):
-    """On when a clip's event matches; off again after a hold time."""
+    """On when a clip's event matches; off again after a hold time.
+
+    Its ``zones`` attribute: where the objects that turned it on stood.
+    """
 
     entity_description: HeldBinarySensorDescription
     _attr_is_on = False
@@ -129,6 +150,9 @@ class HeldBinarySensor(ClipLifecycleEntity, BinarySensorEntity):
             self.hass, DETECTION_HOLD_SECONDS, self._turn_off
         )
         self._attr_is_on = True
+        self._attr_extra_state_attributes = {
+            "zones": zones_seen(event, self.entity_description.key)
+        }
         self.async_write_ha_state()
 
     @callback

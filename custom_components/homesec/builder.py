@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -34,7 +34,7 @@ from .const import (
     STORAGE_LOCAL,
 )
 from .data import Cameras
-from .detector_kinds import async_build_detector
+from .detector_kinds import async_build_detector, detection_rules
 from .engine.analyze.budget import AnalysisBudget, BudgetedAnalyzer, BudgetSettings
 from .engine.analyze.frame_selection import FrameSelection
 from .engine.analyze.openai import OpenAIAnalyzer, OpenAISettings
@@ -57,7 +57,7 @@ from .engine.interfaces import (
 from .engine.models import RiskLevel
 from .engine.pending_journal import PendingJournal
 from .engine.pipeline import ClipPipeline, LifecycleListener, PipelineSettings
-from .engine.policy import DefaultAlertPolicy, PolicyOverrides, PolicySettings
+from .engine.policy import DefaultAlertPolicy, PolicySettings
 from .engine.repository import ClipRepository
 from .engine.retention import RetentionSettings
 from .engine.retry import RetrySettings
@@ -69,6 +69,9 @@ from .engine.storage.local import LocalStorage
 from .engine.store_retention import StoreRetentionSettings
 from .links import LinkSigner, clip_path, snapshot_path
 from .settings import HubSettings
+
+PERSISTENT = "persistent"
+"""The target of alerts when no notify target is chosen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,19 +201,23 @@ def policy(settings: HubSettings, cameras: Cameras) -> DefaultAlertPolicy:
             notify_on_activity_types=frozenset(settings.notify_on_activity_types),
             notify_on_motion=settings.notify_on_motion,
         ),
-        {
-            camera.camera_id: PolicyOverrides(
-                notify_on_motion=camera.notify_on_motion, min_risk_level=camera.min_risk
-            )
-            for camera in cameras.values()
-        },
+        {camera.camera_id: camera.policy_overrides() for camera in cameras.values()},
     )
 
 
-def pipeline_settings(settings: HubSettings) -> PipelineSettings:
-    """Retry attempts of the hub."""
+def pipeline_settings(settings: HubSettings, cameras: Cameras) -> PipelineSettings:
+    """Retry attempts of the hub and each camera's detection rules."""
     retry = RetrySettings(max_attempts=settings.max_attempts)
-    return PipelineSettings(upload_retry=retry, analyze_retry=retry, notify_retry=retry)
+    hub_rules = detection_rules(settings)
+    return PipelineSettings(
+        upload_retry=retry,
+        analyze_retry=retry,
+        notify_retry=retry,
+        camera_rules={
+            camera.camera_id: camera.detection_rules(hub_rules)
+            for camera in cameras.values()
+        },
+    )
 
 
 def budget_settings(settings: HubSettings) -> BudgetSettings:
@@ -268,36 +275,55 @@ def phone_urgency(settings: HubSettings) -> PhoneUrgency:
     )
 
 
+def _target_keys(entities: Iterable[str], services: Iterable[str]) -> frozenset[str]:
+    """Notify targets as ``entity:<id>``/``service:<name>``; none: persistent."""
+    keys = {f"entity:{e}" for e in entities} | {f"service:{s}" for s in services}
+    return frozenset(keys or {PERSISTENT})
+
+
 def outputs(
     hass: HomeAssistant,
     settings: HubSettings,
+    cameras: Cameras,
     context: NotifyContext,
     notifications_on: CameraGate,
 ) -> list[Notifier]:
     """The bus, MQTT, and each chosen notify target (persistent ones without).
 
     Each target is a notifier of its own: one that fails is retried alone and
-    never delays or repeats the others. Switches, snoozes and quiet hours hold
-    back the user's notifications, never events or MQTT.
+    never delays or repeats the others. A camera's alerts go to its own targets,
+    else the hub's, else a persistent notification. Switches, snoozes and quiet
+    hours hold back the user's notifications, never events or MQTT.
     """
-    targets: list[Notifier] = [
-        NotifyEntityNotifier(entity_id, context)
-        for entity_id in settings.notify_entities
-    ]
+    hub_targets = _target_keys(settings.notify_entities, settings.notify_services)
+    by_camera = {
+        camera_id: _target_keys(*camera.notify_targets(settings))
+        for camera_id, camera in cameras.items()
+    }
     urgency = phone_urgency(settings)
-    targets += [
-        service_notifier(service, context, settings.trigger_classes, urgency)
-        for service in settings.notify_services
-    ]
+
+    def gate(key: str) -> CameraGate:
+        def enabled(camera_id: str) -> bool:
+            wanted = by_camera.get(camera_id, hub_targets)
+            return key in wanted and notifications_on(camera_id)
+
+        return enabled
+
+    def notifier(key: str) -> Notifier:
+        kind, _, name = key.partition(":")
+        if kind == "entity":
+            return NotifyEntityNotifier(name, context)
+        if kind == "service":
+            return service_notifier(name, context, settings.trigger_classes, urgency)
+        return PersistentNotificationNotifier(context)
+
+    keys = sorted(hub_targets.union(*by_camera.values()))
     return [
         BusNotifier(hass),
         MqttAlertNotifier(
             hass, settings.mqtt_topic, settings.mqtt_qos, settings.mqtt_retain
         ),
-        *(
-            GatedNotifier(target, notifications_on)
-            for target in targets or [PersistentNotificationNotifier(context)]
-        ),
+        *(GatedNotifier(notifier(key), gate(key)) for key in keys),
     ]
 
 
@@ -344,13 +370,14 @@ async def async_build_engine(
             notifiers=outputs(
                 hass,
                 settings,
+                cameras,
                 NotifyContext(hass, cameras.title, wiring.wording, wiring.links),
                 wiring.notifications_on,
             ),
             repository=repository,
             snapshots=snapshots,
             listener=wiring.listener,
-            settings=pipeline_settings(settings),
+            settings=pipeline_settings(settings, cameras),
             clip_links=lambda clip: (
                 snapshot_path(clip.clip_id),
                 clip_path(clip.clip_id),

@@ -1,11 +1,15 @@
-"""Camera subentries: name and alert overrides, then the settings of its source."""
+"""Camera subentries: name and alerts, detection, zones, then its source."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -16,6 +20,16 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 import probatio
 
+from .camera_fields import (
+    CAMERA_RULE_KEYS,
+    areas_data,
+    detection_data,
+    detection_schema,
+    hub_rules_text,
+    read_areas,
+    zone_placeholders,
+    zones_schema,
+)
 from .const import (
     CONF_CAMERA_ID,
     CONF_ENABLED,
@@ -24,17 +38,21 @@ from .const import (
     CONF_PROMPT_CONTEXT,
     CONF_QUIET_END,
     CONF_QUIET_START,
+    CONF_REQUIRE_ZONE,
     CONF_SOURCE_TYPE,
+    CONF_TUNE_DETECTION,
     RISK_DEFAULT,
     SOURCE_FOLDER,
     SOURCE_FTP,
     SOURCE_HA_CAMERA,
     SOURCE_RTSP,
 )
+from .engine.detect.zones import masks_text, zones_text
 from .engine.models import RiskLevel
 from .selectors import choice
-from .settings import CAMERA_DEFAULTS, time_of_day
+from .settings import CAMERA_DEFAULTS, HubSettings, time_of_day
 from .source_kinds import SOURCE_KINDS, CheckContext
+from .zone_preview import async_preview
 
 
 def _quiet_hours_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -78,6 +96,7 @@ def _common_schema(*, with_source: bool) -> probatio.Schema:
         ),
         probatio.Optional(CONF_QUIET_START): TimeSelector(),
         probatio.Optional(CONF_QUIET_END): TimeSelector(),
+        probatio.Optional(CONF_TUNE_DETECTION): BooleanSelector(),
     }
     return probatio.Schema(fields)
 
@@ -86,6 +105,8 @@ class CameraSubentryFlow(ConfigSubentryFlow):
     """Add or reconfigure a camera: common settings, then its source."""
 
     _common: dict[str, Any]
+    _drawn: tuple[str, str] | None = None
+    """The zones and masks (as text) the form's picture shows."""
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -102,7 +123,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 errors[CONF_NAME] = "name_exists"
             elif not errors:
                 self._common = {**user_input, CONF_CAMERA_ID: camera_id}
-                return await self._source_step(user_input[CONF_SOURCE_TYPE], None)
+                return await self._after_common()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -127,7 +148,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                     CONF_SOURCE_TYPE: subentry.data[CONF_SOURCE_TYPE],
                     CONF_CAMERA_ID: subentry.data[CONF_CAMERA_ID],
                 }
-                return await self._source_step(subentry.data[CONF_SOURCE_TYPE], None)
+                return await self._after_common()
         suggested: Mapping[str, Any] = user_input or {
             **subentry.data,
             CONF_NAME: subentry.title,
@@ -139,6 +160,74 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             ),
             errors=errors,
         )
+
+    async def _after_common(self) -> SubentryFlowResult:
+        """Detection and zones when asked for, then the source."""
+        if self._common.get(CONF_TUNE_DETECTION):
+            return await self.async_step_detection()
+        return await self._source_step(self._common[CONF_SOURCE_TYPE], None)
+
+    async def async_step_detection(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The camera's own detection rules and alert targets (empty: the hub's)."""
+        hub = HubSettings.from_entry(self._get_entry())
+        if user_input is not None:
+            self._common.update(detection_data(user_input))
+            return await self.async_step_zones()
+        return self.async_show_form(
+            step_id="detection",
+            data_schema=self.add_suggested_values_to_schema(
+                detection_schema(self.hass, hub), self._previous_data()
+            ),
+            description_placeholders={
+                "name": self._common[CONF_NAME],
+                **hub_rules_text(hub),
+            },
+        )
+
+    async def async_step_zones(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Zones and masks, drawn over the camera's latest snapshot.
+
+        Changed areas are drawn first; submitting them unchanged goes on.
+        """
+        shown = self._previous_data() if user_input is None else user_input
+        zones, masks, errors, line = read_areas(shown)
+        texts = (zones_text(zones), masks_text(masks))
+        if user_input is not None and not errors and texts == self._drawn:
+            require = bool(user_input.get(CONF_REQUIRE_ZONE))
+            self._common.update(areas_data(zones, masks, require))
+            return await self._source_step(self._common[CONF_SOURCE_TYPE], None)
+        if not errors:
+            self._drawn = texts
+        url = await async_preview(
+            self.hass, await self._latest_snapshot(), zones, masks
+        )
+        name = self._common[CONF_NAME]
+        return self.async_show_form(
+            step_id="zones",
+            data_schema=self.add_suggested_values_to_schema(zones_schema(), shown),
+            errors=errors,
+            description_placeholders={
+                **zone_placeholders(),
+                "name": name,
+                "line": line,
+                "preview": f"![{name}]({url})",
+            },
+        )
+
+    async def _latest_snapshot(self) -> bytes | None:
+        """The camera's latest snapshot while the hub runs, else None."""
+        entry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return None
+        camera_id = self._common[CONF_CAMERA_ID]
+        jpeg: bytes | None = await entry.runtime_data.clips.async_latest_snapshot(
+            camera_id
+        )
+        return jpeg
 
     async def async_step_folder(
         self, user_input: dict[str, Any] | None = None
@@ -200,6 +289,12 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             return self._get_reconfigure_subentry().data
         return {}
 
+    def _rules_data(self) -> dict[str, Any]:
+        """The detection and zone settings: as just entered, else as they were."""
+        tuned = self._common.get(CONF_TUNE_DETECTION)
+        given = self._common if tuned else self._previous_data()
+        return {key: given[key] for key in CAMERA_RULE_KEYS if key in given}
+
     def _save(self, settings: dict[str, Any]) -> SubentryFlowResult:
         common = self._common
         data = {
@@ -214,6 +309,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 for key in (CONF_QUIET_START, CONF_QUIET_END)
                 if common.get(key)
             },
+            **self._rules_data(),
             **settings,
         }
         if self.source == "reconfigure":

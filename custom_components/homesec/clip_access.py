@@ -158,6 +158,13 @@ class ClipAccess:
         """A clip's annotated snapshot, or None."""
         return await self._engine.snapshots.get(clip_id)
 
+    async def async_latest_snapshot(self, camera_id: str) -> bytes | None:
+        """The annotated snapshot of the camera's newest clip that has one."""
+        for state in await self._engine.repository.recent(camera_id, 20) or []:
+            if (jpeg := await self._engine.snapshots.get(state.clip_id)) is not None:
+                return jpeg
+        return None
+
     async def async_location(self, clip_id: str) -> Path | RemoteClip | None:
         """A clip's local file (spool or local storage), its remote copy, or None."""
         state = await self._engine.repository.get(clip_id)

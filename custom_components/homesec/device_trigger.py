@@ -1,7 +1,9 @@
 """Device triggers of a camera: an object detected, motion, an alert raised.
 
 Besides person, vehicle and animal, "object detected" names any class the hub
-detects (a custom model's classes too).
+detects (a custom model's classes too). Each can be limited to one of the
+camera's zones ("person detected in zone driveway"): it fires only when a
+detected object stood in that zone.
 """
 
 from __future__ import annotations
@@ -22,16 +24,19 @@ import probatio
 
 from .const import (
     CONF_CAMERA_ID,
+    CONF_ZONES,
     DOMAIN,
     EVENT_ALERT,
     EVENT_DETECTION,
     RISK_LEVELS,
     SUBENTRY_CAMERA,
 )
+from .engine.detect.zones import PolygonError, parse_zones
 from .settings import HubSettings
 
 CONF_OBJECT = "object"
 CONF_RISK_LEVEL = "risk_level"
+CONF_ZONE = "zone"
 ANY_RISK = "any"
 MINIMUM_RISKS = [ANY_RISK, *RISK_LEVELS]
 DETECTED = {
@@ -49,6 +54,7 @@ TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
         probatio.Required(CONF_TYPE): probatio.In(TRIGGER_TYPES),
         probatio.Optional(CONF_RISK_LEVEL): probatio.In(MINIMUM_RISKS),
         probatio.Optional(CONF_OBJECT): str,
+        probatio.Optional(CONF_ZONE): str,
     }
 )
 
@@ -63,6 +69,22 @@ def _objects(hass: HomeAssistant) -> list[str]:
 
 def _camera_id(hass: HomeAssistant, device_id: str) -> str | None:
     """The camera id of a HomeSec camera device, or None."""
+    camera = _camera(hass, device_id)
+    return str(camera[CONF_CAMERA_ID]) if camera is not None else None
+
+
+def _zone_names(hass: HomeAssistant, device_id: str) -> list[str]:
+    """The names of a camera device's zones."""
+    camera = _camera(hass, device_id)
+    try:
+        zones = parse_zones(str((camera or {}).get(CONF_ZONES) or ""))
+    except PolygonError:
+        return []
+    return [zone.name for zone in zones]
+
+
+def _camera(hass: HomeAssistant, device_id: str) -> Mapping[str, Any] | None:
+    """The subentry data of a HomeSec camera device, or None."""
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
         return None
@@ -74,21 +96,23 @@ def _camera_id(hass: HomeAssistant, device_id: str) -> str | None:
             if subentry.subentry_type == SUBENTRY_CAMERA and (
                 (DOMAIN, subentry.subentry_id) in device.identifiers
             ):
-                return str(subentry.data[CONF_CAMERA_ID])
+                return subentry.data
     return None
 
 
 async def async_validate_trigger_config(
     hass: HomeAssistant, config: ConfigType
 ) -> ConfigType:
-    """Check the trigger and that its device is a HomeSec camera."""
+    """Check the trigger, that its device is a HomeSec camera, and its zone."""
     config = TRIGGER_SCHEMA(config)
     if config[CONF_TYPE] == OBJECT and not config.get(CONF_OBJECT):
         raise InvalidDeviceAutomationConfig("an object_detected trigger needs object")
-    if _camera_id(hass, config[CONF_DEVICE_ID]) is None:
-        raise InvalidDeviceAutomationConfig(
-            f"{config[CONF_DEVICE_ID]} is not a HomeSec camera"
-        )
+    device_id = config[CONF_DEVICE_ID]
+    if _camera_id(hass, device_id) is None:
+        raise InvalidDeviceAutomationConfig(f"{device_id} is not a HomeSec camera")
+    zone = config.get(CONF_ZONE)
+    if zone and zone not in _zone_names(hass, device_id):
+        raise InvalidDeviceAutomationConfig(f"{device_id} has no zone named {zone!r}")
     return config
 
 
@@ -112,32 +136,38 @@ async def async_get_triggers(
 async def async_get_trigger_capabilities(
     hass: HomeAssistant, config: ConfigType
 ) -> dict[str, probatio.Schema]:
-    """Extra fields: an alert's minimum risk level, an object trigger's object.
+    """Extra fields: a minimum risk level, an object, a zone.
 
-    The objects offered are those the hub detects.
+    An alert trigger can require a minimum risk level, an object trigger names
+    an object the hub detects, and any trigger can require one of the camera's
+    zones.
     """
+    fields: dict[Any, Any] = {}
     if config[CONF_TYPE] == OBJECT:
-        return {
-            "extra_fields": probatio.Schema(
-                {probatio.Required(CONF_OBJECT): probatio.In(_objects(hass))}
-            )
-        }
-    if config[CONF_TYPE] != ALERT:
-        return {}
-    return {
-        "extra_fields": probatio.Schema(
-            {probatio.Optional(CONF_RISK_LEVEL): probatio.In(MINIMUM_RISKS)}
-        )
-    }
+        fields[probatio.Required(CONF_OBJECT)] = probatio.In(_objects(hass))
+    if config[CONF_TYPE] == ALERT:
+        fields[probatio.Optional(CONF_RISK_LEVEL)] = probatio.In(MINIMUM_RISKS)
+    if zones := _zone_names(hass, config.get(CONF_DEVICE_ID) or ""):
+        fields[probatio.Optional(CONF_ZONE)] = probatio.In(zones)
+    return {"extra_fields": probatio.Schema(fields)} if fields else {}
 
 
 def _matches(config: ConfigType, camera_id: str, data: Mapping[str, Any]) -> bool:
     if data.get("camera_name") != camera_id:
         return False
+    zone = config.get(CONF_ZONE)
     if config[CONF_TYPE] in DETECTED:
-        return DETECTED[config[CONF_TYPE]] in data.get("detected_classes", [])
+        label = DETECTED[config[CONF_TYPE]]
+        if zone:  # that kind of object stood in the zone
+            return zone in data.get("class_zones", {}).get(label, [])
+        return label in data.get("detected_classes", [])
     if config[CONF_TYPE] == OBJECT:
-        return config.get(CONF_OBJECT) in data.get("detected_classes", [])
+        label = str(config.get(CONF_OBJECT))
+        if zone:
+            return zone in data.get("class_zones", {}).get(label, [])
+        return label in data.get("detected_classes", [])
+    if zone and zone not in data.get("zones", []):
+        return False
     minimum = config.get(CONF_RISK_LEVEL, ANY_RISK)
     if minimum == ANY_RISK:
         return True

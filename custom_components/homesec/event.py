@@ -66,6 +66,7 @@ class DetectionEventEntity(ClipLifecycleEntity, EventEntity):
                 {
                     "clip_id": event.clip.clip_id,
                     "confidence": event.result.confidence,
+                    "zones": event.result.zones,
                 },
             )
             self.async_write_ha_state()
@@ -89,6 +90,7 @@ class AlertEventEntity(ClipLifecycleEntity, EventEntity):
                 "notify_reason": alert.notify_reason,
                 "reason": alert.reason,
                 "detected_classes": alert.detected_classes,
+                "zones": alert.zones,
             },
         )
         self.async_write_ha_state()

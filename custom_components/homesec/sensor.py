@@ -192,6 +192,8 @@ class CameraSensor(ClipLifecycleEntity, RestoreSensor):
         value = self.entity_description.value(event)
         if value is not None:
             self._attr_native_value = value
+            if isinstance(event, ClipAlerted):
+                self._attr_extra_state_attributes = {"zones": event.alert.zones}
             self.async_write_ha_state()
 
 

@@ -146,7 +146,8 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
         source_type="action",
     )
     try:
-        detected = await hub.engine.detector.detect(clip)
+        rules = hub.engine.pipeline.rules_for(camera_id)  # the camera's own
+        detected = await hub.engine.detector.detect(clip, rules)
     except VideoDecodeError as err:
         raise user_error(
             "clip_unreadable", path=path.name, error=first_line(err)
@@ -175,6 +176,7 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
     response: dict[str, Any] = {
         "detected_classes": detected.detected_classes,
         "confidence": detected.confidence,
+        "zones": detected.zones,
         "frames_sampled": detected.frames_sampled,
         "analysis": analysis,
         "analysis_error": analysis_error,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +21,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from .const import (
     ANALYZER_NONE,
     CONF_CAMERA_ID,
+    CONF_DETECT_CLASSES,
     CONF_ENABLED,
+    CONF_MASKS,
+    CONF_MIN_BOX_H_RATIO,
+    CONF_MIN_CONFIDENCE,
+    CONF_MIN_HITS,
     CONF_MIN_RISK_OVERRIDE,
+    CONF_NOTIFY_ENTITIES,
+    CONF_NOTIFY_ON_ACTIVITY_TYPES,
     CONF_NOTIFY_ON_MOTION,
+    CONF_NOTIFY_SERVICES,
     CONF_PROMPT_CONTEXT,
     CONF_QUIET_END,
     CONF_QUIET_START,
+    CONF_REQUIRE_ZONE,
     CONF_SOURCE_TYPE,
+    CONF_ZONES,
     DETECTOR_MOTION,
     FRAMES_PATH,
     FTP_UPLOAD_PATH,
@@ -39,11 +50,15 @@ from .const import (
 )
 from .engine.analyze.prompt import BASE_PROMPT
 from .engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
-from .engine.detect.rules import offered_classes
+from .engine.detect.rules import DetectionRules, offered_classes
+from .engine.detect.zones import Polygon, PolygonError, Zone, parse_masks, parse_zones
 from .engine.models import RiskLevel
+from .engine.policy import PolicyOverrides
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+
+_LOGGER = logging.getLogger(__name__)
 
 URGENT_NEVER = "never"
 OBJECT_GROUPS = ("person", "vehicle", "animal")
@@ -245,6 +260,21 @@ class CameraSettings(BaseModel):
     prompt_context: str = ""
     quiet_start: time | None = None
     quiet_end: time | None = None
+    detect_classes: tuple[str, ...] = ()
+    """Objects to detect; empty: the hub's."""
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+    """None here and below: the hub's value."""
+    min_box_h_ratio: float | None = Field(default=None, ge=0, le=1)
+    min_hits: int | None = Field(default=None, ge=1)
+    notify_on_activity_types: tuple[str, ...] = ()
+    """Activities that alert; empty: the hub's."""
+    notify_entities: tuple[str, ...] = ()
+    """Where its alerts go; with no services either, the hub's targets."""
+    notify_services: tuple[str, ...] = ()
+    zones: tuple[Zone, ...] = ()
+    masks: tuple[Polygon, ...] = ()
+    require_zone: bool = False
+    """Only objects standing in one of ``zones`` alert."""
     data: Mapping[str, Any] = Field(default_factory=dict, repr=False)
 
     @field_validator("quiet_start", "quiet_end", mode="before")
@@ -268,6 +298,20 @@ class CameraSettings(BaseModel):
             )
             if data.get(key) is not None
         }
+        own = {
+            key: data[key]
+            for key in (
+                CONF_DETECT_CLASSES,
+                CONF_MIN_CONFIDENCE,
+                CONF_MIN_BOX_H_RATIO,
+                CONF_MIN_HITS,
+                CONF_NOTIFY_ON_ACTIVITY_TYPES,
+                CONF_NOTIFY_ENTITIES,
+                CONF_NOTIFY_SERVICES,
+                CONF_REQUIRE_ZONE,
+            )
+            if data.get(key) not in (None, "")
+        }
         return cls(
             subentry_id=subentry.subentry_id,
             camera_id=data[CONF_CAMERA_ID],
@@ -275,7 +319,42 @@ class CameraSettings(BaseModel):
             source_type=data[CONF_SOURCE_TYPE],
             data=data,
             **common,
+            **own,
+            **_areas(subentry.title, data),
         )
+
+    def detection_rules(self, hub: DetectionRules) -> DetectionRules:
+        """The camera's rules: its own values, the hub's where it has none."""
+        own: dict[str, Any] = {
+            "masks": self.masks,
+            "zones": self.zones,
+            "min_confidence": self.min_confidence,
+            "min_box_h_ratio": self.min_box_h_ratio,
+            "min_hits": self.min_hits,
+        }
+        if self.detect_classes:
+            own["classes"] = frozenset(self.detect_classes)
+        return hub.model_copy(
+            update={key: value for key, value in own.items() if value is not None}
+        )
+
+    def policy_overrides(self) -> PolicyOverrides:
+        """The camera's alert rules that differ from the hub's."""
+        activities = self.notify_on_activity_types
+        return PolicyOverrides(
+            notify_on_motion=self.notify_on_motion,
+            min_risk_level=self.min_risk,
+            notify_on_activity_types=frozenset(activities) if activities else None,
+            require_zone=self.require_zone and bool(self.zones),
+        )
+
+    def notify_targets(
+        self, hub: HubSettings
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Its notify entities and services (the hub's when it has none)."""
+        if self.notify_entities or self.notify_services:
+            return self.notify_entities, self.notify_services
+        return hub.notify_entities, hub.notify_services
 
     @property
     def min_risk(self) -> RiskLevel | None:
@@ -299,6 +378,17 @@ class CameraSettings(BaseModel):
         if begin < finish:
             return begin <= now < finish
         return now >= begin or now < finish
+
+
+def _areas(title: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored zones and masks (the form checked them; bad ones are dropped)."""
+    areas: dict[str, Any] = {}
+    for key, parse in ((CONF_ZONES, parse_zones), (CONF_MASKS, parse_masks)):
+        try:
+            areas[key] = parse(str(data.get(key) or ""))
+        except PolygonError as err:
+            _LOGGER.warning("The %s of %s are ignored: %s", key, title, err)
+    return areas
 
 
 CAMERA_DEFAULTS = CameraSettings(subentry_id="", camera_id="", title="", source_type="")

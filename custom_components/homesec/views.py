@@ -14,6 +14,7 @@ from .content_types import content_type
 from .data import HomeSecData
 from .engine.snapshots import CLIP_ID
 from .links import CLIP_PATH, SNAPSHOT_PATH
+from .zone_preview import ZonePreviewView
 
 
 def _hub(hass: HomeAssistant) -> HomeSecData | None:
@@ -91,3 +92,4 @@ def register_views(hass: HomeAssistant) -> None:
     """Register the views (once, with the integration)."""
     hass.http.register_view(ClipView())
     hass.http.register_view(SnapshotView())
+    hass.http.register_view(ZonePreviewView())

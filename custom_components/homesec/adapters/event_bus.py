@@ -5,6 +5,7 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 
 from ..const import EVENT_ALERT, EVENT_DETECTION
+from ..engine.detect.rules import zones_by_class
 from ..engine.interfaces import Notifier
 from ..engine.models import Alert, Clip, FilterResult
 
@@ -31,6 +32,8 @@ class BusNotifier(Notifier):
                 "camera_name": clip.camera_name,
                 "detected_classes": result.detected_classes,
                 "confidence": result.confidence,
+                "zones": result.zones,
+                "class_zones": zones_by_class(result),
                 "ts": clip.start_ts.isoformat(),
                 "dedupe_key": clip.clip_id,
             },

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .detect.rules import DetectionRules
 from .errors import CredentialsRejected, DetectorUnavailable
 from .interfaces import Analyzer, ObjectDetector, Storage
 from .models import AnalysisResult, Clip, FilterResult, UploadOutcome
@@ -51,10 +52,12 @@ class WatchedDetector(ObjectDetector):
         self._on_rejected = on_rejected
         self._on_status = on_status
 
-    async def detect(self, clip: Clip) -> FilterResult:
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
         """Detect; report refused credentials and (un)availability."""
         try:
-            result = await self.inner.detect(clip)
+            result = await self.inner.detect(clip, rules)
         except CredentialsRejected as err:
             self._on_rejected(err)
             raise

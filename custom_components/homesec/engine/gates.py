@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .detect.rules import DetectionRules
 from .interfaces import Notifier, ObjectDetector
 from .models import Alert, Clip, FilterResult
 
@@ -19,13 +20,15 @@ class GatedDetector(ObjectDetector):
         self.inner = inner
         self._enabled = enabled
 
-    async def detect(self, clip: Clip) -> FilterResult:
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
         """Scan, or report nothing when the camera's detection is off."""
         if not self._enabled(clip.camera_name):
             return FilterResult(
                 detected_classes=[], confidence=0.0, frames_sampled=0, model="off"
             )
-        return await self.inner.detect(clip)
+        return await self.inner.detect(clip, rules)
 
     async def close(self) -> None:
         """Close the wrapped detector."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from .detect.rules import DetectionRules
 from .models import (
     Alert,
     AlertDecision,
@@ -66,8 +67,13 @@ class ObjectDetector(ABC):
     """Finds objects (or motion) in a clip."""
 
     @abstractmethod
-    async def detect(self, clip: Clip) -> FilterResult:
-        """Scan the clip; raise on unreadable input."""
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
+        """Scan the clip; raise on unreadable input.
+
+        ``rules`` are the clip's camera's (None: the detector's own).
+        """
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release models and executors."""

@@ -107,6 +107,8 @@ class Detection(Frozen):
     confidence: float
     box: Box
     frame_ts: float
+    zones: list[str] = Field(default_factory=list)
+    """The camera's zones the object stands in (by its box's bottom centre)."""
 
 
 class FilterResult(Frozen):
@@ -121,6 +123,14 @@ class FilterResult(Frozen):
     model: str
     snapshot_jpeg: bytes | None = Field(default=None, exclude=True, repr=False)
     """The best frame with its boxes drawn (not stored in the state document)."""
+
+    @property
+    def zones(self) -> list[str]:
+        """The zones the detections stand in (sorted, each once)."""
+        found = {zone for det in self.detections for zone in det.zones}
+        if self.best is not None:
+            found.update(self.best.zones)
+        return sorted(found)
 
 
 class TokenUsage(Frozen):
@@ -192,6 +202,8 @@ class Alert(Frozen):
     notify_reason: str
     detected_classes: list[str]
     confidence: float
+    zones: list[str] = Field(default_factory=list)
+    """The camera's zones the detected objects stand in."""
     ts: datetime
     dedupe_key: str
     upload_failed: bool

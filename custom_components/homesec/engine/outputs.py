@@ -60,6 +60,7 @@ def make_alert(  # noqa: PLR0917 - one alert from every stage's outcome
         reason_params=decision.params,
         detected_classes=detected.detected_classes,
         confidence=detected.confidence,
+        zones=detected.zones,
         ts=clip.start_ts,
         dedupe_key=clip.clip_id,
         upload_failed=stored is None,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import logging
 
 from .clip_tasks import ClipTasks, PipelineMark
+from .detect.rules import DetectionRules
 from .errors import (
     AnalysisSkipped,
     AnalyzeError,
@@ -108,6 +109,10 @@ class ClipPipeline:
     def in_flight(self) -> int:
         """Clips submitted and not finished yet."""
         return len(self._tasks)
+
+    def rules_for(self, camera_name: str) -> DetectionRules | None:
+        """The camera's detection rules (None: the detector's own)."""
+        return self._settings.camera_rules.get(camera_name)
 
     def is_queued(self, clip_id: str) -> bool:
         """Whether the clip is being processed or waits for its turn."""
@@ -244,7 +249,7 @@ class ClipPipeline:
         result = await self._stage(
             state,
             Stage.DETECT,
-            lambda: self._detector.detect(clip),
+            lambda: self._detector.detect(clip, self.rules_for(clip.camera_name)),
             DetectError,
             self._settings.detect_retry,
             retry_on=DetectorUnavailable,

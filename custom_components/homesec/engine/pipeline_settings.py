@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .detect.rules import DetectionRules
 from .retry import RetrySettings
 
 
 class PipelineSettings(BaseModel):
-    """Concurrency bounds and retries."""
+    """Concurrency bounds, retries, and each camera's detection rules."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -22,3 +23,5 @@ class PipelineSettings(BaseModel):
     detect_retry: RetrySettings = RetrySettings()
     """Retries of a detector that cannot answer now (other errors are final)."""
     notify_retry: RetrySettings = RetrySettings()
+    camera_rules: dict[str, DetectionRules] = Field(default_factory=dict)
+    """Detection rules by camera; a camera without any gets the detector's own."""

@@ -12,6 +12,8 @@ from .interfaces import AlertPolicy
 from .models import AlertDecision, AlertReason, AnalysisResult, FilterResult, RiskLevel
 from .text import first_line
 
+OUTSIDE_ZONES = "nothing was seen in one of the camera's zones"
+
 
 class PolicySettings(BaseModel):
     """The hub's default rules: what is worth a summary, what alerts."""
@@ -25,6 +27,8 @@ class PolicySettings(BaseModel):
     min_risk_level: RiskLevel = RiskLevel.HIGH
     notify_on_activity_types: frozenset[str] = frozenset()
     notify_on_motion: bool = False
+    require_zone: bool = False
+    """Only objects standing in one of the camera's zones alert."""
 
 
 class PolicyOverrides(BaseModel):
@@ -35,6 +39,7 @@ class PolicyOverrides(BaseModel):
     min_risk_level: RiskLevel | None = None
     notify_on_activity_types: frozenset[str] | None = None
     notify_on_motion: bool | None = None
+    require_zone: bool | None = None
 
     def apply(self, base: PolicySettings) -> PolicySettings:
         """Return ``base`` with only the fields set here replaced."""
@@ -83,6 +88,8 @@ class DefaultAlertPolicy(AlertPolicy):
     ) -> str | None:
         """A trigger class (or any detection with notify on motion), no cooldown."""
         rules = self.settings_for(camera_name)
+        if rules.require_zone and not detections.zones:
+            return OUTSIDE_ZONES
         found = set(detections.detected_classes)
         if not found & rules.trigger_classes and not (found and rules.notify_on_motion):
             return "no trigger class"
@@ -112,6 +119,8 @@ class DefaultAlertPolicy(AlertPolicy):
         budget): the clip had a trigger class, so it alerts without a summary.
         """
         rules = self.settings_for(camera_name)
+        if rules.require_zone and not detections.zones:
+            return AlertDecision(notify=False, reason=OUTSIDE_ZONES)
         if analysis is None and unavailable and detections.detected_classes:
             classes = ", ".join(detections.detected_classes)
             return AlertDecision(

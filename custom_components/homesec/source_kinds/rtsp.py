@@ -112,7 +112,7 @@ async def _check(
 def _build(hass: HomeAssistant, camera: CameraSettings, spool: Spool) -> ClipSource:
     return RtspSource(
         camera.camera_id,
-        rtsp_settings(camera.data),
+        rtsp_settings(camera.data).model_copy(update={"masks": camera.masks}),
         spool,
         hass.async_add_executor_job,
     )

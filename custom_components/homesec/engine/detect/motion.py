@@ -12,6 +12,7 @@ from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, Detection, FilterResult
 from .clip_video import scan_clip
 from .frames import GrayFrame, sample_gray_frames
+from .rules import DetectionRules
 
 MOTION = "motion"
 
@@ -36,15 +37,22 @@ class MotionDetector(ObjectDetector):
         self._settings = settings
         self._run = run_blocking
 
-    async def detect(self, clip: Clip) -> FilterResult:
-        """Scan the clip off the event loop."""
-        return await self._run(
-            scan_clip, clip, partial(scan_motion, settings=self._settings)
-        )
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
+        """Scan the clip off the event loop.
+
+        Of ``rules``, the masks and zones apply: changes in a mask do not count.
+        """
+        scan = partial(scan_motion, settings=self._settings, rules=rules)
+        return await self._run(scan_clip, clip, scan)
 
 
-def scan_motion(path: Path, settings: MotionSettings) -> FilterResult:
+def scan_motion(
+    path: Path, settings: MotionSettings, rules: DetectionRules | None = None
+) -> FilterResult:
     """Difference consecutive sampled frames; stop after ``min_hits`` matches."""
+    rules = rules or DetectionRules()
     previous: np.ndarray | None = None
     hits = 0
     frames = 0
@@ -55,16 +63,21 @@ def scan_motion(path: Path, settings: MotionSettings) -> FilterResult:
         current = _smooth(gray)
         if previous is not None and previous.shape == current.shape:
             changed = np.abs(current - previous) > settings.pixel_threshold
+            if rules.masks:
+                height, width = changed.shape
+                changed &= ~rules.mask_raster(width, height)
             pct = float(changed.mean() * 100.0)
             if pct >= settings.min_changed_pct:
                 hits += 1
                 if pct > best_pct:
                     best_pct = pct
+                    box = _bounding_box(changed)
                     best = Detection(
                         label=MOTION,
                         confidence=_confidence(pct, settings),
-                        box=_bounding_box(changed),
+                        box=box,
                         frame_ts=ts,
+                        zones=rules.zones_of(box),
                     )
                 if hits >= settings.min_hits:
                     break

@@ -203,7 +203,9 @@ class RemoteDetector(ObjectDetector):
         self._session = session
         self._run = run_blocking
 
-    async def detect(self, clip: Clip) -> FilterResult:
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
         """Ask the server frame by frame, decoding the next frame meanwhile.
 
         Frames are decoded off the loop one at a time; sending stops at the
@@ -211,13 +213,14 @@ class RemoteDetector(ObjectDetector):
         """
         s = self._settings
         frames = _EncodedFrames(clip, s.sample_fps, s.side, s.jpeg_quality)
-        tracker = HitTracker(s.rules)
+        rules = rules or s.rules
+        tracker = HitTracker(rules)
         ahead = asyncio.ensure_future(self._run(frames.next))
         try:
             while (frame := await ahead) is not None:
                 ahead = asyncio.ensure_future(self._run(frames.next))
                 height, width = frame.image.shape[:2]
-                raw = await self.ask(frame.jpeg, width, height)
+                raw = await self.ask(frame.jpeg, width, height, rules.min_confidence)
                 tracker.add(frame.ts, raw, partial(_same, frame.image))
                 if tracker.done:
                     break
@@ -227,12 +230,19 @@ class RemoteDetector(ObjectDetector):
             await asyncio.shield(self._run(frames.close))
         return await self._run(_result, tracker, s.url)
 
-    async def ask(self, jpeg: bytes, width: int, height: int) -> list[RawDetection]:
-        """Post one JPEG and return its detections."""
+    async def ask(
+        self, jpeg: bytes, width: int, height: int, min_confidence: float | None = None
+    ) -> list[RawDetection]:
+        """Post one JPEG and return its detections.
+
+        The server reports from ``min_confidence`` on (at most 0.25; None: the
+        detector's own rules).
+        """
         s = self._settings
+        wanted = s.rules.min_confidence if min_confidence is None else min_confidence
         form = aiohttp.FormData()
         form.add_field("image", jpeg, filename="frame.jpg", content_type="image/jpeg")
-        form.add_field("min_confidence", str(min(s.rules.min_confidence, 0.25)))
+        form.add_field("min_confidence", str(min(wanted, 0.25)))
         if s.api_key is not None:
             form.add_field("api_key", s.api_key.get_secret_value())
         try:

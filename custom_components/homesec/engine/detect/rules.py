@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Box
+from ..models import Box, FilterResult
 from .coco import COCO80
+from .zones import Areas, Polygon, Zone, raster
 
 # COCO class names by group, as YOLO models trained on COCO name them.
 VEHICLES = "bicycle car motorcycle airplane bus train truck boat"
@@ -57,6 +61,15 @@ def offered_classes(names: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def zones_by_class(result: FilterResult) -> dict[str, list[str]]:
+    """Per detected class (group), the zones its objects stood in."""
+    found: dict[str, set[str]] = {}
+    for det in [result.best, *result.detections]:
+        if det is not None:
+            found.setdefault(group_of(det.label), set()).update(det.zones)
+    return {label: sorted(zones) for label, zones in found.items()}
+
+
 class RawDetection(BaseModel):
     """A model's detection in relative coordinates."""
 
@@ -79,18 +92,63 @@ class DetectionRules(BaseModel):
     coco_groups: bool = True
     """Whether COCO's vehicle and animal groups apply: off for a custom model,
     whose "car" or "dog" is its own class, reported under its own name."""
+    masks: tuple[Polygon, ...] = ()
+    """Areas hidden from detection: an object standing in one is ignored."""
+    zones: tuple[Zone, ...] = ()
+    """Named areas; each detection lists the ones it stands in."""
 
     def group_of(self, label: str) -> str:
         """The name a detected label is reported under."""
         return group_of(label) if self.coco_groups else label
 
+    @cached_property
+    def _wanted(self) -> frozenset[str]:
+        return expand(self.classes, groups=self.coco_groups)
+
+    @cached_property
+    def _rasters(self) -> dict[tuple[int, int], NDArray[np.bool_]]:
+        return {}
+
+    def mask_raster(self, width: int, height: int) -> NDArray[np.bool_]:
+        """The masked pixels of a ``width`` x ``height`` frame (kept per size)."""
+        key = (width, height)
+        if (found := self._rasters.get(key)) is None:
+            found = self._rasters[key] = raster(self.masks, width, height)
+        return found
+
+    @cached_property
+    def _masks(self) -> Areas:
+        return Areas(self.masks)
+
+    @cached_property
+    def _zones(self) -> Areas:
+        return Areas([zone.polygon for zone in self.zones])
+
     def matching(self, detections: Iterable[RawDetection]) -> list[RawDetection]:
-        """The detections of one frame that satisfy the rules."""
-        wanted = expand(self.classes, groups=self.coco_groups)
-        return [
+        """The detections of one frame that satisfy the rules (none in a mask)."""
+        wanted = self._wanted
+        found = [
             d
             for d in detections
             if d.label in wanted
             and d.confidence >= self.min_confidence
             and d.box.y2 - d.box.y1 >= self.min_box_h_ratio
         ]
+        if not self.masks or not found:
+            return found
+        hidden = self._masks.in_any([d.box for d in found])
+        return [d for d, masked in zip(found, hidden, strict=True) if not masked]
+
+    def zones_for(self, boxes: Sequence[Box]) -> list[list[str]]:
+        """For each box, the names of the zones its object stands in."""
+        if not self.zones:
+            return [[] for _ in boxes]
+        names = [zone.name for zone in self.zones]
+        return [
+            [name for name, inside in zip(names, row, strict=True) if inside]
+            for row in self._zones.inside(boxes)
+        ]
+
+    def zones_of(self, box: Box) -> list[str]:
+        """The names of the zones an object with ``box`` stands in."""
+        return self.zones_for([box])[0]

@@ -84,7 +84,7 @@ class HitTracker:
                 frames_sampled=self.frames,
                 model=model,
             )
-        boxes = [_detection(raw, best.ts) for raw in best.matched]
+        boxes = [_detection(raw, best.ts, self.rules) for raw in best.matched]
         jpeg = None
         if snapshot:
             groups = {det.label: self.rules.group_of(det.label) for det in boxes}
@@ -93,7 +93,7 @@ class HitTracker:
             detected_classes=sorted(self.classes),
             confidence=round(best.top.confidence, 4),
             frames_sampled=self.frames,
-            best=_detection(best.top, best.ts),
+            best=_detection(best.top, best.ts, self.rules),
             detections=boxes,
             model=model,
             snapshot_jpeg=jpeg,
@@ -188,7 +188,11 @@ def _submit(
     return future
 
 
-def _detection(raw: RawDetection, ts: float) -> Detection:
+def _detection(raw: RawDetection, ts: float, rules: DetectionRules) -> Detection:
     return Detection(
-        label=raw.label, confidence=raw.confidence, box=raw.box, frame_ts=ts
+        label=raw.label,
+        confidence=raw.confidence,
+        box=raw.box,
+        frame_ts=ts,
+        zones=rules.zones_of(raw.box),
     )

@@ -95,24 +95,29 @@ class UltralyticsDetector(ObjectDetector):
         """Load the model now, off the event loop."""
         await asyncio.get_running_loop().run_in_executor(self._pool, self._loaded)
 
-    async def detect(self, clip: Clip) -> FilterResult:
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
         """Scan the clip in the detector's executor; cancelling stops the scan."""
         cancelled = threading.Event()
-        job = partial(self._scan, clip, cancelled)
+        job = partial(self._scan, clip, cancelled, rules or self._settings.rules)
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, job)
         except asyncio.CancelledError:
             cancelled.set()
             raise
 
-    def _scan(self, clip: Clip, cancelled: threading.Event) -> FilterResult:
+    def _scan(
+        self, clip: Clip, cancelled: threading.Event, rules: DetectionRules
+    ) -> FilterResult:
         model = self._loaded()
+        floor = min(rules.min_confidence, 0.25)
         return scan_clip(
             clip,
             partial(
                 scan,
-                infer=partial(self._infer, model),
-                rules=self._settings.rules,
+                infer=partial(self._infer, model, floor=floor),
+                rules=rules,
                 sample_fps=self._settings.sample_fps,
                 side=self._settings.imgsz,
                 model=self._settings.model_path.name,
@@ -120,9 +125,10 @@ class UltralyticsDetector(ObjectDetector):
             ),
         )
 
-    def _infer(self, model: Any, rgb: NDArray[np.uint8]) -> list[RawDetection]:
+    def _infer(
+        self, model: Any, rgb: NDArray[np.uint8], *, floor: float
+    ) -> list[RawDetection]:
         height, width = rgb.shape[:2]
-        floor = min(self._settings.rules.min_confidence, 0.25)
         result = model.predict(
             rgb[:, :, ::-1], imgsz=self._settings.imgsz, conf=floor, verbose=False
         )[0]

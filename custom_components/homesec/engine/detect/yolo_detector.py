@@ -80,20 +80,26 @@ class YoloDetector[S: YoloSettings, M: YoloModel](ObjectDetector):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._scan_pool, self._loaded)
 
-    async def detect(self, clip: Clip) -> FilterResult:
-        """Scan the clip in the detector's executor; cancelling stops the scan."""
+    async def detect(
+        self, clip: Clip, rules: DetectionRules | None = None
+    ) -> FilterResult:
+        """Scan the clip in the detector's executor; cancelling stops the scan.
+
+        ``rules`` (a camera's own) replace the detector's.
+        """
         cancelled = threading.Event()
         loop = asyncio.get_running_loop()
-        job = partial(self._scan, clip, cancelled)
+        job = partial(self._scan, clip, cancelled, rules or self._settings.rules)
         try:
             return await loop.run_in_executor(self._scan_pool, job)
         except asyncio.CancelledError:
             cancelled.set()
             raise
 
-    def _scan(self, clip: Clip, cancelled: threading.Event) -> FilterResult:
+    def _scan(
+        self, clip: Clip, cancelled: threading.Event, rules: DetectionRules
+    ) -> FilterResult:
         model = self._loaded()
-        rules = self._settings.rules
         floor = min(rules.min_confidence, 0.25)
         return scan_clip(
             clip,

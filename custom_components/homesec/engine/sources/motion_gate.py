@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
+
+from ..detect.zones import Polygon, raster
 
 
 def box_blur(gray: NDArray[np.uint8], size: int) -> NDArray[np.int32]:
@@ -27,8 +31,19 @@ def box_blur(gray: NDArray[np.uint8], size: int) -> NDArray[np.int32]:
 class MotionGate:
     """Says whether a frame changed enough from the previous one."""
 
-    def __init__(self, pixel_threshold: int, min_changed_pct: float, blur: int) -> None:
-        """A pixel changed when it moved more than ``pixel_threshold`` grey levels."""
+    def __init__(
+        self,
+        pixel_threshold: int,
+        min_changed_pct: float,
+        blur: int,
+        masks: Sequence[Polygon] = (),
+    ) -> None:
+        """A pixel changed when it moved more than ``pixel_threshold`` grey levels.
+
+        Changes inside ``masks`` (the camera's masked areas) do not count.
+        """
+        self._masks = tuple(masks)
+        self._hidden: NDArray[np.bool_] | None = None
         self._threshold = pixel_threshold
         self._min_pct = min_changed_pct
         self._blur = blur
@@ -47,5 +62,10 @@ class MotionGate:
             self.last_pct = 0.0
             return False
         changed = np.abs(current - previous) > self._threshold
+        if self._masks:
+            if self._hidden is None or self._hidden.shape != changed.shape:
+                height, width = changed.shape
+                self._hidden = raster(self._masks, width, height)
+            changed &= ~self._hidden
         self.last_pct = float(changed.mean() * 100.0)
         return self.last_pct >= self._min_pct

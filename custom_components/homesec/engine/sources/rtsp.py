@@ -24,6 +24,7 @@ import av.video
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from ..detect.zones import Polygon
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
 from ..models import Clip
 from ..redact import redact_url
@@ -65,6 +66,8 @@ class RtspSettings(BaseModel):
     open_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=5.0, gt=0)
     reconnect_max_s: float = Field(default=60.0, ge=1)
+    masks: tuple[Polygon, ...] = ()
+    """The camera's masks: motion inside them starts no recording."""
 
 
 class _StreamWorker:
@@ -180,7 +183,10 @@ class RtspSource(ClipSource):
         self._clock = clock
         self._stop = threading.Event()
         self._gate = MotionGate(
-            settings.pixel_threshold, settings.min_changed_pct, settings.blur
+            settings.pixel_threshold,
+            settings.min_changed_pct,
+            settings.blur,
+            settings.masks,
         )
         self._last_sample = 0.0
         self._motion_at: float | None = None
