@@ -39,6 +39,7 @@ from .engine.credentials import (
     WatchedDetector,
     WatchedStorage,
 )
+from .engine.detect.stationary import StationarySettings, StationaryTracker
 from .engine.disk_guard import DiskGuardSettings, Housekeeping, Housekept
 from .engine.gates import CameraGate, GatedDetector, GatedNotifier
 from .engine.interfaces import (
@@ -78,6 +79,7 @@ class Engine:
     analyzer: Analyzer | None
     budget: AnalysisBudget
     policy: DefaultAlertPolicy
+    stationary: StationaryTracker
     pipeline: ClipPipeline
     local_root: Path
     database_path: Path
@@ -198,6 +200,15 @@ def policy(settings: HubSettings, cameras: Cameras) -> DefaultAlertPolicy:
     )
 
 
+def stationary(settings: HubSettings, cameras: Cameras) -> StationaryTracker:
+    """Which objects stood still since a camera's earlier clip (0 minutes: off)."""
+    minutes = settings.stationary_forget_minutes
+    rules = StationarySettings(
+        enabled=minutes > 0, forget_after=timedelta(minutes=minutes)
+    )
+    return StationaryTracker(rules, cameras)
+
+
 def pipeline_settings(settings: HubSettings) -> PipelineSettings:
     """Retry attempts of the hub."""
     retry = RetrySettings(max_attempts=settings.max_attempts)
@@ -303,6 +314,7 @@ async def async_build_engine(
     )
     snapshots = SnapshotKeeper(SnapshotStore(config_dir / SNAPSHOTS_PATH), run)
     rules = policy(settings, cameras)
+    tracker = stationary(settings, cameras)
     return Engine(
         spool=Spool(config_dir / SPOOL_PATH),
         snapshots=snapshots,
@@ -312,6 +324,7 @@ async def async_build_engine(
         analyzer=watched,
         budget=budget,
         policy=rules,
+        stationary=tracker,
         pipeline=ClipPipeline(
             storage=WatchedStorage(store, wiring.on_storage_failure),
             detector=GatedDetector(
@@ -331,6 +344,7 @@ async def async_build_engine(
                 snapshot_path(clip.clip_id),
                 clip_path(clip.clip_id),
             ),
+            stationary=tracker,
         ),
         local_root=settings.storage_folder(config_dir),
         database_path=settings.sqlite_file(config_dir),

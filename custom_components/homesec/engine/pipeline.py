@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import logging
 
 from .clip_tasks import ClipTasks, PipelineMark
+from .detect.stationary import StationaryTracker
 from .errors import (
     AnalysisSkipped,
     AnalyzeError,
@@ -37,7 +38,7 @@ from .models import (
 )
 from .outputs import ClipLinks, Outputs, make_alert
 from .pipeline_settings import PipelineSettings
-from .policy import decide_from
+from .policy import STATIONARY, decide_from
 from .repository import ClipRepository
 from .retry import RetrySettings, Sleep, StageFailed, run_stage
 from .snapshots import SnapshotKeeper
@@ -76,12 +77,14 @@ class ClipPipeline:
         listener: LifecycleListener | None = None,
         settings: PipelineSettings | None = None,
         clip_links: ClipLinks | None = None,
+        stationary: StationaryTracker | None = None,
         clock: Callable[[], datetime] = _utcnow,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """Wire the stages; nothing runs until a clip is submitted."""
         self._settings = settings or PipelineSettings()
         self._clip_links = clip_links
+        self._stationary = stationary
         self._storage = storage
         self._detector = detector
         self._analyzer = analyzer
@@ -176,9 +179,10 @@ class ClipPipeline:
         told = None
         if detected.detected_classes:
             self._emit(ClipDetected(clip=clip, result=detected))
-            told = asyncio.create_task(
-                self._outputs.tell(lambda n: n.detected(clip, detected))
-            )
+            if not detected.stationary:  # a parked car is no news
+                told = asyncio.create_task(
+                    self._outputs.tell(lambda n: n.detected(clip, detected))
+                )
         try:
             analysis = await self._analyze(clip, state, detected)
             decision = decide_from(self._policy, clip.camera_name, detected, analysis)
@@ -251,6 +255,8 @@ class ClipPipeline:
             else:
                 _LOGGER.error("%s; the clip stays in the spool", result)
             return result
+        if self._stationary is not None:
+            result = self._stationary.mark(clip, result)
         state.filter_result = result
         if result.snapshot_jpeg and self._snapshots is not None:
             await self._snapshots.keep(clip.clip_id, result.snapshot_jpeg)
@@ -260,6 +266,7 @@ class ClipPipeline:
             ClipEventType.DETECTED,
             classes=result.detected_classes,
             confidence=result.confidence,
+            stationary=result.stationary,
         )
         return result
 
@@ -272,6 +279,8 @@ class ClipPipeline:
         reason = (
             "no analyzer"
             if self._analyzer is None
+            else STATIONARY
+            if detected.stationary
             else self._policy.skip_analysis(clip.camera_name, detected, self._now())
         )
         if reason is not None or self._analyzer is None:

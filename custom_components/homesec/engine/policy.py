@@ -12,6 +12,8 @@ from .interfaces import AlertPolicy
 from .models import AlertDecision, AnalysisResult, FilterResult, RiskLevel
 from .text import first_line
 
+STATIONARY = "every object found stands where an earlier clip showed it"
+
 
 class PolicySettings(BaseModel):
     """The hub's default rules: what is worth a summary, what alerts."""
@@ -160,8 +162,11 @@ def decide_from(
     """The policy's decision from what detection and analysis gave.
 
     A failed analysis, or one skipped by a budget that still lets the clip
-    alert, is an unavailable summary: the policy alerts without one.
+    alert, is an unavailable summary: the policy alerts without one. A clip
+    whose objects all stood still since an earlier clip never alerts.
     """
+    if detected.stationary:
+        return AlertDecision(notify=False, reason=STATIONARY)
     usable = analysis if isinstance(analysis, AnalysisResult) else None
     unavailable = None
     if isinstance(analysis, AnalyzeError):
