@@ -11,7 +11,7 @@ from custom_components.homesec.engine.detect.stationary import (
     MAX_BOXES,
     StationarySettings,
     StationaryTracker,
-    iou,
+    overlaps,
 )
 from custom_components.homesec.engine.models import Box, Clip, Detection, FilterResult
 
@@ -247,11 +247,16 @@ def test_off_leaves_every_result_alone() -> None:
     assert not second.stationary
 
 
-def test_iou() -> None:
-    """Overlap over union, 0 for disjoint or empty boxes."""
+def test_overlaps() -> None:
+    """Overlap over union of every pair, 0 for disjoint or empty boxes."""
     # Given boxes, when compared, then the figures are right
-    assert iou(CAR, CAR) == pytest.approx(1.0)
-    assert iou(CAR, PERSON) == 0.0
     half = Box(x1=0.0, y1=0.0, x2=0.5, y2=1.0)
-    assert iou(half, Box(x1=0.0, y1=0.0, x2=1.0, y2=1.0)) == pytest.approx(0.5)
-    assert iou(Box(x1=0.2, y1=0.2, x2=0.2, y2=0.2), CAR) == 0.0
+    whole = Box(x1=0.0, y1=0.0, x2=1.0, y2=1.0)
+    empty = Box(x1=0.2, y1=0.2, x2=0.2, y2=0.2)
+    iou = overlaps([CAR, half, empty], [CAR, PERSON, whole])
+    assert iou.shape == (3, 3)
+    assert iou[0, 0] == pytest.approx(1.0)
+    assert iou[0, 1] == 0.0
+    assert iou[1, 2] == pytest.approx(0.5)
+    assert iou[2].tolist() == [0.0, 0.0, 0.0]
+    assert overlaps([], [CAR]).shape == (0, 1)

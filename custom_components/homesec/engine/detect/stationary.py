@@ -22,10 +22,13 @@ Fault classes, and what happens:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ..models import Box, Clip, Detection, FilterResult
@@ -50,10 +53,9 @@ class StationarySettings(BaseModel):
     """An object missing from the camera's clips this long is new when back."""
 
 
-class TrackedBox(BaseModel):
+@dataclass(frozen=True, slots=True)
+class TrackedBox:
     """An object a camera saw, where it stands, and since when."""
-
-    model_config = ConfigDict(frozen=True)
 
     group: str
     box: Box
@@ -64,10 +66,9 @@ class TrackedBox(BaseModel):
     """Start of the first later clip that did not show it (None: it did)."""
 
 
-class CameraBoxes(BaseModel):
+@dataclass(frozen=True, slots=True)
+class CameraBoxes:
     """The boxes of one camera after its latest clip."""
-
-    model_config = ConfigDict(frozen=True)
 
     clip_id: str
     clip_start: AwareDatetime
@@ -80,30 +81,42 @@ class TrackerSnapshot(BaseModel):
     cameras: dict[str, CameraBoxes] = Field(default_factory=dict)
 
 
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes (0 when either is empty)."""
-    w = min(a.x2, b.x2) - max(a.x1, b.x1)
-    h = min(a.y2, b.y2) - max(a.y1, b.y1)
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter
-    return inter / union if union > 0 else 0.0
+def _corners(boxes: Iterable[Box]) -> NDArray[np.float64]:
+    return np.array(
+        [(b.x1, b.y1, b.x2, b.y2) for b in boxes], dtype=np.float64
+    ).reshape(-1, 4)
+
+
+def overlaps(a: Sequence[Box], b: Sequence[Box]) -> NDArray[np.float64]:
+    """Intersection over union of every box of ``a`` with every box of ``b``."""
+    p, q = _corners(a)[:, None, :], _corners(b)[None, :, :]
+    w = np.minimum(p[..., 2], q[..., 2]) - np.maximum(p[..., 0], q[..., 0])
+    h = np.minimum(p[..., 3], q[..., 3]) - np.maximum(p[..., 1], q[..., 1])
+    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+    area_p = (p[..., 2] - p[..., 0]) * (p[..., 3] - p[..., 1])
+    area_q = (q[..., 2] - q[..., 0]) * (q[..., 3] - q[..., 1])
+    union = area_p + area_q - inter
+    out: NDArray[np.float64] = np.zeros(inter.shape, dtype=np.float64)
+    np.divide(inter, union, out=out, where=(union > 0) & (inter > 0))
+    return out
 
 
 def _match(
     detections: Sequence[Detection], boxes: Sequence[TrackedBox], threshold: float
 ) -> dict[int, int]:
     """Detection index -> box index, each used once, best overlaps first."""
-    pairs = []
-    for i, det in enumerate(detections):
-        group = group_of(det.label)
-        for j, tracked in enumerate(boxes):
-            if tracked.group == group:
-                overlap = iou(det.box, tracked.box)
-                if overlap >= threshold:
-                    pairs.append((overlap, i, j))
-    pairs.sort(reverse=True)
+    if not detections or not boxes:
+        return {}
+    iou = overlaps([d.box for d in detections], [t.box for t in boxes])
+    groups = [group_of(d.label) for d in detections]
+    pairs = sorted(
+        (
+            (float(iou[i, j]), int(i), int(j))
+            for i, j in np.argwhere(iou >= threshold)
+            if groups[i] == boxes[j].group
+        ),
+        reverse=True,
+    )
     matched: dict[int, int] = {}
     used: set[int] = set()
     for _, i, j in pairs:
@@ -150,6 +163,8 @@ class StationaryTracker:
         )
         detections = [
             det.model_copy(update={"stationary": still})
+            if still != det.stationary
+            else det
             for det, still in zip(result.detections, flags, strict=True)
         ]
         still_groups = {group_of(d.label) for d in detections if d.stationary}
@@ -217,7 +232,12 @@ class StationaryTracker:
             j = matched.get(i)
             if j is not None and self._still(boxes[j], clip_id, start):
                 # Anchored where it stopped: a slow drift adds up to a move.
-                seen.append(boxes[j].model_copy(update={"missing_since": None}))
+                kept = boxes[j]
+                seen.append(
+                    kept
+                    if kept.missing_since is None
+                    else replace(kept, missing_since=None)
+                )
             else:
                 seen.append(
                     TrackedBox(
@@ -229,7 +249,7 @@ class StationaryTracker:
                 )
         used = set(matched.values())
         missing = [
-            box.model_copy(update={"missing_since": box.missing_since or start})
+            box if box.missing_since else replace(box, missing_since=start)
             for j, box in enumerate(boxes)
             if j not in used
         ]
