@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from custom_components.homesec.engine.detect.parked import ParkedBox, overlaps
 from custom_components.homesec.engine.detect.stationary import (
     MAX_BOXES,
     StationarySettings,
     StationaryTracker,
-    overlaps,
 )
 from custom_components.homesec.engine.models import Box, Clip, Detection, FilterResult
 
@@ -260,3 +260,17 @@ def test_overlaps() -> None:
     assert iou[1, 2] == pytest.approx(0.5)
     assert iou[2].tolist() == [0.0, 0.0, 0.0]
     assert overlaps([], [CAR]).shape == (0, 1)
+
+
+def test_parked_boxes_for_the_scan() -> None:
+    """The scan is told where the camera's objects stood (nothing when off)."""
+    # Given a tracker that saw a car, and one that is off
+    t = tracker()
+    t.mark(clip(0), found(("car", CAR)))
+    off = StationaryTracker(StationarySettings(enabled=False), ["drive"])
+    off.mark(clip(0), found(("car", CAR)))
+
+    # When the scan asks, then it hears of the car by group and box
+    assert t.parked("drive") == (ParkedBox(group="vehicle", box=CAR),)
+    assert t.parked("porch") == ()
+    assert off.parked("drive") == ()

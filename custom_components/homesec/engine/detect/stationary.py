@@ -22,16 +22,16 @@ Fault classes, and what happens:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ..models import Box, Clip, Detection, FilterResult
+from .parked import SAME_PLACE_IOU, ParkedBox, overlaps
 from .rules import group_of
 
 MAX_BOXES = 64
@@ -48,7 +48,7 @@ class StationarySettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     enabled: bool = True
-    iou_threshold: float = Field(default=0.7, gt=0, le=1)
+    iou_threshold: float = Field(default=SAME_PLACE_IOU, gt=0, le=1)
     forget_after: timedelta = timedelta(minutes=15)
     """An object missing from the camera's clips this long is new when back."""
 
@@ -79,26 +79,6 @@ class TrackerSnapshot(BaseModel):
     """What is saved across restarts."""
 
     cameras: dict[str, CameraBoxes] = Field(default_factory=dict)
-
-
-def _corners(boxes: Iterable[Box]) -> NDArray[np.float64]:
-    return np.array(
-        [(b.x1, b.y1, b.x2, b.y2) for b in boxes], dtype=np.float64
-    ).reshape(-1, 4)
-
-
-def overlaps(a: Sequence[Box], b: Sequence[Box]) -> NDArray[np.float64]:
-    """Intersection over union of every box of ``a`` with every box of ``b``."""
-    p, q = _corners(a)[:, None, :], _corners(b)[None, :, :]
-    w = np.minimum(p[..., 2], q[..., 2]) - np.maximum(p[..., 0], q[..., 0])
-    h = np.minimum(p[..., 3], q[..., 3]) - np.maximum(p[..., 1], q[..., 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    area_p = (p[..., 2] - p[..., 0]) * (p[..., 3] - p[..., 1])
-    area_q = (q[..., 2] - q[..., 0]) * (q[..., 3] - q[..., 1])
-    union = area_p + area_q - inter
-    out: NDArray[np.float64] = np.zeros(inter.shape, dtype=np.float64)
-    np.divide(inter, union, out=out, where=(union > 0) & (inter > 0))
-    return out
 
 
 def _match(
@@ -265,6 +245,10 @@ class StationaryTracker:
         )
         for listener in self._listeners:
             listener()
+
+    def parked(self, camera: str) -> tuple[ParkedBox, ...]:
+        """Where the camera's objects stood in its latest clips, for its scans."""
+        return tuple(ParkedBox(group=b.group, box=b.box) for b in self.boxes(camera))
 
     def boxes(self, camera: str) -> tuple[TrackedBox, ...]:
         """The boxes kept for ``camera``."""
