@@ -10,13 +10,15 @@ from __future__ import annotations
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 import json
+import logging
 import os
 from pathlib import Path
 import shutil
 import sqlite3
 import subprocess
+from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
@@ -27,7 +29,7 @@ from custom_components.homesec.engine.models import ClipFinished, LifecycleEvent
 from custom_components.homesec.engine.policy import STATIONARY
 
 from .clips import BACKGROUND
-from .helpers import add_camera, set_options, setup_onnx_hub, wait_for
+from .helpers import FolderHub, add_camera, set_options, setup_onnx_hub, wait_for
 
 CAMERA = "front_door"
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
@@ -239,3 +241,78 @@ async def test_a_clip_processed_late_does_not_overwrite_newer_boxes(
     assert still_there not in camera.alerted()
     boxes = camera.entry.runtime_data.engine.stationary.boxes(CAMERA)
     assert [b.first_clip for b in boxes] == [newest]
+
+
+def _saved(entry: ConfigEntry, stationary: object) -> dict[str, Any]:
+    key = f"homesec.{entry.entry_id}"
+    data = {"budget": None, "cooldowns": {}, "snoozes": {}, "stationary": stationary}
+    return {"version": 1, "minor_version": 1, "key": key, "data": data}
+
+
+def _boxes_of(*cameras: str) -> dict[str, Any]:
+    box = {"x1": 0.1, "y1": 0.2, "x2": 0.3, "y2": 0.7}
+    kept = {
+        "clip_id": "c",
+        "clip_start": T0.isoformat(),
+        "boxes": [
+            {"group": "person", "box": box, "first_clip": "c",
+             "first_seen": T0.isoformat(), "missing_since": None}
+        ],
+    }  # fmt: skip
+    return {"cameras": dict.fromkeys(cameras, kept)}
+
+
+async def test_saved_boxes_of_removed_cameras_are_dropped(
+    hass: HomeAssistant, folder_hub: FolderHub, hass_storage: dict[str, Any]
+) -> None:
+    """Boxes saved for a camera that no longer exists do not come back."""
+    # Given a stopped hub whose saved state has boxes for its camera and for a
+    # camera that was removed
+    entry = folder_hub.entry
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    key = f"homesec.{entry.entry_id}"
+    hass_storage[key] = _saved(entry, _boxes_of(CAMERA, "removed_camera"))
+
+    # When the hub starts and stops again
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    tracker = entry.runtime_data.engine.stationary
+    kept = (len(tracker.boxes(CAMERA)), len(tracker.boxes("removed_camera")))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+    # Then only the camera's boxes came back, and only they are saved
+    assert kept == (1, 0)
+    assert list(hass_storage[key]["data"]["stationary"]["cameras"]) == [CAMERA]
+
+
+async def test_unreadable_saved_boxes_are_ignored_with_a_warning(
+    hass: HomeAssistant,
+    folder_hub: FolderHub,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Saved boxes that cannot be read cost nothing else that was saved."""
+    # Given a stopped hub whose saved state has a snooze and unreadable boxes
+    entry = folder_hub.entry
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    key = f"homesec.{entry.entry_id}"
+    saved = _saved(entry, {"cameras": {CAMERA: {"boxes": "nonsense"}}})
+    until = datetime.now(UTC) + timedelta(hours=1)
+    saved["data"]["snoozes"] = {CAMERA: until.isoformat()}
+    hass_storage[key] = saved
+
+    # When the hub starts
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    # Then it is loaded with the snooze and no boxes, and one warning says why
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.controls.snoozes() == {CAMERA: until}
+    assert entry.runtime_data.engine.stationary.boxes(CAMERA) == ()
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.endswith("persisted_state") and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 1
+    assert "parked objects" in warnings[0]

@@ -96,8 +96,14 @@ class PersistedState:
         self._policy.restore_cooldowns(saved.cooldowns, dt_util.utcnow())
         self._controls.restore_snoozes(saved.snoozes)
         if saved.stationary is not None:
-            # Boxes of removed cameras are dropped here.
-            self._stationary.restore(saved.stationary)
+            try:  # boxes of removed cameras are dropped here
+                self._stationary.restore(saved.stationary)
+            except ValidationError as err:
+                _LOGGER.warning(
+                    "Ignoring HomeSec's saved parked objects, which cannot be read "
+                    "(%s); each alerts once more when seen",
+                    str(err).splitlines()[0],
+                )
 
     @callback
     def _schedule_save(self) -> None:
