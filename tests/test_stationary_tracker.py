@@ -13,7 +13,14 @@ from custom_components.homesec.engine.detect.stationary import (
     StationarySettings,
     StationaryTracker,
 )
-from custom_components.homesec.engine.models import Box, Clip, Detection, FilterResult
+from custom_components.homesec.engine.models import (
+    Box,
+    Clip,
+    ClipState,
+    Detection,
+    FilterResult,
+)
+from custom_components.homesec.engine.pending_journal import PendingWrites
 
 T0 = datetime(2026, 5, 1, 22, 0, tzinfo=UTC)
 CAR = Box(x1=0.1, y1=0.5, x2=0.4, y2=0.9)
@@ -274,3 +281,37 @@ def test_parked_boxes_for_the_scan() -> None:
     assert t.parked("drive") == (ParkedBox(group="vehicle", box=CAR),)
     assert t.parked("porch") == ()
     assert off.parked("drive") == ()
+
+
+def test_flags_round_trip_and_older_documents_load() -> None:
+    """Stored states keep the flags; documents written before them still load."""
+    # Given a marked result in a clip state, and a document from before the flags
+    t = tracker()
+    t.mark(clip(0), found(("car", CAR)))
+    marked = t.mark(clip(1), found(("car", CAR)))
+    state = ClipState.for_clip(clip(1))
+    state.filter_result = marked
+    old = state.model_dump(mode="json")
+    assert old["filter_result"].pop("stationary") is True
+    for detection in [
+        *old["filter_result"]["detections"],
+        old["filter_result"]["best"],
+    ]:
+        del detection["stationary"]
+
+    # When they go through the state store's JSON and the pending journal
+    again = ClipState.model_validate_json(state.model_dump_json())
+    journal = PendingWrites.model_validate_json(
+        PendingWrites(states=[state]).model_dump_json()
+    )
+    older = ClipState.model_validate(old)
+
+    # Then the flags survive, and the older document loads as not stationary
+    for loaded in (again, journal.states[0]):
+        assert loaded.filter_result is not None
+        assert loaded.filter_result.stationary
+        assert [d.stationary for d in loaded.filter_result.detections] == [True]
+    assert older.filter_result is not None
+    assert not older.filter_result.stationary
+    assert older.filter_result.best is not None
+    assert not older.filter_result.best.stationary
