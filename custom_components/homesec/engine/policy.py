@@ -12,8 +12,6 @@ from .interfaces import AlertPolicy
 from .models import AlertDecision, AnalysisResult, FilterResult, RiskLevel
 from .text import first_line
 
-STATIONARY = "every object found stands where an earlier clip showed it"
-
 
 class PolicySettings(BaseModel):
     """The hub's default rules: what is worth a summary, what alerts."""
@@ -151,6 +149,9 @@ class DefaultAlertPolicy(AlertPolicy):
                 f"{analysis.activity_type} is not on the notify list"
             ),
         )
+
+
+STATIONARY = "every object found stands where an earlier clip showed it"
 
 
 def decide_from(
