@@ -200,15 +200,6 @@ def policy(settings: HubSettings, cameras: Cameras) -> DefaultAlertPolicy:
     )
 
 
-def stationary(settings: HubSettings, cameras: Cameras) -> StationaryTracker:
-    """Which objects stood still since a camera's earlier clip (0 minutes: off)."""
-    minutes = settings.stationary_forget_minutes
-    rules = StationarySettings(
-        enabled=minutes > 0, forget_after=timedelta(minutes=minutes)
-    )
-    return StationaryTracker(rules, cameras)
-
-
 def pipeline_settings(settings: HubSettings) -> PipelineSettings:
     """Retry attempts of the hub."""
     retry = RetrySettings(max_attempts=settings.max_attempts)
@@ -221,6 +212,15 @@ def budget_settings(settings: HubSettings) -> BudgetSettings:
         daily_calls=settings.daily_calls or None,
         daily_tokens=settings.daily_tokens or None,
     )
+
+
+def stationary(settings: HubSettings, cameras: Cameras) -> StationaryTracker:
+    """Which objects stood still since a camera's earlier clip (0 minutes: off)."""
+    minutes = settings.stationary_forget_minutes
+    rules = StationarySettings(
+        enabled=minutes > 0, forget_after=timedelta(minutes=minutes)
+    )
+    return StationaryTracker(rules, cameras)
 
 
 def analyzer(
