@@ -1,4 +1,4 @@
-"""Binary sensors of a HomeSec camera, and the hub's connectivity sensors."""
+"""Binary sensors of a HomeSec camera (objects, zones, alert), and the hub's."""
 
 from __future__ import annotations
 
@@ -20,8 +20,16 @@ from .const import DETECTION_HOLD_SECONDS
 from .data import HomeSecConfigEntry, HomeSecData
 from .engine.detect.motion import MOTION
 from .engine.detect.rules import group_of
-from .engine.models import ClipAlerted, ClipDetected, LifecycleEvent
+from .engine.models import (
+    ClipAlerted,
+    ClipDetected,
+    ClipFinished,
+    ClipStatus,
+    Detection,
+    LifecycleEvent,
+)
 from .entity import ClipLifecycleEntity, HomeSecHubEntity, add_camera_entities
+from .settings import CameraSettings
 
 PARALLEL_UPDATES = 0
 
@@ -105,7 +113,13 @@ async def async_setup_entry(
     add_camera_entities(
         entry,
         async_add_entities,
-        lambda camera: [HeldBinarySensor(entry, camera, d) for d in CAMERA_SENSORS],
+        lambda camera: [
+            *(HeldBinarySensor(entry, camera, d) for d in CAMERA_SENSORS),
+            *(
+                ZoneOccupancySensor(entry, camera, zone_description(zone))
+                for zone in zone_names(camera)
+            ),
+        ],
     )
 
 
@@ -180,3 +194,88 @@ class HubBinarySensor(HomeSecHubEntity, BinarySensorEntity):
 
     def _current(self) -> object:
         return self.is_on
+
+
+def zone_names(camera: CameraSettings) -> list[str]:
+    """The names of the camera's zones."""
+    return [zone.name for zone in camera.zones]
+
+
+def zone_description(zone: str) -> BinarySensorEntityDescription:
+    """The occupancy sensor of one of a camera's zones."""
+    return BinarySensorEntityDescription(
+        key=f"zone_{zone}_occupancy",
+        translation_key="zone_occupancy",
+        translation_placeholders={"zone": zone},
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+    )
+
+
+def _in_zone(detection: Detection, zone: str) -> bool:
+    return zone in detection.zones
+
+
+class ZoneOccupancySensor(ClipLifecycleEntity, BinarySensorEntity):
+    """On while the camera's latest clip shows an object standing in the zone.
+
+    A parked (stationary) object keeps the zone occupied until a later clip
+    shows it gone; an object passing through holds it on for the hold time.
+    A newer clip without anything in the zone turns it off; a clip processed
+    late (older than the one shown) and a failed detection change nothing.
+    """
+
+    _attr_is_on = False
+    _shown_start: datetime | None = None
+    _shown_clip: str | None = None
+    _cancel_off: CALLBACK_TYPE | None = None
+
+    def __init__(
+        self,
+        entry: HomeSecConfigEntry,
+        camera: CameraSettings,
+        description: BinarySensorEntityDescription,
+    ) -> None:
+        """One zone of ``camera``, named in the description's placeholders."""
+        super().__init__(entry, camera, description)
+        self._zone = dict(description.translation_placeholders or {})["zone"]
+
+    async def async_added_to_hass(self) -> None:
+        """Subscribe, and cancel a pending off timer on removal."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._cancel_timer)
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        clip = event.clip
+        if self._shown_start is not None and clip.start_ts < self._shown_start:
+            return
+        if isinstance(event, ClipDetected):
+            inside = [d for d in event.result.detections if _in_zone(d, self._zone)]
+        elif (
+            isinstance(event, ClipFinished)
+            and event.status is ClipStatus.DONE
+            and clip.clip_id != self._shown_clip
+        ):
+            inside = []  # finished without a detection
+        else:
+            return
+        self._shown_start, self._shown_clip = clip.start_ts, clip.clip_id
+        self._cancel_timer()
+        if inside and not all(d.stationary for d in inside):
+            self._cancel_off = async_call_later(
+                self.hass, DETECTION_HOLD_SECONDS, self._turn_off
+            )
+        self._attr_is_on = bool(inside)
+        self.async_write_ha_state()
+
+    @callback
+    def _turn_off(self, _: datetime) -> None:
+        self._cancel_off = None
+        self._attr_is_on = False
+        self.async_write_ha_state()
+
+    @callback
+    def _cancel_timer(self) -> None:
+        if self._cancel_off is not None:
+            self._cancel_off()
+            self._cancel_off = None

@@ -45,6 +45,7 @@ from .engine.credentials import (
     WatchedDetector,
     WatchedStorage,
 )
+from .engine.detect.stationary import StationarySettings, StationaryTracker
 from .engine.disk_guard import DiskGuardSettings, Housekeeping, Housekept
 from .engine.gates import CameraGate, GatedDetector, GatedNotifier
 from .engine.interfaces import (
@@ -88,6 +89,7 @@ class Engine:
     analyzer: Analyzer | None
     budget: AnalysisBudget
     policy: DefaultAlertPolicy
+    stationary: StationaryTracker
     pipeline: ClipPipeline
     local_root: Path
     database_path: Path
@@ -228,6 +230,15 @@ def budget_settings(settings: HubSettings) -> BudgetSettings:
     )
 
 
+def stationary(settings: HubSettings, cameras: Cameras) -> StationaryTracker:
+    """Which objects stood still since a camera's earlier clip (0 minutes: off)."""
+    minutes = settings.stationary_forget_minutes
+    rules = StationarySettings(
+        enabled=minutes > 0, forget_after=timedelta(minutes=minutes)
+    )
+    return StationaryTracker(rules, cameras)
+
+
 def analyzer(
     hass: HomeAssistant, settings: HubSettings, cameras: Cameras, budget: AnalysisBudget
 ) -> Analyzer | None:
@@ -348,6 +359,7 @@ async def async_build_engine(
     )
     snapshots = SnapshotKeeper(SnapshotStore(config_dir / SNAPSHOTS_PATH), run)
     rules = policy(settings, cameras)
+    tracker = stationary(settings, cameras)
     return Engine(
         spool=Spool(settings.spool_folder(config_dir)),
         snapshots=snapshots,
@@ -357,6 +369,7 @@ async def async_build_engine(
         analyzer=watched,
         budget=budget,
         policy=rules,
+        stationary=tracker,
         pipeline=ClipPipeline(
             storage=WatchedStorage(store, wiring.on_storage_failure),
             detector=GatedDetector(
@@ -383,6 +396,7 @@ async def async_build_engine(
                 clip_path(clip.clip_id),
             ),
             reason_wording=wiring.wording.reason,
+            stationary=tracker,
         ),
         local_root=settings.storage_folder(config_dir),
         database_path=settings.sqlite_file(config_dir),

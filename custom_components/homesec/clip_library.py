@@ -71,7 +71,10 @@ def _entry(hass: HomeAssistant, clip_id: str, state: ClipState | None) -> ClipEn
     when = dt_util.as_local(started).strftime("%H:%M:%S") if started else clip_id
     parts = [when]
     if state is not None and state.filter_result is not None:
-        parts.append(", ".join(state.filter_result.detected_classes) or "no detection")
+        found = state.filter_result
+        parts.append(", ".join(found.detected_classes) or "no detection")
+        if found.stationary:
+            parts.append("stationary, no alert")
     if state is not None and state.analysis is not None:
         analysis = state.analysis
         parts.append(f"{analysis.activity_type} ({analysis.risk_level.value} risk)")

@@ -52,11 +52,11 @@ async def async_setup_entry(
 
 
 class DetectionEventEntity(ClipLifecycleEntity, EventEntity):
-    """Triggers once per detected class of each clip."""
+    """Triggers once per detected class of each clip (not for parked objects)."""
 
     @callback
     def _handle_lifecycle(self, event: LifecycleEvent) -> None:
-        if not isinstance(event, ClipDetected):
+        if not isinstance(event, ClipDetected) or event.result.stationary:
             return
         for label in event.result.detected_classes:
             if label not in self.event_types:

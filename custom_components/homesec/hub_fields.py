@@ -71,6 +71,7 @@ FIELD_EXAMPLES = {
 
 D = HUB_DEFAULTS
 CONF_HISTORY_MAX_DAYS = "history_max_days"
+CONF_STATIONARY_FORGET_MINUTES = "stationary_forget_minutes"
 NEW_HUB = D.model_dump(
     mode="json",
     include={
@@ -296,4 +297,13 @@ def history_fields() -> dict[Any, Any]:
         probatio.Required(CONF_HISTORY_MAX_DAYS, default=D.history_max_days): box(
             0, 3650, 1, "d"
         ),
+    }
+
+
+def stationary_fields() -> dict[Any, Any]:
+    """How long a parked object may be gone and still not alert when back."""
+    return {
+        probatio.Required(
+            CONF_STATIONARY_FORGET_MINUTES, default=D.stationary_forget_minutes
+        ): box(0, 1440, 1, "min"),
     }

@@ -23,6 +23,7 @@ from .hub_fields import (
     notify_services,
     phone_fields,
     rules_fields,
+    stationary_fields,
     store_errors,
     store_fields,
 )
@@ -56,6 +57,7 @@ class HubOptionsFlow(OptionsFlow):
         fields |= store_fields(settings.storage_type) | history_fields()
         if settings.detector != DETECTOR_MOTION:
             fields |= rules_fields(settings.class_choices)
+            fields |= stationary_fields()
         if settings.analyzer != ANALYZER_NONE:
             fields |= budget_fields()
         fields |= {key: field for key, field in alerts.items() if key in MQTT}

@@ -1,4 +1,4 @@
-"""What must survive a restart: today's analysis budget, cooldowns and snoozes.
+"""What must survive a restart: today's budget, cooldowns, snoozes, parked objects.
 
 Saved with Home Assistant's ``Store`` (``.storage/homesec.<entry_id>``) a few
 seconds after each change and when the hub stops; loaded before it starts.
@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ValidationError
 from .camera_controls import CameraControls
 from .const import DOMAIN
 from .engine.analyze.budget import AnalysisBudget
+from .engine.detect.stationary import StationaryTracker
 from .engine.policy import DefaultAlertPolicy
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class SavedState(BaseModel):
     """Each camera's last alert (when its cooldown began)."""
     snoozes: dict[str, AwareDatetime] = {}
     """When each camera's snooze ends."""
+    stationary: dict[str, Any] | None = None
+    """The boxes of each camera's latest clip (objects that may stand still)."""
 
 
 def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -48,7 +51,7 @@ async def async_remove_persisted_state(hass: HomeAssistant, entry_id: str) -> No
 
 
 class PersistedState:
-    """Loads and saves the hub's budget, cooldowns and snoozes."""
+    """Loads and saves the hub's budget, cooldowns, snoozes and parked objects."""
 
     def __init__(
         self,
@@ -57,12 +60,15 @@ class PersistedState:
         budget: AnalysisBudget,
         policy: DefaultAlertPolicy,
         controls: CameraControls,
+        *,
+        stationary: StationaryTracker,
     ) -> None:
         """Nothing is read until ``async_load``."""
         self._store = _store(hass, entry_id)
         self._budget = budget
         self._policy = policy
         self._controls = controls
+        self._stationary = stationary
 
     async def async_load(self) -> None:
         """Restore what was saved, then save again after each change."""
@@ -74,7 +80,7 @@ class PersistedState:
                 "cannot be read (%s); starting from fresh counts",
                 str(err).splitlines()[0],
             )
-        for part in (self._budget, self._policy, self._controls):
+        for part in (self._budget, self._policy, self._controls, self._stationary):
             part.watch(self._schedule_save)
 
     async def async_save(self) -> None:
@@ -89,6 +95,15 @@ class PersistedState:
             self._budget.restore(saved.budget)
         self._policy.restore_cooldowns(saved.cooldowns, dt_util.utcnow())
         self._controls.restore_snoozes(saved.snoozes)
+        if saved.stationary is not None:
+            try:  # boxes of removed cameras are dropped here
+                self._stationary.restore(saved.stationary)
+            except ValidationError as err:
+                _LOGGER.warning(
+                    "Ignoring HomeSec's saved parked objects, which cannot be read "
+                    "(%s); each alerts once more when seen",
+                    str(err).splitlines()[0],
+                )
 
     @callback
     def _schedule_save(self) -> None:
@@ -99,4 +114,5 @@ class PersistedState:
             budget=self._budget.snapshot(),
             cooldowns=self._policy.cooldowns(),
             snoozes=self._controls.snoozes(),
+            stationary=self._stationary.export(),
         ).model_dump(mode="json")

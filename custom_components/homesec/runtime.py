@@ -118,7 +118,12 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
         collaborators=(controls, health, clips),
         sources=sources,
         persisted=PersistedState(
-            hass, entry.entry_id, engine.budget, engine.policy, controls
+            hass,
+            entry.entry_id,
+            engine.budget,
+            engine.policy,
+            controls,
+            stationary=engine.stationary,
         ),
         history_max_age=settings.history_max_age,
     )

@@ -1,4 +1,4 @@
-"""Sensors of a HomeSec camera (last clip, summary, risk) and of the hub."""
+"""Sensors of a HomeSec camera (last clip, summary, risk, counts) and of the hub."""
 
 from __future__ import annotations
 
@@ -20,10 +20,21 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
+from .const import DETECTOR_MOTION
 from .data import HomeSecConfigEntry, HomeSecData
-from .engine.models import ClipAlerted, ClipFinished, LifecycleEvent, RiskLevel
+from .engine.detect.rules import group_of
+from .engine.models import (
+    ClipAlerted,
+    ClipDetected,
+    ClipFinished,
+    ClipStatus,
+    FilterResult,
+    LifecycleEvent,
+    RiskLevel,
+)
 from .entity import ClipLifecycleEntity, HomeSecHubEntity, add_camera_entities
 from .hub_health import HealthStatus
+from .settings import OBJECT_GROUPS, HubSettings
 
 PARALLEL_UPDATES = 0
 MAX_STATE_LENGTH = 255
@@ -161,12 +172,14 @@ async def async_setup_entry(
 ) -> None:
     """Add each camera's sensors, and the hub's."""
     async_add_entities(HubSensor(entry, d) for d in HUB_SENSORS)
+    counts = count_descriptions(entry.runtime_data.settings)
     add_camera_entities(
         entry,
         async_add_entities,
         lambda camera: [
             *(CameraSensor(entry, camera, d) for d in CAMERA_SENSORS),
             ClipsTodaySensor(entry, camera, CLIPS_TODAY),
+            *(ObjectCountSensor(entry, camera, d) for d in counts),
         ],
     )
 
@@ -267,3 +280,78 @@ class HubSensor(HomeSecHubEntity, SensorEntity):
 
     def _current(self) -> object:
         return (self.native_value, self.extra_state_attributes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountSensorDescription(SensorEntityDescription):
+    """A camera's count of one kind of object."""
+
+    label: str
+
+
+def count_descriptions(settings: HubSettings) -> list[CountSensorDescription]:
+    """A count per object the hub detects (groups, or the model's own labels)."""
+    if settings.detector == DETECTOR_MOTION:
+        return []
+    return [
+        CountSensorDescription(
+            key=f"{label}_count",
+            label=label,
+            translation_key=f"{label}_count" if label in OBJECT_GROUPS else "count",
+            translation_placeholders=(
+                None if label in OBJECT_GROUPS else {"label": label}
+            ),
+            state_class=SensorStateClass.MEASUREMENT,
+        )
+        for label in dict.fromkeys(settings.detect_classes)
+    ]
+
+
+def count_of(label: str, result: FilterResult) -> int:
+    """How many ``label`` objects (or members of its group) the clip showed.
+
+    Parked ones count too. A class reported without boxes counts as one.
+    """
+    boxes = sum(
+        1 for det in result.detections if label in (det.label, group_of(det.label))
+    )
+    return boxes or int(label in result.detected_classes)
+
+
+class ObjectCountSensor(ClipLifecycleEntity, RestoreSensor):
+    """How many of one kind of object the camera's latest clip showed.
+
+    A clip that finished without a detection counts 0; a clip older than the
+    one shown (processed late) and a failed detection change nothing.
+    """
+
+    entity_description: CountSensorDescription
+    _attr_native_value = 0
+    _shown_start: datetime | None = None
+    _shown_clip: str | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last count, then subscribe."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_sensor_data()
+        if last is not None and isinstance(last.native_value, int | float):
+            self._attr_native_value = int(last.native_value)
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        clip = event.clip
+        if self._shown_start is not None and clip.start_ts < self._shown_start:
+            return
+        if isinstance(event, ClipDetected):
+            value = count_of(self.entity_description.label, event.result)
+        elif (
+            isinstance(event, ClipFinished)
+            and event.status is ClipStatus.DONE
+            and clip.clip_id != self._shown_clip
+        ):
+            value = 0  # finished without a detection
+        else:
+            return
+        self._shown_start, self._shown_clip = clip.start_ts, clip.clip_id
+        self._attr_native_value = value
+        self.async_write_ha_state()

@@ -95,6 +95,8 @@ class HubSettings(BaseModel):
     min_box_h_ratio: float = 0.0
     min_hits: int = 1
     imgsz: int = 320
+    stationary_forget_minutes: float = 15
+    """A parked object missing this long alerts again when back (0: no tracking)."""
 
     analyzer: str = ANALYZER_NONE
     openai_base_url: str = "https://api.openai.com/v1"

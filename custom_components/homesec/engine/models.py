@@ -106,6 +106,8 @@ class Detection(Frozen):
     label: str
     confidence: float
     box: Box
+    stationary: bool = False
+    """Seen at the same place in an earlier clip of the camera (parked)."""
     frame_ts: float
     zones: list[str] = Field(default_factory=list)
     """The camera's zones the object stands in (by its box's bottom centre)."""
@@ -120,6 +122,8 @@ class FilterResult(Frozen):
     best: Detection | None = None
     detections: list[Detection] = Field(default_factory=list)
     """Every matching detection in the best frame."""
+    stationary: bool = False
+    """Every object found stood still since an earlier clip: no summary, no alert."""
     model: str
     snapshot_jpeg: bytes | None = Field(default=None, exclude=True, repr=False)
     """The best frame with its boxes drawn (not stored in the state document)."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 import logging
 
+from .clip_history import ClipHistory, LifecycleListener, utcnow
 from .clip_tasks import ClipTasks, PipelineMark
 from .detect.rules import DetectionRules
+from .detect.stationary import StationaryTracker
 from .errors import (
     AnalysisSkipped,
     AnalyzeError,
@@ -24,21 +26,19 @@ from .models import (
     Clip,
     ClipAlerted,
     ClipDetected,
-    ClipEvent,
     ClipEventType,
     ClipFinished,
     ClipQueued,
     ClipState,
     ClipStatus,
     FilterResult,
-    LifecycleEvent,
     Stage,
     StageStatus,
     UploadOutcome,
 )
 from .outputs import ClipLinks, Outputs, ReasonWording, make_alert
 from .pipeline_settings import PipelineSettings
-from .policy import decide_from
+from .policy import STATIONARY, decide_from
 from .repository import ClipRepository
 from .retry import RetrySettings, Sleep, StageFailed, run_stage
 from .snapshots import SnapshotKeeper
@@ -47,12 +47,6 @@ from .text import describe
 __all__ = ["ClipPipeline", "LifecycleListener", "PipelineSettings"]
 
 _LOGGER = logging.getLogger(__name__)
-
-type LifecycleListener = Callable[[LifecycleEvent], None]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class ClipPipeline:
@@ -78,13 +72,15 @@ class ClipPipeline:
         settings: PipelineSettings | None = None,
         clip_links: ClipLinks | None = None,
         reason_wording: ReasonWording | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        stationary: StationaryTracker | None = None,
+        clock: Callable[[], datetime] = utcnow,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """Wire the stages; nothing runs until a clip is submitted."""
         self._settings = settings or PipelineSettings()
         self._clip_links = clip_links
         self._reason_wording = reason_wording
+        self._stationary = stationary
         self._storage = storage
         self._detector = detector
         self._analyzer = analyzer
@@ -92,17 +88,11 @@ class ClipPipeline:
         self._outputs = Outputs(notifiers, clock)
         self._repo = repository
         self._snapshots = snapshots
-        self._listener = listener
+        self._history = ClipHistory(repository, clock, listener)
         self._now = clock
         self._sleep = sleep
-        s = self._settings
-        self._clips = asyncio.Semaphore(s.max_clips_in_flight)
-        self._limits = {
-            Stage.UPLOAD: asyncio.Semaphore(s.max_uploads),
-            Stage.DETECT: asyncio.Semaphore(s.max_detections),
-            Stage.ANALYZE: asyncio.Semaphore(s.max_analyses),
-            Stage.NOTIFY: asyncio.Semaphore(s.max_notifications),
-        }
+        self._clips = asyncio.Semaphore(self._settings.max_clips_in_flight)
+        self._limits = self._settings.stage_limits()
         self._tasks = ClipTasks()
 
     @property
@@ -111,8 +101,17 @@ class ClipPipeline:
         return len(self._tasks)
 
     def rules_for(self, camera_name: str) -> DetectionRules | None:
-        """The camera's detection rules (None: the detector's own)."""
-        return self._settings.camera_rules.get(camera_name)
+        """The camera's detection rules (None: the detector's own).
+
+        With where its parked objects stand: frames showing only them never end
+        a scan.
+        """
+        rules = self._settings.camera_rules.get(camera_name)
+        if rules is not None and self._stationary is not None:
+            rules = rules.model_copy(
+                update={"parked": self._stationary.parked(camera_name)}
+            )
+        return rules
 
     def is_queued(self, clip_id: str) -> bool:
         """Whether the clip is being processed or waits for its turn."""
@@ -169,10 +168,10 @@ class ClipPipeline:
             state = state or ClipState.for_clip(clip)
             state.status = ClipStatus.PROCESSING
             await self._repo.save(state)
-            await self._record(
+            await self._history.record(
                 clip, ClipEventType.RESUMED if resumed else ClipEventType.QUEUED
             )
-            self._emit(ClipQueued(clip=clip))
+            self._history.emit(ClipQueued(clip=clip))
             upload, detected = await asyncio.gather(
                 self._upload(clip, state), self._detect(clip, state)
             )
@@ -182,16 +181,17 @@ class ClipPipeline:
             return await self._finish(clip, state, error=detected)
         told = None
         if detected.detected_classes:
-            self._emit(ClipDetected(clip=clip, result=detected))
-            told = asyncio.create_task(
-                self._outputs.tell(lambda n: n.detected(clip, detected))
-            )
+            self._history.emit(ClipDetected(clip=clip, result=detected))
+            if not detected.stationary:  # a parked car is no news
+                told = asyncio.create_task(
+                    self._outputs.tell(lambda n: n.detected(clip, detected))
+                )
         try:
             analysis = await self._analyze(clip, state, detected)
             decision = decide_from(self._policy, clip.camera_name, detected, analysis)
             state.decision = decision
             state.stages[Stage.DECIDE].status = StageStatus.DONE
-            await self._record(
+            await self._history.record(
                 clip,
                 ClipEventType.DECIDED,
                 notify=decision.notify,
@@ -210,7 +210,7 @@ class ClipPipeline:
                     self._clip_links,
                     self._reason_wording,
                 )
-                self._emit(ClipAlerted(clip=clip, alert=alert))
+                self._history.emit(ClipAlerted(clip=clip, alert=alert))
                 await self._notify(clip, state, alert)
             else:
                 state.stages[Stage.NOTIFY].status = StageStatus.SKIPPED
@@ -232,7 +232,7 @@ class ClipPipeline:
             self._settings.upload_retry,
         )
         if isinstance(result, UploadError):
-            await self._record(
+            await self._history.record(
                 clip, ClipEventType.UPLOAD_FAILED, error=describe(result)
             )
             _LOGGER.warning("%s (the alert goes out without a link)", result)
@@ -240,7 +240,9 @@ class ClipPipeline:
         state.storage_uri = result.storage_uri
         state.view_url = result.view_url
         await self._repo.save(state)
-        await self._record(clip, ClipEventType.UPLOADED, storage_uri=result.storage_uri)
+        await self._history.record(
+            clip, ClipEventType.UPLOADED, storage_uri=result.storage_uri
+        )
         return result
 
     async def _detect(self, clip: Clip, state: ClipState) -> FilterResult | DetectError:
@@ -255,7 +257,7 @@ class ClipPipeline:
             retry_on=DetectorUnavailable,
         )
         if isinstance(result, DetectError):
-            await self._record(
+            await self._history.record(
                 clip, ClipEventType.DETECT_FAILED, error=describe(result)
             )
             if isinstance(result.cause, DetectorUnavailable):
@@ -264,15 +266,18 @@ class ClipPipeline:
             else:
                 _LOGGER.error("%s; the clip stays in the spool", result)
             return result
+        if self._stationary is not None:
+            result = self._stationary.mark(clip, result)
         state.filter_result = result
         if result.snapshot_jpeg and self._snapshots is not None:
             await self._snapshots.keep(clip.clip_id, result.snapshot_jpeg)
         await self._repo.save(state)
-        await self._record(
+        await self._history.record(
             clip,
             ClipEventType.DETECTED,
             classes=result.detected_classes,
             confidence=result.confidence,
+            stationary=result.stationary,
         )
         return result
 
@@ -285,11 +290,15 @@ class ClipPipeline:
         reason = (
             "no analyzer"
             if self._analyzer is None
+            else STATIONARY
+            if detected.stationary
             else self._policy.skip_analysis(clip.camera_name, detected, self._now())
         )
         if reason is not None or self._analyzer is None:
             stage.status = StageStatus.SKIPPED
-            await self._record(clip, ClipEventType.ANALYZE_SKIPPED, reason=reason)
+            await self._history.record(
+                clip, ClipEventType.ANALYZE_SKIPPED, reason=reason
+            )
             return None
         analyzer = self._analyzer
 
@@ -307,20 +316,20 @@ class ClipPipeline:
         result = await self._stage(state, Stage.ANALYZE, _ask, AnalyzeError, retry)
         if isinstance(result, AnalysisSkipped):
             stage.status = StageStatus.SKIPPED
-            await self._record(
+            await self._history.record(
                 clip, ClipEventType.ANALYZE_SKIPPED, reason=result.reason
             )
             _LOGGER.info("Analysis of %s skipped: %s", clip.clip_id, result.reason)
             return result
         if isinstance(result, AnalyzeError):
-            await self._record(
+            await self._history.record(
                 clip, ClipEventType.ANALYZE_FAILED, error=describe(result)
             )
             _LOGGER.warning("%s (the alert goes out without a summary)", result)
             return result
         state.analysis = result
         await self._repo.save(state)
-        await self._record(clip, ClipEventType.ANALYZED, risk=result.risk_level)
+        await self._history.record(clip, ClipEventType.ANALYZED, risk=result.risk_level)
         return result
 
     async def _notify(self, clip: Clip, state: ClipState, alert: Alert) -> None:
@@ -336,10 +345,11 @@ class ClipPipeline:
         if result is None:
             return
         delivered, errors = result
+        record = self._history.record
         for err in errors:
             _LOGGER.warning("%s", err)
-            await self._record(clip, ClipEventType.NOTIFY_FAILED, error=describe(err))
-        await self._record(
+            await record(clip, ClipEventType.NOTIFY_FAILED, error=describe(err))
+        await record(
             clip, ClipEventType.NOTIFIED, delivered=delivered, failed=len(errors)
         )
 
@@ -371,7 +381,7 @@ class ClipPipeline:
         self, clip: Clip, state: ClipState, error: StageError | None = None
     ) -> ClipState:
         state.status = ClipStatus.ERROR if error else ClipStatus.DONE
-        await self._record(
+        await self._history.record(
             clip,
             ClipEventType.FINISHED,
             status=state.status,
@@ -380,7 +390,7 @@ class ClipPipeline:
         # The state is written last: a finished state implies a complete history.
         await self._repo.save(state)
         await self._outputs.tell(lambda n: n.finished(clip))
-        self._emit(
+        self._history.emit(
             ClipFinished(
                 clip=clip,
                 status=state.status,
@@ -388,24 +398,3 @@ class ClipPipeline:
             )
         )
         return state
-
-    async def _record(
-        self, clip: Clip, event_type: ClipEventType, **detail: object
-    ) -> None:
-        await self._repo.record(
-            ClipEvent(
-                clip_id=clip.clip_id,
-                camera_name=clip.camera_name,
-                event_type=event_type,
-                ts=self._now(),
-                detail=detail,
-            )
-        )
-
-    def _emit(self, event: LifecycleEvent) -> None:
-        if self._listener is None:
-            return
-        try:
-            self._listener(event)
-        except Exception:
-            _LOGGER.exception("Lifecycle listener failed on %s", type(event).__name__)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from .detect.rules import DetectionRules
+from .models import Stage
 from .retry import RetrySettings
 
 
@@ -25,3 +28,12 @@ class PipelineSettings(BaseModel):
     notify_retry: RetrySettings = RetrySettings()
     camera_rules: dict[str, DetectionRules] = Field(default_factory=dict)
     """Detection rules by camera; a camera without any gets the detector's own."""
+
+    def stage_limits(self) -> dict[Stage, asyncio.Semaphore]:
+        """A semaphore per stage: how many clips run it at once."""
+        return {
+            Stage.UPLOAD: asyncio.Semaphore(self.max_uploads),
+            Stage.DETECT: asyncio.Semaphore(self.max_detections),
+            Stage.ANALYZE: asyncio.Semaphore(self.max_analyses),
+            Stage.NOTIFY: asyncio.Semaphore(self.max_notifications),
+        }

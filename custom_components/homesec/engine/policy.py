@@ -177,6 +177,9 @@ class DefaultAlertPolicy(AlertPolicy):
         )
 
 
+STATIONARY = "every object found stands where an earlier clip showed it"
+
+
 def decide_from(
     policy: AlertPolicy,
     camera_name: str,
@@ -186,8 +189,11 @@ def decide_from(
     """The policy's decision from what detection and analysis gave.
 
     A failed analysis, or one skipped by a budget that still lets the clip
-    alert, is an unavailable summary: the policy alerts without one.
+    alert, is an unavailable summary: the policy alerts without one. A clip
+    whose objects all stood still since an earlier clip never alerts.
     """
+    if detected.stationary:
+        return AlertDecision(notify=False, reason=STATIONARY)
     usable = analysis if isinstance(analysis, AnalysisResult) else None
     unavailable = cause = None
     if isinstance(analysis, AnalyzeError):

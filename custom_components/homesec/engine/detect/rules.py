@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Box, FilterResult
 from .coco import COCO80
+from .parked import ParkedBox
 from .zones import Areas, Polygon, Zone, raster
 
 # COCO class names by group, as YOLO models trained on COCO name them.
@@ -85,6 +86,8 @@ class DetectionRules(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    parked: tuple[ParkedBox, ...] = ()
+    """The camera's parked objects: frames showing only them never end a scan."""
     classes: frozenset[str] = frozenset({"person", "vehicle", "animal"})
     min_confidence: float = Field(default=0.5, ge=0, le=1)
     min_box_h_ratio: float = Field(default=0.0, ge=0, le=1)

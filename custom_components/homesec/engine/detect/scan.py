@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from ..models import Detection, FilterResult
 from .frames import SampledFrame, sample_frames, snapshot_rgb
 from .keyframes import KeyframePass, sample_between, sample_keyframes
+from .parked import only_parked
 from .rules import DetectionRules, RawDetection
 from .snapshot import annotate
 
@@ -39,23 +40,31 @@ class _Best:
     matched: list[RawDetection]
     ts: float
     snapshot: Callable[[], NDArray[np.uint8]]
+    parked: bool = False
 
 
 class HitTracker:
-    """Counts matching frames and keeps the best one, for any backend."""
+    """Counts matching frames and keeps the best one, for any backend.
+
+    A frame showing only the camera's parked objects (``rules.parked``) counts
+    as a hit but does not end the scan early, and is the best frame only
+    when no frame shows anything else: a newcomer later in the clip is seen.
+    """
 
     def __init__(self, rules: DetectionRules) -> None:
         """Apply ``rules``."""
         self.rules = rules
         self.hits = 0
+        self.news = 0
+        """Hits with something other than parked objects."""
         self.frames = 0
         self.classes: set[str] = set()
         self._best: _Best | None = None
 
     @property
     def done(self) -> bool:
-        """Whether enough frames matched to stop early."""
-        return self.hits >= self.rules.min_hits
+        """Whether enough frames with news matched to stop early."""
+        return self.news >= self.rules.min_hits
 
     def add(
         self,
@@ -69,15 +78,25 @@ class HitTracker:
         if not matched:
             return
         self.hits += 1
+        parked = bool(self.rules.parked) and only_parked(
+            [(self.rules.group_of(det.label), det.box) for det in matched],
+            self.rules.parked,
+        )
+        self.news += not parked
         self.classes.update(self.rules.group_of(det.label) for det in matched)
         top = max(matched, key=lambda det: det.confidence)
-        if self._best is None or top.confidence > self._best.top.confidence:
-            self._best = _Best(top, matched, ts, snapshot)
+        best = self._best
+        if (
+            best is None
+            or (best.parked and not parked)
+            or (best.parked == parked and top.confidence > best.top.confidence)
+        ):
+            self._best = _Best(top, matched, ts, snapshot, parked)
 
     def result(self, model: str, *, snapshot: bool = True) -> FilterResult:
         """The FilterResult, with an annotated snapshot of the best frame."""
         best = self._best
-        if best is None or not self.done:
+        if best is None or self.hits < self.rules.min_hits:
             return FilterResult(
                 detected_classes=[],
                 confidence=0.0,
