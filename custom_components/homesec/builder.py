@@ -197,6 +197,16 @@ def policy(settings: HubSettings, cameras: Cameras) -> DefaultAlertPolicy:
     )
 
 
+def apply_cameras(engine: Engine, settings: HubSettings, cameras: Cameras) -> None:
+    """Swap in the engine parts built from the cameras, after one changed.
+
+    Titles and the analyzer's camera context read the shared ``cameras`` when
+    used; any part that copies camera settings when built is rebuilt here, so
+    a camera's change reaches the engine without reloading the hub.
+    """
+    engine.policy.use_rules(policy(settings, cameras))
+
+
 def pipeline_settings(settings: HubSettings) -> PipelineSettings:
     """Retry attempts of the hub."""
     retry = RetrySettings(max_attempts=settings.max_attempts)
