@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+import threading
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry
@@ -25,6 +28,9 @@ from custom_components.homesec.const import (
     SPOOL_PATH,
     SUBENTRY_CAMERA,
 )
+from custom_components.homesec.engine.models import Clip
+from custom_components.homesec.engine.sources.folder import FolderSettings, FolderSource
+from custom_components.homesec.engine.spool import Spool
 
 from .helpers import FolderHub, add_camera, set_options, wait_for
 
@@ -342,3 +348,55 @@ async def test_a_clip_arriving_during_a_reconfigure_is_processed(
     assert clip_ids[0] == left.stem
     assert len(set(clip_ids)) == 2
     assert not (folder_hub.folder / "settling.mp4").exists()
+
+
+async def test_a_stopped_folder_source_finishes_its_move(
+    tmp_path: Path, motion_clip: Path
+) -> None:
+    """Stopping a folder source mid-move waits until the clip is whole in the
+    spool (the runtime resumes it from there), instead of abandoning the move."""
+    # Given a folder source whose move of a clip into the spool is under way
+    spool = Spool(tmp_path / "spool")
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    moving, release = threading.Event(), threading.Event()
+
+    async def run_blocking(target: Callable[..., Any], *args: Any) -> Any:
+        def work() -> Any:
+            if getattr(target, "__name__", "") == "adopt":
+                moving.set()
+                release.wait(30)
+            return target(*args)
+
+        return await asyncio.to_thread(work)
+
+    source = FolderSource(
+        FRONT,
+        FolderSettings(watch_dir=watched, settle_seconds=0.01, poll_seconds=0.01),
+        spool,
+        run_blocking,
+    )
+    handed_over: list[Clip] = []
+
+    async def sink(clip: Clip) -> None:
+        handed_over.append(clip)
+
+    await source.start(sink)
+    (watched / "clip.mp4").write_bytes(motion_clip.read_bytes())
+    try:
+        assert await asyncio.to_thread(moving.wait, 30)
+
+        # When the source is stopped
+        stopping = asyncio.create_task(source.stop())
+        await asyncio.sleep(0.2)
+
+        # Then the stop waits for the move, and after it the clip is whole in
+        # the spool (not handed over: the runtime resumes it)
+        assert not stopping.done()
+    finally:
+        release.set()
+    await stopping
+    spooled = list(spool.camera_dir(FRONT).glob("*.mp4"))
+    assert [path.read_bytes() for path in spooled] == [motion_clip.read_bytes()]
+    assert not (watched / "clip.mp4").exists()
+    assert handed_over == []
