@@ -309,7 +309,7 @@ class HomeSecRuntime:
 
     async def _async_start_camera_sources(self) -> None:
         """Start the source of every enabled camera."""
-        for camera in self._cameras.values():
+        for camera in list(self._cameras.values()):  # a camera may come meanwhile
             await self._async_start_source(camera)
 
     async def _async_start_source(self, camera: CameraSettings) -> None:
@@ -495,7 +495,7 @@ class HomeSecRuntime:
         set back, nor after retention removed a clip in an earlier run.
         """
         repository = self._engine.repository
-        for camera_id in self._cameras if camera_ids is None else camera_ids:
+        for camera_id in list(self._cameras) if camera_ids is None else camera_ids:
             self._engine.spool.remember(await repository.clip_ids(camera_id) or [])
 
     def _make_folders(self) -> None:
