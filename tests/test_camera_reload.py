@@ -269,12 +269,17 @@ async def test_saving_options_runs_no_retention_pass(
     await _idle(entry)
     assert len(await _spooled(hass, config_dir)) == 1
 
-    # When an option other than a limit is saved (the hub reloads)
+    # When an option other than a limit is saved
+    before = entry.runtime_data.runtime
     await set_options(hass, entry, retention_max_gb=1e-9, min_risk_level="medium")
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    # Then the reloaded hub ran no retention pass: the clip is still spooled
+    # Then the hub reloaded with it, but ran no retention pass: the clip is
+    # still spooled
     runtime = entry.runtime_data.runtime
+    assert runtime is not before
+    policy = entry.runtime_data.engine.policy
+    assert policy.settings_for(FRONT).min_risk_level.value == "medium"
     assert runtime.last_retention is None
     assert len(await _spooled(hass, config_dir)) == 1
 
@@ -287,6 +292,24 @@ async def test_saving_options_runs_no_retention_pass(
     # Then it trims the spool
     assert runtime.last_retention is not None
     assert await _spooled(hass, config_dir) == []
+
+
+async def test_a_new_hub_title_reloads_nothing(
+    hass: HomeAssistant, folder_hub: FolderHub
+) -> None:
+    """Renaming the hub's entry changes nothing HomeSec runs."""
+    # Given a running hub
+    entry = folder_hub.entry
+    runtime = entry.runtime_data.runtime
+    source = runtime.sources[FRONT]
+
+    # When its entry is renamed
+    hass.config_entries.async_update_entry(entry, title="House")
+    await hass.async_block_till_done()
+
+    # Then the same runtime and source run on
+    assert entry.runtime_data.runtime is runtime
+    assert runtime.sources[FRONT] is source
 
 
 async def test_changed_limits_apply_at_once(
