@@ -243,19 +243,20 @@ class HomeSecRuntime:
 
     async def async_stop(self) -> None:
         """Stop sources, cancel clips in flight (they stay spooled), close all."""
-        self._stopped = True
-        while self._unsubscribe:
-            self._unsubscribe.pop()()
-        while self._camera_unsubscribe:
-            self._camera_unsubscribe.popitem()[1]()
-        tasks = [*self._resumes, *([self._recovery] if self._recovery else [])]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._recovery = None
-        while self.sources:
-            _, source = self.sources.popitem()
-            await source.stop()
+        async with self._apply_lock:  # a camera's change finishes first
+            self._stopped = True
+            while self._unsubscribe:
+                self._unsubscribe.pop()()
+            while self._camera_unsubscribe:
+                self._camera_unsubscribe.popitem()[1]()
+            tasks = [*self._resumes, *([self._recovery] if self._recovery else [])]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._recovery = None
+            while self.sources:
+                _, source = self.sources.popitem()
+                await source.stop()
         await self._engine.close()
         await self._persisted.async_save()
 
