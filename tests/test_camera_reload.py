@@ -13,7 +13,11 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import homeassistant.util.dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     async_capture_events,
@@ -423,3 +427,39 @@ async def test_a_stopped_folder_source_finishes_its_move(
     assert [path.read_bytes() for path in spooled] == [motion_clip.read_bytes()]
     assert not (watched / "clip.mp4").exists()
     assert handed_over == []
+
+
+async def test_a_failing_camera_fixed_by_reconfigure_is_well_at_once(
+    hass: HomeAssistant, folder_hub: FolderHub, config_dir: Path
+) -> None:
+    """Its repair issue goes and its entities are available again right away."""
+    # Given a camera whose folder is gone for long: a repair issue, entities
+    # unavailable
+    entry, drop = folder_hub.entry, folder_hub.folder
+    hub = entry.runtime_data
+    source = hub.runtime.sources[FRONT]
+    drop.rmdir()
+    await source.poll_once(hub.engine.pipeline.submit)
+    start = dt_util.utcnow()
+    hub.health.check(start)
+    hub.health.check(start + timedelta(seconds=360))
+    await hass.async_block_till_done()
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, f"source_failing_{FRONT}") is not None
+    assert hass.states.get(f"sensor.{FRONT}_clips_today").state == STATE_UNAVAILABLE
+
+    # When the camera is reconfigured to watch a folder that exists
+    moved = config_dir / "moved"
+    moved.mkdir()
+    await _reconfigure(
+        hass,
+        entry,
+        FRONT,
+        {"name": "Front door", "notify_on_motion": True},
+        {"watch_folder": str(moved), "settle_seconds": 1},
+    )
+
+    # Then its issue is gone and its entities are available, before any check
+    assert issues.async_get_issue(DOMAIN, f"source_failing_{FRONT}") is None
+    assert hass.states.get(f"sensor.{FRONT}_clips_today").state != STATE_UNAVAILABLE
+    assert hub.health.source_healthy(FRONT)
