@@ -13,7 +13,7 @@ from .const import DOMAIN
 from .data import HomeSecConfigEntry
 from .links import async_remove_link_key
 from .persisted_state import async_remove_persisted_state
-from .runtime import async_create_hub
+from .runtime import LIMITS_APPLIED, async_create_hub
 from .services import async_setup_services
 from .views import register_views
 
@@ -62,7 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> b
         await runtime.async_stop()
 
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop))
-    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return True
 
 
@@ -74,13 +74,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> 
     return unloaded
 
 
-async def _async_reload(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
-    """Reload when the hub or a camera changed."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
+async def _async_entry_updated(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
+    """A camera's change applies to that camera alone; the hub's reloads it."""
+    if not await entry.runtime_data.runtime.async_apply_entry(entry):
+        hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> None:
     """Remove the hub's repair issues, its saved state and its link key."""
+    hass.data.get(LIMITS_APPLIED, {}).pop(entry.entry_id, None)
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
         if domain == DOMAIN:

@@ -45,6 +45,7 @@ from .engine.credentials import (
     WatchedDetector,
     WatchedStorage,
 )
+from .engine.detect.rules import DetectionRules
 from .engine.detect.stationary import StationarySettings, StationaryTracker
 from .engine.disk_guard import DiskGuardSettings, Housekeeping, Housekept
 from .engine.gates import CameraGate, GatedDetector, GatedNotifier
@@ -93,6 +94,8 @@ class Engine:
     pipeline: ClipPipeline
     local_root: Path
     database_path: Path
+    notify_keys: frozenset[str]
+    """The notify targets the pipeline has a notifier for."""
 
     async def close(self) -> None:
         """Stop clips in flight (they stay spooled) and close every part."""
@@ -207,18 +210,36 @@ def policy(settings: HubSettings, cameras: Cameras) -> DefaultAlertPolicy:
     )
 
 
+def apply_cameras(engine: Engine, settings: HubSettings, cameras: Cameras) -> None:
+    """Swap in the engine parts built from the cameras, after one changed.
+
+    Titles, notify targets and the analyzer's camera context read the shared
+    ``cameras`` when used; the parts that copy camera settings when built are
+    rebuilt here, so a camera's change reaches the engine without reloading the
+    hub (unless it sends to a notify target the hub has no notifier for: see
+    ``notify_keys``).
+    """
+    engine.policy.use_rules(policy(settings, cameras))
+    engine.pipeline.camera_rules.replace(camera_rules(settings, cameras))
+
+
+def camera_rules(settings: HubSettings, cameras: Cameras) -> dict[str, DetectionRules]:
+    """Each camera's detection rules: its own settings over the hub's."""
+    hub_rules = detection_rules(settings)
+    return {
+        camera.camera_id: camera.detection_rules(hub_rules)
+        for camera in cameras.values()
+    }
+
+
 def pipeline_settings(settings: HubSettings, cameras: Cameras) -> PipelineSettings:
     """Retry attempts of the hub and each camera's detection rules."""
     retry = RetrySettings(max_attempts=settings.max_attempts)
-    hub_rules = detection_rules(settings)
     return PipelineSettings(
         upload_retry=retry,
         analyze_retry=retry,
         notify_retry=retry,
-        camera_rules={
-            camera.camera_id: camera.detection_rules(hub_rules)
-            for camera in cameras.values()
-        },
+        camera_rules=camera_rules(settings, cameras),
     )
 
 
@@ -292,6 +313,14 @@ def _target_keys(entities: Iterable[str], services: Iterable[str]) -> frozenset[
     return frozenset(keys or {PERSISTENT})
 
 
+def notify_keys(settings: HubSettings, cameras: Cameras) -> frozenset[str]:
+    """Every notify target the hub or one of its cameras sends to."""
+    hub = _target_keys(settings.notify_entities, settings.notify_services)
+    return hub.union(
+        *(_target_keys(*camera.notify_targets(settings)) for camera in cameras.values())
+    )
+
+
 def outputs(
     hass: HomeAssistant,
     settings: HubSettings,
@@ -307,15 +336,17 @@ def outputs(
     hours hold back the user's notifications, never events or MQTT.
     """
     hub_targets = _target_keys(settings.notify_entities, settings.notify_services)
-    by_camera = {
-        camera_id: _target_keys(*camera.notify_targets(settings))
-        for camera_id, camera in cameras.items()
-    }
     urgency = phone_urgency(settings)
 
     def gate(key: str) -> CameraGate:
         def enabled(camera_id: str) -> bool:
-            wanted = by_camera.get(camera_id, hub_targets)
+            # Read at each alert: a camera's change applies without a reload.
+            camera = cameras.get(camera_id)
+            wanted = (
+                hub_targets
+                if camera is None
+                else _target_keys(*camera.notify_targets(settings))
+            )
             return key in wanted and notifications_on(camera_id)
 
         return enabled
@@ -328,7 +359,7 @@ def outputs(
             return service_notifier(name, context, settings.trigger_classes, urgency)
         return PersistentNotificationNotifier(context)
 
-    keys = sorted(hub_targets.union(*by_camera.values()))
+    keys = sorted(notify_keys(settings, cameras))
     return [
         BusNotifier(hass),
         MqttAlertNotifier(
@@ -400,4 +431,5 @@ async def async_build_engine(
         ),
         local_root=settings.storage_folder(config_dir),
         database_path=settings.sqlite_file(config_dir),
+        notify_keys=notify_keys(settings, cameras),
     )

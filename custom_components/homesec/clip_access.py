@@ -73,14 +73,11 @@ class ClipAccess:
         """The newest clip each camera handed to the pipeline since start."""
 
     @callback
-    def async_listen(self, entry_id: str) -> list[CALLBACK_TYPE]:
-        """Follow each camera's clips; return the unsubscribes."""
-        return [
-            async_dispatcher_connect(
-                self._hass, camera_signal(entry_id, camera_id), self._on_event
-            )
-            for camera_id in self._cameras
-        ]
+    def async_listen(self, entry_id: str, camera_id: str) -> CALLBACK_TYPE:
+        """Follow a camera's clips; return the unsubscribe."""
+        return async_dispatcher_connect(
+            self._hass, camera_signal(entry_id, camera_id), self._on_event
+        )
 
     @callback
     def _on_event(self, event: LifecycleEvent) -> None:

@@ -22,7 +22,11 @@ type HomeSecConfigEntry = ConfigEntry[HomeSecData]
 
 
 class Cameras(Mapping[str, CameraSettings]):
-    """The hub's cameras by camera id, with their display names and context."""
+    """The hub's cameras by camera id, with their display names and context.
+
+    One object shared by the hub's collaborators: a camera the runtime adds,
+    changes or removes (``put``, ``remove``) is what they all read next.
+    """
 
     def __init__(self, cameras: Mapping[str, CameraSettings]) -> None:
         """Keep ``cameras`` (camera id -> settings)."""
@@ -39,6 +43,14 @@ class Cameras(Mapping[str, CameraSettings]):
     def __len__(self) -> int:
         """How many cameras."""
         return len(self._cameras)
+
+    def put(self, camera: CameraSettings) -> None:
+        """Add a camera, or replace its settings."""
+        self._cameras[camera.camera_id] = camera
+
+    def remove(self, camera_id: str) -> None:
+        """Forget a camera (nothing happens when it is unknown)."""
+        self._cameras.pop(camera_id, None)
 
     def title(self, camera_id: str) -> str:
         """The display name of a camera (its id when unknown)."""

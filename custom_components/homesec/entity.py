@@ -9,8 +9,12 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    async_get_current_platform,
+)
 
+from .camera_entities import CameraPlatform
 from .const import DOMAIN, camera_signal, health_signal, hub_signal
 from .data import HomeSecConfigEntry, HomeSecData
 from .engine.models import LifecycleEvent
@@ -128,6 +132,30 @@ def add_camera_entities(
     async_add_entities: AddConfigEntryEntitiesCallback,
     build: Callable[[CameraSettings], Iterable[Entity]],
 ) -> None:
-    """Add the entities ``build`` makes for each camera to that camera's subentry."""
+    """Add the entities ``build`` makes for each camera to that camera's subentry.
+
+    Cameras added or reconfigured later get theirs from the runtime (through
+    ``CameraEntities``), without the other cameras' entities being touched.
+    """
     for camera in entry.runtime_data.cameras.values():
         async_add_entities(list(build(camera)), config_subentry_id=camera.subentry_id)
+    platform = async_get_current_platform()
+
+    async def add(camera: CameraSettings) -> None:
+        await platform.async_add_entities(
+            list(build(camera)), config_subentry_id=camera.subentry_id
+        )
+
+    async def remove(subentry_id: str) -> None:
+        for entity_id, entity in list(platform.entities.items()):
+            registered = entity.registry_entry
+            if (
+                registered is not None
+                and registered.config_subentry_id == subentry_id
+                and entity_id in platform.entities  # not removed meanwhile
+            ):
+                await platform.async_remove_entity(entity_id)
+
+    entry.async_on_unload(
+        entry.runtime_data.runtime.camera_entities.register(CameraPlatform(add, remove))
+    )

@@ -151,6 +151,19 @@ class HubHealth:
                 action()
         self.changed()
 
+    @callback
+    def source_replaced(self, camera_id: str) -> None:
+        """A camera's source was stopped for good or replaced: start afresh."""
+        self._source_health.pop(camera_id, None)
+        self._repair(
+            f"{ISSUE_SOURCE_FAILING}_{camera_id}",
+            failing=False,
+            now=dt_util.utcnow(),
+            after=SOURCE_FAILING_REPAIR_AFTER,
+            translation_key=ISSUE_SOURCE_FAILING,
+            placeholders={},
+        )
+
     def source_healthy(self, camera_id: str) -> bool:
         """Whether the camera's source works (True before it started)."""
         return self._source_health.get(camera_id, True)

@@ -12,16 +12,27 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 from pydantic import BaseModel
 
 from .adapters.alert_text import AlertWording
-from .builder import Engine, Wiring, async_build_engine, housekeeping, retention
+from .builder import (
+    Engine,
+    Wiring,
+    apply_cameras,
+    async_build_engine,
+    housekeeping,
+    notify_keys,
+    retention,
+)
 from .camera_controls import CameraControls
+from .camera_entities import CameraEntities
 from .catch_up import CatchUp
 from .clip_access import ClipAccess
 from .const import (
     DETECTOR_PROBE_MINUTES,
     DISK_CHECK_MINUTES,
+    DOMAIN,
     RECOVERY_RETRY_SECONDS,
     RETENTION_INTERVAL_MINUTES,
     SOURCE_HEALTH_SECONDS,
@@ -38,15 +49,19 @@ from .engine.models import LifecycleEvent
 from .engine.recovery import find_unfinished
 from .engine.retention import RetentionPlan, RetentionSettings, apply_retention
 from .engine.text import count
+from .entry_snapshot import EntrySnapshot
 from .hub_health import CredentialRefusals, HubHealth
 from .links import async_link_signer
 from .persisted_state import PersistedState
-from .settings import HubSettings, cameras_of
+from .settings import CameraSettings, HubSettings, cameras_of
 from .source_kinds import SOURCE_KINDS
 
 _LOGGER = logging.getLogger(__name__)
 
 HISTORY_PRUNE_INTERVAL = timedelta(hours=6)
+
+LIMITS_APPLIED: HassKey[dict[str, object]] = HassKey(f"{DOMAIN}_limits_applied")
+"""Per hub, the limits its last start-time retention pass applied (this run)."""
 
 
 class HistoryPrune(BaseModel):
@@ -111,6 +126,7 @@ async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecDa
     runtime = HomeSecRuntime(
         hass,
         entry,
+        settings=settings,
         cameras=cameras,
         engine=engine,
         retention=retention(settings),
@@ -159,6 +175,7 @@ class HomeSecRuntime:
         hass: HomeAssistant,
         entry: ConfigEntry,
         *,
+        settings: HubSettings,
         cameras: Cameras,
         engine: Engine,
         retention: RetentionSettings,
@@ -171,7 +188,14 @@ class HomeSecRuntime:
         """Nothing starts until ``async_start``."""
         self._hass = hass
         self._entry = entry
+        self._settings = settings
         self._cameras = cameras
+        self._applied = EntrySnapshot.of(entry)
+        """What the hub runs now: an update is compared with it."""
+        self._apply_lock = asyncio.Lock()
+        self.camera_entities = CameraEntities()
+        """The platforms' camera entities, for cameras added or changed later."""
+        self._camera_unsubscribe: dict[str, CALLBACK_TYPE] = {}
         self._engine = engine
         self._controls, self._health, self._clips = collaborators
         self._catch_up = CatchUp(hass, entry, engine, self._health)
@@ -188,6 +212,7 @@ class HomeSecRuntime:
         self._stopped = False
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._recovery: asyncio.Task[None] | None = None
+        self._resumes: set[asyncio.Task[None]] = set()
         self._persisted = persisted
         self.history_max_age = history_max_age
         """How long clip history is kept (None: for ever)."""
@@ -202,7 +227,10 @@ class HomeSecRuntime:
 
     async def async_start_sources(self) -> None:
         """Start sources (after entities subscribed), recovery and the timers."""
-        self._unsubscribe += self._clips.async_listen(self._entry.entry_id)
+        for camera_id in self._cameras:
+            self._camera_unsubscribe[camera_id] = self._clips.async_listen(
+                self._entry.entry_id, camera_id
+            )
         await self.async_guard_disks()
         if not self.recording_stopped:
             await self._async_start_camera_sources()
@@ -230,16 +258,20 @@ class HomeSecRuntime:
 
     async def async_stop(self) -> None:
         """Stop sources, cancel clips in flight (they stay spooled), close all."""
-        self._stopped = True
-        while self._unsubscribe:
-            self._unsubscribe.pop()()
-        if self._recovery is not None:
-            self._recovery.cancel()
-            await asyncio.gather(self._recovery, return_exceptions=True)
+        async with self._apply_lock:  # a camera's change finishes first
+            self._stopped = True
+            while self._unsubscribe:
+                self._unsubscribe.pop()()
+            while self._camera_unsubscribe:
+                self._camera_unsubscribe.popitem()[1]()
+            tasks = [*self._resumes, *([self._recovery] if self._recovery else [])]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self._recovery = None
-        while self.sources:
-            _, source = self.sources.popitem()
-            await source.stop()
+            while self.sources:
+                _, source = self.sources.popitem()
+                await source.stop()
         await self._engine.close()
         await self._persisted.async_save()
 
@@ -293,13 +325,94 @@ class HomeSecRuntime:
 
     async def _async_start_camera_sources(self) -> None:
         """Start the source of every enabled camera."""
-        for camera in self._cameras.values():
-            if not camera.enabled:
-                continue
-            kind = SOURCE_KINDS[camera.source_type]
-            source = kind.build(self._hass, camera, self._engine.spool)
-            self.sources[camera.camera_id] = source
-            await source.start(self._engine.pipeline.submit)
+        for camera in list(self._cameras.values()):  # a camera may come meanwhile
+            await self._async_start_source(camera)
+
+    async def _async_start_source(self, camera: CameraSettings) -> None:
+        """Start the camera's source, unless the camera is disabled."""
+        if not camera.enabled:
+            return
+        kind = SOURCE_KINDS[camera.source_type]
+        source = kind.build(self._hass, camera, self._engine.spool)
+        self.sources[camera.camera_id] = source
+        await source.start(self._engine.pipeline.submit)
+
+    async def async_apply_entry(self, entry: ConfigEntry) -> bool:
+        """Apply an update of the entry in place; False when it needs a reload.
+
+        Cameras added, reconfigured or removed apply in place: that camera's
+        source, engine rules and entities change, the other cameras keep
+        running. A change of the hub's own data or options needs a reload
+        (False); an update that changed neither (the hub's title) needs nothing.
+        """
+        wanted = EntrySnapshot.of(entry)
+        if not wanted.only_cameras_differ(self._applied):
+            return False
+        targets = notify_keys(self._settings, Cameras(wanted.cameras))
+        if not targets <= self._engine.notify_keys:
+            return False  # a camera sends to a new target: it needs a notifier
+        async with self._apply_lock:
+            if self._stopped:
+                return True
+            try:
+                await self._async_apply_cameras(wanted.cameras)
+            except Exception as err:  # noqa: BLE001 - any failure: reload the hub
+                _LOGGER.warning(
+                    "A camera's change could not be applied (%s); HomeSec reloads",
+                    err,
+                )
+                return False
+            self._applied = wanted
+        return True
+
+    async def _async_apply_cameras(self, wanted: dict[str, CameraSettings]) -> None:
+        """Stop what changed or went, then start what changed or came."""
+        current = dict(self._cameras)
+        gone = [cid for cid, cam in current.items() if wanted.get(cid) != cam]
+        came = [cid for cid, cam in wanted.items() if current.get(cid) != cam]
+        for camera_id in gone:
+            await self._async_drop_camera(current[camera_id])
+            if camera_id not in wanted:
+                _LOGGER.info("Camera %s removed", current[camera_id].title)
+        for camera_id in came:
+            self._cameras.put(wanted[camera_id])
+        apply_cameras(self._engine, self._settings, self._cameras)
+        for camera_id in came:
+            await self._async_add_camera(wanted[camera_id])
+            _LOGGER.info(
+                "Camera %s %s",
+                wanted[camera_id].title,
+                "changed" if camera_id in current else "added",
+            )
+
+    async def _async_drop_camera(self, camera: CameraSettings) -> None:
+        """Stop the camera's source (its clip stays spooled), drop its entities."""
+        camera_id = camera.camera_id
+        if (source := self.sources.pop(camera_id, None)) is not None:
+            await source.stop()
+        if (unsubscribe := self._camera_unsubscribe.pop(camera_id, None)) is not None:
+            unsubscribe()
+        await self.camera_entities.async_remove(camera.subentry_id)
+        self._cameras.remove(camera_id)
+        self._health.source_replaced(camera_id)
+
+    async def _async_add_camera(self, camera: CameraSettings) -> None:
+        """Add the camera's entities, start its source, resume its spooled clips."""
+        camera_id = camera.camera_id
+        self._camera_unsubscribe[camera_id] = self._clips.async_listen(
+            self._entry.entry_id, camera_id
+        )
+        await self.camera_entities.async_add(camera)
+        await self._async_learn_clip_ids([camera_id])
+        if not self.recording_stopped:
+            await self._async_start_source(camera)
+        task = self._entry.async_create_background_task(
+            self._hass,
+            self._async_requeue(camera_id),
+            f"homesec resume {camera_id}",
+        )
+        self._resumes.add(task)
+        task.add_done_callback(self._resumes.discard)
 
     async def _async_guard_tick(self, _: datetime) -> None:
         await self.async_guard_disks()
@@ -354,7 +467,26 @@ class HomeSecRuntime:
         await self.async_prune_history()
 
     async def _async_recover(self) -> None:
-        """Re-queue unfinished spooled clips, newest first, once the store answers."""
+        """Resume the spool's unfinished clips; the start's retention pass if due."""
+        await self._async_requeue(None)
+        await self._catch_up.async_store_pending()
+        # A reload (saving the options, a camera's change that needs one) is
+        # not a reason to trim the stores: the start-time pass runs at Home
+        # Assistant's start, at a hub's first setup, and when its limits
+        # changed; otherwise the hourly pass does the work.
+        limits = (self.retention, self.housekeeping.store_limits, self.history_max_age)
+        applied = self._hass.data.setdefault(LIMITS_APPLIED, {})
+        if applied.get(self._entry.entry_id) != limits:
+            await self.async_retention()
+            await self.async_prune_history()
+            applied[self._entry.entry_id] = limits
+
+    async def _async_requeue(self, camera_id: str | None) -> None:
+        """Re-queue one camera's unfinished spooled clips (None: all), newest first.
+
+        Waits until the store answers: without it, finished and unfinished clips
+        cannot be told apart.
+        """
         engine = self._engine
         while True:
             mark = engine.pipeline.mark()
@@ -364,23 +496,25 @@ class HomeSecRuntime:
             if unfinished is not None:
                 break
             await asyncio.sleep(RECOVERY_RETRY_SECONDS)
-        await self._async_learn_clip_ids()
+        await self._async_learn_clip_ids([camera_id] if camera_id else None)
+        unfinished = [
+            item
+            for item in unfinished
+            if camera_id is None or item.clip.camera_name == camera_id
+        ]
         if unfinished:
             _LOGGER.info("Resuming %s", count(len(unfinished), "unfinished clip"))
         for item in unfinished:  # a clip that ran meanwhile is not run again
             await engine.pipeline.resume(item.clip, item.state, mark)
-        await self._catch_up.async_store_pending()
-        await self.async_retention()
-        await self.async_prune_history()
 
-    async def _async_learn_clip_ids(self) -> None:
+    async def _async_learn_clip_ids(self, camera_ids: list[str] | None = None) -> None:
         """Teach the spool every clip id the store knows (when it answers).
 
         An id is then never handed out twice: not to a camera whose clock was
         set back, nor after retention removed a clip in an earlier run.
         """
         repository = self._engine.repository
-        for camera_id in self._cameras:
+        for camera_id in list(self._cameras) if camera_ids is None else camera_ids:
             self._engine.spool.remember(await repository.clip_ids(camera_id) or [])
 
     def _make_folders(self) -> None:

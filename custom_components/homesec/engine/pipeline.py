@@ -37,7 +37,7 @@ from .models import (
     UploadOutcome,
 )
 from .outputs import ClipLinks, Outputs, ReasonWording, make_alert
-from .pipeline_settings import PipelineSettings
+from .pipeline_settings import CameraRules, PipelineSettings
 from .policy import STATIONARY, decide_from
 from .repository import ClipRepository
 from .retry import RetrySettings, Sleep, StageFailed, run_stage
@@ -81,6 +81,8 @@ class ClipPipeline:
         self._clip_links = clip_links
         self._reason_wording = reason_wording
         self._stationary = stationary
+        self.camera_rules = CameraRules(self._settings.camera_rules, stationary)
+        """Each camera's rules; replaced when a camera changes."""
         self._storage = storage
         self._detector = detector
         self._analyzer = analyzer
@@ -101,17 +103,8 @@ class ClipPipeline:
         return len(self._tasks)
 
     def rules_for(self, camera_name: str) -> DetectionRules | None:
-        """The camera's detection rules (None: the detector's own).
-
-        With where its parked objects stand: frames showing only them never end
-        a scan.
-        """
-        rules = self._settings.camera_rules.get(camera_name)
-        if rules is not None and self._stationary is not None:
-            rules = rules.model_copy(
-                update={"parked": self._stationary.parked(camera_name)}
-            )
-        return rules
+        """The camera's detection rules (None: the detector's own)."""
+        return self.camera_rules.of(camera_name)
 
     def is_queued(self, clip_id: str) -> bool:
         """Whether the clip is being processed or waits for its turn."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .detect.rules import DetectionRules
+from .detect.stationary import StationaryTracker
 from .models import Stage
 from .retry import RetrySettings
 
@@ -37,3 +39,30 @@ class PipelineSettings(BaseModel):
             Stage.ANALYZE: asyncio.Semaphore(self.max_analyses),
             Stage.NOTIFY: asyncio.Semaphore(self.max_notifications),
         }
+
+
+class CameraRules:
+    """Each camera's detection rules, replaced when a camera changes.
+
+    With where its parked objects stand: frames showing only them never end a
+    scan.
+    """
+
+    def __init__(
+        self, rules: Mapping[str, DetectionRules], stationary: StationaryTracker | None
+    ) -> None:
+        """Start from ``rules``; parked boxes come from ``stationary``."""
+        self._rules = dict(rules)
+        self._stationary = stationary
+
+    def replace(self, rules: Mapping[str, DetectionRules]) -> None:
+        """Use ``rules`` from now on (clips being scanned keep theirs)."""
+        self._rules = dict(rules)
+
+    def of(self, camera_name: str) -> DetectionRules | None:
+        """The camera's rules (None: the detector's own)."""
+        rules = self._rules.get(camera_name)
+        if rules is not None and self._stationary is not None:
+            parked = self._stationary.parked(camera_name)
+            rules = rules.model_copy(update={"parked": parked})
+        return rules

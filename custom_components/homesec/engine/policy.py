@@ -60,6 +60,11 @@ class DefaultAlertPolicy(AlertPolicy):
         self._last_alert: dict[str, datetime] = {}
         self._listeners: list[Callable[[], None]] = []
 
+    def use_rules(self, other: DefaultAlertPolicy) -> None:
+        """Take ``other``'s hub rules and camera overrides; cooldowns stay."""
+        self._defaults = other._defaults
+        self._overrides = dict(other._overrides)
+
     def watch(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each alert that starts a cooldown."""
         self._listeners.append(listener)

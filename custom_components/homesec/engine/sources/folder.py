@@ -14,6 +14,7 @@ import time
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
+from ..models import Clip
 from ..spool import Spool
 from ..text import describe
 
@@ -87,6 +88,8 @@ class FolderSource(ClipSource):
         self._clock = clock
         self._seen: dict[Path, _Seen] = {}
         self._task: asyncio.Task[None] | None = None
+        self._moving: asyncio.Future[Clip] | None = None
+        """A file being moved into the spool (it runs on when polling stops)."""
         self._problem: str | None = None
 
     @property
@@ -102,11 +105,17 @@ class FolderSource(ClipSource):
         )
 
     async def stop(self) -> None:
-        """Stop polling."""
+        """Stop polling; a file being moved lands in the spool before this returns.
+
+        Its clip is not handed over: the runtime resumes the spool's clips.
+        """
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._moving is not None:
+            await asyncio.gather(self._moving, return_exceptions=True)
+            self._moving = None
 
     async def _poll_forever(self, sink: ClipSink) -> None:
         while True:
@@ -138,13 +147,17 @@ class FolderSource(ClipSource):
         for path in sorted(ready, key=lambda p: self._seen[p].signature.mtime_ns):
             del self._seen[path]
             mtime = datetime.fromtimestamp(files[path].mtime_ns / 1e9, UTC)
-            try:
-                clip = await self._run(
-                    self._spool.adopt, path, self.camera_name, "folder", mtime
-                )
+            self._moving = asyncio.ensure_future(
+                self._run(self._spool.adopt, path, self.camera_name, "folder", mtime)
+            )
+            try:  # shielded: a stop waits for the move instead of abandoning it
+                clip = await asyncio.shield(self._moving)
             except OSError as err:
                 _LOGGER.warning("Could not take %s into the spool: %s", path, err)
                 continue
+            finally:
+                if self._moving.done():
+                    self._moving = None
             await sink(clip)
         return len(ready)
 
