@@ -1,15 +1,14 @@
 """Per-camera object counts and zone occupancy, fed the camera's clip events.
 
 Zones come with the camera's settings (``CameraSettings.zones``, from the zone
-editor); here the camera is given a "driveway" zone the way its settings are
-read, and the detections name the zones they stand in.
+editor); here the camera is given a "driveway" zone through its form, and the
+detections name the zones they stand in.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -18,9 +17,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.homesec import runtime
 from custom_components.homesec.const import DETECTION_HOLD_SECONDS, camera_signal
-from custom_components.homesec.engine.detect.zones import parse_zones
 from custom_components.homesec.engine.models import (
     Box,
     Clip,
@@ -31,9 +28,9 @@ from custom_components.homesec.engine.models import (
     FilterResult,
     LifecycleEvent,
 )
-from custom_components.homesec.settings import CameraSettings
 
 from .helpers import add_camera, setup_hub, setup_onnx_hub
+from .test_camera_zones import add_tuned_camera
 
 CAMERA = "front_door"
 PERSONS = "sensor.front_door_person_count"
@@ -104,32 +101,19 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
 
 @pytest.fixture
 async def zoned_hub(
-    hass: HomeAssistant,
-    config_dir: Path,
-    red_model: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, config_dir: Path, red_model: Path
 ) -> ConfigEntry:
     """A person, vehicle and animal detecting hub; its camera has a driveway zone."""
-    read = runtime.cameras_of
-
-    def with_zones(entry: ConfigEntry[Any]) -> dict[str, CameraSettings]:
-        return {
-            camera_id: camera.model_copy(
-                update={"zones": parse_zones("driveway: 0,0.5 1,0.5 1,1 0,1")}
-            )
-            for camera_id, camera in read(entry).items()
-        }
-
-    monkeypatch.setattr(runtime, "cameras_of", with_zones)
     entry = await setup_onnx_hub(hass, red_model)
     hass.config_entries.async_update_entry(
         entry,
         options={**entry.options, "detect_classes": ["person", "vehicle", "animal"]},
     )
     await hass.async_block_till_done()
-    drop = config_dir / "drop"
-    drop.mkdir()
-    await add_camera(hass, entry, drop)
+    await add_tuned_camera(
+        hass, entry, config_dir / "drop", "Front door",
+        areas={"zones": "driveway: 0,0.5 1,0.5 1,1 0,1"},
+    )  # fmt: skip
     return entry
 
 

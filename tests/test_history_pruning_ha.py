@@ -28,7 +28,10 @@ from custom_components.homesec.engine.state.sqlalchemy_store import (
     clip_states,
     sqlite_url,
 )
-from custom_components.homesec.runtime import HISTORY_PRUNE_INTERVAL, HistoryPrune
+from custom_components.homesec.history_pruning import (
+    HISTORY_PRUNE_INTERVAL,
+    HistoryPrune,
+)
 from custom_components.homesec.settings import HUB_DEFAULTS
 
 from .helpers import FolderHub, set_options, wait_for

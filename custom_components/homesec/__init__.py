@@ -11,9 +11,10 @@ from homeassistant.helpers.typing import ConfigType
 from .adapters.alert_text import AlertWording
 from .const import DOMAIN
 from .data import HomeSecConfigEntry
+from .hub_setup import async_create_hub
 from .links import async_remove_link_key
 from .persisted_state import async_remove_persisted_state
-from .runtime import LIMITS_APPLIED, async_create_hub
+from .runtime import LIMITS_APPLIED
 from .services import async_setup_services
 from .views import register_views
 

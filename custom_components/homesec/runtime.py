@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
-from pydantic import BaseModel
 
-from .adapters.alert_text import AlertWording
 from .builder import (
     Engine,
-    Wiring,
     apply_cameras,
-    async_build_engine,
-    housekeeping,
     notify_keys,
-    retention,
 )
 from .camera_controls import CameraControls
 from .camera_entities import CameraEntities
@@ -38,133 +30,24 @@ from .const import (
     SOURCE_HEALTH_SECONDS,
     STORAGE_PING_MINUTES,
     STORE_RETRY_MINUTES,
-    camera_signal,
-    hub_signal,
 )
-from .data import Cameras, HomeSecData
+from .data import Cameras
 from .engine.disk_guard import DiskLevel, Housekeeping, StoreFigures
-from .engine.errors import DetectorUnavailable
 from .engine.interfaces import ClipSource
-from .engine.models import LifecycleEvent
 from .engine.recovery import find_unfinished
 from .engine.retention import RetentionPlan, RetentionSettings, apply_retention
 from .engine.text import count
 from .entry_snapshot import EntrySnapshot
-from .hub_health import CredentialRefusals, HubHealth
-from .links import async_link_signer
+from .history_pruning import HISTORY_PRUNE_INTERVAL, HistoryPrune, async_prune_history
+from .hub_health import HubHealth
 from .persisted_state import PersistedState
-from .settings import CameraSettings, HubSettings, cameras_of
+from .settings import CameraSettings, HubSettings
 from .source_kinds import SOURCE_KINDS
 
 _LOGGER = logging.getLogger(__name__)
 
-HISTORY_PRUNE_INTERVAL = timedelta(hours=6)
-
 LIMITS_APPLIED: HassKey[dict[str, object]] = HassKey(f"{DOMAIN}_limits_applied")
 """Per hub, the limits its last start-time retention pass applied (this run)."""
-
-
-class HistoryPrune(BaseModel):
-    """What the last history pruning pass deleted (shown in diagnostics)."""
-
-    at: datetime
-    older_than: datetime
-    states: int
-    """Clip states deleted."""
-    events: int
-    """Clip events deleted."""
-    kept_states: int
-    """Old clip states kept: their clip is still in the spool."""
-    kept_events: int
-    """Old events kept: their clip is in the spool or still being processed."""
-    complete: bool
-    """False when more old history is left for the next pass."""
-
-
-async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecData:
-    """Parse the entry, build the engine and its collaborators; nothing runs yet."""
-    settings = HubSettings.from_entry(entry)
-    cameras = Cameras(cameras_of(entry))
-    controls = CameraControls(hass, cameras)
-    refusals = CredentialRefusals(hass, entry)
-    health: HubHealth | None = None
-
-    @callback
-    def storage_failed(err: Exception) -> None:
-        if health is not None:
-            health.storage_failed(err)
-
-    @callback
-    def detector_status(down: DetectorUnavailable | None) -> None:
-        if health is not None:
-            health.detector_status(down)
-
-    wording = AlertWording(hass)
-    await wording.async_load()
-    entry.async_on_unload(wording.async_follow_language())
-    links = await async_link_signer(hass, entry.entry_id)
-    engine = await async_build_engine(
-        hass,
-        entry.entry_id,
-        settings,
-        cameras,
-        Wiring(
-            detection_on=controls.detection_on,
-            notifications_on=controls.notifications_on,
-            on_rejected=refusals.rejected,
-            on_storage_failure=storage_failed,
-            on_detector_status=detector_status,
-            listener=dispatcher(hass, entry.entry_id),
-            wording=wording,
-            links=links,
-        ),
-    )
-    sources: dict[str, ClipSource] = {}
-    health = HubHealth(hass, entry, cameras, engine, refusals)
-    health.watch(sources)
-    clips = ClipAccess(hass, cameras, engine, sources)
-    runtime = HomeSecRuntime(
-        hass,
-        entry,
-        settings=settings,
-        cameras=cameras,
-        engine=engine,
-        retention=retention(settings),
-        housekeeping=housekeeping(hass, settings, engine),
-        collaborators=(controls, health, clips),
-        sources=sources,
-        persisted=PersistedState(
-            hass,
-            entry.entry_id,
-            engine.budget,
-            engine.policy,
-            controls,
-            stationary=engine.stationary,
-        ),
-        history_max_age=settings.history_max_age,
-    )
-    return HomeSecData(
-        settings=settings,
-        cameras=cameras,
-        engine=engine,
-        controls=controls,
-        health=health,
-        clips=clips,
-        runtime=runtime,
-        links=links,
-    )
-
-
-def dispatcher(hass: HomeAssistant, entry_id: str) -> Callable[[LifecycleEvent], None]:
-    """Hand each clip event to the camera's entities and the hub's."""
-
-    @callback
-    def _dispatch(event: LifecycleEvent) -> None:
-        camera_id = event.clip.camera_name
-        async_dispatcher_send(hass, camera_signal(entry_id, camera_id), event)
-        async_dispatcher_send(hass, hub_signal(entry_id))
-
-    return _dispatch
 
 
 class HomeSecRuntime:
@@ -421,47 +304,15 @@ class HomeSecRuntime:
         await self.async_retention()
 
     async def async_prune_history(self) -> HistoryPrune | None:
-        """Delete clip history older than the limit; None if off or unreachable.
-
-        Clips still in the spool or in the clip store keep their history,
-        whatever its age (a stored copy stays in the library with its facts);
-        while the store cannot be listed, nothing is pruned.
-        """
+        """Delete clip history older than the limit; None if off or unreachable."""
         if self.history_max_age is None:
             return None
-        engine = self._engine
-        now = dt_util.utcnow()
-        older_than = now - self.history_max_age
-        entries = await self._hass.async_add_executor_job(engine.spool.entries)
-        try:
-            stored = await engine.storage.stored()
-        except Exception as err:  # noqa: BLE001 - any failure: prune next pass
-            _LOGGER.debug("History not pruned: the stored clips are unknown: %s", err)
-            return None
-        keep = {entry.clip_id for entry in entries} | {c.clip_id for c in stored}
-        pruned = await engine.repository.prune_history(older_than, keep)
-        if pruned is None:
-            return None
-        self.last_history_prune = HistoryPrune(
-            at=now,
-            older_than=older_than,
-            states=pruned.states,
-            events=pruned.events,
-            kept_states=pruned.kept_states,
-            kept_events=pruned.kept_events,
-            complete=pruned.done,
+        pruned = await async_prune_history(
+            self._hass, self._engine, self.history_max_age
         )
-        if pruned.states or pruned.events:
-            _LOGGER.info(
-                "History pruning deleted %s and %s older than %s (kept %s and %s "
-                "of clips still in the spool, stored or being processed)",
-                count(pruned.states, "clip state"),
-                count(pruned.events, "event"),
-                older_than.date().isoformat(),
-                count(pruned.kept_states, "state"),
-                count(pruned.kept_events, "event"),
-            )
-        return self.last_history_prune
+        if pruned is not None:
+            self.last_history_prune = pruned
+        return pruned
 
     async def _async_prune_tick(self, _: datetime) -> None:
         await self.async_prune_history()
