@@ -255,6 +255,21 @@ def summary(report: Report) -> None:
     print(f"  largest loop stall {worst['stall_ms']:.1f} ms ({label}; target < 20 ms)")
 
 
+def checks_per_clip() -> None:
+    """Section 7: the per-clip cost of zones, masks and the stationary check."""
+    print("\n7. Zone, mask and parked-object checks per clip (target < 1 ms)")
+    for module in ("bench.zones", "bench.stationary"):
+        done = subprocess.run(
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for line in done.stdout.splitlines():
+            print(f"  {line}")
+
+
 __all__ = ["fake_torchvision_metadata", "main"]  # script/test_ultralytics uses it
 SECTIONS = {
     "patterns": test_patterns,
@@ -286,6 +301,8 @@ def main() -> None:
         if name == "backends" and "conversion" in chosen:
             conversion()
     summary(report)
+    if not args.only:
+        checks_per_clip()
 
 
 if __name__ == "__main__":

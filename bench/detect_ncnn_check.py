@@ -25,7 +25,7 @@ engine_only.install()
 from custom_components.homesec.engine.detect.frames import (
     sample_frames,
 )
-from custom_components.homesec.engine.detect.onnx import PAD_VALUE
+from custom_components.homesec.engine.detect.yolo import PAD_VALUE
 
 
 def letterbox(rgb: NDArray[np.uint8], size: int) -> NDArray[np.float32]:
