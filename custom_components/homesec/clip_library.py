@@ -78,11 +78,11 @@ def _entry(hass: HomeAssistant, clip_id: str, state: ClipState | None) -> ClipEn
     if state is not None and state.analysis is not None:
         analysis = state.analysis
         parts.append(f"{analysis.activity_type} ({analysis.risk_level.value} risk)")
-    # Object detectors draw a snapshot for every clip with a detection.
+    # Every detector draws a snapshot of a clip's best frame (motion too).
     has_snapshot = (
         state is not None
         and state.filter_result is not None
-        and bool(state.filter_result.detections)
+        and state.filter_result.best is not None
     )
     thumbnail = (
         signed(hass, snapshot_path(clip_id), THUMBNAIL_VALID) if has_snapshot else None

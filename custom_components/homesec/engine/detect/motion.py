@@ -8,13 +8,17 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import VideoDecodeError
 from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, Detection, FilterResult
 from .clip_video import scan_clip
-from .frames import GrayFrame, sample_gray_frames
+from .frames import GrayFrame, frames_at, sample_gray_frames, snapshot_rgb
 from .rules import DetectionRules
+from .snapshot import annotate
 
 MOTION = "motion"
+SNAPSHOT_SIDE = 320
+"""Decode size of the snapshot frame (it is redrawn from the full frame)."""
 
 
 class MotionSettings(BaseModel):
@@ -89,7 +93,26 @@ def scan_motion(
         frames_sampled=frames,
         best=best if found else None,
         model="motion",
+        snapshot_jpeg=_snapshot(path, best) if best is not None and found else None,
     )
+
+
+def _snapshot(path: Path, best: Detection) -> bytes | None:
+    """The frame with the most motion, its changed area outlined (blocking).
+
+    None when that frame cannot be decoded again: the motion still counts.
+    """
+    try:
+        frames = frames_at(path, [best.frame_ts], SNAPSHOT_SIDE)
+        try:
+            sampled = next(frames, None)
+        finally:
+            frames.close()
+    except VideoDecodeError:
+        return None
+    if sampled is None:
+        return None
+    return annotate(snapshot_rgb(sampled.source), [best])
 
 
 def _smooth(gray: GrayFrame) -> np.ndarray:
