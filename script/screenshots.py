@@ -3,7 +3,8 @@
 Starts the development instance (script/develop_instance.py, demo camera and
 its clip), logs in with headless Chromium (Playwright driving the system's
 ``chromium``) and saves PNGs of the integration's camera form, the demo
-camera's device page, the notification drawer and the clip library.
+camera's device page, the notification drawer, the clip library and a zone
+drawn over the camera's latest snapshot.
 
     script/screenshots            # writes docs/images/*.png
 """
@@ -89,11 +90,28 @@ async def camera_form(page: Page, base: str) -> None:
     await page.get_by_role("button", name="Add camera").click()
 
 
+async def zones_form(page: Page, base: str) -> None:
+    """The demo camera's zones step: a driveway zone over its latest snapshot."""
+    await page.goto(f"{base}/config/integrations/integration/homesec")
+    await page.wait_for_timeout(1500)
+    # The second Configure button is the camera's (the first is the hub's).
+    await page.get_by_role("button", name="Configure").nth(1).click()
+    await page.wait_for_timeout(1500)
+    await page.get_by_text("Tune detection and zones").first.click()
+    await page.get_by_role("button", name="Submit").click()
+    await page.wait_for_timeout(1500)
+    await page.get_by_role("button", name="Submit").click()
+    await page.wait_for_timeout(1500)
+    await page.locator("textarea").first.fill("driveway: 0,0.55 1,0.55 1,1 0,1")
+    await page.get_by_role("button", name="Submit").click()
+
+
 SHOTS: dict[str, Callable[[Page, str], Awaitable[None]]] = {
     "camera_form": camera_form,
     "device_page": device_page,
     "notification": notification,
     "library": library,
+    "zones_form": zones_form,
 }
 
 
