@@ -13,7 +13,8 @@ import pytest
 
 from custom_components.homesec.const import DOMAIN, SUBENTRY_CAMERA
 from custom_components.homesec.engine.spool import Spool, clip_start, clip_time
-from custom_components.homesec.settings import CameraSettings, time_of_day
+from custom_components.homesec.field_values import time_of_day
+from custom_components.homesec.settings import CameraSettings
 
 from .helpers import FolderHub
 

@@ -29,7 +29,6 @@ from custom_components.homesec.adapters.notify_targets import (
 from custom_components.homesec.adapters.persistent_notification import (
     PersistentNotificationNotifier,
 )
-from custom_components.homesec.builder import phone_urgency
 from custom_components.homesec.const import EVENT_ALERT
 from custom_components.homesec.engine.models import (
     Alert,
@@ -38,6 +37,7 @@ from custom_components.homesec.engine.models import (
     RiskLevel,
 )
 from custom_components.homesec.links import LinkSigner, alert_links
+from custom_components.homesec.notify_outputs import phone_urgency
 from custom_components.homesec.settings import HubSettings
 
 from .doubles.openai_server import OpenAIServer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -13,21 +13,14 @@ from homeassistant.util import dt as dt_util
 
 from .adapters.ai_task import AITaskAnalyzer
 from .adapters.alert_text import AlertWording
-from .adapters.event_bus import BusNotifier
-from .adapters.mqtt_alerts import MqttAlertNotifier
 from .adapters.notify_targets import (
     NotifyContext,
-    NotifyEntityNotifier,
-    PhoneUrgency,
-    service_notifier,
 )
-from .adapters.persistent_notification import PersistentNotificationNotifier
 from .const import (
     ANALYZER_AI_TASK,
     ANALYZER_OPENAI,
     FRAMES_PATH,
     PENDING_WRITES_PATH,
-    RISK_LEVELS,
     SNAPSHOTS_PATH,
     STATE_STORE_POSTGRES,
     STORAGE_DROPBOX,
@@ -48,15 +41,13 @@ from .engine.credentials import (
 from .engine.detect.rules import DetectionRules
 from .engine.detect.stationary import StationarySettings, StationaryTracker
 from .engine.disk_guard import DiskGuardSettings, Housekeeping, Housekept
-from .engine.gates import CameraGate, GatedDetector, GatedNotifier
+from .engine.gates import CameraGate, GatedDetector
 from .engine.interfaces import (
     Analyzer,
     BlockingRunner,
-    Notifier,
     ObjectDetector,
     Storage,
 )
-from .engine.models import RiskLevel
 from .engine.pending_journal import PendingJournal
 from .engine.pipeline import ClipPipeline, LifecycleListener, PipelineSettings
 from .engine.policy import DefaultAlertPolicy, PolicySettings
@@ -70,9 +61,9 @@ from .engine.storage.dropbox import DropboxSettings, DropboxStorage
 from .engine.storage.local import LocalStorage
 from .engine.store_retention import StoreRetentionSettings
 from .links import LinkSigner, clip_path, snapshot_path
+from .notify_outputs import notify_keys, outputs
 from .settings import HubSettings
 
-PERSISTENT = "persistent"
 """The target of alerts when no notify target is chosen."""
 
 
@@ -296,77 +287,6 @@ def analyzer(
     else:
         return None
     return BudgetedAnalyzer(inner, budget)
-
-
-def phone_urgency(settings: HubSettings) -> PhoneUrgency:
-    """From which risk phone alerts are urgent (never by default)."""
-    level = settings.phone_urgent_from
-    return PhoneUrgency(
-        from_level=RiskLevel(level) if level in RISK_LEVELS else None,
-        critical=settings.phone_urgent_critical,
-    )
-
-
-def _target_keys(entities: Iterable[str], services: Iterable[str]) -> frozenset[str]:
-    """Notify targets as ``entity:<id>``/``service:<name>``; none: persistent."""
-    keys = {f"entity:{e}" for e in entities} | {f"service:{s}" for s in services}
-    return frozenset(keys or {PERSISTENT})
-
-
-def notify_keys(settings: HubSettings, cameras: Cameras) -> frozenset[str]:
-    """Every notify target the hub or one of its cameras sends to."""
-    hub = _target_keys(settings.notify_entities, settings.notify_services)
-    return hub.union(
-        *(_target_keys(*camera.notify_targets(settings)) for camera in cameras.values())
-    )
-
-
-def outputs(
-    hass: HomeAssistant,
-    settings: HubSettings,
-    cameras: Cameras,
-    context: NotifyContext,
-    notifications_on: CameraGate,
-) -> list[Notifier]:
-    """The bus, MQTT, and each chosen notify target (persistent ones without).
-
-    Each target is a notifier of its own: one that fails is retried alone and
-    never delays or repeats the others. A camera's alerts go to its own targets,
-    else the hub's, else a persistent notification. Switches, snoozes and quiet
-    hours hold back the user's notifications, never events or MQTT.
-    """
-    hub_targets = _target_keys(settings.notify_entities, settings.notify_services)
-    urgency = phone_urgency(settings)
-
-    def gate(key: str) -> CameraGate:
-        def enabled(camera_id: str) -> bool:
-            # Read at each alert: a camera's change applies without a reload.
-            camera = cameras.get(camera_id)
-            wanted = (
-                hub_targets
-                if camera is None
-                else _target_keys(*camera.notify_targets(settings))
-            )
-            return key in wanted and notifications_on(camera_id)
-
-        return enabled
-
-    def notifier(key: str) -> Notifier:
-        kind, _, name = key.partition(":")
-        if kind == "entity":
-            return NotifyEntityNotifier(name, context)
-        if kind == "service":
-            return service_notifier(name, context, settings.trigger_classes, urgency)
-        return PersistentNotificationNotifier(context)
-
-    keys = sorted(notify_keys(settings, cameras))
-    return [
-        BusNotifier(hass),
-        MqttAlertNotifier(
-            hass, settings.mqtt_topic, settings.mqtt_qos, settings.mqtt_retain
-        ),
-        *(GatedNotifier(notifier(key), gate(key)) for key in keys),
-    ]
 
 
 async def async_build_engine(

@@ -49,8 +49,9 @@ from .const import (
 )
 from .engine.detect.zones import masks_text, zones_text
 from .engine.models import RiskLevel
+from .field_values import time_of_day
 from .selectors import choice
-from .settings import CAMERA_DEFAULTS, HubSettings, time_of_day
+from .settings import CAMERA_DEFAULTS, HubSettings
 from .source_kinds import SOURCE_KINDS, CheckContext
 from .zone_preview import async_preview
 

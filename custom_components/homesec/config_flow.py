@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, override
 
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
-    ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -38,7 +36,6 @@ from .const import (
     CONF_DROPBOX_ROOT,
     CONF_MODEL_CLASSES,
     CONF_MODEL_PATH,
-    CONF_MODEL_UPLOAD,
     CONF_OPENAI_API_KEY,
     CONF_OPENAI_BASE_URL,
     CONF_OPENAI_MODEL,
@@ -56,20 +53,18 @@ from .const import (
     SUBENTRY_CAMERA,
     TOKEN_PARAMETERS,
 )
-from .credential_services import async_check_all, configured
 from .data import HomeSecConfigEntry
 from .detector_kinds import DETECTOR_KINDS
 from .engine.detect.model_info import ModelInfo
 from .hub_checks import async_check_dropbox, async_check_local, async_check_postgres
 from .hub_fields import (
-    FIELD_EXAMPLES,
     NEW_HUB,
-    SECRETS,
     alert_errors,
     alert_fields,
     cost_fields,
     rules_fields,
 )
+from .hub_flow_base import HubFlowBase
 from .media_paths import new_hub_paths
 from .model_picker import (
     async_choose_model,
@@ -81,14 +76,8 @@ from .options_flow import HubOptionsFlow
 from .selectors import PASSWORD, URL, box, choice
 from .settings import HUB_DEFAULTS, HubSettings, merged
 
-UNSHOWN = {CONF_MODEL_UPLOAD}
-"""Not shown again: an upload is gone once it was read."""
 
-type Check = Callable[[HomeAssistant, HubSettings], Awaitable[dict[str, str]]]
-type NextStep = Callable[[], Awaitable[ConfigFlowResult]]
-
-
-class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
+class HomeSecConfigFlow(HubFlowBase, domain=DOMAIN):
     """Set up the hub: storage, state store, detector, analyzer and alerts.
 
     Reconfigure walks the same steps from the current settings (secrets left
@@ -100,7 +89,8 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         """Start from the embedded defaults."""
-        self._data: dict[str, Any] = dict(NEW_HUB)
+        super().__init__()
+        self._data = dict(NEW_HUB)
         self._model: ModelInfo | None = None
 
     async def async_step_user(
@@ -355,91 +345,6 @@ class HomeSecConfigFlow(ConfigFlow, domain=DOMAIN):
         settings = HubSettings.from_data(self._data)
         fields = alert_fields(self.hass, settings.activities, settings.class_choices)
         return self._form("alerts", fields, errors, user_input)
-
-    async def async_step_reauth(
-        self, entry_data: Mapping[str, Any]
-    ) -> ConfigFlowResult:
-        """A stored credential was refused."""
-        self._data = dict(entry_data)
-        return await self.async_step_reauth_confirm()
-
-    async def async_step_reauth_confirm(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Enter the refused credentials again (empty fields keep theirs)."""
-        services = configured(HubSettings.from_data(self._data))
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = self._data | {k: v for k, v in user_input.items() if v}
-            errors = await async_check_all(
-                self.hass, services, HubSettings.from_data(data)
-            )
-            if not errors:
-                return self.async_update_reload_and_abort(
-                    self._get_reauth_entry(), data=data
-                )
-        fields = {
-            probatio.Optional(field): PASSWORD
-            for service in services
-            for field in service.fields
-        }
-        entry = self._get_reauth_entry()
-        hub = getattr(entry, "runtime_data", None)
-        refused = hub.health.refusals.services if hub is not None else []
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=probatio.Schema(fields),
-            errors=errors,
-            description_placeholders={
-                "services": ", ".join(refused or [s.key for s in services]),
-            },
-        )
-
-    async def _checked_step(
-        self,
-        step_id: str,
-        fields: dict[Any, Any],
-        user_input: dict[str, Any] | None,
-        check: Check,
-        next_step: NextStep,
-    ) -> ConfigFlowResult:
-        """A form whose input is checked before the flow goes on."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            data = self._data | user_input
-            errors = await check(self.hass, HubSettings.from_data(data))
-            if not errors:
-                self._data = data
-                return await next_step()
-        return self._form(step_id, fields, errors, user_input)
-
-    def _secret(self, key: str) -> probatio.Marker:
-        """Required, unless one is stored already (empty keeps it)."""
-        if self._data.get(key):
-            return probatio.Optional(key)
-        return probatio.Required(key)
-
-    def _form(
-        self,
-        step_id: str,
-        fields: dict[Any, Any],
-        errors: dict[str, str] | None = None,
-        user_input: Mapping[str, Any] | None = None,
-        placeholders: dict[str, str] | None = None,
-    ) -> ConfigFlowResult:
-        """A form showing the current values (or the last input), never secrets."""
-        shown = {**self._data, **(user_input or {})}
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields),
-                {k: v for k, v in shown.items() if k not in SECRETS | UNSHOWN},
-            ),
-            errors=errors or {},
-            description_placeholders=FIELD_EXAMPLES
-            if placeholders is None
-            else placeholders,
-        )
 
     @staticmethod
     @callback

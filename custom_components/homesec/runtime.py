@@ -12,11 +12,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .builder import (
-    Engine,
-    apply_cameras,
-    notify_keys,
-)
+from .builder import Engine, apply_cameras
 from .camera_controls import CameraControls
 from .camera_entities import CameraEntities
 from .catch_up import CatchUp
@@ -40,6 +36,7 @@ from .engine.text import count
 from .entry_snapshot import EntrySnapshot
 from .history_pruning import HISTORY_PRUNE_INTERVAL, HistoryPrune, async_prune_history
 from .hub_health import HubHealth
+from .notify_outputs import notify_keys
 from .persisted_state import PersistedState
 from .settings import CameraSettings, HubSettings
 from .source_kinds import SOURCE_KINDS

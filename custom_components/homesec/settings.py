@@ -54,6 +54,7 @@ from .engine.detect.rules import DetectionRules, offered_classes
 from .engine.detect.zones import Polygon, PolygonError, Zone, parse_masks, parse_zones
 from .engine.models import RiskLevel
 from .engine.policy import PolicyOverrides
+from .field_values import time_of_day
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
@@ -230,23 +231,6 @@ def merged(entry: ConfigEntry[Any]) -> dict[str, Any]:
     return {**entry.data, **entry.options}
 
 
-def time_of_day(value: Any) -> time | None:
-    """A user's time of day as a naive time to the second; None when empty.
-
-    Accepts ``time`` objects and ``"22:00"``, ``"22:00:00"``, ``"22:00:00.5"``;
-    a time zone or offset given with it is dropped (quiet hours are wall-clock
-    times in Home Assistant's zone). Raises ValueError for anything else.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        value = time.fromisoformat(value.strip())
-    if not isinstance(value, time):
-        msg = f"not a time of day: {value!r}"
-        raise ValueError(msg)  # noqa: TRY004 - pydantic reports ValueErrors
-    return value.replace(tzinfo=None, microsecond=0)
-
-
 class CameraSettings(BaseModel):
     """One camera's common settings; ``data`` holds its source kind's fields."""
 
@@ -407,8 +391,3 @@ def cameras_of(entry: ConfigEntry[Any]) -> dict[str, CameraSettings]:
             if subentry.subentry_type == SUBENTRY_CAMERA
         )
     }
-
-
-def source_default(model: type[BaseModel], name: str) -> Any:
-    """The default of a source settings field, defined by its engine model."""
-    return model.model_fields[name].default

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from ..engine.interfaces import ClipSource
 from ..engine.spool import Spool
-from ..settings import CameraSettings, source_default
+from ..field_values import source_default
+from ..settings import CameraSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,9 @@ from ..const import (
 from ..engine.interfaces import ClipSource
 from ..engine.sources.folder import FolderSettings, FolderSource
 from ..engine.spool import Spool
+from ..field_values import source_default
 from ..selectors import box
-from ..settings import CameraSettings, HubSettings, source_default
+from ..settings import CameraSettings, HubSettings
 from ..source_checks import folder_error, overlaps
 from .base import CheckContext, SourceKind
 

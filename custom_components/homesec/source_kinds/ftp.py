@@ -23,8 +23,9 @@ from ..const import (
 from ..engine.interfaces import ClipSource
 from ..engine.sources.ftp import FtpSettings, FtpSource
 from ..engine.spool import Spool
+from ..field_values import source_default
 from ..selectors import PASSWORD, box
-from ..settings import CameraSettings, source_default
+from ..settings import CameraSettings
 from ..source_checks import port_error
 from .base import CheckContext, SourceKind
 
