@@ -140,13 +140,9 @@ def zones_seen(event: LifecycleEvent, label: str) -> list[str]:
     )
 
 
-class HeldBinarySensor(ClipLifecycleEntity, BinarySensorEntity):
-    """On when a clip's event matches; off again after a hold time.
+class _OffAfterHold(ClipLifecycleEntity, BinarySensorEntity):
+    """A camera binary sensor that an event turns on and a timer turns off."""
 
-    Its ``zones`` attribute: where the objects that turned it on stood.
-    """
-
-    entity_description: HeldBinarySensorDescription
     _attr_is_on = False
     _cancel_off: CALLBACK_TYPE | None = None
 
@@ -156,18 +152,12 @@ class HeldBinarySensor(ClipLifecycleEntity, BinarySensorEntity):
         self.async_on_remove(self._cancel_timer)
 
     @callback
-    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
-        if not self.entity_description.turns_on(event):
-            return
+    def _off_later(self) -> None:
+        """Turn off after the hold time (a pending timer is replaced)."""
         self._cancel_timer()
         self._cancel_off = async_call_later(
             self.hass, DETECTION_HOLD_SECONDS, self._turn_off
         )
-        self._attr_is_on = True
-        self._attr_extra_state_attributes = {
-            "zones": zones_seen(event, self.entity_description.key)
-        }
-        self.async_write_ha_state()
 
     @callback
     def _turn_off(self, _: datetime) -> None:
@@ -180,6 +170,26 @@ class HeldBinarySensor(ClipLifecycleEntity, BinarySensorEntity):
         if self._cancel_off is not None:
             self._cancel_off()
             self._cancel_off = None
+
+
+class HeldBinarySensor(_OffAfterHold):
+    """On when a clip's event matches; off again after a hold time.
+
+    Its ``zones`` attribute: where the objects that turned it on stood.
+    """
+
+    entity_description: HeldBinarySensorDescription
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        if not self.entity_description.turns_on(event):
+            return
+        self._off_later()
+        self._attr_is_on = True
+        self._attr_extra_state_attributes = {
+            "zones": zones_seen(event, self.entity_description.key)
+        }
+        self.async_write_ha_state()
 
 
 class HubBinarySensor(HomeSecHubEntity, BinarySensorEntity):
@@ -215,7 +225,7 @@ def _in_zone(detection: Detection, zone: str) -> bool:
     return zone in detection.zones
 
 
-class ZoneOccupancySensor(ClipLifecycleEntity, BinarySensorEntity):
+class ZoneOccupancySensor(_OffAfterHold):
     """On while the camera's latest clip shows an object standing in the zone.
 
     A parked (stationary) object keeps the zone occupied until a later clip
@@ -224,10 +234,8 @@ class ZoneOccupancySensor(ClipLifecycleEntity, BinarySensorEntity):
     late (older than the one shown) and a failed detection change nothing.
     """
 
-    _attr_is_on = False
     _shown_start: datetime | None = None
     _shown_clip: str | None = None
-    _cancel_off: CALLBACK_TYPE | None = None
 
     def __init__(
         self,
@@ -238,11 +246,6 @@ class ZoneOccupancySensor(ClipLifecycleEntity, BinarySensorEntity):
         """One zone of ``camera``, named in the description's placeholders."""
         super().__init__(entry, camera, description)
         self._zone = dict(description.translation_placeholders or {})["zone"]
-
-    async def async_added_to_hass(self) -> None:
-        """Subscribe, and cancel a pending off timer on removal."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._cancel_timer)
 
     @callback
     def _handle_lifecycle(self, event: LifecycleEvent) -> None:
@@ -262,20 +265,6 @@ class ZoneOccupancySensor(ClipLifecycleEntity, BinarySensorEntity):
         self._shown_start, self._shown_clip = clip.start_ts, clip.clip_id
         self._cancel_timer()
         if inside and not all(d.stationary for d in inside):
-            self._cancel_off = async_call_later(
-                self.hass, DETECTION_HOLD_SECONDS, self._turn_off
-            )
+            self._off_later()
         self._attr_is_on = bool(inside)
         self.async_write_ha_state()
-
-    @callback
-    def _turn_off(self, _: datetime) -> None:
-        self._cancel_off = None
-        self._attr_is_on = False
-        self.async_write_ha_state()
-
-    @callback
-    def _cancel_timer(self) -> None:
-        if self._cancel_off is not None:
-            self._cancel_off()
-            self._cancel_off = None
