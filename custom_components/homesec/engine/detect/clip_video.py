@@ -8,9 +8,13 @@ clip itself is scanned instead.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Generator
+from concurrent.futures import Executor
+from functools import partial
 import logging
 from pathlib import Path
+import threading
 
 from ..errors import VideoDecodeError
 from ..models import Clip
@@ -31,6 +35,28 @@ def scan_clip[T](clip: Clip, scan: Callable[[Path], T]) -> T:
     except VideoDecodeError as err:
         _fell_back(clip, err)
         return scan(clip.local_path)
+
+
+async def scan_clip_in[T](
+    executor: Executor, clip: Clip, scan: Callable[[Path, Callable[[], bool]], T]
+) -> T:
+    """``scan_clip`` in ``executor``; ``scan`` gets the path and a stop flag.
+
+    Cancelling the awaiting task raises the flag: the scan stops between frames.
+    """
+    cancelled = threading.Event()
+    job = partial(scan_clip, clip, partial(_scan_until, scan, cancelled.is_set))
+    try:
+        return await asyncio.get_running_loop().run_in_executor(executor, job)
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+
+
+def _scan_until[T](
+    scan: Callable[[Path, Callable[[], bool]], T], stop: Callable[[], bool], path: Path
+) -> T:
+    return scan(path, stop)
 
 
 def clip_frames(

@@ -8,6 +8,7 @@ executor, with Ultralytics kept offline and its settings under ``config_dir``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 import os
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Box, Clip, FilterResult
-from .clip_video import scan_clip
+from .clip_video import scan_clip_in
 from .rules import DetectionRules, RawDetection
 from .scan import scan
 from .yolo import class_names
@@ -99,30 +100,22 @@ class UltralyticsDetector(ObjectDetector):
         self, clip: Clip, rules: DetectionRules | None = None
     ) -> FilterResult:
         """Scan the clip in the detector's executor; cancelling stops the scan."""
-        cancelled = threading.Event()
-        job = partial(self._scan, clip, cancelled, rules or self._settings.rules)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, job)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+        rules = rules or self._settings.rules
+        return await scan_clip_in(self._pool, clip, partial(self._scan, rules))
 
     def _scan(
-        self, clip: Clip, cancelled: threading.Event, rules: DetectionRules
+        self, rules: DetectionRules, path: Path, stop: Callable[[], bool]
     ) -> FilterResult:
         model = self._loaded()
         floor = min(rules.min_confidence, 0.25)
-        return scan_clip(
-            clip,
-            partial(
-                scan,
-                infer=partial(self._infer, model, floor=floor),
-                rules=rules,
-                sample_fps=self._settings.sample_fps,
-                side=self._settings.imgsz,
-                model=self._settings.model_path.name,
-                stop=cancelled.is_set,
-            ),
+        return scan(
+            path,
+            infer=partial(self._infer, model, floor=floor),
+            rules=rules,
+            sample_fps=self._settings.sample_fps,
+            side=self._settings.imgsz,
+            model=self._settings.model_path.name,
+            stop=stop,
         )
 
     def _infer(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Clip, FilterResult
-from .clip_video import scan_clip
+from .clip_video import scan_clip_in
 from .rules import DetectionRules, RawDetection
 from .scan import scan
 
@@ -87,34 +88,23 @@ class YoloDetector[S: YoloSettings, M: YoloModel](ObjectDetector):
 
         ``rules`` (a camera's own) replace the detector's.
         """
-        cancelled = threading.Event()
-        loop = asyncio.get_running_loop()
-        job = partial(self._scan, clip, cancelled, rules or self._settings.rules)
-        try:
-            return await loop.run_in_executor(self._scan_pool, job)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+        rules = rules or self._settings.rules
+        return await scan_clip_in(self._scan_pool, clip, partial(self._scan, rules))
 
     def _scan(
-        self, clip: Clip, cancelled: threading.Event, rules: DetectionRules
+        self, rules: DetectionRules, path: Path, stop: Callable[[], bool]
     ) -> FilterResult:
         model = self._loaded()
         floor = min(rules.min_confidence, 0.25)
-        return scan_clip(
-            clip,
-            partial(
-                scan,
-                infer=partial(
-                    model.infer, min_confidence=floor, iou=self._settings.iou
-                ),
-                rules=rules,
-                sample_fps=self._settings.sample_fps,
-                side=model.imgsz,
-                model=model.name,
-                infer_executor=self._infer_pool,
-                stop=cancelled.is_set,
-            ),
+        return scan(
+            path,
+            infer=partial(model.infer, min_confidence=floor, iou=self._settings.iou),
+            rules=rules,
+            sample_fps=self._settings.sample_fps,
+            side=model.imgsz,
+            model=model.name,
+            infer_executor=self._infer_pool,
+            stop=stop,
         )
 
     async def close(self) -> None:
