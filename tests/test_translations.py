@@ -226,14 +226,7 @@ def _core_wordings(language: str, references: frozenset[str]) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "language",
-    [
-        "de",
-        "fr",
-        # es.json and nl.json come from another branch: drop these marks when
-        # merging it (strict, so they fail as soon as the files are there)
-        pytest.param("es", marks=pytest.mark.xfail(strict=True, reason="own branch")),
-        pytest.param("nl", marks=pytest.mark.xfail(strict=True, reason="own branch")),
-    ],
+    ["de", "fr", "es", "nl"],
 )
 def test_required_language_is_shipped(language: str) -> None:
     """HomeSec speaks German, French, Spanish and Dutch besides English."""
