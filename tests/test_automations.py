@@ -186,6 +186,14 @@ async def test_logbook_describes_detections_and_alerts(
         "icon": "mdi:shield-alert",
     }
 
+    # And a camera removed since is named by its id, without an entity
+    gone = {"camera_name": "garage", "detected_classes": ["person"]}
+    assert described[EVENT_DETECTION](Event(EVENT_DETECTION, gone)) == {
+        "name": "garage",
+        "message": "detected person",
+        "icon": "mdi:account",
+    }
+
     # And a line's icon is the most telling thing seen
     def icon(*classes: str) -> str:
         data = {"camera_name": "porch", "detected_classes": list(classes)}
