@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import aiohttp
+from develop_checks import CAMERA_NAME, check
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = Path(os.environ.get("HOMESEC_DEV_DIR", ROOT / ".dev"))
@@ -26,14 +27,6 @@ DEMO_FOLDER = CONFIG / "demo_camera"
 USERNAME = "dev"
 PASSWORD = "homesec-dev"
 CLIENT_ID = "http://127.0.0.1/"
-CAMERA_NAME = "Demo camera"
-CAMERA_ENTITIES = {
-    "binary_sensor.demo_camera_motion",
-    "event.demo_camera_detection",
-    "camera.demo_camera",
-    "button.demo_camera_analyze_last_clip",
-}
-
 CONFIGURATION_YAML = """\
 # Development instance of HomeSec (made by script/develop).
 homeassistant:
@@ -48,15 +41,20 @@ homeassistant:
   media_dirs:
     local: {media}
 
-# What a user's default_config brings that matters to HomeSec (default_config
-# itself also starts discovery and cloud, which need the internet).
+# What a user's default_config brings that matters to HomeSec: the history,
+# logbook and media panels (with the recorder they read), camera streams and the
+# Companion app's notify services. default_config itself also starts discovery
+# (zeroconf, ssdp, dhcp, bluetooth, usb) and cloud, which need the network.
 frontend:
 config:
 automation:
 script:
+recorder:
 history:
 logbook:
 media_source:
+stream:
+mobile_app:
 
 logger:
   default: warning
@@ -301,40 +299,8 @@ class Instance:
             if flow.get("type") != "create_entry":
                 raise SystemExit(f"Adding the demo camera failed: {flow}")
 
-    async def check(self, clip_dropped_at: datetime) -> None:
-        """Verify the UI, the demo device and entities, and this run's clip."""
-        async with self.session.get(f"{self.base}/") as resp:
-            page = await resp.text()
-            if resp.status != 200 or "<home-assistant" not in page:
-                raise SystemExit(f"The UI is not served at {self.base}/")
-        print(f"check: the UI answers at {self.base}/")
-        devices, entities = await self.ws(
-            {"type": "config/device_registry/list"},
-            {"type": "config/entity_registry/list"},
-        )
-        device = next((d for d in devices if d["name"] == CAMERA_NAME), None)
-        if device is None:
-            raise SystemExit(f"No device named {CAMERA_NAME}")
-        ids = {e["entity_id"] for e in entities if e["device_id"] == device["id"]}
-        if not ids >= CAMERA_ENTITIES:
-            raise SystemExit(f"Demo camera entities missing: {CAMERA_ENTITIES - ids}")
-        print(f"check: device {CAMERA_NAME!r} has {', '.join(sorted(ids))}")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            state = await self.get("/api/states/event.demo_camera_detection")
-            with contextlib.suppress(ValueError):
-                triggered = datetime.fromisoformat(state["state"])
-                if triggered >= clip_dropped_at:
-                    print(
-                        "check: the demo clip was processed (detection "
-                        f"{state['attributes']['event_type']} at {state['state']})"
-                    )
-                    return
-            await asyncio.sleep(1)
-        raise SystemExit("The demo clip was not processed within 60 s")
 
-
-async def run(port: int, check: bool) -> int:
+async def run(port: int, checking: bool) -> int:
     """Start Home Assistant, provision it, then check or keep it running."""
     prepare_config(port)
     task = asyncio.current_task()
@@ -367,8 +333,8 @@ async def run(port: int, check: bool) -> int:
             print(f"Login: {USERNAME} / {PASSWORD}")
             print(f"Demo camera folder (drop clips here): {DEMO_FOLDER}")
             print(f"Log: {log_path}")
-            if check:
-                await instance.check(dropped_at)
+            if checking:
+                await check(instance, dropped_at)
                 return 0
         return await asyncio.to_thread(process.wait)
     except asyncio.CancelledError:

@@ -171,11 +171,47 @@ async def test_logbook_describes_detections_and_alerts(
     }
     alert = described[EVENT_ALERT](Event(EVENT_ALERT, alert_data))
 
-    # Then they read as sentences about the camera
-    assert detection == {"name": "Porch", "message": "detected person"}
+    # Then they read as sentences about the camera, open its picture entity and
+    # show what was seen (or the alert) as their icon
+    assert detection == {
+        "name": "Porch",
+        "message": "detected person",
+        "entity_id": "camera.porch",
+        "icon": "mdi:account",
+    }
     assert alert == {
         "name": "Porch",
         "message": "raised an alert (low risk): A courier leaves a parcel.",
+        "entity_id": "camera.porch",
+        "icon": "mdi:shield-alert",
+    }
+
+    # And a camera removed since is named by its id, without an entity
+    gone = {"camera_name": "garage", "detected_classes": ["person"]}
+    assert described[EVENT_DETECTION](Event(EVENT_DETECTION, gone)) == {
+        "name": "garage",
+        "message": "detected person",
+        "icon": "mdi:account",
+    }
+
+    # And a line's icon is the most telling thing seen
+    def icon(*classes: str) -> str:
+        data = {"camera_name": "porch", "detected_classes": list(classes)}
+        return str(described[EVENT_DETECTION](Event(EVENT_DETECTION, data))["icon"])
+
+    icons = {
+        classes: icon(*classes)
+        for classes in (
+            ("motion",), ("car", "vehicle"), ("animal",), ("vehicle", "person"),
+            ("package",),
+        )
+    }  # fmt: skip
+    assert icons == {
+        ("motion",): "mdi:motion-sensor",
+        ("car", "vehicle"): "mdi:car",
+        ("animal",): "mdi:paw",
+        ("vehicle", "person"): "mdi:account",
+        ("package",): "mdi:cctv",
     }
 
 
@@ -219,7 +255,8 @@ async def test_device_triggers_reject_other_devices_and_filter_risk(
     assert not matches({"camera_name": "front_door", "risk_level": None})
     assert not matches({"camera_name": "garage", "risk_level": "critical"})
 
-    # And without a loaded hub, the logbook names the camera by its id
+    # And without a loaded hub, the logbook names the camera by its id and opens
+    # the entity the event named when it fired
     await hass.config_entries.async_unload(entry.entry_id)
     described: dict[str, Callable[[Event], dict[str, Any]]] = {}
     logbook.async_describe_events(
@@ -228,4 +265,11 @@ async def test_device_triggers_reject_other_devices_and_filter_risk(
     line = described[EVENT_DETECTION](
         Event(EVENT_DETECTION, {"camera_name": "porch", "detected_classes": []})
     )
-    assert line == {"name": "porch", "message": "detected motion"}
+    assert line == {
+        "name": "porch",
+        "message": "detected motion",
+        "icon": "mdi:motion-sensor",
+    }
+    fired = {"camera_name": "porch", "entity_id": "camera.porch"}
+    line = described[EVENT_ALERT](Event(EVENT_ALERT, fired))
+    assert line["entity_id"] == "camera.porch"

@@ -163,9 +163,11 @@ async def test_clip_from_folder_reaches_entities_events_notification_and_sqlite(
     await wait_for(lambda: len(alerts) == 1, what="the homesec_alert event")
     await hass.async_block_till_done()
 
-    # Then the alert carries every payload field of the design, and only once
+    # Then the alert carries every payload field of the design, and only once,
+    # and the bus event names the camera's device and entity (for the logbook)
     payload = alerts[0].data
-    assert set(payload) == ALERT_FIELDS
+    assert set(payload) == ALERT_FIELDS | {"device_id", "entity_id"}
+    assert payload["entity_id"] == "camera.front_door"
     assert payload["camera_name"] == "front_door"
     assert payload["clip_id"].startswith("front_door_")
     assert payload["dedupe_key"] == payload["clip_id"]

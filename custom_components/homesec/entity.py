@@ -21,6 +21,11 @@ from .engine.models import LifecycleEvent
 from .settings import CameraSettings
 
 
+def camera_unique_id(camera: CameraSettings, key: str) -> str:
+    """The unique id of a camera's entity of description ``key``."""
+    return f"{camera.subentry_id}_{key}"
+
+
 class HomeSecCameraEntity(Entity):
     """An entity of one camera's device; unavailable while its source fails."""
 
@@ -38,7 +43,7 @@ class HomeSecCameraEntity(Entity):
         self._entry_id = entry.entry_id
         self._data: HomeSecData = entry.runtime_data
         self._camera = camera
-        self._attr_unique_id = f"{camera.subentry_id}_{description.key}"
+        self._attr_unique_id = camera_unique_id(camera, description.key)
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, camera.subentry_id)},
             name=camera.title,

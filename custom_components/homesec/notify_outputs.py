@@ -15,6 +15,7 @@ from .adapters.notify_targets import (
     service_notifier,
 )
 from .adapters.persistent_notification import PersistentNotificationNotifier
+from .camera_refs import camera_refs
 from .const import RISK_LEVELS
 from .data import Cameras
 from .engine.gates import CameraGate, GatedNotifier
@@ -88,7 +89,7 @@ def outputs(
 
     keys = sorted(notify_keys(settings, cameras))
     return [
-        BusNotifier(hass),
+        BusNotifier(hass, lambda camera_id: camera_refs(hass, cameras, camera_id)),
         MqttAlertNotifier(
             hass, settings.mqtt_topic, settings.mqtt_qos, settings.mqtt_retain
         ),

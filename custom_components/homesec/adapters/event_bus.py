@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from homeassistant.core import HomeAssistant
 
 from ..const import EVENT_ALERT, EVENT_DETECTION
@@ -11,17 +13,26 @@ from ..engine.models import Alert, Clip, FilterResult
 
 
 class BusNotifier(Notifier):
-    """Fires ``homesec_detection`` at detection and ``homesec_alert`` per alert."""
+    """Fires ``homesec_detection`` at detection and ``homesec_alert`` per alert.
+
+    Both carry the camera's ``device_id`` and ``entity_id`` (from ``refs``), so
+    their logbook lines also show on the camera's device page and entity.
+    """
 
     name = "event bus"
 
-    def __init__(self, hass: HomeAssistant) -> None:
-        """Fire on ``hass``'s bus."""
+    def __init__(
+        self, hass: HomeAssistant, refs: Callable[[str], Mapping[str, str]]
+    ) -> None:
+        """Fire on ``hass``'s bus; ``refs`` gives a camera id's device and entity."""
         self._hass = hass
+        self._refs = refs
 
     async def notify(self, alert: Alert) -> None:
         """Fire the event."""
-        self._hass.bus.async_fire(EVENT_ALERT, alert.payload())
+        self._hass.bus.async_fire(
+            EVENT_ALERT, {**alert.payload(), **self._refs(alert.camera_name)}
+        )
 
     async def detected(self, clip: Clip, result: FilterResult) -> None:
         """Fire ``homesec_detection`` for a clip in which something was found."""
@@ -36,5 +47,6 @@ class BusNotifier(Notifier):
                 "class_zones": zones_by_class(result),
                 "ts": clip.start_ts.isoformat(),
                 "dedupe_key": clip.clip_id,
+                **self._refs(clip.camera_name),
             },
         )
