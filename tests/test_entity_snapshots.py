@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import camera
 from homeassistant.components.camera.const import DATA_COMPONENT
 from homeassistant.config_entries import ConfigSubentryDataWithId
@@ -124,8 +125,11 @@ async def test_platform_entities(
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
     platform: Platform,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Each platform's entities of the hub and its two cameras match the snapshot."""
+    # Given a fixed day, so "Clips today" has the same last reset in every run
+    freezer.move_to("2026-11-30T20:00:00+00:00")
     # Given a Home Assistant camera, and a hub with a folder camera and one
     # recording that Home Assistant camera
     assert await async_setup_component(hass, "camera", {})
