@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.translation import async_get_cached_translations
 
 from .clip_access import Reason, Refusal
 from .const import DOMAIN
 from .data import Cameras
+from .engine.faults import Fault, fault_of
 
-MISTAKES = {Reason.UNKNOWN_CLIP, Reason.NOT_IN_SPOOL}
+MISTAKES = {
+    Reason.UNKNOWN_CLIP,
+    Reason.NOT_IN_SPOOL,
+    Reason.NO_CLIP,
+    Reason.CANNOT_RECORD,
+}
 """Reasons that are the user's mistake (validation errors, not failures)."""
 
 
 def user_error(key: str, **placeholders: str) -> ServiceValidationError:
     """A translated error about what the user asked for."""
     return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def failure(key: str, **placeholders: str) -> HomeAssistantError:
+    """A translated error about something that failed (not the user's doing)."""
+    return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders=placeholders or None,
@@ -29,8 +46,17 @@ def refused(refusal: Refusal, cameras: Cameras) -> HomeAssistantError:
     }
     if refusal.reason in MISTAKES:
         return user_error(refusal.reason.value, **placeholders)
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=refusal.reason.value,
-        translation_placeholders=placeholders,
-    )
+    return failure(refusal.reason.value, **placeholders)
+
+
+@callback
+def user_reason(hass: HomeAssistant, cause: BaseException | Fault) -> str:
+    """Why something failed, in a few words of the user's language.
+
+    ``file not found``, ``connection refused``, ``wrong user name or password``;
+    never an errno or a class name (the log has the technical text).
+    """
+    fault = cause if isinstance(cause, Fault) else fault_of(cause)
+    texts = async_get_cached_translations(hass, hass.config.language, "common", DOMAIN)
+    key = f"component.{DOMAIN}.common.fault_{fault.value}"
+    return texts.get(key) or fault.value.replace("_", " ")
