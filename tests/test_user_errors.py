@@ -11,17 +11,20 @@ import sqlite3
 import av
 import av.error
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 import pytest
 
+from custom_components.homesec.clip_access import Reason, Refusal
 from custom_components.homesec.const import DOMAIN
+from custom_components.homesec.data import Cameras
 from custom_components.homesec.engine.errors import (
     CredentialsRejected,
     DetectError,
     VideoDecodeError,
 )
 from custom_components.homesec.engine.faults import Fault, FaultError, fault_of
-from custom_components.homesec.user_errors import user_reason
+from custom_components.homesec.user_errors import refused, user_reason
 
 
 def _os_error(code: int) -> OSError:
@@ -173,3 +176,21 @@ async def test_user_reasons_are_words_of_the_users_language(
         assert "Error" not in text
         assert "_" not in text  # a translation exists for every kind
         assert "/" not in text
+
+
+@pytest.mark.parametrize("reason", list(Reason))
+async def test_every_refusal_is_a_validation_error(
+    hass: HomeAssistant, reason: Reason
+) -> None:
+    """A refused request (busy, unknown, gone, cannot record) is a 400, not a 500."""
+    # Given HomeSec's texts and a camera registry with one camera
+    assert await async_setup_component(hass, DOMAIN, {})
+    cameras = Cameras({})
+
+    # When a request about a camera or clip is refused for this reason
+    err = refused(Refusal(reason, "porch", "porch_1"), cameras)
+
+    # Then it is a validation error whose message names the camera or clip
+    assert isinstance(err, ServiceValidationError)
+    assert err.translation_key == reason.value
+    assert "porch" in str(err)

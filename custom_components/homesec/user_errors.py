@@ -6,18 +6,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.translation import async_get_cached_translations
 
-from .clip_access import Reason, Refusal
+from .clip_access import Refusal
 from .const import DOMAIN
 from .data import Cameras
 from .engine.faults import Fault, fault_of
-
-MISTAKES = {
-    Reason.UNKNOWN_CLIP,
-    Reason.NOT_IN_SPOOL,
-    Reason.NO_CLIP,
-    Reason.CANNOT_RECORD,
-}
-"""Reasons that are the user's mistake (validation errors, not failures)."""
 
 
 def user_error(key: str, **placeholders: str) -> ServiceValidationError:
@@ -38,15 +30,18 @@ def failure(key: str, **placeholders: str) -> HomeAssistantError:
     )
 
 
-def refused(refusal: Refusal, cameras: Cameras) -> HomeAssistantError:
-    """The translated error of a refused request about a camera or clip."""
-    placeholders = {
-        "camera": cameras.title(refusal.camera_id),
-        "clip": refusal.clip_id,
-    }
-    if refusal.reason in MISTAKES:
-        return user_error(refusal.reason.value, **placeholders)
-    return failure(refusal.reason.value, **placeholders)
+def refused(refusal: Refusal, cameras: Cameras) -> ServiceValidationError:
+    """The translated error of a refused request about a camera or clip.
+
+    Nothing failed: the request does not fit the camera or clip (a clip that
+    is unknown, gone or busy; a camera that cannot record), so it is a
+    validation error (HTTP 400), not a failure of Home Assistant (500).
+    """
+    return user_error(
+        refusal.reason.value,
+        camera=cameras.title(refusal.camera_id),
+        clip=refusal.clip_id,
+    )
 
 
 @callback
