@@ -85,8 +85,10 @@ async def test_clips_wait_for_the_detector_and_alert_once_it_is_back(
     hub.health.check(start + timedelta(minutes=10, seconds=1))
     issue_id = f"detector_unavailable_{entry.entry_id}"
 
-    # Then a repair issue explains it
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    # Then a repair issue explains it in words (not "RemoteDetectorUnavailable")
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {"error": "the server reported an error"}
 
     # When the server works again and the next probe comes
     detection_server.mode = "ok"

@@ -168,7 +168,7 @@ async def test_user_reasons_are_words_of_the_users_language(
         "refused": "connection refused",
         "timeout": "timed out",
         "password": "wrong user name or password",
-        "unknown": "an unexpected error (the log has the details)",
+        "unknown": "an unexpected error, described in the log",
     }
     assert len(set(every)) == len(Fault)
     for text in every:

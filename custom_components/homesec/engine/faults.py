@@ -34,11 +34,15 @@ class Fault(StrEnum):
     NO_VIDEO = "no_video"
     NOT_A_VIDEO = "not_a_video"
     CAMERA_UNAVAILABLE = "camera_unavailable"
+    SERVER_ERROR = "server_error"
     UNKNOWN = "unknown"
 
 
 class FaultError(Exception):
-    """A failure whose kind is known where it is raised."""
+    """A failure whose kind is known where it is raised.
+
+    Other errors may name their kind too, in a ``fault`` attribute.
+    """
 
     def __init__(self, message: str, fault: Fault) -> None:
         """``message`` for the log, ``fault`` for users."""
@@ -113,9 +117,9 @@ def _wrapped(err: BaseException) -> BaseException | None:
 
 def _own_fault(err: BaseException) -> Fault | None:
     """The fault ``err`` itself names, without its causes."""
+    if isinstance(named := getattr(err, "fault", None), Fault):
+        return named
     match err:
-        case FaultError(fault=fault):
-            return fault
         case CredentialsRejected() | av.error.HTTPUnauthorizedError():
             return Fault.AUTH_FAILED
         case av.error.HTTPForbiddenError():
