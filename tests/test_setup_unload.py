@@ -156,6 +156,10 @@ async def test_unwritable_spool_fails_setup_with_a_clear_error(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.reason is not None
     assert "cannot create its clip spool" in entry.reason
+    assert entry.reason.endswith(
+        "spool: a file is where a folder should be. Check the disk and the "
+        "permissions of the configuration directory"
+    )  # not "[Errno 20] Not a directory"
 
 
 async def test_entities_unavailable_while_the_source_fails(

@@ -36,7 +36,7 @@ def _os_error(code: int) -> OSError:
     ("code", "fault"),
     [
         (errno.ENOENT, Fault.FILE_NOT_FOUND),
-        (errno.ENOTDIR, Fault.FILE_NOT_FOUND),
+        (errno.ENOTDIR, Fault.NOT_A_FOLDER),
         (errno.EACCES, Fault.PERMISSION_DENIED),
         (errno.EPERM, Fault.PERMISSION_DENIED),
         (errno.EROFS, Fault.READ_ONLY),

@@ -20,6 +20,7 @@ class Fault(StrEnum):
     """A failure's kind, as users name it (``fault_<value>`` in translations)."""
 
     FILE_NOT_FOUND = "file_not_found"
+    NOT_A_FOLDER = "not_a_folder"
     PERMISSION_DENIED = "permission_denied"
     READ_ONLY = "read_only"
     NO_SPACE = "no_space"
@@ -52,7 +53,7 @@ class FaultError(Exception):
 
 ERRNO_FAULTS = {
     errno.ENOENT: Fault.FILE_NOT_FOUND,
-    errno.ENOTDIR: Fault.FILE_NOT_FOUND,
+    errno.ENOTDIR: Fault.NOT_A_FOLDER,
     errno.EACCES: Fault.PERMISSION_DENIED,
     errno.EPERM: Fault.PERMISSION_DENIED,
     errno.EROFS: Fault.READ_ONLY,
