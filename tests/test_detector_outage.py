@@ -7,7 +7,7 @@ from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import homeassistant.util.dt as dt_util
 import pytest
@@ -132,5 +132,10 @@ async def test_analyze_clip_says_when_the_detector_cannot_check_the_clip(
             return_response=True,
         )
 
-    # Then the error says the detector could not check it
+    # Then the error says the detector could not check it, and why, in words
     assert caught.value.translation_key == "detector_failed"
+    assert not isinstance(caught.value, ServiceValidationError)  # not a mistake
+    assert str(caught.value) == (
+        "The detector could not check this clip: the server reported an error. "
+        "Try again when the detector answers"
+    )
