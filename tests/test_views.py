@@ -193,9 +193,12 @@ async def test_clip_views_answer_head_like_get(
     assert heads[0].headers["Content-Type"] == "video/mp4"
     assert heads[1].headers["Content-Type"] == "image/jpeg"
 
-    # When HEAD asks for what GET refuses: unknown, unsigned, badly signed
+    # When HEAD asks, without a login, with a signed link (the library's and
+    # notifications'), and for what GET refuses: unknown, unsigned, expired
     expired = hub.links.sign(clip_url, timedelta(seconds=-1))
-    refused = {
+    asked = {
+        "signed by Home Assistant": (anonymous, signed(hass, clip_url)),
+        "signed by HomeSec": (anonymous, hub.links.sign(snapshot_url)),
         "unknown": (user, "/api/homesec/clips/front_door_20260101_000000"),
         "no snapshot": (user, "/api/homesec/snapshots/front_door_20260101_000000"),
         "no credential": (anonymous, clip_url),
@@ -203,11 +206,13 @@ async def test_clip_views_answer_head_like_get(
     }
     answers = {
         what: ((await client.head(url)).status, (await client.get(url)).status)
-        for what, (client, url) in refused.items()
+        for what, (client, url) in asked.items()
     }
 
     # Then HEAD answers as GET does
     assert answers == {
+        "signed by Home Assistant": (200, 200),
+        "signed by HomeSec": (200, 200),
         "unknown": (404, 404),
         "no snapshot": (404, 404),
         "no credential": (401, 401),
