@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+import re
 import socket
 import sqlite3
 
@@ -194,3 +195,24 @@ async def test_every_refusal_is_a_validation_error(
     assert isinstance(err, ServiceValidationError)
     assert err.translation_key == reason.value
     assert "porch" in str(err)
+
+
+def test_every_error_placeholder_is_a_user_reason() -> None:
+    """No exception text reaches a message: each {error} or {problem} is a reason."""
+    # Given the Home Assistant side of HomeSec (the engine only logs and stores)
+    integration = Path(__file__).parents[1] / "custom_components" / "homesec"
+    placeholder = re.compile(
+        r"""(?:["'](?:error|problem)["']\s*:|\b(?:error|problem)=)\s*(.+)"""
+    )
+
+    # When the values given to the error and problem placeholders are read
+    values = [
+        f"{path.name}: {found.group(1)}"
+        for path in integration.rglob("*.py")
+        if "engine" not in path.parts
+        for found in placeholder.finditer(path.read_text())
+    ]
+
+    # Then there are some, and each is a reason in the user's words
+    assert len(values) >= 5
+    assert [v for v in values if ": user_reason(" not in v] == []
