@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.homesec.const import DOMAIN, EVENT_ALERT
 from custom_components.homesec.engine.models import ClipStatus, Stage, StageStatus
+from custom_components.homesec.system_health import system_health_info
 
 from .doubles.detection_server import DetectionServer
 from .helpers import add_camera, finish_hub_flow, start_hub_flow, wait_for
@@ -78,6 +79,7 @@ async def test_clips_wait_for_the_detector_and_alert_once_it_is_back(
     assert alerts == []
     assert hub.health.health().checks["detector"] is False
     assert hass.states.get("sensor.homesec_status").state == "degraded"
+    assert (await system_health_info(hass))["detector"] == "remote (down)"
 
     # When the outage lasts ten minutes
     start = dt_util.utcnow()
