@@ -133,3 +133,23 @@ async def test_the_fix_of_a_removed_camera_aborts(
     result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "camera_removed"
+
+
+async def test_the_camera_fix_of_a_removed_hub_aborts(hass: HomeAssistant) -> None:
+    """A failing camera's issue left by a removed hub ends without changes."""
+    # Given repairs and a camera's issue naming a hub that no longer exists
+    assert await async_setup_component(hass, "repairs", {})
+    assert await async_setup_component(hass, DOMAIN, {})
+    ir.async_create_issue(
+        hass, DOMAIN, "source_failing_porch", is_fixable=True,
+        severity=ir.IssueSeverity.ERROR, translation_key="source_failing",
+        translation_placeholders={"camera": "Porch", "problem": "timed out"},
+        data={"entry_id": "gone", "subentry_id": "porch"},
+    )  # fmt: skip
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+
+    # When its fix is started, then it aborts, saying the hub was removed
+    result = await manager.async_init(DOMAIN, data={"issue_id": "source_failing_porch"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_removed"
