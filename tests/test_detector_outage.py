@@ -7,7 +7,7 @@ from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import homeassistant.util.dt as dt_util
 import pytest
@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.homesec.const import DOMAIN, EVENT_ALERT
 from custom_components.homesec.engine.models import ClipStatus, Stage, StageStatus
+from custom_components.homesec.system_health import system_health_info
 
 from .doubles.detection_server import DetectionServer
 from .helpers import add_camera, finish_hub_flow, start_hub_flow, wait_for
@@ -78,6 +79,7 @@ async def test_clips_wait_for_the_detector_and_alert_once_it_is_back(
     assert alerts == []
     assert hub.health.health().checks["detector"] is False
     assert hass.states.get("sensor.homesec_status").state == "degraded"
+    assert (await system_health_info(hass))["detector"] == "remote (down)"
 
     # When the outage lasts ten minutes
     start = dt_util.utcnow()
@@ -85,8 +87,10 @@ async def test_clips_wait_for_the_detector_and_alert_once_it_is_back(
     hub.health.check(start + timedelta(minutes=10, seconds=1))
     issue_id = f"detector_unavailable_{entry.entry_id}"
 
-    # Then a repair issue explains it
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    # Then a repair issue explains it in words (not "RemoteDetectorUnavailable")
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {"error": "the server reported an error"}
 
     # When the server works again and the next probe comes
     detection_server.mode = "ok"
@@ -130,5 +134,10 @@ async def test_analyze_clip_says_when_the_detector_cannot_check_the_clip(
             return_response=True,
         )
 
-    # Then the error says the detector could not check it
+    # Then the error says the detector could not check it, and why, in words
     assert caught.value.translation_key == "detector_failed"
+    assert not isinstance(caught.value, ServiceValidationError)  # not a mistake
+    assert str(caught.value) == (
+        "The detector could not check this clip: the server reported an error. "
+        "Try again when the detector answers"
+    )

@@ -8,9 +8,11 @@ import ftplib
 import io
 import logging
 from pathlib import Path
+import socket
 
 import pytest
 
+from custom_components.homesec.engine.faults import Fault
 from custom_components.homesec.engine.models import Clip
 from custom_components.homesec.engine.sources.ftp import FtpSettings, FtpSource
 from custom_components.homesec.engine.spool import Spool
@@ -325,3 +327,25 @@ async def test_uploads_left_by_a_crash_are_adopted_or_deleted(
     deleted = [r for r in caplog.records if "FTP uploads" in r.getMessage()]
     assert len(deleted) == 1
     assert "3" in deleted[0].getMessage()
+
+
+async def test_a_port_in_use_is_the_sources_problem(
+    tmp_path: Path, socket_enabled: None
+) -> None:
+    """Another server on the camera's port: unhealthy, "port in use", no crash."""
+    # Given a port another program listens on
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+
+        # When the FTP source starts on it
+        source, _ = await _start(tmp_path, port=port)
+
+    # Then it says why in the log's words and names the kind for users
+    try:
+        assert not source.healthy
+        assert f"cannot listen on port {port}" in (source.problem or "")
+        assert source.fault is Fault.PORT_IN_USE
+    finally:
+        await source.stop()

@@ -13,6 +13,7 @@ import av
 import numpy as np
 import pytest
 
+from custom_components.homesec.engine.faults import Fault
 from custom_components.homesec.engine.models import Clip
 from custom_components.homesec.engine.redact import redact_url
 from custom_components.homesec.engine.sources.one_shot import record_stream
@@ -178,6 +179,7 @@ async def test_source_reconnects_after_the_server_went_away(
         problem = source.problem
         assert problem is not None
         assert SECRET not in problem
+        await _until(lambda: source.fault is Fault.CONNECTION_REFUSED, timeout=15)
 
         # And comes back on the same port
         rtsp_server.start()

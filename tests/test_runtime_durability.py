@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 import os
 from pathlib import Path
@@ -11,6 +11,8 @@ import shutil
 
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -106,6 +108,16 @@ async def test_unreachable_state_store_degrades_but_alerts(
     await wait_for(
         lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
     )
+
+    # When it lasts ten minutes, then a repair issue says why in words
+    start = dt_util.utcnow()
+    entry.runtime_data.health.check(start)
+    entry.runtime_data.health.check(start + timedelta(minutes=10, seconds=1))
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"state_store_unreachable_{entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders == {"error": "file or folder not found"}
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

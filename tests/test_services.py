@@ -9,10 +9,12 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homesec.const import DOMAIN, EVENT_DETECTION
 
@@ -246,3 +248,56 @@ async def test_analyze_clip_with_a_model_and_its_budget(
     assert second["analysis"] is None
     assert "budget" in second["analysis_error"]
     assert await refused(hass, "analyze_clip", nowhere) == "unsupported_media"
+
+
+async def test_user_mistakes_are_bad_requests_over_rest(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    folder_hub: FolderHub,
+    config_dir: Path,
+) -> None:
+    """Actions and buttons asked the impossible answer 400 with a clear message."""
+    # Given a folder camera without clips yet, a file that is no video, and a
+    # client of Home Assistant's REST API
+    (config_dir / "broken.mp4").write_bytes(b"not a video" * 100)
+    assert await async_setup_component(hass, "api", {})
+    client = await hass_client()
+    asked = {
+        "record a folder camera": ("homesec/record_clip", {"camera": "front_door"}),
+        "record an unknown camera": ("homesec/record_clip", {"camera": "garage"}),
+        "reprocess an unknown clip": ("homesec/reprocess_clip", {"clip_id": "x_1"}),
+        "analyze a file that is no video": (
+            "homesec/analyze_clip?return_response",
+            {"file": str(config_dir / "broken.mp4")},
+        ),
+        "press Analyze last clip without a clip": (
+            "button/press",
+            {"entity_id": "button.front_door_analyze_last_clip"},
+        ),
+    }
+
+    # When each is asked over REST
+    answers = {}
+    for what, (service, data) in asked.items():
+        response = await client.post(f"/api/services/{service}", json=data)
+        answers[what] = (response.status, (await response.json())["message"])
+
+    # Then each is a bad request that says what is wrong, in the user's words
+    # (Home Assistant drops the final period)
+    assert answers == {
+        "record a folder camera": (
+            400,
+            "Front door cannot record on demand: only RTSP and Home Assistant "
+            "cameras can, and only while enabled",
+        ),
+        "record an unknown camera": (400, "garage is not a HomeSec camera"),
+        "reprocess an unknown clip": (400, "HomeSec has no clip x_1"),
+        "analyze a file that is no video": (
+            400,
+            "HomeSec cannot read broken.mp4: not a video, or a damaged one",
+        ),
+        "press Analyze last clip without a clip": (
+            400,
+            "Front door has no clip in the spool to analyze yet",
+        ),
+    }

@@ -156,6 +156,10 @@ async def test_unwritable_spool_fails_setup_with_a_clear_error(
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.reason is not None
     assert "cannot create its clip spool" in entry.reason
+    assert entry.reason.endswith(
+        "spool: a file is where a folder should be. Check the disk and the "
+        "permissions of the configuration directory"
+    )  # not "[Errno 20] Not a directory"
 
 
 async def test_entities_unavailable_while_the_source_fails(
@@ -209,13 +213,14 @@ async def test_long_failures_raise_repair_issues(
     early = registry.async_get_issue("homesec", issue_id)
     hub.health.check(start + timedelta(seconds=360))
 
-    # Then only the second check raised the issue, naming the camera and problem
+    # Then only the second check raised the issue, naming the camera and, in
+    # words, the problem (no errno, no exception class)
     assert early is None
     issue = registry.async_get_issue("homesec", issue_id)
     assert issue is not None
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["camera"] == "Front door"
-    assert "FileNotFoundError" in issue.translation_placeholders["problem"]
+    assert issue.translation_placeholders["problem"] == "file or folder not found"
 
     # When the folder is back, then the issue is gone
     drop.mkdir()

@@ -18,6 +18,7 @@ from PIL import Image
 
 from custom_components.homesec.adapters.ha_camera import HaCameraSource
 from custom_components.homesec.const import SUBENTRY_CAMERA
+from custom_components.homesec.engine.faults import Fault
 from custom_components.homesec.engine.sources.ftp import FtpSource
 
 from .doubles.rtsp_refusing import RefusingRtspCamera
@@ -372,6 +373,8 @@ async def test_failing_ha_cameras_turn_unavailable_and_recover(
     # Then both say why, and their entities are unavailable
     assert "gave no snapshot" in (hub.runtime.sources["yard"].problem or "")
     assert "Connection refused" in (hub.runtime.sources["lane"].problem or "")
+    assert hub.runtime.sources["yard"].fault is Fault.CAMERA_UNAVAILABLE
+    assert hub.runtime.sources["lane"].fault is Fault.CONNECTION_REFUSED
     assert hass.states.get("sensor.yard_clips_today").state == "unavailable"
     assert hass.states.get("sensor.lane_clips_today").state == "unavailable"
 

@@ -146,3 +146,75 @@ async def test_served_files_have_the_right_content_type(
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+async def test_clip_views_answer_head_like_get(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    folder_hub: FolderHub,
+) -> None:
+    """HEAD gives GET's status and headers without the body, for every answer."""
+    # Given a spooled clip with a snapshot, known to the state store
+    hub = folder_hub.entry.runtime_data
+    engine = hub.engine
+    clip_id = "front_door_20261124_120000"
+    path = engine.spool.camera_dir("front_door") / f"{clip_id}.mp4"
+    await hass.async_add_executor_job(_write, path, b"m" * 1234)
+    clip = Clip(
+        clip_id=clip_id,
+        camera_name="front_door",
+        local_path=path,
+        start_ts=dt_util.utcnow(),
+        source_type="folder",
+    )
+    await engine.repository.save(ClipState.for_clip(clip))
+    await engine.repository.flush()
+    jpeg = b"\xff\xd8" + b"j" * 98
+    await engine.snapshots.keep(clip_id, jpeg)
+    user = await hass_client()
+    anonymous = await hass_client_no_auth()
+    clip_url, snapshot_url = (
+        f"/api/homesec/clips/{clip_id}",
+        (f"/api/homesec/snapshots/{clip_id}"),
+    )
+
+    # When the clip and its snapshot are asked with HEAD and with GET
+    heads = [await user.head(url) for url in (clip_url, snapshot_url)]
+    gets = [await user.get(url) for url in (clip_url, snapshot_url)]
+
+    # Then HEAD has GET's status, type and length, and no body
+    for head, get in zip(heads, gets, strict=True):
+        assert head.status == get.status == 200
+        assert head.headers["Content-Type"] == get.headers["Content-Type"]
+        assert head.headers["Content-Length"] == get.headers["Content-Length"]
+        assert await head.read() == b""
+    assert [int(head.headers["Content-Length"]) for head in heads] == [1234, 100]
+    assert heads[0].headers["Content-Type"] == "video/mp4"
+    assert heads[1].headers["Content-Type"] == "image/jpeg"
+
+    # When HEAD asks, without a login, with a signed link (the library's and
+    # notifications'), and for what GET refuses: unknown, unsigned, expired
+    expired = hub.links.sign(clip_url, timedelta(seconds=-1))
+    asked = {
+        "signed by Home Assistant": (anonymous, signed(hass, clip_url)),
+        "signed by HomeSec": (anonymous, hub.links.sign(snapshot_url)),
+        "unknown": (user, "/api/homesec/clips/front_door_20260101_000000"),
+        "no snapshot": (user, "/api/homesec/snapshots/front_door_20260101_000000"),
+        "no credential": (anonymous, clip_url),
+        "expired link": (anonymous, expired),
+    }
+    answers = {
+        what: ((await client.head(url)).status, (await client.get(url)).status)
+        for what, (client, url) in asked.items()
+    }
+
+    # Then HEAD answers as GET does
+    assert answers == {
+        "signed by Home Assistant": (200, 200),
+        "signed by HomeSec": (200, 200),
+        "unknown": (404, 404),
+        "no snapshot": (404, 404),
+        "no credential": (401, 401),
+        "expired link": (403, 403),
+    }

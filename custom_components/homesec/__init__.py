@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
@@ -16,7 +18,10 @@ from .links import async_remove_link_key
 from .persisted_state import async_remove_persisted_state
 from .runtime import LIMITS_APPLIED
 from .services import async_setup_services
+from .user_errors import user_reason
 from .views import register_views
+
+_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -47,12 +52,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> b
     try:
         await runtime.async_start()
     except OSError as err:
+        _LOGGER.warning("Cannot create the clip spool: %s", err)
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="spool_unavailable",
             translation_placeholders={
                 "path": str(data.engine.spool.root),
-                "error": str(err.strerror or err),
+                "error": user_reason(hass, err),
             },
         ) from err
     entry.runtime_data = data

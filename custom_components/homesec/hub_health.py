@@ -31,7 +31,9 @@ from .const import (
 from .data import Cameras
 from .engine.disk_guard import DiskLevel, StoreFigures
 from .engine.errors import CredentialsRejected, DetectorUnavailable
+from .engine.faults import Fault
 from .engine.interfaces import ClipSource
+from .user_errors import user_reason
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -209,8 +211,9 @@ class HubHealth:
                 translation_key=ISSUE_SOURCE_FAILING,
                 placeholders={
                     "camera": self._cameras.title(camera_id),
-                    "problem": source.problem or "unknown",
+                    "problem": user_reason(self._hass, source.fault or Fault.UNKNOWN),
                 },
+                fix_data=self._camera_fix(camera_id),
             )
         if self._repository.credentials_rejected:
             self.refusals.rejected(
@@ -222,7 +225,9 @@ class HubHealth:
             now=now,
             after=DETECTOR_REPAIR_AFTER,
             translation_key=ISSUE_DETECTOR_UNAVAILABLE,
-            placeholders={"error": str(self._detector_down or "unknown")},
+            placeholders={
+                "error": user_reason(self._hass, self._detector_down or Fault.UNKNOWN)
+            },
         )
         self._repair(
             f"{ISSUE_STATE_STORE_UNREACHABLE}_{self._entry.entry_id}",
@@ -230,9 +235,21 @@ class HubHealth:
             now=now,
             after=STATE_STORE_REPAIR_AFTER,
             translation_key=ISSUE_STATE_STORE_UNREACHABLE,
-            placeholders={"error": self._repository.last_error or "unknown"},
+            placeholders={
+                "error": user_reason(
+                    self._hass, self._repository.last_fault or Fault.UNKNOWN
+                )
+            },
         )
         self.changed()
+
+    def _camera_fix(self, camera_id: str) -> dict[str, str | int | float | None]:
+        """What the fix of a camera's issue needs: its hub and subentry."""
+        camera = self._cameras.get(camera_id)
+        return {
+            "entry_id": self._entry.entry_id,
+            "subentry_id": camera.subentry_id if camera else None,
+        }
 
     @callback
     def disk_status(self, figures: StoreFigures, floor_bytes: int) -> None:
@@ -305,8 +322,12 @@ class HubHealth:
         translation_key: str,
         placeholders: dict[str, str],
         severity: ir.IssueSeverity = ir.IssueSeverity.ERROR,
+        fix_data: dict[str, str | int | float | None] | None = None,
     ) -> None:
-        """Raise a repair issue once something has failed for ``after`` s."""
+        """Raise a repair issue once something has failed for ``after`` s.
+
+        With ``fix_data``, the issue's Fix button opens what repairs it.
+        """
         if not failing:
             if self._failing_since.pop(issue_id, None) is not None:
                 ir.async_delete_issue(self._hass, DOMAIN, issue_id)
@@ -317,10 +338,11 @@ class HubHealth:
                 self._hass,
                 DOMAIN,
                 issue_id,
-                is_fixable=False,
+                is_fixable=fix_data is not None,
                 severity=severity,
                 translation_key=translation_key,
                 translation_placeholders=placeholders,
+                data=fix_data,
             )
 
 

@@ -1,15 +1,15 @@
-"""Repair flows: point HomeSec at its detection model again."""
+"""Repair flows: point HomeSec at its detection model, fix a failing camera."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.components.repairs import FlowType, RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry
 from homeassistant.core import HomeAssistant
 import probatio
 
-from .const import CONF_MODEL_PATH, DOMAIN
+from .const import CONF_MODEL_PATH, DOMAIN, ISSUE_SOURCE_FAILING, SUBENTRY_CAMERA
 from .detector_kinds import DETECTOR_KINDS
 from .model_picker import (
     ChosenModel,
@@ -85,10 +85,38 @@ class ModelMissingRepairFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
+class CameraRepairFlow(RepairsFlow):
+    """Open the failing camera's own form (Reconfigure), to correct its source."""
+
+    def __init__(self, entry_id: str, subentry_id: str) -> None:
+        """Fix the camera ``subentry_id`` of the hub ``entry_id``."""
+        self._entry_id = entry_id
+        self._subentry_id = subentry_id
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Start the camera's reconfiguration and hand over to it."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None:
+            return self.async_abort(reason="entry_removed")
+        if self._subentry_id not in entry.subentries:
+            return self.async_abort(reason="camera_removed")
+        started = await self.hass.config_entries.subentries.async_init(
+            (self._entry_id, SUBENTRY_CAMERA),
+            context={"source": SOURCE_RECONFIGURE, "subentry_id": self._subentry_id},
+        )
+        return self.async_create_entry(
+            data={}, next_flow=(FlowType.CONFIG_SUBENTRIES_FLOW, started["flow_id"])
+        )
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
     """The flow that fixes ``issue_id``."""
     if data is None or "entry_id" not in data:
         raise ValueError(f"{DOMAIN} has no fix for {issue_id}")
+    if issue_id.startswith(f"{ISSUE_SOURCE_FAILING}_"):
+        return CameraRepairFlow(str(data["entry_id"]), str(data.get("subentry_id")))
     return ModelMissingRepairFlow(str(data["entry_id"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 import secrets
 from typing import Any
@@ -13,7 +14,6 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import homeassistant.util.dt as dt_util
 import probatio
@@ -26,7 +26,9 @@ from .engine.models import Clip, ClipState
 from .engine.text import first_line
 from .links import clip_path, snapshot_path
 from .source_checks import readable_here
-from .user_errors import refused, user_error
+from .user_errors import failure, refused, user_error, user_reason
+
+_LOGGER = logging.getLogger(__name__)
 
 MEDIA_PREFIX = "media-source://media_source/"
 LIBRARY_PREFIX = "media-source://homesec/clip/"
@@ -149,15 +151,13 @@ async def _analyze_clip(call: ServiceCall) -> ServiceResponse:
         rules = hub.engine.pipeline.rules_for(camera_id)  # the camera's own
         detected = await hub.engine.detector.detect(clip, rules)
     except VideoDecodeError as err:
+        _LOGGER.info("Cannot analyze %s: %s", path, first_line(err))
         raise user_error(
-            "clip_unreadable", path=path.name, error=first_line(err)
+            "clip_unreadable", path=path.name, error=user_reason(hass, err)
         ) from err
     except HomeSecError as err:  # the detector is away or answered nonsense
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="detector_failed",
-            translation_placeholders={"error": first_line(err)},
-        ) from err
+        _LOGGER.warning("The detector could not check %s: %s", path, first_line(err))
+        raise failure("detector_failed", error=user_reason(hass, err)) from err
     analysis: dict[str, Any] | None = None
     analysis_error: str | None = None
     if hub.engine.analyzer is not None:
@@ -206,9 +206,7 @@ async def _cleanup(call: ServiceCall) -> ServiceResponse:
     hub = _hub(call.hass)
     plan = await hub.runtime.async_retention(dry_run=call.data["dry_run"])
     if plan.store_unreachable:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="state_store_unreachable"
-        )
+        raise failure("state_store_unreachable")
     response: dict[str, Any] = {
         "dry_run": call.data["dry_run"],
         "clips": plan.delete,
@@ -277,9 +275,7 @@ async def _search_clips(call: ServiceCall) -> ServiceResponse:
     camera_id = _camera_id(call.hass, hub, camera) if camera else None
     states = await hub.engine.repository.recent(camera_id, SEARCH_WINDOW)
     if states is None:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="state_store_unreachable"
-        )
+        raise failure("state_store_unreachable")
     found = [_describe(s) for s in states if _matches(s, data)]
     response: dict[str, Any] = {"clips": found[: data["limit"]]}
     return response

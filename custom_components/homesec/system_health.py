@@ -7,8 +7,9 @@ from typing import Any
 from homeassistant.components import system_health
 from homeassistant.core import HomeAssistant, callback
 
-from .const import DOMAIN
+from .const import DETECTOR_MOTION, DOMAIN
 from .data import HomeSecData
+from .engine.detect.motion import MotionDetector
 
 
 @callback
@@ -30,7 +31,20 @@ async def system_health_info(hass: HomeAssistant) -> dict[str, Any]:
         "status": health.health().status.value,
         "state_store": "ok" if health.state_store_reachable else "unreachable",
         "storage": "ok" if health.storage_reachable else "unreachable",
-        "detector": type(hub.engine.detector).__name__,
+        "detector": _detector(hub),
         "cameras": len(hub.cameras),
         "clips_in_flight": hub.engine.pipeline.in_flight,
     }
+
+
+def _detector(hub: HomeSecData) -> str:
+    """The detector in use by its setting's name (``onnx``, ``remote``...).
+
+    Motion detection standing in for a model that cannot be used says so.
+    """
+    configured = hub.settings.detector
+    if configured != DETECTOR_MOTION and isinstance(
+        hub.engine.detector, MotionDetector
+    ):
+        return f"{DETECTOR_MOTION} (instead of {configured})"
+    return configured if hub.health.detector_available else f"{configured} (down)"

@@ -47,6 +47,13 @@ class _ClipFileView(HomeAssistantView):
             return web.Response(status=HTTPStatus.NOT_FOUND)
         return await self.serve(hub.clips, clip_id)
 
+    async def head(self, request: web.Request, clip_id: str) -> web.StreamResponse:
+        """The GET answer's status and headers, without its body.
+
+        Players and link checkers ask HEAD first; aiohttp leaves the body out.
+        """
+        return await self.get(request, clip_id)
+
     async def serve(self, clips: ClipAccess, clip_id: str) -> web.StreamResponse:
         """The response for a clip id."""
         raise NotImplementedError

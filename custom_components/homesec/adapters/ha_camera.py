@@ -29,6 +29,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_state_change_event
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..engine.faults import Fault, fault_of
 from ..engine.interfaces import ClipSink, ClipSource
 from ..engine.models import Clip
 from ..engine.redact import redact_text
@@ -75,11 +76,17 @@ class HaCameraSource(ClipSource):
         self._stop = threading.Event()
         self._until = 0.0
         self._problem: str | None = None
+        self._fault: Fault | None = None
 
     @property
     def problem(self) -> str | None:
         """Why the camera could not be recorded."""
         return self._problem
+
+    @property
+    def fault(self) -> Fault | None:
+        """The kind of ``problem``."""
+        return self._fault
 
     @property
     def recording(self) -> bool:
@@ -148,7 +155,7 @@ class HaCameraSource(ClipSource):
         try:
             url = await camera.async_get_stream_source(self.hass, entity_id)
         except HomeAssistantError as err:
-            self._fail(f"{entity_id} is not available: {err}")
+            self._fail(f"{entity_id} is not available: {err}", Fault.CAMERA_UNAVAILABLE)
             return
         if url:
             try:
@@ -163,7 +170,7 @@ class HaCameraSource(ClipSource):
                     )
                 )
             except Exception as err:  # noqa: BLE001 - libav raises many kinds
-                self._fail(describe_stream_error(err, url))
+                self._fail(describe_stream_error(err, url), fault_of(err))
                 return
         else:
             result = await self._record_snapshots(started, minimum_until)
@@ -179,7 +186,7 @@ class HaCameraSource(ClipSource):
         )
         if self._problem is not None:
             _LOGGER.info("Camera %s can be recorded again", entity_id)
-        self._problem = None
+        self._problem = self._fault = None
         if self._sink is not None:
             await self._sink(clip)
 
@@ -202,7 +209,10 @@ class HaCameraSource(ClipSource):
                 try:
                     image = await camera.async_get_image(self.hass, entity_id)
                 except HomeAssistantError as err:
-                    self._fail(f"{entity_id} gave no snapshot: {err}")
+                    self._fail(
+                        f"{entity_id} gave no snapshot: {err}",
+                        Fault.CAMERA_UNAVAILABLE,
+                    )
                     break
                 await self.hass.async_add_executor_job(writer.add, image.content)
                 first = taken if first is None else first
@@ -213,8 +223,9 @@ class HaCameraSource(ClipSource):
             return None
         return writer.path, first
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str, fault: Fault) -> None:
         reason = redact_text(reason)  # camera errors may quote the stream URL
         if reason != self._problem:
             _LOGGER.error("Cannot record %s: %s", self.camera_name, reason)
         self._problem = reason
+        self._fault = fault

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from .detect.rules import DetectionRules
+from .faults import Fault
 from .models import (
     Alert,
     AlertDecision,
@@ -49,6 +50,11 @@ class ClipSource(ABC):
     @abstractmethod
     def problem(self) -> str | None:
         """What is wrong while unhealthy (no secrets), else None."""
+
+    @property
+    def fault(self) -> Fault | None:
+        """The kind of ``problem``, in a word users read (None while healthy)."""
+        return None if self.problem is None else Fault.UNKNOWN
 
     @property
     def healthy(self) -> bool:

@@ -10,6 +10,7 @@ from functools import partial
 import logging
 import time
 
+from .faults import Fault, fault_of
 from .interfaces import HistoryPruned, StateStore
 from .models import ClipEvent, ClipState
 from .pending_journal import PendingJournal, PendingWrites
@@ -61,6 +62,8 @@ class ClipRepository:
         self._flusher: asyncio.Task[None] | None = None
         self._dropping_reported = False
         self.last_error: str | None = None
+        self.last_fault: Fault | None = None
+        """The kind of ``last_error``, for users."""
         self.credentials_rejected = False
         """Whether the last failure was the server refusing the credentials."""
 
@@ -291,6 +294,9 @@ class ClipRepository:
         except Exception as err:  # noqa: BLE001 - any store failure degrades
             self.last_error = f"{type(err).__name__}: {first_line(err)}"
             self.credentials_rejected = self._store.rejects_credentials(err)
+            self.last_fault = (
+                Fault.AUTH_FAILED if self.credentials_rejected else fault_of(err)
+            )
             if self._healthy:
                 _LOGGER.error(  # noqa: TRY400 - one line, no traceback spam
                     "State store unavailable, continuing without it: %s",
@@ -302,6 +308,6 @@ class ClipRepository:
         if not self._healthy:
             _LOGGER.info("State store is back; pending writes were saved")
         self._healthy = True
-        self.last_error = None
+        self.last_error = self.last_fault = None
         self.credentials_rejected = False
         return True

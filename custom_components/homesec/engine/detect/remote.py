@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ..answers import UnusableAnswer, read_json
 from ..errors import CredentialsRejected, DetectorUnavailable, HomeSecError
+from ..faults import Fault
 from ..interfaces import BlockingRunner, ObjectDetector
 from ..models import Box, Clip, FilterResult
 from ..redact import redact_url
@@ -41,6 +42,11 @@ MAX_TEXT_CHARS = 200
 
 class RemoteDetectorError(HomeSecError):
     """The detection server failed or answered something unusable."""
+
+    def __init__(self, message: str, fault: Fault | None = None) -> None:
+        """``fault``: the failure's kind when the server's answer tells it."""
+        super().__init__(message)
+        self.fault = fault
 
 
 class RemoteDetectorUnavailable(RemoteDetectorError, DetectorUnavailable):  # noqa: N818
@@ -255,7 +261,8 @@ class RemoteDetector(ObjectDetector):
                     )
                 if response.status >= 500 or response.status == 429:
                     raise RemoteDetectorUnavailable(
-                        f"the server answered HTTP {response.status}"
+                        f"the server answered HTTP {response.status}",
+                        Fault.SERVER_ERROR,
                     )
                 if response.status != 200:
                     raise RemoteDetectorError(

@@ -13,6 +13,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..faults import Fault, fault_of
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
 from ..models import Clip
 from ..spool import Spool
@@ -91,11 +92,17 @@ class FolderSource(ClipSource):
         self._moving: asyncio.Future[Clip] | None = None
         """A file being moved into the spool (it runs on when polling stops)."""
         self._problem: str | None = None
+        self._fault: Fault | None = None
 
     @property
     def problem(self) -> str | None:
         """Why the folder cannot be read, while it cannot."""
         return self._problem
+
+    @property
+    def fault(self) -> Fault | None:
+        """The kind of ``problem`` (a folder that is gone, not readable...)."""
+        return self._fault
 
     async def start(self, sink: ClipSink) -> None:
         """Clear what an interrupted move into the spool left, then poll."""
@@ -131,7 +138,7 @@ class FolderSource(ClipSource):
             return 0
         if self._problem is not None:
             _LOGGER.info("Folder %s is readable again", self._settings.watch_dir)
-        self._problem = None
+        self._problem = self._fault = None
         now = self._clock()
         ready: list[Path] = []
         for path, signature in files.items():
@@ -168,3 +175,4 @@ class FolderSource(ClipSource):
                 "Cannot read folder %s: %s", self._settings.watch_dir, message
             )
         self._problem = message
+        self._fault = fault_of(err)

@@ -29,10 +29,11 @@ from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import ThreadedFTPServer
 
+from ..faults import Fault, fault_of
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
 from ..models import Clip
 from ..spool import Spool
-from ..text import count
+from ..text import count, first_line
 from .folder import VIDEO_EXTENSIONS
 from .handover import hand_over
 from .readable import readable_media
@@ -184,12 +185,18 @@ class FtpSource(ClipSource):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: ClipSink | None = None
         self._problem: str | None = None
+        self._fault: Fault | None = None
         self._bound_port = 0
 
     @property
     def problem(self) -> str | None:
         """Why the server cannot run."""
         return self._problem
+
+    @property
+    def fault(self) -> Fault | None:
+        """The kind of ``problem`` (a port in use, not allowed...)."""
+        return self._fault
 
     @property
     def port(self) -> int:
@@ -206,13 +213,14 @@ class FtpSource(ClipSource):
             self._server = await self._run(self._make_server)
         except OSError as err:
             self._problem = (
-                f"cannot listen on port {self._settings.port}: {err.strerror}"
+                f"cannot listen on port {self._settings.port}: {first_line(err)}"
             )
+            self._fault = fault_of(err)
             _LOGGER.error(  # noqa: TRY400 - the reason is enough
                 "FTP server for %s: %s", self.camera_name, self._problem
             )
             return
-        self._problem = None
+        self._problem = self._fault = None
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._serve, name=f"homesec ftp {self.camera_name}", daemon=True

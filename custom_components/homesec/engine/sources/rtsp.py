@@ -25,6 +25,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ..detect.zones import Polygon
+from ..faults import Fault, FaultError, fault_of
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
 from ..models import Clip
 from ..redact import redact_url
@@ -93,6 +94,7 @@ class _StreamWorker:
         self._on_lost = on_lost
         self._clock = clock
         self.problem: str | None = None
+        self.fault: Fault | None = None
         self.last_packet_wall: float | None = None
         self.packets = 0
         self._thread: threading.Thread | None = None
@@ -112,14 +114,14 @@ class _StreamWorker:
             try:
                 self._read_once()
                 delay = 1.0  # it was up: come back quickly
-                reason = "the stream ended"
+                reason, fault = "the stream ended", Fault.STREAM_ENDED
             except Exception as err:  # noqa: BLE001 - a camera thread never dies
-                reason = describe_stream_error(err, self._url)
+                reason, fault = describe_stream_error(err, self._url), fault_of(err)
             finally:
                 self._on_lost()
             if self._stop.is_set():
                 return
-            self._set_problem(reason)
+            self._set_problem(reason, fault)
             self._stop.wait(delay)
             delay = min(delay * 2, self._settings.reconnect_max_s)
 
@@ -132,7 +134,7 @@ class _StreamWorker:
         )
         with container:
             if not container.streams.video:
-                raise ValueError("the stream has no video")
+                raise FaultError("the stream has no video", Fault.NO_VIDEO)
             stream = container.streams.video[0]
             self._on_open(stream)
             heartbeat = self._clock()
@@ -144,7 +146,7 @@ class _StreamWorker:
                     _LOGGER.info(
                         "%s stream %s is back", self.label, redact_url(self._url)
                     )
-                    self.problem = None
+                    self.problem = self.fault = None
                 self.last_packet_wall = now
                 self.packets += 1
                 self._on_packet(packet, now)
@@ -155,13 +157,14 @@ class _StreamWorker:
                         self.packets,
                     )  # fmt: skip
 
-    def _set_problem(self, reason: str) -> None:
+    def _set_problem(self, reason: str, fault: Fault) -> None:
         if reason != self.problem:
             _LOGGER.error(
                 "%s stream %s failed: %s (retrying with backoff)",
                 self.label, redact_url(self._url), reason,
             )  # fmt: skip
         self.problem = reason
+        self.fault = fault
 
 
 class RtspSource(ClipSource):
@@ -225,6 +228,11 @@ class RtspSource(ClipSource):
     def problem(self) -> str | None:
         """The first failing stream's reason (no credentials)."""
         return next((w.problem for w in self._workers if w.problem), None)
+
+    @property
+    def fault(self) -> Fault | None:
+        """The kind of the first failing stream's problem."""
+        return next((w.fault for w in self._workers if w.problem), None)
 
     @property
     def last_frame_at(self) -> datetime | None:
