@@ -81,7 +81,11 @@ async def add_camera(
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {"name": name, "source_type": "folder", "notify_on_motion": notify_on_motion},
+        {
+            "name": name,
+            "source_type": "folder",
+            "notify_on_motion": "on" if notify_on_motion else "off",
+        },
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],

@@ -170,7 +170,7 @@ async def test_reconfiguring_a_camera_applies_to_it_alone(
         hass,
         entry,
         "garage",
-        {"name": "Side garage", "notify_on_motion": False},
+        {"name": "Side garage", "notify_on_motion": "off"},
         {"watch_folder": str(garage), "settle_seconds": 2},
     )
 
@@ -275,15 +275,14 @@ async def test_saving_options_runs_no_retention_pass(
 
     # When an option other than a limit is saved
     before = entry.runtime_data.runtime
-    await set_options(hass, entry, retention_max_gb=1e-9, min_risk_level="medium")
+    await set_options(hass, entry, retention_max_gb=1e-9, notify_on_motion=True)
     await hass.async_block_till_done(wait_background_tasks=True)
 
     # Then the hub reloaded with it, but ran no retention pass: the clip is
     # still spooled
     runtime = entry.runtime_data.runtime
     assert runtime is not before
-    policy = entry.runtime_data.engine.policy
-    assert policy.settings_for(FRONT).min_risk_level.value == "medium"
+    assert entry.runtime_data.settings.notify_on_motion is True
     assert runtime.last_retention is None
     assert len(await _spooled(hass, config_dir)) == 1
 
@@ -349,7 +348,7 @@ async def test_a_clip_arriving_during_a_reconfigure_is_processed(
         hass,
         entry,
         FRONT,
-        {"name": "Front door", "notify_on_motion": True},
+        {"name": "Front door", "notify_on_motion": "on"},
         {"watch_folder": str(folder_hub.folder), "settle_seconds": 30},
     )
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -364,7 +363,7 @@ async def test_a_clip_arriving_during_a_reconfigure_is_processed(
         hass,
         entry,
         FRONT,
-        {"name": "Front door", "notify_on_motion": True},
+        {"name": "Front door", "notify_on_motion": "on"},
         {"watch_folder": str(folder_hub.folder), "settle_seconds": 1},
     )
 
@@ -455,7 +454,7 @@ async def test_a_failing_camera_fixed_by_reconfigure_is_well_at_once(
         hass,
         entry,
         FRONT,
-        {"name": "Front door", "notify_on_motion": True},
+        {"name": "Front door", "notify_on_motion": "on"},
         {"watch_folder": str(moved), "settle_seconds": 1},
     )
 

@@ -64,7 +64,7 @@ async def start_tuned_camera(
     flow = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
     )
-    common = {"name": name, "source_type": "folder", "notify_on_motion": True}
+    common = {"name": name, "source_type": "folder", "notify_on_motion": "on"}
     result = await hass.config_entries.subentries.async_configure(
         flow["flow_id"], common | {"tune_detection": True}
     )

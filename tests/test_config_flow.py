@@ -55,16 +55,20 @@ async def test_hub_flow_creates_entry_on_embedded_defaults(
     )
     offered = result["data_schema"].schema[services].config["options"]
 
-    # And picks the phone, alerts from medium risk and a 7-day spool
+    shown = {str(key) for key in result["data_schema"].schema}
+
+    # And picks the phone, alerts on any detection and a 7-day spool
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {"notify_services": ["notify.mobile_app_pixel"], "min_risk_level": "medium",
-         "retention_max_days": 7, "trigger_classes": ["person"]},
+        {"notify_services": ["notify.mobile_app_pixel"], "notify_on_motion": True,
+         "retention_max_days": 7},
     )  # fmt: skip
     await hass.async_block_till_done()
 
-    # Then the phone was offered and the hub exists and is loaded
+    # Then the phone was offered, nothing about summaries (there is no summary
+    # model), and the hub exists and is loaded
     assert offered == ["notify.mobile_app_pixel"]
+    assert not shown & {"trigger_classes", "min_risk_level", "notify_on_activity_types"}
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "HomeSec"
     data = result["data"]
@@ -76,9 +80,8 @@ async def test_hub_flow_creates_entry_on_embedded_defaults(
     assert (config_dir / "homesec" / "homesec.db").exists()
     assert (config_dir / "homesec" / "clips").is_dir()
     hub = result["result"].runtime_data
-    assert hub.engine.policy.settings_for("x").min_risk_level.value == "medium"
+    assert hub.engine.policy.settings_for("x").notify_on_motion is True
     assert hub.runtime.retention.max_age == timedelta(days=7)
-    assert hub.engine.policy.settings_for("x").trigger_classes == frozenset({"person"})
 
 
 async def test_alerts_go_to_the_chosen_targets(
@@ -203,7 +206,7 @@ async def test_camera_subentry_errors(
 ) -> None:
     """Bad names and folders are reported on their fields."""
     # Given a hub with a camera named Front door
-    entry, folder = folder_hub.entry, folder_hub.folder
+    entry = folder_hub.entry
     outside = config_dir.parent / "outside"
     outside.mkdir()
     garage_folder = config_dir / "garage"  # a folder of its own
@@ -221,7 +224,7 @@ async def test_camera_subentry_errors(
     cases = [
         ({"watch_folder": "relative/path"}, {"watch_folder": "folder_not_absolute"}),
         (
-            {"watch_folder": str(folder / "missing")},
+            {"watch_folder": str(config_dir / "missing")},
             {"watch_folder": "folder_not_found"},
         ),
         ({"watch_folder": str(outside)}, {"watch_folder": "folder_not_allowed"}),
@@ -281,7 +284,7 @@ async def test_camera_reconfigure_keeps_id_and_entities(
     )
     assert result["errors"] == {"name": "invalid_name"}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "Porch camera", "notify_on_motion": True}
+        result["flow_id"], {"name": "Porch camera", "notify_on_motion": "on"}
     )
     assert result["step_id"] == "folder"
     new_input = {"watch_folder": str(config_dir / "nope"), "settle_seconds": 3}
@@ -301,7 +304,7 @@ async def test_camera_reconfigure_keeps_id_and_entities(
     assert updated.title == "Porch camera"
     assert updated.data["camera_id"] == "porch"
     assert updated.data["watch_folder"] == str(second)
-    assert updated.data["notify_on_motion"] is True
+    assert updated.data["notify_on_motion"] == "on"
     motion = er.async_get(hass).async_get("binary_sensor.porch_motion")
     assert motion is not None
     assert motion.unique_id == f"{subentry.subentry_id}_motion"
@@ -313,22 +316,18 @@ async def test_options_change_policy_and_retention(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
     """The options flow changes the alert policy and spool limits; the hub reloads."""
-    # Given a hub on defaults (alerts from high risk, 5 GB, 30 days)
+    # Given a hub on defaults (no alert on any detection, 5 GB, 30 days)
     entry = await setup_hub(hass)
-    assert (
-        entry.runtime_data.engine.policy.settings_for("x").min_risk_level.value
-        == "high"
-    )
+    assert entry.runtime_data.engine.policy.settings_for("x").notify_on_motion is False
 
     # When the options are changed
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert "min_confidence" not in result["data_schema"].schema  # motion detector
+    assert "min_risk_level" not in result["data_schema"].schema  # no summaries
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            "min_risk_level": "medium",
-            "notify_on_activity_types": ["delivery"],
             "notify_on_motion": True,
             "retention_max_gb": 1,
             "retention_max_days": 0,
@@ -340,8 +339,6 @@ async def test_options_change_policy_and_retention(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     hub = entry.runtime_data
     settings = hub.engine.policy.settings_for("x")
-    assert settings.min_risk_level.value == "medium"
-    assert settings.notify_on_activity_types == frozenset({"delivery"})
     assert settings.notify_on_motion is True
     assert hub.runtime.retention.max_bytes == 1024**3
     assert hub.runtime.retention.max_age is None

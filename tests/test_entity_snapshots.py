@@ -76,7 +76,7 @@ def _front_door(folder: Path) -> dict[str, Any]:
     return CAMERA_DEFAULTS | {
         "camera_id": "front_door",
         "source_type": "folder",
-        "notify_on_motion": True,
+        "notify_on_motion": "on",
         "watch_folder": str(folder),
         "settle_seconds": 1.0,
     }
@@ -106,7 +106,7 @@ def _hub_with_two_cameras(folder: Path) -> MockConfigEntry:
                 | {
                     "camera_id": "porch",
                     "source_type": "ha_camera",
-                    "notify_on_motion": False,
+                    "notify_on_motion": "off",
                     "camera_entity": "camera.porch_cam",
                     "clip_seconds": 10.0,
                     "stop_delay_s": 5.0,

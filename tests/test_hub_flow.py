@@ -204,6 +204,7 @@ async def test_reconfigure_keeps_secrets_and_reloads(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"storage_type": "dropbox", "state_store": "sqlite"}
     )
+    assert result["step_id"] == "dropbox"  # no secret stored yet: asked as new
     result = await configure(hass, result, credentials(dropbox_api))
     assert result["step_id"] == "detector"
     result = await configure(hass, result, {"detector": "motion"})
@@ -222,6 +223,7 @@ async def test_reconfigure_keeps_secrets_and_reloads(
     result = await configure(
         hass, result, {"storage_type": "dropbox", "state_store": "sqlite"}
     )
+    assert result["step_id"] == "reconfigure_dropbox"  # says empty keeps them
     keep = {k: v for k, v in credentials(dropbox_api).items() if "token" not in k}
     dropbox_api.stop()
     down = await configure(hass, result, keep)

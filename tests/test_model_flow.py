@@ -275,14 +275,12 @@ async def test_a_custom_model_s_classes_reach_rules_events_and_entities(
     result = await configure(hass, described, RULES | {"detect_classes": [name]})
     result = await configure(hass, result, {"analyzer": "none"})
 
-    # Then the trigger classes offered are the model's too
-    assert options_of(result, "trigger_classes") == [name]
+    # Then the trigger classes are the model's too (not offered: no summaries)
     result = await finish_hub_flow(hass, result)
     entry = result["result"]
     assert entry.data["trigger_classes"] == [name]
     options = await hass.config_entries.options.async_init(entry.entry_id)
     assert options_of(options, "detect_classes") == [name]
-    assert options_of(options, "trigger_classes") == [name]
 
     # Given a camera, and an automation on its "object detected" trigger
     drop = config_dir / "drop"
@@ -389,7 +387,7 @@ async def test_reconfiguring_to_a_custom_model_replaces_the_options_classes(
     hass: HomeAssistant, config_dir: Path, red_model: Path, package_model: Path
 ) -> None:
     """Classes set in the options do not outlive the model they were chosen for."""
-    # Given a hub on the COCO model whose options detect and trigger on people
+    # Given a hub on the COCO model whose options detect people
     result = await onnx_step(hass)
     result = await configure(hass, result, {"model_path": str(red_model)})
     result = await configure(hass, result, {"detect_classes": ["person"], **RULES})
@@ -398,7 +396,7 @@ async def test_reconfiguring_to_a_custom_model_replaces_the_options_classes(
     options = await hass.config_entries.options.async_init(entry.entry_id)
     await hass.config_entries.options.async_configure(
         options["flow_id"],
-        {"detect_classes": ["person"], "trigger_classes": ["person"]},
+        {"detect_classes": ["person"]},
     )
     await hass.async_block_till_done()
 

@@ -180,7 +180,7 @@ async def test_quiet_hours_hold_notifications_back(
     flow = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
     )
-    common = {"name": "Front door", "source_type": "folder", "notify_on_motion": True}
+    common = {"name": "Front door", "source_type": "folder", "notify_on_motion": "on"}
     half = await hass.config_entries.subentries.async_configure(
         flow["flow_id"], common | {"quiet_start": quiet["quiet_start"]}
     )

@@ -83,7 +83,7 @@ async def test_unreachable_state_store_degrades_but_alerts(
                     "source_type": "folder",
                     "watch_folder": str(drop),
                     "settle_seconds": 1.0,
-                    "notify_on_motion": True,
+                    "notify_on_motion": "on",
                 },
             )
         ],

@@ -134,9 +134,13 @@ async def test_the_forms_and_the_hub_use_the_same_default(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
     """The alerts form offers the settings' default, and the new hub runs on it."""
-    # Given a new hub's flow at its alerts step
+    # Given a new hub's flow at its alerts step (summaries by an AI Task)
     result = await start_hub_flow(hass)
-    for step in ({"detector": "motion"}, {"analyzer": "none"}):
+    for step in (
+        {"detector": "motion"},
+        {"analyzer": "ai_task"},
+        {"ai_task_entity": "ai_task.describer"},
+    ):
         result = dict(
             await hass.config_entries.flow.async_configure(result["flow_id"], step)
         )

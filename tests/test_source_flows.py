@@ -118,7 +118,7 @@ async def test_rtsp_camera_is_probed_then_records_clips(
         context={"source": SOURCE_RECONFIGURE, "subentry_id": subentry.subentry_id},
     )
     result = await _submit(hass, result["flow_id"], {"name": "Porch"})
-    assert result["step_id"] == "rtsp"
+    assert result["step_id"] == "reconfigure_rtsp"  # says empty keeps it
     shown = {str(key): key.description for key in result["data_schema"].schema}
     assert (shown["password"] or {}).get("suggested_value") is None
     result = await _submit(

@@ -15,6 +15,7 @@ from .const import DOMAIN
 from .data import HomeSecConfigEntry
 from .hub_setup import async_create_hub
 from .links import async_remove_link_key
+from .migration import async_migrate
 from .persisted_state import async_remove_persisted_state
 from .runtime import LIMITS_APPLIED
 from .services import async_setup_services
@@ -71,6 +72,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> b
     entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _stop))
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:
+    """Bring the hub's stored settings up to this version."""
+    return await async_migrate(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HomeSecConfigEntry) -> bool:

@@ -19,6 +19,7 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .const import (
+    ANALYZER_NONE,
     CONF_DETECT_CLASSES,
     CONF_MASKS,
     CONF_MIN_BOX_H_RATIO,
@@ -29,6 +30,7 @@ from .const import (
     CONF_NOTIFY_SERVICES,
     CONF_REQUIRE_ZONE,
     CONF_ZONES,
+    DETECTOR_MOTION,
 )
 from .engine.detect.zones import (
     MAX_POINTS,
@@ -42,7 +44,7 @@ from .engine.detect.zones import (
     zones_text,
 )
 from .hub_fields import notify_services
-from .selectors import box, choice
+from .selectors import activity_choice, box, choice
 from .settings import CAMERA_DEFAULTS, OBJECT_GROUPS, HubSettings
 
 DETECTION_KEYS = (
@@ -61,35 +63,39 @@ MASK_EXAMPLE = "0.7,0 1,0 1,0.3 0.7,0.3"
 
 
 def detection_schema(hass: HomeAssistant, hub: HubSettings) -> probatio.Schema:
-    """The camera's own detection rules and alert targets (empty: the hub's)."""
-    return probatio.Schema(
-        {
+    """The camera's own rules and alert targets (empty: the hub's).
+
+    Detection rules only with a detection model, activities only with a
+    summary model.
+    """
+    fields: dict[Any, Any] = {}
+    if hub.detector != DETECTOR_MOTION:
+        fields |= {
             probatio.Optional(CONF_DETECT_CLASSES): choice(
                 list(OBJECT_GROUPS), CONF_DETECT_CLASSES, multiple=True
             ),
             probatio.Optional(CONF_MIN_CONFIDENCE): box(0.05, 1, 0.05),
             probatio.Optional(CONF_MIN_BOX_H_RATIO): box(0, 1, 0.05),
             probatio.Optional(CONF_MIN_HITS): box(1, 10, 1),
-            probatio.Optional(CONF_NOTIFY_ON_ACTIVITY_TYPES): SelectSelector(
-                SelectSelectorConfig(
-                    options=hub.activities,
-                    multiple=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            probatio.Optional(CONF_NOTIFY_ENTITIES): EntitySelector(
-                EntitySelectorConfig(domain="notify", multiple=True)
-            ),
-            probatio.Optional(CONF_NOTIFY_SERVICES): SelectSelector(
-                SelectSelectorConfig(
-                    options=notify_services(hass),
-                    multiple=True,
-                    custom_value=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
         }
-    )
+    if hub.analyzer != ANALYZER_NONE:
+        fields[probatio.Optional(CONF_NOTIFY_ON_ACTIVITY_TYPES)] = activity_choice(
+            hub.activities
+        )
+    fields |= {
+        probatio.Optional(CONF_NOTIFY_ENTITIES): EntitySelector(
+            EntitySelectorConfig(domain="notify", multiple=True)
+        ),
+        probatio.Optional(CONF_NOTIFY_SERVICES): SelectSelector(
+            SelectSelectorConfig(
+                options=notify_services(hass),
+                multiple=True,
+                custom_value=True,
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+    }
+    return probatio.Schema(fields)
 
 
 def hub_rules_text(hub: HubSettings) -> dict[str, str]:
@@ -102,9 +108,16 @@ def hub_rules_text(hub: HubSettings) -> dict[str, str]:
     }
 
 
-def detection_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """What the detection step stores: only the fields given."""
-    return {
+def detection_data(
+    user_input: Mapping[str, Any],
+    previous: Mapping[str, Any],
+    schema: probatio.Schema,
+) -> dict[str, Any]:
+    """What the detection step stores: the fields given; those not shown as saved."""
+    shown = {str(key) for key in schema.schema}
+    given = {key: previous[key] for key in DETECTION_KEYS if key in previous}
+    given = {key: value for key, value in given.items() if key not in shown}
+    return given | {
         key: user_input[key]
         for key in DETECTION_KEYS
         if user_input.get(key) not in (None, "", [])

@@ -11,15 +11,14 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
-from homeassistant.helpers.selector import (
-    BooleanSelector,
-    TextSelector,
-    TextSelectorConfig,
-    TimeSelector,
-)
-from homeassistant.util import slugify
-import probatio
 
+from .camera_common import (
+    camera_id_of,
+    common_data,
+    common_schema,
+    quiet_hours_errors,
+    shown_common,
+)
 from .camera_fields import (
     CAMERA_RULE_KEYS,
     areas_data,
@@ -32,74 +31,18 @@ from .camera_fields import (
 )
 from .const import (
     CONF_CAMERA_ID,
-    CONF_ENABLED,
-    CONF_MIN_RISK_OVERRIDE,
-    CONF_NOTIFY_ON_MOTION,
-    CONF_PROMPT_CONTEXT,
-    CONF_QUIET_END,
-    CONF_QUIET_START,
     CONF_REQUIRE_ZONE,
     CONF_SOURCE_TYPE,
     CONF_TUNE_DETECTION,
-    RISK_DEFAULT,
     SOURCE_FOLDER,
     SOURCE_FTP,
     SOURCE_HA_CAMERA,
     SOURCE_RTSP,
 )
 from .engine.detect.zones import masks_text, zones_text
-from .engine.models import RiskLevel
-from .field_values import time_of_day
-from .selectors import choice
-from .settings import CAMERA_DEFAULTS, HubSettings
+from .settings import HubSettings
 from .source_kinds import SOURCE_KINDS, CheckContext
 from .zone_preview import async_preview
-
-
-def _quiet_hours_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
-    """Quiet hours need a start and an end (or neither), and different ones."""
-    start = time_of_day(user_input.get(CONF_QUIET_START))  # valid: a TimeSelector
-    end = time_of_day(user_input.get(CONF_QUIET_END))
-    if (start is None) != (end is None):
-        missing = CONF_QUIET_END if start is not None else CONF_QUIET_START
-        return {missing: "quiet_hours_incomplete"}
-    if start is not None and start == end:
-        return {CONF_QUIET_END: "quiet_hours_empty"}
-    return {}
-
-
-def camera_id_of(name: str) -> str:
-    """The camera id of a name, or "" when the name has no letter or digit."""
-    return slugify(name) if any(char.isalnum() for char in name) else ""
-
-
-def _common_schema(*, with_source: bool) -> probatio.Schema:
-    fields: dict[Any, Any] = {probatio.Required(CONF_NAME): TextSelector()}
-    if with_source:
-        fields[probatio.Required(CONF_SOURCE_TYPE, default=SOURCE_RTSP)] = choice(
-            list(SOURCE_KINDS), CONF_SOURCE_TYPE, dropdown=True
-        )
-    defaults = CAMERA_DEFAULTS
-    fields |= {
-        probatio.Required(CONF_ENABLED, default=defaults.enabled): BooleanSelector(),
-        probatio.Required(
-            CONF_NOTIFY_ON_MOTION, default=defaults.notify_on_motion
-        ): BooleanSelector(),
-        probatio.Required(
-            CONF_MIN_RISK_OVERRIDE, default=defaults.min_risk_override
-        ): choice(
-            [RISK_DEFAULT, *(level.value for level in RiskLevel)],
-            CONF_MIN_RISK_OVERRIDE,
-            dropdown=True,
-        ),
-        probatio.Optional(CONF_PROMPT_CONTEXT): TextSelector(
-            TextSelectorConfig(multiline=True)
-        ),
-        probatio.Optional(CONF_QUIET_START): TimeSelector(),
-        probatio.Optional(CONF_QUIET_END): TimeSelector(),
-        probatio.Optional(CONF_TUNE_DETECTION): BooleanSelector(),
-    }
-    return probatio.Schema(fields)
 
 
 class CameraSubentryFlow(ConfigSubentryFlow):
@@ -117,7 +60,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             camera_id = camera_id_of(user_input[CONF_NAME])
             taken = {sub.unique_id for sub in self._get_entry().subentries.values()}
-            errors = _quiet_hours_errors(user_input)
+            errors = quiet_hours_errors(user_input)
             if not camera_id:
                 errors[CONF_NAME] = "invalid_name"
             elif camera_id in taken:
@@ -128,7 +71,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _common_schema(with_source=True), user_input
+                common_schema(self._hub(), with_source=True), user_input
             ),
             errors=errors,
         )
@@ -140,7 +83,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         subentry = self._get_reconfigure_subentry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = _quiet_hours_errors(user_input)
+            errors = quiet_hours_errors(user_input)
             if not camera_id_of(user_input[CONF_NAME]):
                 errors[CONF_NAME] = "invalid_name"
             elif not errors:
@@ -151,13 +94,13 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 }
                 return await self._after_common()
         suggested: Mapping[str, Any] = user_input or {
-            **subentry.data,
+            **shown_common(subentry.data),
             CONF_NAME: subentry.title,
         }
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _common_schema(with_source=False), suggested
+                common_schema(self._hub(), with_source=False), suggested
             ),
             errors=errors,
         )
@@ -172,14 +115,16 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """The camera's own detection rules and alert targets (empty: the hub's)."""
-        hub = HubSettings.from_entry(self._get_entry())
+        hub = self._hub()
+        schema = detection_schema(self.hass, hub)
         if user_input is not None:
-            self._common.update(detection_data(user_input))
+            previous = self._previous_data()
+            self._common.update(detection_data(user_input, previous, schema))
             return await self.async_step_zones()
         return self.async_show_form(
             step_id="detection",
             data_schema=self.add_suggested_values_to_schema(
-                detection_schema(self.hass, hub), self._previous_data()
+                schema, self._previous_data()
             ),
             description_placeholders={
                 "name": self._common[CONF_NAME],
@@ -254,6 +199,18 @@ class CameraSubentryFlow(ConfigSubentryFlow):
         """Which Home Assistant camera, and what starts a recording."""
         return await self._source_step(SOURCE_HA_CAMERA, user_input)
 
+    async def async_step_reconfigure_rtsp(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """An RTSP camera, reconfigured (an empty password keeps the stored one)."""
+        return await self._source_step(SOURCE_RTSP, user_input)
+
+    async def async_step_reconfigure_ftp(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """An FTP camera, reconfigured (an empty password keeps the stored one)."""
+        return await self._source_step(SOURCE_FTP, user_input)
+
     async def _source_step(
         self, source_type: str, user_input: dict[str, Any] | None
     ) -> SubentryFlowResult:
@@ -273,10 +230,14 @@ class CameraSubentryFlow(ConfigSubentryFlow):
             if not errors:
                 return self._save(settings)
         suggested = dict(user_input or previous)
+        if user_input is None and not previous and kind.suggest is not None:
+            suggested = await kind.suggest(self.hass, self._common[CONF_CAMERA_ID])
         for key in kind.secret_fields:  # never shown back
             suggested.pop(key, None)
+        # Reconfiguring with stored secrets, the texts say empty keeps them.
+        secrets = any(previous.get(key) for key in kind.secret_fields)
         return self.async_show_form(
-            step_id=source_type,
+            step_id=f"reconfigure_{source_type}" if secrets else source_type,
             data_schema=self.add_suggested_values_to_schema(kind.schema(), suggested),
             errors=errors,
             description_placeholders={
@@ -284,6 +245,9 @@ class CameraSubentryFlow(ConfigSubentryFlow):
                 "rtsp_url_example": "rtsp://192.168.1.20:554/stream1",
             },
         )
+
+    def _hub(self) -> HubSettings:
+        return HubSettings.from_entry(self._get_entry())
 
     def _previous_data(self) -> Mapping[str, Any]:
         if self.source == "reconfigure":
@@ -299,17 +263,7 @@ class CameraSubentryFlow(ConfigSubentryFlow):
     def _save(self, settings: dict[str, Any]) -> SubentryFlowResult:
         common = self._common
         data = {
-            CONF_CAMERA_ID: common[CONF_CAMERA_ID],
-            CONF_SOURCE_TYPE: common[CONF_SOURCE_TYPE],
-            CONF_ENABLED: bool(common[CONF_ENABLED]),
-            CONF_NOTIFY_ON_MOTION: bool(common[CONF_NOTIFY_ON_MOTION]),
-            CONF_MIN_RISK_OVERRIDE: common[CONF_MIN_RISK_OVERRIDE],
-            CONF_PROMPT_CONTEXT: str(common.get(CONF_PROMPT_CONTEXT) or "").strip(),
-            **{
-                key: common[key]
-                for key in (CONF_QUIET_START, CONF_QUIET_END)
-                if common.get(key)
-            },
+            **common_data(common, self._previous_data(), self._hub()),
             **self._rules_data(),
             **settings,
         }

@@ -66,6 +66,7 @@ from .hub_fields import (
 )
 from .hub_flow_base import HubFlowBase
 from .media_paths import new_hub_paths
+from .migration import CURRENT_MINOR_VERSION
 from .model_picker import (
     async_choose_model,
     async_model_fields,
@@ -85,7 +86,7 @@ class HomeSecConfigFlow(HubFlowBase, domain=DOMAIN):
     """
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = CURRENT_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start from the embedded defaults."""
@@ -154,6 +155,12 @@ class HomeSecConfigFlow(HubFlowBase, domain=DOMAIN):
             "dropbox", fields, user_input, async_check_dropbox, self._store
         )
 
+    async def async_step_reconfigure_dropbox(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Dropbox, reconfigured (empty secrets keep the stored ones)."""
+        return await self.async_step_dropbox(user_input)
+
     async def _store(self) -> ConfigFlowResult:
         if self._data[CONF_STATE_STORE] == STATE_STORE_POSTGRES:
             return await self.async_step_postgres()
@@ -171,6 +178,12 @@ class HomeSecConfigFlow(HubFlowBase, domain=DOMAIN):
             async_check_postgres,
             self.async_step_detector,
         )
+
+    async def async_step_reconfigure_postgres(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Postgres, reconfigured (empty keeps the stored URL)."""
+        return await self.async_step_postgres(user_input)
 
     async def async_step_detector(
         self, user_input: dict[str, Any] | None = None
@@ -250,6 +263,12 @@ class HomeSecConfigFlow(HubFlowBase, domain=DOMAIN):
         """A DeepStack / CodeProject.AI detection server."""
         return await self._detector_step("remote", user_input)
 
+    async def async_step_reconfigure_remote(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The detection server, reconfigured (empty keeps the stored key)."""
+        return await self.async_step_remote(user_input)
+
     async def _detector_step(
         self, backend: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
@@ -310,6 +329,12 @@ class HomeSecConfigFlow(HubFlowBase, domain=DOMAIN):
             self._done,
         )
 
+    async def async_step_reconfigure_openai(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The OpenAI-compatible server, reconfigured (empty keeps the stored key)."""
+        return await self.async_step_openai(user_input)
+
     async def async_step_ai_task(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -342,8 +367,7 @@ class HomeSecConfigFlow(HubFlowBase, domain=DOMAIN):
         if user_input is not None and not errors:
             self._data |= user_input
             return self.async_create_entry(title="HomeSec", data=self._data)
-        settings = HubSettings.from_data(self._data)
-        fields = alert_fields(self.hass, settings.activities, settings.class_choices)
+        fields = alert_fields(self.hass, HubSettings.from_data(self._data))
         return self._form("alerts", fields, errors, user_input)
 
     @staticmethod

@@ -128,6 +128,9 @@ CONF_CAMERA_ID: Final = "camera_id"
 CONF_SOURCE_TYPE: Final = "source_type"
 CONF_WATCH_FOLDER: Final = "watch_folder"
 CONF_SETTLE_SECONDS: Final = "settle_seconds"
+CONF_CREATE_FOLDER: Final = "create_folder"
+INCOMING_PATH: Final = "homesec/incoming"
+"""Where new folder cameras are offered a folder (under media or the config)."""
 
 CONF_ENABLED: Final = "enabled"
 CONF_QUIET_START: Final = "quiet_start"
@@ -136,6 +139,11 @@ SNOOZE_MINUTES: Final = 60
 SNOOZE_ACTION_PREFIX: Final = "HOMESEC_SNOOZE_"
 CONF_MIN_RISK_OVERRIDE: Final = "min_risk_override"
 RISK_DEFAULT: Final = "default"
+MOTION_DEFAULT: Final = "default"
+MOTION_ON: Final = "on"
+MOTION_OFF: Final = "off"
+MOTION_CHOICES: Final = [MOTION_DEFAULT, MOTION_ON, MOTION_OFF]
+"""A camera's "Alert on any motion": as the hub, or on or off for this camera."""
 
 SOURCE_FOLDER: Final = "folder"
 SOURCE_RTSP: Final = "rtsp"

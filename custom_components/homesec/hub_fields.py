@@ -22,6 +22,7 @@ import probatio
 
 from .adapters.mqtt_alerts import topic_error
 from .const import (
+    ANALYZER_NONE,
     CONF_ACTIVITY_TYPES,
     CONF_BASE_PROMPT,
     CONF_COOLDOWN_MINUTES,
@@ -59,8 +60,8 @@ from .const import (
     RISK_LEVELS,
     STORAGE_DROPBOX,
 )
-from .selectors import box, choice
-from .settings import HUB_DEFAULTS, URGENT_NEVER
+from .selectors import activity_choice, box, choice
+from .settings import HUB_DEFAULTS, URGENT_NEVER, HubSettings
 
 # Addresses shown as examples in the forms (translations may hold no URLs).
 FIELD_EXAMPLES = {
@@ -120,15 +121,17 @@ def classes(choices: list[str], default: tuple[str, ...]) -> tuple[list[str], An
     return kept, selector
 
 
-def alert_fields(
-    hass: HomeAssistant, activity_types: list[str], class_choices: list[str]
-) -> dict[Any, Any]:
+def mqtt_configured(hass: HomeAssistant) -> bool:
+    """Whether Home Assistant's MQTT integration is set up (alerts go to it)."""
+    return bool(hass.config_entries.async_entries("mqtt", include_disabled=False))
+
+
+def alert_fields(hass: HomeAssistant, settings: HubSettings) -> dict[Any, Any]:
     """Who is told, about what, and how long clips stay in the spool.
 
-    ``class_choices``: the classes the model detects (see ``class_choices``).
+    Summary rules only with a summary model, MQTT only with MQTT set up.
     """
-    triggers, trigger_selector = classes(class_choices, D.trigger_classes)
-    return {
+    fields: dict[Any, Any] = {
         probatio.Optional(
             CONF_NOTIFY_ENTITIES, default=list(D.notify_entities)
         ): EntitySelector(EntitySelectorConfig(domain="notify", multiple=True)),
@@ -142,19 +145,20 @@ def alert_fields(
                 mode=SelectSelectorMode.DROPDOWN,
             )
         ),
-        probatio.Required(CONF_TRIGGER_CLASSES, default=triggers): trigger_selector,
-        probatio.Required(CONF_MIN_RISK_LEVEL, default=D.min_risk_level.value): choice(
-            RISK_LEVELS, CONF_MIN_RISK_LEVEL, dropdown=True
-        ),
-        probatio.Required(
-            CONF_NOTIFY_ON_ACTIVITY_TYPES, default=list(D.notify_on_activity_types)
-        ): SelectSelector(
-            SelectSelectorConfig(
-                options=activity_types,
-                multiple=True,
-                mode=SelectSelectorMode.DROPDOWN,
-            )
-        ),
+    }
+    if settings.analyzer != ANALYZER_NONE:
+        triggers, trigger_selector = classes(settings.class_choices, D.trigger_classes)
+        fields |= {
+            probatio.Required(CONF_TRIGGER_CLASSES, default=triggers): trigger_selector,
+            probatio.Required(
+                CONF_MIN_RISK_LEVEL, default=D.min_risk_level.value
+            ): choice(RISK_LEVELS, CONF_MIN_RISK_LEVEL, dropdown=True),
+            probatio.Required(
+                CONF_NOTIFY_ON_ACTIVITY_TYPES,
+                default=list(D.notify_on_activity_types),
+            ): activity_choice(settings.activities),
+        }
+    fields |= {
         probatio.Required(
             CONF_NOTIFY_ON_MOTION, default=D.notify_on_motion
         ): BooleanSelector(),
@@ -164,12 +168,18 @@ def alert_fields(
         probatio.Required(CONF_RETENTION_MAX_DAYS, default=D.retention_max_days): box(
             0, 3650, 1, "d"
         ),
-        probatio.Required(CONF_MQTT_TOPIC, default=D.mqtt_topic): TextSelector(),
-        probatio.Required(CONF_MQTT_QOS, default=str(D.mqtt_qos)): choice(
-            ["0", "1", "2"], CONF_MQTT_QOS
-        ),
-        probatio.Required(CONF_MQTT_RETAIN, default=D.mqtt_retain): BooleanSelector(),
     }
+    if mqtt_configured(hass):
+        fields |= {
+            probatio.Required(CONF_MQTT_TOPIC, default=D.mqtt_topic): TextSelector(),
+            probatio.Required(CONF_MQTT_QOS, default=str(D.mqtt_qos)): choice(
+                ["0", "1", "2"], CONF_MQTT_QOS
+            ),
+            probatio.Required(
+                CONF_MQTT_RETAIN, default=D.mqtt_retain
+            ): BooleanSelector(),
+        }
+    return fields
 
 
 def phone_fields() -> dict[Any, Any]:
@@ -242,14 +252,7 @@ def cost_fields() -> dict[Any, Any]:
         ),
         probatio.Required(
             CONF_ACTIVITY_TYPES, default=list(D.activity_types)
-        ): SelectSelector(
-            SelectSelectorConfig(
-                options=list(D.activity_types),
-                multiple=True,
-                custom_value=True,
-                mode=SelectSelectorMode.DROPDOWN,
-            )
-        ),
+        ): activity_choice(list(D.activity_types), custom=True),
         **budget_fields(),
     }
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigFlow,
+    ConfigFlowResult,
+)
 from homeassistant.core import HomeAssistant
 import probatio
 
@@ -100,8 +104,15 @@ class HubFlowBase(ConfigFlow):
         user_input: Mapping[str, Any] | None = None,
         placeholders: dict[str, str] | None = None,
     ) -> ConfigFlowResult:
-        """A form showing the current values (or the last input), never secrets."""
+        """A form showing the current values (or the last input), never secrets.
+
+        Reconfiguring, a step with stored secrets is ``reconfigure_<step>``:
+        its texts say that empty fields keep them.
+        """
         shown = {**self._data, **(user_input or {})}
+        stored = {key for key in SECRETS if self._data.get(key)}
+        if self.source == SOURCE_RECONFIGURE and stored & {str(k) for k in fields}:
+            step_id = f"reconfigure_{step_id}"
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(

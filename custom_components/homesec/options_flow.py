@@ -44,11 +44,30 @@ class HubOptionsFlow(OptionsFlow):
             if user_input is not None
             else {}
         )
-        if user_input is not None and not errors:
-            return self.async_create_entry(data=user_input)
         current = merged(self.config_entry) | (user_input or {})
         settings = HubSettings.from_data(current)
-        alerts = alert_fields(self.hass, settings.activities, settings.class_choices)
+        fields = self._fields(settings)
+        if user_input is not None and not errors:
+            # Options this form does not show now (no summary model, no MQTT)
+            # keep their values for when they apply again.
+            shown = {str(key) for key in fields}
+            hidden = {
+                key: value
+                for key, value in self.config_entry.options.items()
+                if key not in shown
+            }
+            return self.async_create_entry(data=hidden | user_input)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(fields), current
+            ),
+            errors=errors,
+        )
+
+    def _fields(self, settings: HubSettings) -> dict[Any, Any]:
+        """What applies to this hub: its detector, analyzer, targets and MQTT."""
+        alerts = alert_fields(self.hass, settings)
         # Limits next to the spool's, MQTT last.
         fields = {key: field for key, field in alerts.items() if key not in MQTT}
         services = {*settings.notify_services, *notify_services(self.hass)}
@@ -61,10 +80,4 @@ class HubOptionsFlow(OptionsFlow):
         if settings.analyzer != ANALYZER_NONE:
             fields |= budget_fields()
         fields |= {key: field for key, field in alerts.items() if key in MQTT}
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(fields), current
-            ),
-            errors=errors,
-        )
+        return fields

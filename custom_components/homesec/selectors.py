@@ -42,3 +42,16 @@ def choice(
             mode=SelectSelectorMode.DROPDOWN if dropdown else SelectSelectorMode.LIST,
         )
     )
+
+
+def activity_choice(options: list[str], *, custom: bool = False) -> SelectSelector:
+    """Activity types to choose from (known ones translated; ``custom``: add own)."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=options,
+            translation_key="activity_type",
+            multiple=True,
+            custom_value=custom,
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )

@@ -54,7 +54,7 @@ from .engine.detect.rules import DetectionRules, offered_classes
 from .engine.detect.zones import Polygon, PolygonError, Zone, parse_masks, parse_zones
 from .engine.models import RiskLevel
 from .engine.policy import PolicyOverrides
-from .field_values import time_of_day
+from .field_values import motion_override, time_of_day
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry, ConfigSubentry
@@ -241,7 +241,8 @@ class CameraSettings(BaseModel):
     title: str
     source_type: str
     enabled: bool = True
-    notify_on_motion: bool = False
+    notify_on_motion: bool | None = None
+    """Alert on any detection; None: as the hub."""
     min_risk_override: str = RISK_DEFAULT
     prompt_context: str = ""
     quiet_start: time | None = None
@@ -267,6 +268,11 @@ class CameraSettings(BaseModel):
     @classmethod
     def _time_of_day(cls, value: Any) -> time | None:
         return time_of_day(value)
+
+    @field_validator("notify_on_motion", mode="before")
+    @classmethod
+    def _motion(cls, value: Any) -> bool | None:
+        return motion_override(value)
 
     @classmethod
     def from_subentry(cls, subentry: ConfigSubentry) -> CameraSettings:

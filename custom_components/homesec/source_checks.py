@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 import errno
+import logging
 from pathlib import Path
 import socket
 
@@ -13,18 +14,31 @@ from homeassistant.core import HomeAssistant
 
 from .engine.sources.stream import open_stream
 
+_LOGGER = logging.getLogger(__name__)
+
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://")
 
 
-def folder_error(hass: HomeAssistant, folder: str) -> str | None:
-    """Why a watch folder cannot be used, or None (blocking: run in executor)."""
-    path = Path(folder)
+def folder_error(hass: HomeAssistant, path: Path) -> str | None:
+    """Why a watch folder may not be used, wherever it is (blocking: resolves)."""
     if not path.is_absolute():
         return "folder_not_absolute"
-    if not path.is_dir():
-        return "folder_not_found"
     if not readable_here(hass, path):
         return "folder_not_allowed"
+    return None
+
+
+def missing_folder_error(path: Path, *, create: bool) -> str | None:
+    """Why an allowed folder is not there, after creating it if asked (blocking)."""
+    if path.is_dir():
+        return None
+    if not create:
+        return "folder_not_found"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        _LOGGER.warning("Cannot create the folder %s: %s", path, err.strerror or err)
+        return "folder_not_creatable"
     return None
 
 

@@ -30,6 +30,7 @@ type Check = Callable[
     [HomeAssistant, dict[str, Any], CheckContext], Awaitable[dict[str, str]]
 ]
 type Build = Callable[[HomeAssistant, CameraSettings, Spool], ClipSource]
+type Suggest = Callable[[HomeAssistant, str], Awaitable[dict[str, Any]]]
 type StreamSource = Callable[[HomeAssistant, CameraSettings], Awaitable[str | None]]
 type LiveImage = Callable[
     [HomeAssistant, CameraSettings, int | None], Awaitable[bytes | None]
@@ -55,6 +56,8 @@ class SourceKind:
     """Whether a recording can be started on demand."""
     secret_fields: tuple[str, ...] = ()
     """Never shown back in the form; left empty, the stored value is kept."""
+    suggest: Suggest | None = None
+    """Values offered to a new camera (by its camera id), for kinds that have any."""
 
 
 def defaulted(

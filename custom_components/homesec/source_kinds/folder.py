@@ -6,14 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.selector import TextSelector
+from homeassistant.helpers.selector import BooleanSelector, TextSelector
 import probatio
 
+from .. import media_paths
 from ..const import (
     CONF_CAMERA_ID,
+    CONF_CREATE_FOLDER,
     CONF_SETTLE_SECONDS,
     CONF_SOURCE_TYPE,
     CONF_WATCH_FOLDER,
+    INCOMING_PATH,
     SOURCE_FOLDER,
 )
 from ..engine.interfaces import ClipSource
@@ -22,7 +25,12 @@ from ..engine.spool import Spool
 from ..field_values import source_default
 from ..selectors import box
 from ..settings import CameraSettings, HubSettings
-from ..source_checks import folder_error, overlaps
+from ..source_checks import (
+    folder_error,
+    missing_folder_error,
+    overlaps,
+    readable_here,
+)
 from .base import CheckContext, SourceKind
 
 
@@ -30,6 +38,7 @@ def _schema() -> probatio.Schema:
     return probatio.Schema(
         {
             probatio.Required(CONF_WATCH_FOLDER): TextSelector(),
+            probatio.Optional(CONF_CREATE_FOLDER): BooleanSelector(),
             probatio.Required(
                 CONF_SETTLE_SECONDS,
                 default=source_default(FolderSettings, "settle_seconds"),
@@ -38,18 +47,39 @@ def _schema() -> probatio.Schema:
     )
 
 
+async def _suggest(hass: HomeAssistant, camera_id: str) -> dict[str, Any]:
+    """A folder of its own for a new camera (created unless unticked)."""
+    folder = await hass.async_add_executor_job(_suggested_folder, hass, camera_id)
+    return {CONF_WATCH_FOLDER: str(folder), CONF_CREATE_FOLDER: True}
+
+
+def _suggested_folder(hass: HomeAssistant, camera_id: str) -> Path:
+    """Under the media folder when Home Assistant may read it, else the config."""
+    media = media_paths.MEDIA_DIR
+    usable = media.is_dir() and readable_here(hass, media)
+    root = media if usable else Path(hass.config.config_dir)
+    return root / INCOMING_PATH / camera_id
+
+
 async def _check(
     hass: HomeAssistant, settings: dict[str, Any], context: CheckContext
 ) -> dict[str, str]:
+    """The folder must be allowed, HomeSec's alone, and there (created if asked)."""
+    create = bool(settings.pop(CONF_CREATE_FOLDER, False))  # not stored
     error = await hass.async_add_executor_job(
-        folder_error, hass, settings[CONF_WATCH_FOLDER]
-    ) or await hass.async_add_executor_job(
-        _overlap_error,
-        Path(settings[CONF_WATCH_FOLDER]),
-        context,
-        hass.config.config_dir,
+        _folder_error, hass, Path(settings[CONF_WATCH_FOLDER]), context, create
     )
     return {CONF_WATCH_FOLDER: error} if error else {}
+
+
+def _folder_error(
+    hass: HomeAssistant, folder: Path, context: CheckContext, create: bool
+) -> str | None:
+    return (
+        folder_error(hass, folder)
+        or _overlap_error(folder, context, hass.config.config_dir)
+        or missing_folder_error(folder, create=create)
+    )
 
 
 def _overlap_error(folder: Path, context: CheckContext, config_dir: str) -> str | None:
@@ -84,4 +114,6 @@ def _build(hass: HomeAssistant, camera: CameraSettings, spool: Spool) -> ClipSou
     return FolderSource(camera.camera_id, folder, spool, hass.async_add_executor_job)
 
 
-KIND = SourceKind(key=SOURCE_FOLDER, schema=_schema, check=_check, build=_build)
+KIND = SourceKind(
+    key=SOURCE_FOLDER, schema=_schema, check=_check, build=_build, suggest=_suggest
+)
