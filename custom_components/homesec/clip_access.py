@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import batched
 from pathlib import Path
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -16,8 +17,11 @@ from .const import camera_signal
 from .content_types import content_type
 from .data import Cameras
 from .engine.interfaces import ClipSource
-from .engine.models import Clip, ClipQueued, LifecycleEvent
-from .engine.spool import detection_sidecar
+from .engine.models import Clip, ClipQueued, ClipState, LifecycleEvent
+from .engine.spool import SpoolEntry, detection_sidecar, start_order
+
+LOOKUP_BATCH = 10
+"""Clip states read at once while looking for a camera's last clip."""
 
 
 class Reason(StrEnum):
@@ -69,8 +73,8 @@ class ClipAccess:
         self._cameras = cameras
         self._engine = engine
         self._sources = sources
-        self._last: dict[str, Clip] = {}
-        """The newest clip each camera handed to the pipeline since start."""
+        self._handed: dict[str, Clip] = {}
+        """The clip each camera handed to the pipeline last, since start."""
 
     @callback
     def async_listen(self, entry_id: str, camera_id: str) -> CALLBACK_TYPE:
@@ -82,28 +86,50 @@ class ClipAccess:
     @callback
     def _on_event(self, event: LifecycleEvent) -> None:
         if isinstance(event, ClipQueued):
-            self._last[event.clip.camera_name] = event.clip
+            self._handed[event.clip.camera_name] = event.clip
 
     def seen(self, camera_id: str) -> Clip | None:
-        """The newest clip the camera handed over since start, or None."""
-        return self._last.get(camera_id)
+        """The clip the camera handed over last since start, or None."""
+        return self._handed.get(camera_id)
 
     async def async_last_clip(self, camera_id: str) -> Clip | None:
-        """The camera's newest clip still in the spool, or None."""
-        clip = self._last.get(camera_id)
-        run = self._hass.async_add_executor_job
-        if clip is not None and await run(clip.local_path.is_file):
-            return clip
-        entry = await run(self._engine.spool.newest, camera_id)
-        if entry is None:
-            return None
+        """The camera's last clip: the newest by start time still in the spool.
+
+        Clips arrive out of order (a late upload, a clip processed again), so
+        the start time decides, not the arrival. A clip whose processing failed
+        is skipped (when the state store can tell).
+        """
+        spool = self._engine.spool
+        entries = await self._hass.async_add_executor_job(
+            spool.camera_entries, camera_id
+        )
+        entries.sort(key=lambda entry: start_order(entry.clip_id), reverse=True)
+        for batch in batched(entries, LOOKUP_BATCH, strict=False):
+            states = await self._engine.repository.get_many([e.clip_id for e in batch])
+            for entry in batch:
+                state = (states or {}).get(entry.clip_id)
+                if state is None or not state.failed:
+                    return self._spooled_clip(camera_id, entry, state)
+        return None
+
+    def _spooled_clip(
+        self, camera_id: str, entry: SpoolEntry, state: ClipState | None
+    ) -> Clip:
         camera = self._cameras.get(camera_id)
+        source_type = camera.source_type if camera else "spool"
+        if state is not None:
+            return state.clip(
+                entry.path,
+                detection_path=entry.detection_path,
+                start_ts=entry.mtime,
+                source_type=source_type,
+            )
         return Clip(
             clip_id=entry.clip_id,
             camera_name=camera_id,
             local_path=entry.path,
             start_ts=entry.mtime,
-            source_type=camera.source_type if camera else "spool",
+            source_type=source_type,
             detection_path=entry.detection_path,
         )
 
@@ -130,13 +156,10 @@ class ClipAccess:
         path = Path(state.local_path)
         if not await self._hass.async_add_executor_job(path.is_file):
             return Refusal(Reason.NOT_IN_SPOOL, state.camera_name, clip_id)
-        clip = Clip(
-            clip_id=clip_id,
-            camera_name=state.camera_name,
-            local_path=path,
-            start_ts=state.start_ts or dt_util.utcnow(),
-            source_type=state.source_type or "spool",
+        clip = state.clip(
+            path,
             detection_path=detection_sidecar(path),  # read only if it exists
+            start_ts=dt_util.utcnow(),
         )
         return await self.async_resubmit(clip)
 

@@ -35,7 +35,7 @@ _LEFTOVER = re.compile(
 DETECTION_SUFFIX = ".detect.mkv"
 """A clip's detection recording is ``.<clip_id>.detect.mkv`` beside it: hidden,
 so it is never listed, stored or shown as a clip, and deleted with its clip."""
-_STAMP = re.compile(r"_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?:_\d+)?$")
+_STAMP = re.compile(r"_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?:_(\d+))?$")
 
 
 EARLIEST_CLIP = datetime(2000, 1, 1, tzinfo=UTC)
@@ -92,11 +92,24 @@ def clip_start(clip_id: str) -> datetime | None:
     match = _STAMP.search(clip_id)
     if match is None:
         return None
-    year, month, day, hour, minute, second = map(int, match.groups())
+    year, month, day, hour, minute, second = map(int, match.groups()[:6])
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
+
+
+def start_order(clip_id: str) -> tuple[datetime, int]:
+    """A sort key putting a camera's clip ids in start order.
+
+    Clips of the same second follow their suffix (``_2`` before ``_10``); an
+    id without a time sorts first.
+    """
+    started = clip_start(clip_id)
+    if started is None:
+        return datetime.min.replace(tzinfo=UTC), 0
+    match = _STAMP.search(clip_id)
+    return started, int(match[7]) if match and match[7] else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +156,10 @@ class Spool:
                 found.extend(_folder_entries(folder))
         return found
 
-    def newest(self, camera_name: str) -> SpoolEntry | None:
-        """The camera's most recent clip in the spool (blocking)."""
+    def camera_entries(self, camera_name: str) -> list[SpoolEntry]:
+        """One camera's finalized clips in the spool (blocking)."""
         folder = self.camera_dir(camera_name)
-        if not folder.is_dir():
-            return None
-        return max(_folder_entries(folder), key=lambda e: e.mtime, default=None)
+        return _folder_entries(folder) if folder.is_dir() else []
 
     def delete(self, paths: list[Path]) -> None:
         """Delete clip files; their ids are never handed out again (blocking).
@@ -202,7 +213,9 @@ class Spool:
         camera_name: str,
         source_type: str,
         ts: datetime,
+        *,
         detection: Path | None = None,
+        original_name: str | None = None,
     ) -> Clip:
         """Move a finished file into the spool under a new clip id (blocking).
 
@@ -213,7 +226,8 @@ class Spool:
         ``tidy`` knows what a crash at any step left behind. ``detection``, a
         recording written in the camera's folder, becomes the clip's detection
         recording just before the clip gets its name; should that fail, the
-        clip goes without (detection then reads the clip).
+        clip goes without (detection then reads the clip). ``original_name``,
+        the name a camera or user gave the file, is kept with the clip.
         """
         folder = self.camera_dir(camera_name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -241,6 +255,7 @@ class Spool:
             start_ts=ts,
             source_type=source_type,
             detection_path=sidecar,
+            original_name=original_name,
         )
 
     def _reserve_clip_id(self, folder: Path, camera_name: str, ts: datetime) -> str:

@@ -147,9 +147,7 @@ class FolderSource(ClipSource):
         for path in sorted(ready, key=lambda p: self._seen[p].signature.mtime_ns):
             del self._seen[path]
             mtime = datetime.fromtimestamp(files[path].mtime_ns / 1e9, UTC)
-            self._moving = asyncio.ensure_future(
-                self._run(self._spool.adopt, path, self.camera_name, "folder", mtime)
-            )
+            self._moving = asyncio.ensure_future(self._run(self._adopt, path, mtime))
             try:  # shielded: a stop waits for the move instead of abandoning it
                 clip = await asyncio.shield(self._moving)
             except OSError as err:
@@ -160,6 +158,12 @@ class FolderSource(ClipSource):
                     self._moving = None
             await sink(clip)
         return len(ready)
+
+    def _adopt(self, path: Path, mtime: datetime) -> Clip:
+        """Move a settled file into the spool, keeping its name (blocking)."""
+        return self._spool.adopt(
+            path, self.camera_name, "folder", mtime, original_name=path.name
+        )
 
     def _mark_unhealthy(self, err: OSError) -> None:
         message = describe(err)
