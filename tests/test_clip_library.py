@@ -167,20 +167,28 @@ async def test_a_local_clip_plays_in_home_assistant(
 
 
 async def test_a_failed_clip_is_marked_in_the_library(
-    hass: HomeAssistant, config_dir: Path
+    hass: HomeAssistant, config_dir: Path, audio_only_clip: Path
 ) -> None:
     """A failed clip says so with a warning icon; one that is not a video won't play."""
-    # Given a camera that was handed a corrupt file, and a clip whose detection
-    # failed for another reason (it is still a video)
+    # Given a camera that was handed a corrupt file and a sound recording, and
+    # a clip whose detection failed for another reason (it is still a video)
     await hass.config.async_set_time_zone("UTC")
     assert await async_setup_component(hass, "media_source", {})
     entry, drop = await setup_folder_camera(hass, config_dir)
-    (drop / "broken.mp4").write_bytes(b"this is not a video")
     repository = entry.runtime_data.engine.repository
-    await wait_for(lambda: entry.runtime_data.clips.seen("front_door") is not None)
-    await wait_for(
-        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
-    )
+    for name, data in (
+        ("broken.mp4", b"this is not a video"),
+        ("sound.mp4", audio_only_clip.read_bytes()),
+    ):
+        seen = entry.runtime_data.clips.seen("front_door")
+        (drop / name).write_bytes(data)
+        await wait_for(
+            lambda seen=seen: entry.runtime_data.clips.seen("front_door") != seen,
+            what=name,
+        )
+        await wait_for(
+            lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+        )
     earlier = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     failed_video = history_state(earlier, 1)
     failed_video.status = ClipStatus.ERROR
@@ -192,21 +200,27 @@ async def test_a_failed_clip_is_marked_in_the_library(
     day = await media_source.async_browse_media(
         hass, camera.children[0].media_content_id
     )
-    broken, video = day.children
+    sound, broken, video = day.children
 
-    # Then both are marked as failed, titled and shown with a warning icon
+    # Then all are marked as failed, titled and shown with a warning icon
     assert broken.title.endswith(
         " · processing failed: not a readable video · broken.mp4"
     )
+    assert sound.title.endswith(
+        " · processing failed: not a readable video · sound.mp4"
+    )
     assert video.title == f"{earlier:%H:%M:%S} · processing failed"
-    assert broken.thumbnail == video.thumbnail == FAILED_ICON
+    assert broken.thumbnail == sound.thumbnail == video.thumbnail == FAILED_ICON
     assert FAILED_ICON.startswith("data:image/svg+xml;base64,")
 
-    # And the corrupt file is not offered to play (nor resolved), the video is
+    # And the files that are not videos are not offered to play (nor
+    # resolved); the video is
     assert not broken.can_play
+    assert not sound.can_play
     assert video.can_play
-    with pytest.raises(Unresolvable, match="not a video"):
-        await media_source.async_resolve_media(hass, broken.media_content_id, None)
+    for item in (broken, sound):
+        with pytest.raises(Unresolvable, match="not a video"):
+            await media_source.async_resolve_media(hass, item.media_content_id, None)
 
 
 ESPERANTO = {
