@@ -11,6 +11,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
+import pytest
 
 from custom_components.homesec.const import camera_signal
 from custom_components.homesec.engine.detect.frames import still_jpeg
@@ -19,6 +20,7 @@ from custom_components.homesec.engine.models import (
     ClipStatus,
     LifecycleEvent,
 )
+from custom_components.homesec.engine.spool import SpoolEntry
 
 from .helpers import FolderHub, wait_for
 
@@ -157,3 +159,46 @@ async def test_a_failed_clip_does_not_move_last_clip(
     )
     assert finished[2].clip.clip_id == good.clip_id
     assert finished[2].status is ClipStatus.DONE
+
+
+async def test_the_last_clip_is_looked_up_once_per_change(
+    hass: HomeAssistant,
+    folder_hub: FolderHub,
+    motion_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The camera's picture, asked for often, lists the spool once per new clip."""
+    # Given a camera with a processed clip, its spool listings counted
+    entry, folder = folder_hub.entry, folder_hub.folder
+    spool = entry.runtime_data.engine.spool
+    listings: list[str] = []
+    newest_first = spool.newest_first
+
+    def counting(camera_id: str) -> list[SpoolEntry]:
+        listings.append(camera_id)
+        return newest_first(camera_id)
+
+    monkeypatch.setattr(spool, "newest_first", counting)
+    finished = follow(hass, entry)
+    drop(folder, "first.mp4", motion_clip.read_bytes())
+    await wait_for(lambda: len(finished) == 1, what="the first clip")
+
+    # When the picture is asked for three times
+    for _ in range(3):
+        await camera.async_get_image(hass, "camera.front_door")
+
+    # Then the spool was listed once
+    assert listings == ["front_door"]
+
+    # When a newer clip is processed and the picture asked for twice
+    drop(folder, "second.mp4", motion_clip.read_bytes())
+    await wait_for(lambda: len(finished) == 2, what="the second clip")
+    clips = entry.runtime_data.clips
+    first = await clips.async_last_clip("front_door")
+    again = await clips.async_last_clip("front_door")
+
+    # Then the spool was listed once more, and the newer clip is the last one
+    assert listings == ["front_door", "front_door"]
+    assert first == again
+    assert first is not None
+    assert first.clip_id == finished[1].clip.clip_id

@@ -17,8 +17,8 @@ from .const import camera_signal
 from .content_types import content_type
 from .data import Cameras
 from .engine.interfaces import ClipSource
-from .engine.models import Clip, ClipQueued, ClipState, LifecycleEvent
-from .engine.spool import SpoolEntry, detection_sidecar, start_order
+from .engine.models import Clip, ClipFinished, ClipQueued, ClipState, LifecycleEvent
+from .engine.spool import SpoolEntry, detection_sidecar
 
 LOOKUP_BATCH = 10
 """Clip states read at once while looking for a camera's last clip."""
@@ -75,6 +75,11 @@ class ClipAccess:
         self._sources = sources
         self._handed: dict[str, Clip] = {}
         """The clip each camera handed to the pipeline last, since start."""
+        self._last: dict[str, Clip] = {}
+        """Each camera's last clip as found, until one of its clips is queued
+        or finishes (the camera's picture asks for it often)."""
+        self._changes: dict[str, int] = {}
+        """How often each camera's clips were queued or finished."""
 
     @callback
     def async_listen(self, entry_id: str, camera_id: str) -> CALLBACK_TYPE:
@@ -85,8 +90,12 @@ class ClipAccess:
 
     @callback
     def _on_event(self, event: LifecycleEvent) -> None:
+        camera_id = event.clip.camera_name
         if isinstance(event, ClipQueued):
-            self._handed[event.clip.camera_name] = event.clip
+            self._handed[camera_id] = event.clip
+        if isinstance(event, ClipQueued | ClipFinished):
+            self._last.pop(camera_id, None)
+            self._changes[camera_id] = self._changes.get(camera_id, 0) + 1
 
     def seen(self, camera_id: str) -> Clip | None:
         """The clip the camera handed over last since start, or None."""
@@ -99,17 +108,24 @@ class ClipAccess:
         the start time decides, not the arrival. A clip whose processing failed
         is skipped (when the state store can tell).
         """
-        spool = self._engine.spool
-        entries = await self._hass.async_add_executor_job(
-            spool.camera_entries, camera_id
-        )
-        entries.sort(key=lambda entry: start_order(entry.clip_id), reverse=True)
+        run = self._hass.async_add_executor_job
+        known = self._last.get(camera_id)
+        if known is not None and await run(known.local_path.is_file):
+            return known
+        changes = self._changes.get(camera_id, 0)
+        entries = await run(self._engine.spool.newest_first, camera_id)
         for batch in batched(entries, LOOKUP_BATCH, strict=False):
             states = await self._engine.repository.get_many([e.clip_id for e in batch])
             for entry in batch:
                 state = (states or {}).get(entry.clip_id)
                 if state is None or not state.failed:
-                    return self._spooled_clip(camera_id, entry, state)
+                    clip = self._spooled_clip(camera_id, entry, state)
+                    # Kept unless the store was away or a clip came meanwhile
+                    if states is not None and changes == self._changes.get(
+                        camera_id, 0
+                    ):
+                        self._last[camera_id] = clip
+                    return clip
         return None
 
     def _spooled_clip(

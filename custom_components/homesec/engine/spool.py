@@ -99,17 +99,16 @@ def clip_start(clip_id: str) -> datetime | None:
         return None
 
 
-def start_order(clip_id: str) -> tuple[datetime, int]:
+def start_order(clip_id: str) -> tuple[str, int]:
     """A sort key putting a camera's clip ids in start order.
 
     Clips of the same second follow their suffix (``_2`` before ``_10``); an
     id without a time sorts first.
     """
-    started = clip_start(clip_id)
-    if started is None:
-        return datetime.min.replace(tzinfo=UTC), 0
     match = _STAMP.search(clip_id)
-    return started, int(match[7]) if match and match[7] else 1
+    if match is None:
+        return "", 0
+    return "".join(match.groups()[:6]), int(match[7] or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +155,12 @@ class Spool:
                 found.extend(_folder_entries(folder))
         return found
 
-    def camera_entries(self, camera_name: str) -> list[SpoolEntry]:
-        """One camera's finalized clips in the spool (blocking)."""
+    def newest_first(self, camera_name: str) -> list[SpoolEntry]:
+        """One camera's finalized clips, newest start first (blocking)."""
         folder = self.camera_dir(camera_name)
-        return _folder_entries(folder) if folder.is_dir() else []
+        found = _folder_entries(folder) if folder.is_dir() else []
+        found.sort(key=lambda entry: start_order(entry.clip_id), reverse=True)
+        return found
 
     def delete(self, paths: list[Path]) -> None:
         """Delete clip files; their ids are never handed out again (blocking).
