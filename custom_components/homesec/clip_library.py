@@ -94,8 +94,9 @@ async def async_page(
 ) -> tuple[list[ClipEntry], bool]:
     """One page of a day's clips, newest first, and whether more pages follow."""
     ids = await repository.clip_ids(camera_id) or []
-    of_day = sorted((i for i in ids if local_day(i) == day), key=start_order)
-    of_day.reverse()
+    of_day = sorted(
+        (i for i in ids if local_day(i) == day), key=start_order, reverse=True
+    )
     chunk = of_day[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     states = await repository.get_many(chunk) or {}
     entries = [_entry(hass, wording, clip_id, states.get(clip_id)) for clip_id in chunk]
@@ -104,9 +105,9 @@ async def async_page(
 
 def _title(wording: AlertWording, when: str, state: ClipState | None) -> str:
     """When, what went wrong or was seen, the model's take, the file's name."""
-    parts = [when]
     if state is None:
         return when
+    parts = [when]
     if state.failed:
         parts.append(
             wording.text(
