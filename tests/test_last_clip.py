@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+import ftplib
 import os
 from pathlib import Path
+import socket
 
-from homeassistant.components import camera
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.components import camera, media_source
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 
-from custom_components.homesec.const import camera_signal
+from custom_components.homesec.const import SUBENTRY_CAMERA, camera_signal
 from custom_components.homesec.engine.detect.frames import still_jpeg
 from custom_components.homesec.engine.models import (
     ClipFinished,
@@ -22,8 +25,9 @@ from custom_components.homesec.engine.models import (
 )
 from custom_components.homesec.engine.spool import SpoolEntry
 
-from .helpers import FolderHub, wait_for
+from .helpers import FolderHub, setup_hub, wait_for
 
+ROOT = "media-source://homesec"
 LAST_CLIP = "sensor.front_door_last_clip"
 ANALYZE = "button.front_door_analyze_last_clip"
 
@@ -202,3 +206,54 @@ async def test_the_last_clip_is_looked_up_once_per_change(
     assert first == again
     assert first is not None
     assert first.clip_id == finished[1].clip.clip_id
+
+
+async def test_an_ftp_clip_keeps_the_name_the_camera_gave_it(
+    hass: HomeAssistant, config_dir: Path, socket_enabled: None, motion_clip: Path
+) -> None:
+    """The upload's path shows in the clip's state, Last clip and the library."""
+    # Given an FTP camera added through its form
+    assert await async_setup_component(hass, "media_source", {})
+    entry = await setup_hub(hass)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
+    )
+    await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Gate", "source_type": "ftp"}
+    )
+    with socket.socket() as probe:  # a free port for the camera's server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"port": port, "allow_anonymous": False, "max_upload_mb": 50,
+         "username": "gate", "password": "pw"},
+    )  # fmt: skip
+    await hass.async_block_till_done()
+
+    # When the camera uploads a clip into a dated folder
+    def upload() -> None:
+        client = ftplib.FTP()
+        client.connect("127.0.0.1", port, timeout=10)
+        client.login("gate", "pw")
+        client.mkd("2026-11-24")
+        with motion_clip.open("rb") as file:
+            client.storbinary("STOR 2026-11-24/MD_101502.mp4", file)
+        client.quit()
+
+    await hass.async_add_executor_job(upload)
+    await wait_for(
+        lambda: hass.states.get("sensor.gate_last_clip").state != "unknown",
+        what="the uploaded clip",
+    )
+
+    # Then Last clip, the clip's state and its library entry carry that name
+    attributes = hass.states.get("sensor.gate_last_clip").attributes
+    assert attributes["original_name"] == "2026-11-24/MD_101502.mp4"
+    state = await entry.runtime_data.engine.repository.get(attributes["clip_id"])
+    assert state is not None
+    assert state.original_name == "2026-11-24/MD_101502.mp4"
+    gate = await media_source.async_browse_media(hass, f"{ROOT}/camera/gate")
+    day = await media_source.async_browse_media(hass, gate.children[0].media_content_id)
+    assert day.children[0].title.endswith(" · 2026-11-24/MD_101502.mp4")
+    await hass.config_entries.async_unload(entry.entry_id)
