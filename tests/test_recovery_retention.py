@@ -216,11 +216,8 @@ async def test_a_resumed_clip_keeps_its_original_name(
     incoming = tmp_path / "MDalarm_20261124_100000.mp4"
     incoming.write_bytes(motion_clip.read_bytes())
     start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-    clip = await run_blocking(
-        lambda: spool.adopt(
-            incoming, "front_door", "folder", start, original_name=incoming.name
-        )
-    )
+    adopted = await run_blocking(spool.adopt, incoming, "front_door", "folder", start)
+    clip = adopted.model_copy(update={"original_name": incoming.name})
     repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
     storage = CountingStorage(LocalStorage(tmp_path / "clips", run_blocking))
     await repository.save(_state_at(clip, []))

@@ -214,9 +214,7 @@ class Spool:
         camera_name: str,
         source_type: str,
         ts: datetime,
-        *,
         detection: Path | None = None,
-        original_name: str | None = None,
     ) -> Clip:
         """Move a finished file into the spool under a new clip id (blocking).
 
@@ -227,8 +225,7 @@ class Spool:
         ``tidy`` knows what a crash at any step left behind. ``detection``, a
         recording written in the camera's folder, becomes the clip's detection
         recording just before the clip gets its name; should that fail, the
-        clip goes without (detection then reads the clip). ``original_name``,
-        the name a camera or user gave the file, is kept with the clip.
+        clip goes without (detection then reads the clip).
         """
         folder = self.camera_dir(camera_name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -256,7 +253,6 @@ class Spool:
             start_ts=ts,
             source_type=source_type,
             detection_path=sidecar,
-            original_name=original_name,
         )
 
     def _reserve_clip_id(self, folder: Path, camera_name: str, ts: datetime) -> str:

@@ -147,7 +147,9 @@ class FolderSource(ClipSource):
         for path in sorted(ready, key=lambda p: self._seen[p].signature.mtime_ns):
             del self._seen[path]
             mtime = datetime.fromtimestamp(files[path].mtime_ns / 1e9, UTC)
-            self._moving = asyncio.ensure_future(self._run(self._adopt, path, mtime))
+            self._moving = asyncio.ensure_future(
+                self._run(self._spool.adopt, path, self.camera_name, "folder", mtime)
+            )
             try:  # shielded: a stop waits for the move instead of abandoning it
                 clip = await asyncio.shield(self._moving)
             except OSError as err:
@@ -156,14 +158,8 @@ class FolderSource(ClipSource):
             finally:
                 if self._moving.done():
                     self._moving = None
-            await sink(clip)
+            await sink(clip.model_copy(update={"original_name": path.name}))
         return len(ready)
-
-    def _adopt(self, path: Path, mtime: datetime) -> Clip:
-        """Move a settled file into the spool, keeping its name (blocking)."""
-        return self._spool.adopt(
-            path, self.camera_name, "folder", mtime, original_name=path.name
-        )
 
     def _mark_unhealthy(self, err: OSError) -> None:
         message = describe(err)

@@ -307,7 +307,8 @@ class FtpSource(ClipSource):
         dated folder rather than the file.
         """
         name = path.relative_to(self._upload_dir).as_posix()
-        return self._spool.adopt(path, self.camera_name, "ftp", ts, original_name=name)
+        clip = self._spool.adopt(path, self.camera_name, "ftp", ts)
+        return clip.model_copy(update={"original_name": name})
 
     def _adopt_leftovers(self) -> list[Clip]:
         """Uploads a stop or crash left behind: complete ones become clips.
