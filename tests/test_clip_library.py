@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from homeassistant.components import media_source
+from homeassistant.components.media_source import Unresolvable
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import translation
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.homesec.clip_library import PAGE_SIZE
-from custom_components.homesec.const import EVENT_DETECTION
+from custom_components.homesec.clip_library import FAILED_ICON, PAGE_SIZE
+from custom_components.homesec.const import DOMAIN, EVENT_DETECTION
 from custom_components.homesec.engine.models import (
     AnalysisResult,
     Box,
@@ -150,11 +154,134 @@ async def test_a_local_clip_plays_in_home_assistant(
     item = day.children[0]
     played = await media_source.async_resolve_media(hass, item.media_content_id, None)
 
-    # Then it is titled with its time and detection, and its URL serves the video
+    # Then it is titled with its time, detection and the file's name in the
+    # folder, and its URL serves the video
     assert item.media_content_id == f"{ROOT}/clip/{clip_id}"
-    assert item.title.endswith("motion")
+    assert item.title.endswith(" · motion · clip.mp4")
+    assert item.can_play
     assert played.mime_type == "video/mp4"
     assert played.url == f"/api/homesec/clips/{clip_id}"
     response = await (await hass_client()).get(played.url)
     assert response.status == 200
     assert await response.read() == motion_clip.read_bytes()
+
+
+async def test_a_failed_clip_is_marked_in_the_library(
+    hass: HomeAssistant, config_dir: Path, audio_only_clip: Path
+) -> None:
+    """A failed clip says so with a warning icon; one that is not a video won't play."""
+    # Given a camera that was handed a corrupt file and a sound recording, and
+    # a clip whose detection failed for another reason (it is still a video)
+    await hass.config.async_set_time_zone("UTC")
+    assert await async_setup_component(hass, "media_source", {})
+    entry, drop = await setup_folder_camera(hass, config_dir)
+    repository = entry.runtime_data.engine.repository
+    for name, data in (
+        ("broken.mp4", b"this is not a video"),
+        ("sound.mp4", audio_only_clip.read_bytes()),
+    ):
+        seen = entry.runtime_data.clips.seen("front_door")
+        (drop / name).write_bytes(data)
+        await wait_for(
+            lambda seen=seen: entry.runtime_data.clips.seen("front_door") != seen,
+            what=name,
+        )
+        await wait_for(
+            lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+        )
+    earlier = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    failed_video = history_state(earlier, 1)
+    failed_video.status = ClipStatus.ERROR
+    failed_video.storage_uri = failed_video.view_url = None
+    await repository.save(failed_video)
+
+    # When today's clips are listed
+    camera = await media_source.async_browse_media(hass, f"{ROOT}/camera/front_door")
+    day = await media_source.async_browse_media(
+        hass, camera.children[0].media_content_id
+    )
+    sound, broken, video = day.children
+
+    # Then all are marked as failed, titled and shown with a warning icon
+    assert broken.title.endswith(
+        " · processing failed: not a readable video · broken.mp4"
+    )
+    assert sound.title.endswith(
+        " · processing failed: not a readable video · sound.mp4"
+    )
+    assert video.title == f"{earlier:%H:%M:%S} · processing failed"
+    assert broken.thumbnail == sound.thumbnail == video.thumbnail == FAILED_ICON
+    assert FAILED_ICON.startswith("data:image/svg+xml;base64,")
+
+    # And the files that are not videos are not offered to play (nor
+    # resolved); the video is
+    assert not broken.can_play
+    assert not sound.can_play
+    assert video.can_play
+    for item in (broken, sound):
+        with pytest.raises(Unresolvable, match="not a video"):
+            await media_source.async_resolve_media(hass, item.media_content_id, None)
+
+
+ESPERANTO = {
+    "library_day": "{weekday}, {day}-a de {month} {year}",
+    "library_day_clips": "{day}: {count} filmetoj",
+    "library_camera_day": "{camera} — {day}",
+    "library_older": "Pli malnovaj filmetoj",
+    "library_no_detection": "nenio trovita",
+    "library_activity": "{activity} (risko: {risk})",
+    "label_person": "persono",
+    "risk_medium": "meza",
+    "weekday_7": "dimanĉo",
+    "month_11": "novembro",
+}
+
+
+async def test_the_library_follows_home_assistants_language(
+    hass: HomeAssistant, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Day names, titles and "Older clips" come from HomeSec's translations."""
+    # Given HomeSec's translations with an Esperanto one (read through Home
+    # Assistant's translation helper, as a translation file would be)
+    load_files = translation._load_translations_files_by_language
+
+    def with_esperanto(files: dict[str, dict[str, Path]]) -> dict[str, Any]:
+        loaded = load_files(files)
+        if "eo" in loaded:
+            loaded["eo"][DOMAIN] = {"common": ESPERANTO}
+        return loaded
+
+    monkeypatch.setattr(
+        translation, "_load_translations_files_by_language", with_esperanto
+    )
+    # and a camera with a page and a bit of clips on Sunday 22 November 2026
+    await hass.config.async_set_time_zone("UTC")
+    assert await async_setup_component(hass, "media_source", {})
+    entry, _ = await setup_folder_camera(hass, config_dir)
+    repository = entry.runtime_data.engine.repository
+    sunday = datetime(2026, 11, 22, tzinfo=UTC)
+    for n in range(PAGE_SIZE + 1):
+        state = history_state(sunday + timedelta(minutes=n), n)
+        if n == PAGE_SIZE - 1:  # scanned, nothing found
+            state.filter_result = FilterResult(
+                detected_classes=[], confidence=0, frames_sampled=4, model="yolo"
+            )
+        await repository.save(state)
+    assert await repository.flush()
+
+    # When the library is read in English, then in Esperanto
+    english = await media_source.async_browse_media(hass, f"{ROOT}/camera/front_door")
+    await hass.config.async_update(language="eo")
+    camera = await media_source.async_browse_media(hass, f"{ROOT}/camera/front_door")
+    day = await media_source.async_browse_media(
+        hass, camera.children[0].media_content_id
+    )
+
+    # Then the day, the page and its clips read in the language now chosen
+    assert english.children[0].title == "Sun 22 Nov 2026 (101)"
+    assert camera.children[0].title == "dimanĉo, 22-a de novembro 2026: 101 filmetoj"
+    assert day.title == "Front door — dimanĉo, 22-a de novembro 2026"
+    assert day.children[0].title == "01:40:00 · persono · delivery (risko: meza)"
+    assert day.children[1].title == "01:39:00 · nenio trovita"
+    assert day.children[-1].title == "Pli malnovaj filmetoj"
+    assert day.children[-1].can_expand

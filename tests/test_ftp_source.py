@@ -89,9 +89,10 @@ async def test_a_complete_upload_is_processed_once(
     await _session_then_stop(source, clips, upload)
 
     # Then exactly one clip reaches the pipeline (nothing more once the server
-    # stopped), moved into the spool intact
+    # stopped), moved into the spool intact, named as the camera named it
     assert len(clips) == 1
     assert clips[0].source_type == "ftp"
+    assert clips[0].original_name == "2026-11-24/porch_120000.mp4"
     assert clips[0].local_path.read_bytes() == data
     assert not any((tmp_path / "uploads").rglob("*.mp4"))
 
@@ -321,8 +322,10 @@ async def test_uploads_left_by_a_crash_are_adopted_or_deleted(
     source, clips = await _start(tmp_path)
     await source.stop()
 
-    # Then the complete clip is handed over, the rest is deleted, and logged once
+    # Then the complete clip is handed over with its name, the rest is deleted,
+    # and logged once
     assert [clip.local_path.read_bytes() == data for clip in clips] == [True]
+    assert clips[0].original_name == "2026-11-24/done.mp4"
     assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
     deleted = [r for r in caplog.records if "FTP uploads" in r.getMessage()]
     assert len(deleted) == 1

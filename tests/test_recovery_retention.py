@@ -205,3 +205,34 @@ async def test_nothing_is_deleted_while_the_store_is_down(
     assert all(clip.local_path.exists() for clip in clips)
     assert await find_unfinished(spool, repository, run_blocking) is None
     await repository.close()
+
+
+async def test_a_resumed_clip_keeps_its_original_name(
+    tmp_path: Path, motion_clip: Path
+) -> None:
+    """A folder clip interrupted by a restart is resumed under its file's name."""
+    # Given a clip taken from a folder with its name, interrupted after upload
+    spool = Spool(tmp_path / "spool")
+    incoming = tmp_path / "MDalarm_20261124_100000.mp4"
+    incoming.write_bytes(motion_clip.read_bytes())
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    adopted = await run_blocking(spool.adopt, incoming, "front_door", "folder", start)
+    clip = adopted.model_copy(update={"original_name": incoming.name})
+    repository = ClipRepository(SQLAlchemyStateStore(sqlite_url(tmp_path / "s.db")))
+    storage = CountingStorage(LocalStorage(tmp_path / "clips", run_blocking))
+    await repository.save(_state_at(clip, []))
+
+    # When HomeSec restarts and resumes it
+    unfinished = await find_unfinished(spool, repository, run_blocking)
+    assert unfinished is not None
+    pipeline = make_pipeline(repository, storage, [])
+    for item in unfinished:
+        await pipeline.submit(item.clip, item.state)
+    await pipeline.drain()
+
+    # Then the resumed clip and its finished state keep the file's name
+    assert [item.clip.original_name for item in unfinished] == [incoming.name]
+    state = await repository.get(clip.clip_id)
+    assert state is not None
+    assert (state.status, state.original_name) == (ClipStatus.DONE, incoming.name)
+    await repository.close()

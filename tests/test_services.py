@@ -137,6 +137,7 @@ async def test_reprocess_search_and_cleanup(
     assert len(ids) == 2
     assert ids == [d.data["clip_id"] for d in reversed(detections)]
     assert [c["clip_id"] for c in by_device["clips"]] == ids
+    assert [c["original_name"] for c in everything["clips"]] == ["b.mp4", "a.mp4"]
     assert everything["clips"][0]["clip_url"] == f"/api/homesec/clips/{ids[0]}"
     assert people["clips"] == risky["clips"] == future["clips"] == []
     assert [c["clip_id"] for c in one["clips"]] == ids[:1]

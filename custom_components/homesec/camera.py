@@ -35,7 +35,7 @@ class HomeSecCamera(ClipLifecycleEntity, Camera):
     """Cameras that stream show it live; every camera shows its last clip.
 
     The still image is the live camera's own snapshot where its kind has one,
-    else the first frame of the newest clip in the spool.
+    else the first frame of its last clip (the newest by start, not a failed one).
     """
 
     def __init__(self, entry: HomeSecConfigEntry, camera: CameraSettings) -> None:

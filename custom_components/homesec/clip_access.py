@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import batched
 from pathlib import Path
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -16,8 +17,11 @@ from .const import camera_signal
 from .content_types import content_type
 from .data import Cameras
 from .engine.interfaces import ClipSource
-from .engine.models import Clip, ClipQueued, LifecycleEvent
-from .engine.spool import detection_sidecar
+from .engine.models import Clip, ClipFinished, ClipQueued, ClipState, LifecycleEvent
+from .engine.spool import SpoolEntry, detection_sidecar
+
+LOOKUP_BATCH = 10
+"""Clip states read at once while looking for a camera's last clip."""
 
 
 class Reason(StrEnum):
@@ -69,8 +73,13 @@ class ClipAccess:
         self._cameras = cameras
         self._engine = engine
         self._sources = sources
+        self._handed: dict[str, Clip] = {}
+        """The clip each camera handed to the pipeline last, since start."""
         self._last: dict[str, Clip] = {}
-        """The newest clip each camera handed to the pipeline since start."""
+        """Each camera's last clip as found, until one of its clips is queued
+        or finishes (the camera's picture asks for it often)."""
+        self._changes: dict[str, int] = {}
+        """How often each camera's clips were queued or finished."""
 
     @callback
     def async_listen(self, entry_id: str, camera_id: str) -> CALLBACK_TYPE:
@@ -81,29 +90,62 @@ class ClipAccess:
 
     @callback
     def _on_event(self, event: LifecycleEvent) -> None:
+        camera_id = event.clip.camera_name
         if isinstance(event, ClipQueued):
-            self._last[event.clip.camera_name] = event.clip
+            self._handed[camera_id] = event.clip
+        if isinstance(event, ClipQueued | ClipFinished):
+            self._last.pop(camera_id, None)
+            self._changes[camera_id] = self._changes.get(camera_id, 0) + 1
 
     def seen(self, camera_id: str) -> Clip | None:
-        """The newest clip the camera handed over since start, or None."""
-        return self._last.get(camera_id)
+        """The clip the camera handed over last since start, or None."""
+        return self._handed.get(camera_id)
 
     async def async_last_clip(self, camera_id: str) -> Clip | None:
-        """The camera's newest clip still in the spool, or None."""
-        clip = self._last.get(camera_id)
+        """The camera's last clip: the newest by start time still in the spool.
+
+        Clips arrive out of order (a late upload, a clip processed again), so
+        the start time decides, not the arrival. A clip whose processing failed
+        is skipped (when the state store can tell).
+        """
         run = self._hass.async_add_executor_job
-        if clip is not None and await run(clip.local_path.is_file):
-            return clip
-        entry = await run(self._engine.spool.newest, camera_id)
-        if entry is None:
-            return None
+        known = self._last.get(camera_id)
+        if known is not None and await run(known.local_path.is_file):
+            return known
+        changes = self._changes.get(camera_id, 0)
+        entries = await run(self._engine.spool.newest_first, camera_id)
+        for batch in batched(entries, LOOKUP_BATCH, strict=False):
+            states = await self._engine.repository.get_many([e.clip_id for e in batch])
+            for entry in batch:
+                state = (states or {}).get(entry.clip_id)
+                if state is None or not state.failed:
+                    clip = self._spooled_clip(camera_id, entry, state)
+                    # Kept unless the store was away or a clip came meanwhile
+                    if states is not None and changes == self._changes.get(
+                        camera_id, 0
+                    ):
+                        self._last[camera_id] = clip
+                    return clip
+        return None
+
+    def _spooled_clip(
+        self, camera_id: str, entry: SpoolEntry, state: ClipState | None
+    ) -> Clip:
         camera = self._cameras.get(camera_id)
+        source_type = camera.source_type if camera else "spool"
+        if state is not None:
+            return state.clip(
+                entry.path,
+                detection_path=entry.detection_path,
+                start_ts=entry.mtime,
+                source_type=source_type,
+            )
         return Clip(
             clip_id=entry.clip_id,
             camera_name=camera_id,
             local_path=entry.path,
             start_ts=entry.mtime,
-            source_type=camera.source_type if camera else "spool",
+            source_type=source_type,
             detection_path=entry.detection_path,
         )
 
@@ -130,13 +172,10 @@ class ClipAccess:
         path = Path(state.local_path)
         if not await self._hass.async_add_executor_job(path.is_file):
             return Refusal(Reason.NOT_IN_SPOOL, state.camera_name, clip_id)
-        clip = Clip(
-            clip_id=clip_id,
-            camera_name=state.camera_name,
-            local_path=path,
-            start_ts=state.start_ts or dt_util.utcnow(),
-            source_type=state.source_type or "spool",
+        clip = state.clip(
+            path,
             detection_path=detection_sidecar(path),  # read only if it exists
+            start_ts=dt_util.utcnow(),
         )
         return await self.async_resubmit(clip)
 

@@ -1,10 +1,12 @@
 """HomeSec media source: the clip library, and the frames an AI Task analyzes.
 
-Browse: cameras -> days -> clips (pages of ``PAGE_SIZE``), titled with the
-time, what was detected and the model's activity and risk, with snapshot
-thumbnails. Local clips play in Home Assistant; clips only kept in Dropbox link
-out to Dropbox. ``frames/<clip>/<n>.jpg`` resolves the frames HomeSec hands to
-AI Task while a clip is analysed.
+Browse: cameras -> days -> clips (pages of ``PAGE_SIZE``), titled in Home
+Assistant's language with the time, what was detected, the model's activity
+and risk and the file's original name, with snapshot thumbnails. A clip whose
+processing failed says so and shows a warning icon; one that is not a video is
+not offered to play. Local clips play in Home Assistant; clips only kept in
+Dropbox link out to Dropbox. ``frames/<clip>/<n>.jpg`` resolves the frames
+HomeSec hands to AI Task while a clip is analysed.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from homeassistant.components.media_source import (
 )
 from homeassistant.core import HomeAssistant
 
+from .adapters.alert_text import AlertWording
 from .clip_access import RemoteClip
-from .clip_library import async_days, async_page
+from .clip_library import ClipEntry, async_days, async_page, day_title
 from .const import DOMAIN, FRAMES_PATH
 from .content_types import content_type
 from .data import HomeSecData
@@ -99,7 +102,11 @@ class HomeSecMediaSource(MediaSource):
     async def _resolve_clip(self, clip_id: str) -> PlayMedia:
         if not CLIP_ID.match(clip_id):
             raise Unresolvable(f"Unknown clip {clip_id!r}")
-        found = await self._hub().clips.async_location(clip_id)
+        hub = self._hub()
+        state = await hub.engine.repository.get(clip_id)
+        if state is not None and state.failed and state.not_a_video:
+            raise Unresolvable(f"The clip {clip_id} is not a video that can be played")
+        found = await hub.clips.async_location(clip_id)
         if found is None:
             raise Unresolvable(f"The clip {clip_id} is no longer kept")
         if isinstance(found, RemoteClip):
@@ -119,6 +126,8 @@ class HomeSecMediaSource(MediaSource):
                 for camera in sorted(hub.cameras.values(), key=lambda c: c.title)
             ]
             return root
+        wording = AlertWording(self.hass)
+        await wording.async_load()  # cached by Home Assistant after the first
         if match := CAMERA.match(identifier):
             camera_id = match["camera"]
             folder = _folder(
@@ -127,40 +136,63 @@ class HomeSecMediaSource(MediaSource):
             folder.children = [
                 _folder(
                     f"{identifier}/{day.isoformat()}",
-                    f"{day.strftime('%a %d %b %Y')} ({count})",
+                    wording.text(
+                        "library_day_clips",
+                        day=day_title(wording, day),
+                        count=str(count),
+                    ),
                 )
                 for day, count in await async_days(hub.engine.repository, camera_id)
             ]
             return folder
         if match := DAY_PAGE.match(identifier):
             return await self._day_page(
-                hub, match["camera"], date.fromisoformat(match["day"]),
+                hub, wording, match["camera"], date.fromisoformat(match["day"]),
                 int(match["page"] or 0),
             )  # fmt: skip
         raise Unresolvable(f"Unknown HomeSec folder {identifier!r}")
 
     async def _day_page(
-        self, hub: HomeSecData, camera_id: str, day: date, page: int
+        self,
+        hub: HomeSecData,
+        wording: AlertWording,
+        camera_id: str,
+        day: date,
+        page: int,
     ) -> BrowseMediaSource:
         entries, more = await async_page(
-            self.hass, hub.engine.repository, camera_id, day, page
+            self.hass, wording, hub.engine.repository, camera_id, day=day, page=page
         )
         base = f"camera/{camera_id}/{day.isoformat()}"
-        title = f"{hub.cameras.title(camera_id)}, {day.strftime('%a %d %b %Y')}"
+        title = wording.text(
+            "library_camera_day",
+            camera=hub.cameras.title(camera_id),
+            day=day_title(wording, day),
+        )
         folder = _folder(f"{base}/{page}" if page else base, title)
-        folder.children = [
-            BrowseMediaSource(
-                domain=DOMAIN,
-                identifier=f"clip/{entry.clip_id}",
-                media_class=MediaClass.VIDEO if entry.local else MediaClass.URL,
-                media_content_type=MediaType.VIDEO if entry.local else MediaType.URL,
-                title=entry.title,
-                can_play=True,
-                can_expand=False,
-                thumbnail=entry.thumbnail,
-            )
-            for entry in entries
-        ]
+        folder.children = [_clip_item(entry) for entry in entries]
         if more:
-            folder.children.append(_folder(f"{base}/{page + 1}", "Older clips"))
+            folder.children.append(
+                _folder(f"{base}/{page + 1}", wording.text("library_older"))
+            )
         return folder
+
+
+def _clip_item(entry: ClipEntry) -> BrowseMediaSource:
+    """A clip in the library: local clips play here, cloud ones link out."""
+    if not entry.local:
+        media_class, media_type = MediaClass.URL, MediaType.URL
+    elif entry.image:
+        media_class, media_type = MediaClass.IMAGE, MediaType.IMAGE
+    else:
+        media_class, media_type = MediaClass.VIDEO, MediaType.VIDEO
+    return BrowseMediaSource(
+        domain=DOMAIN,
+        identifier=f"clip/{entry.clip_id}",
+        media_class=media_class,
+        media_content_type=media_type,
+        title=entry.title,
+        can_play=entry.playable,
+        can_expand=False,
+        thumbnail=entry.thumbnail,
+    )

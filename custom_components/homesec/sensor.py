@@ -38,6 +38,7 @@ from .settings import OBJECT_GROUPS, HubSettings
 
 PARALLEL_UPDATES = 0
 MAX_STATE_LENGTH = 255
+LAST_CLIP_ATTRIBUTES = ("clip_id", "original_name")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,10 +66,6 @@ def _activity(event: LifecycleEvent) -> str | None:
     return None
 
 
-def _finished(event: LifecycleEvent) -> datetime | None:
-    return event.clip.start_ts if isinstance(event, ClipFinished) else None
-
-
 CAMERA_SENSORS = (
     CameraSensorDescription(
         key="last_summary", translation_key="last_summary", value=_summary
@@ -83,12 +80,12 @@ CAMERA_SENSORS = (
     CameraSensorDescription(
         key="last_activity", translation_key="last_activity", value=_activity
     ),
-    CameraSensorDescription(
-        key="last_clip",
-        translation_key="last_clip",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        value=_finished,
-    ),
+)
+
+LAST_CLIP = SensorEntityDescription(
+    key="last_clip",
+    translation_key="last_clip",
+    device_class=SensorDeviceClass.TIMESTAMP,
 )
 
 CLIPS_TODAY = SensorEntityDescription(
@@ -178,6 +175,7 @@ async def async_setup_entry(
         async_add_entities,
         lambda camera: [
             *(CameraSensor(entry, camera, d) for d in CAMERA_SENSORS),
+            LastClipSensor(entry, camera, LAST_CLIP),
             ClipsTodaySensor(entry, camera, CLIPS_TODAY),
             *(ObjectCountSensor(entry, camera, d) for d in counts),
         ],
@@ -193,12 +191,7 @@ class CameraSensor(ClipLifecycleEntity, RestoreSensor):
         """Restore the last value, then subscribe."""
         await super().async_added_to_hass()
         if (last := await self.async_get_last_sensor_data()) is not None:
-            value = last.native_value
-            if self.device_class is SensorDeviceClass.TIMESTAMP and isinstance(
-                value, str
-            ):
-                value = dt_util.parse_datetime(value)
-            self._attr_native_value = value
+            self._attr_native_value = last.native_value
 
     @callback
     def _handle_lifecycle(self, event: LifecycleEvent) -> None:
@@ -208,6 +201,47 @@ class CameraSensor(ClipLifecycleEntity, RestoreSensor):
             if isinstance(event, ClipAlerted):
                 self._attr_extra_state_attributes = {"zones": event.alert.zones}
             self.async_write_ha_state()
+
+
+class LastClipSensor(ClipLifecycleEntity, RestoreSensor):
+    """When the camera's newest processed clip started, and which clip it is.
+
+    Clips can finish out of order (a late upload, a clip processed again): an
+    older clip does not move it back, and a clip whose processing failed does
+    not move it at all. Its attributes name the clip and, for folder and FTP
+    cameras, the file's original name.
+    """
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last clip shown, then subscribe."""
+        await super().async_added_to_hass()
+        data = await self.async_get_last_sensor_data()
+        last = await self.async_get_last_state()
+        if data is not None:
+            value = data.native_value
+            if isinstance(value, str):
+                value = dt_util.parse_datetime(value)
+            self._attr_native_value = value if isinstance(value, datetime) else None
+        if last is not None:
+            self._attr_extra_state_attributes = {
+                key: last.attributes[key]
+                for key in LAST_CLIP_ATTRIBUTES
+                if key in last.attributes
+            }
+
+    @callback
+    def _handle_lifecycle(self, event: LifecycleEvent) -> None:
+        if not isinstance(event, ClipFinished) or event.status is not ClipStatus.DONE:
+            return
+        clip = event.clip
+        shown = self._attr_native_value
+        if isinstance(shown, datetime) and clip.start_ts < shown:
+            return
+        self._attr_native_value = clip.start_ts
+        self._attr_extra_state_attributes = {"clip_id": clip.clip_id}
+        if clip.original_name:
+            self._attr_extra_state_attributes["original_name"] = clip.original_name
+        self.async_write_ha_state()
 
 
 class ClipsTodaySensor(ClipLifecycleEntity, RestoreSensor):

@@ -240,6 +240,7 @@ def _describe(state: ClipState) -> dict[str, Any]:
         "clip_id": state.clip_id,
         "camera_name": state.camera_name,
         "start": state.start_ts.isoformat() if state.start_ts else None,
+        "original_name": state.original_name,
         "status": state.status.value,
         "detected_classes": (
             state.filter_result.detected_classes if state.filter_result else []

@@ -73,6 +73,8 @@ class Clip(Frozen):
     detection_path: Path | None = None
     """A low-resolution recording of the same moments (an RTSP camera's
     substream), scanned instead of the clip; never stored or shown."""
+    original_name: str | None = None
+    """The file's name as the camera or folder gave it (folder and FTP clips)."""
 
     @property
     def scan_path(self) -> Path:
@@ -241,6 +243,8 @@ class ClipState(BaseModel):
     local_path: str
     start_ts: datetime | None = None
     source_type: str | None = None
+    original_name: str | None = None
+    """The file's name as the camera or folder gave it (folder and FTP clips)."""
     status: ClipStatus = ClipStatus.QUEUED
     stages: dict[Stage, StageState] = Field(
         default_factory=lambda: {stage: StageState() for stage in Stage}
@@ -254,11 +258,18 @@ class ClipState(BaseModel):
     """Names of the notifiers that already delivered this clip's alert."""
     storage_deleted_at: datetime | None = None
     """When retention deleted the stored copy (``storage_uri`` is then None)."""
+    not_a_video: bool = False
+    """Detection found no readable video in the file (nothing to play)."""
 
     @property
     def finished(self) -> bool:
         """Whether processing ended (done, or stopped by a detection error)."""
         return self.status in (ClipStatus.DONE, ClipStatus.ERROR)
+
+    @property
+    def failed(self) -> bool:
+        """Whether processing stopped on an error (the clip is kept)."""
+        return self.status is ClipStatus.ERROR
 
     def done(self, stage: Stage) -> bool:
         """Whether ``stage`` completed."""
@@ -273,6 +284,26 @@ class ClipState(BaseModel):
             local_path=str(clip.local_path),
             start_ts=clip.start_ts,
             source_type=clip.source_type,
+            original_name=clip.original_name,
+        )
+
+    def clip(
+        self,
+        local_path: Path,
+        *,
+        detection_path: Path | None = None,
+        start_ts: datetime,
+        source_type: str = "spool",
+    ) -> Clip:
+        """The clip this state records, at ``local_path`` (defaults: what it lacks)."""
+        return Clip(
+            clip_id=self.clip_id,
+            camera_name=self.camera_name,
+            local_path=local_path,
+            start_ts=self.start_ts or start_ts,
+            source_type=self.source_type or source_type,
+            detection_path=detection_path,
+            original_name=self.original_name,
         )
 
 

@@ -18,6 +18,7 @@ from .errors import (
     DetectorUnavailable,
     StageError,
     UploadError,
+    VideoDecodeError,
 )
 from .interfaces import AlertPolicy, Analyzer, Notifier, ObjectDetector, Storage
 from .models import (
@@ -253,6 +254,7 @@ class ClipPipeline:
             await self._history.record(
                 clip, ClipEventType.DETECT_FAILED, error=describe(result)
             )
+            state.not_a_video = isinstance(result.cause, VideoDecodeError)
             if isinstance(result.cause, DetectorUnavailable):
                 await self._repo.save(state)  # waits for the detector
                 _LOGGER.debug("%s; the clip waits for the detector", result)

@@ -85,13 +85,19 @@ async def _spooled(
         state = states.get(entry.clip_id)
         if not wanted(state):
             continue
-        clip = Clip(
-            clip_id=entry.clip_id,
-            camera_name=entry.camera_name,
-            local_path=entry.path,
-            start_ts=(state.start_ts if state and state.start_ts else entry.mtime),
-            source_type=(state.source_type if state and state.source_type else "spool"),
-            detection_path=entry.detection_path,
+        clip = (
+            state.clip(
+                entry.path, detection_path=entry.detection_path, start_ts=entry.mtime
+            )
+            if state is not None
+            else Clip(
+                clip_id=entry.clip_id,
+                camera_name=entry.camera_name,
+                local_path=entry.path,
+                start_ts=entry.mtime,
+                source_type="spool",
+                detection_path=entry.detection_path,
+            )
         )
         found.append(Unfinished(clip, state))
     found.sort(key=lambda item: item.clip.start_ts, reverse=True)

@@ -35,7 +35,7 @@ _LEFTOVER = re.compile(
 DETECTION_SUFFIX = ".detect.mkv"
 """A clip's detection recording is ``.<clip_id>.detect.mkv`` beside it: hidden,
 so it is never listed, stored or shown as a clip, and deleted with its clip."""
-_STAMP = re.compile(r"_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?:_\d+)?$")
+_STAMP = re.compile(r"_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)(?:_(\d+))?$")
 
 
 EARLIEST_CLIP = datetime(2000, 1, 1, tzinfo=UTC)
@@ -92,11 +92,23 @@ def clip_start(clip_id: str) -> datetime | None:
     match = _STAMP.search(clip_id)
     if match is None:
         return None
-    year, month, day, hour, minute, second = map(int, match.groups())
+    year, month, day, hour, minute, second = map(int, match.groups()[:6])
     try:
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
+
+
+def start_order(clip_id: str) -> tuple[str, int]:
+    """A sort key putting a camera's clip ids in start order.
+
+    Clips of the same second follow their suffix (``_2`` before ``_10``); an
+    id without a time sorts first.
+    """
+    match = _STAMP.search(clip_id)
+    if match is None:
+        return "", 0
+    return "".join(match.groups()[:6]), int(match[7] or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +155,12 @@ class Spool:
                 found.extend(_folder_entries(folder))
         return found
 
-    def newest(self, camera_name: str) -> SpoolEntry | None:
-        """The camera's most recent clip in the spool (blocking)."""
+    def newest_first(self, camera_name: str) -> list[SpoolEntry]:
+        """One camera's finalized clips, newest start first (blocking)."""
         folder = self.camera_dir(camera_name)
-        if not folder.is_dir():
-            return None
-        return max(_folder_entries(folder), key=lambda e: e.mtime, default=None)
+        found = _folder_entries(folder) if folder.is_dir() else []
+        found.sort(key=lambda entry: start_order(entry.clip_id), reverse=True)
+        return found
 
     def delete(self, paths: list[Path]) -> None:
         """Delete clip files; their ids are never handed out again (blocking).

@@ -165,7 +165,7 @@ class FolderSource(ClipSource):
             finally:
                 if self._moving.done():
                     self._moving = None
-            await sink(clip)
+            await sink(clip.model_copy(update={"original_name": path.name}))
         return len(ready)
 
     def _mark_unhealthy(self, err: OSError) -> None:

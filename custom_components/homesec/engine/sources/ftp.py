@@ -306,8 +306,17 @@ class FtpSource(ClipSource):
             )
             path.unlink(missing_ok=True)
             return
-        clip = self._spool.adopt(path, self.camera_name, "ftp", datetime.now(UTC))
-        hand_over(self._loop, self._sink, clip)
+        hand_over(self._loop, self._sink, self._adopt(path, datetime.now(UTC)))
+
+    def _adopt(self, path: Path, ts: datetime) -> Clip:
+        """Move an upload into the spool, keeping the name the camera gave it.
+
+        The name is the path inside the upload folder: cameras often name a
+        dated folder rather than the file.
+        """
+        name = path.relative_to(self._upload_dir).as_posix()
+        clip = self._spool.adopt(path, self.camera_name, "ftp", ts)
+        return clip.model_copy(update={"original_name": name})
 
     def _adopt_leftovers(self) -> list[Clip]:
         """Uploads a stop or crash left behind: complete ones become clips.
@@ -329,7 +338,7 @@ class FtpSource(ClipSource):
                     dropped += 1
                     continue
                 mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-                clips.append(self._spool.adopt(path, self.camera_name, "ftp", mtime))
+                clips.append(self._adopt(path, mtime))
         if dropped:
             _LOGGER.warning(
                 "Deleted %s of %s left by a stop",
