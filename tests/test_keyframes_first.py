@@ -178,6 +178,27 @@ def test_a_person_at_the_keyframes_is_decided_from_keyframes_only(
     assert decoders.frames == [2]
 
 
+@pytest.mark.parametrize("min_hits", [1, 2])
+def test_a_deciding_keyframe_is_inferred_before_the_next_is_decoded(
+    monkeypatch: pytest.MonkeyPatch, red_model: Path, clips: Path, min_hits: int
+) -> None:
+    """Inference on its own worker does not let the decoder run ahead of a hit."""
+    # Given a 6 s clip with the person visible throughout, keyframes every 2 s
+    clip = make_red_box_clip(clips / "throughout.mp4", appears_at=0)
+    recorder = Recorder(monkeypatch, red_model)
+    decoders = Decoders(monkeypatch)
+
+    # When it is scanned with inference on its own worker
+    with ThreadPoolExecutor(1) as executor:
+        result = recorder.scan(clip, min_hits=min_hits, executor=executor)
+
+    # Then the keyframe that satisfied the rules was the last one decoded
+    assert result.detected_classes == ["person"]
+    assert result.frames_sampled == min_hits
+    assert recorder.inferred == [2 * 15360 * i for i in range(min_hits)]
+    assert decoders.frames == [min_hits]
+
+
 @pytest.mark.parametrize("suffix", [".mp4", ".ts", ".mkv", ".avi"])
 def test_a_person_between_keyframes_is_found_by_the_second_pass(
     monkeypatch: pytest.MonkeyPatch, red_model: Path, clips: Path, suffix: str

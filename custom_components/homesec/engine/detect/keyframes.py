@@ -6,6 +6,14 @@ in-between pass (``sample_between``) then yields the rest of the grid. A frame
 is identified by its presentation timestamp (``pts``, in the stream's time
 base): both passes open the same file, so the same frame has the same pts, and
 no frame is yielded by both.
+
+What a scan that a keyframe decides costs is mostly that keyframe's decoding:
+opening reads the headers only (the probe decodes no picture,
+``PROBE_OPTIONS``), and the keyframe pass decodes on one thread, so each
+keyframe is yielded as soon as it is decoded (frame threads decode the next one
+first, and closing waits for it). The in-between pass decodes many frames: it
+uses frame threads, but only one for frames larger than 1080p (each thread
+holds its own pictures, 12 MB each at 4K).
 """
 
 from __future__ import annotations
@@ -24,11 +32,19 @@ from .frames import (
     DECODE_THREADS,
     SampledFrame,
     _convert,
+    _decode,
     _free_decoder,
     _Grid,
-    _open,
-    sample_frames,
 )
+
+PROBE_OPTIONS = {"skip_frame": "all"}
+"""Decoder options for the probe while opening: read the headers and decode no
+picture (decoding there cost as much as a 1080p keyframe, and the decoder finds
+the picture format in the stream anyway)."""
+KEYFRAME_THREADS = 1
+"""Decoding threads of the keyframe pass."""
+THREADED_PIXELS = 1920 * 1088
+"""The largest frame the in-between pass decodes on ``DECODE_THREADS`` threads."""
 
 
 @dataclass(slots=True)
@@ -62,7 +78,7 @@ def sample_keyframes(
     side: int,
     found: KeyframePass,
     *,
-    threads: int = DECODE_THREADS,
+    threads: int = KEYFRAME_THREADS,
 ) -> Generator[SampledFrame]:
     """Yield the keyframes on the sampling grid, RGB, recording them in ``found``.
 
@@ -138,7 +154,7 @@ def sample_between(
     side: int,
     found: KeyframePass,
     *,
-    threads: int = DECODE_THREADS,
+    threads: int | None = None,
 ) -> Generator[SampledFrame]:
     """Yield the sampled frames the keyframe pass ``found`` did not, RGB.
 
@@ -147,22 +163,53 @@ def sample_between(
     packets after it, up to the next keyframe or the end, are not), and a group
     without one (keyframes denser than the grid) not at all; this trusts the
     container's keyframe flags. Otherwise the stream is decoded through
-    (``sample_frames`` skipping the keyframes taken).
+    (as ``sample_frames`` does, skipping the keyframes taken). ``threads``
+    defaults to ``DECODE_THREADS``, one for frames above ``THREADED_PIXELS``.
     """
-    if not (found.finished and found.in_order and found.taken):
-        yield from sample_frames(
-            path, sample_fps, side, threads=threads, skip=found.taken
-        )
-        return
     container = _open(path)
     try:
-        yield from _decode_between(
-            container, sample_fps=sample_fps, side=side, found=found, threads=threads
-        )
+        if threads is None:
+            threads = _between_threads(container)
+        if found.finished and found.in_order and found.taken:
+            yield from _decode_between(
+                container,
+                sample_fps=sample_fps,
+                side=side,
+                found=found,
+                threads=threads,
+            )
+        else:
+            yield from _decode(
+                container,
+                path=path,
+                sample_fps=sample_fps,
+                side=side,
+                pixel_format="rgb24",
+                threads=threads,
+                skip=found.taken,
+            )
     finally:
         container.close()
         del container
         _free_decoder()
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    """Open ``path`` reading its headers only (``frames._open``'s errors)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        raise VideoDecodeError(f"{path.name} is empty or missing")
+    try:
+        return av.open(str(path), options=PROBE_OPTIONS)
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        raise VideoDecodeError(f"{path.name} is not a readable video: {err}") from err
+
+
+def _between_threads(container: av.container.InputContainer) -> int:
+    """Frame threads for frames up to ``THREADED_PIXELS`` (or of unknown size)."""
+    if not container.streams.video:
+        return DECODE_THREADS
+    context = container.streams.video[0].codec_context
+    return 1 if context.width * context.height > THREADED_PIXELS else DECODE_THREADS
 
 
 def _decode_between(
@@ -207,10 +254,10 @@ def _decode_between(
 
 
 def keyframes_then_sampled(
-    path: Path, sample_fps: float, side: int, *, threads: int = DECODE_THREADS
+    path: Path, sample_fps: float, side: int
 ) -> Generator[SampledFrame]:
     """The keyframes on the grid, then the other sampled frames (each once)."""
     found = KeyframePass()
-    yield from sample_keyframes(path, sample_fps, side, found, threads=threads)
+    yield from sample_keyframes(path, sample_fps, side, found)
     if not found.covers_grid:
-        yield from sample_between(path, sample_fps, side, found, threads=threads)
+        yield from sample_between(path, sample_fps, side, found)

@@ -6,7 +6,9 @@ decoder works on the next (inference runs on its own single worker).
 Keyframes first: the sampled frames that are keyframes decode for a fraction of
 the cost of the others, so they are scanned first; the frames in between are
 decoded only when the keyframes did not satisfy the rules, and those already
-inferred (told apart by pts) are not inferred again.
+inferred (told apart by pts) are not inferred again. A keyframe whose inference
+may satisfy the rules is settled before the next keyframe is decoded: a scan
+that a keyframe decides decodes nothing more.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ class HitTracker:
     def done(self) -> bool:
         """Whether enough frames with news matched to stop early."""
         return self.news >= self.rules.min_hits
+
+    def may_finish(self, pending: int) -> bool:
+        """Whether ``pending`` frames still being inferred may make it ``done``."""
+        return self.news + pending >= self.rules.min_hits
 
     def add(
         self,
@@ -144,7 +150,8 @@ def scan(
         scanner.run(sample_frames(path, sample_fps, side))
     else:
         found = KeyframePass()
-        scanner.run(sample_keyframes(path, sample_fps, side, found))
+        keyframes = sample_keyframes(path, sample_fps, side, found)
+        scanner.run(keyframes, settle_deciding=True)
         if not scanner.tracker.done and not found.covers_grid:
             scanner.run(sample_between(path, sample_fps, side, found))
     return scanner.tracker.result(model, snapshot=snapshot)
@@ -160,8 +167,14 @@ class _Scanner:
     executor: Executor | None
     stop: Callable[[], bool]
 
-    def run(self, frames: Generator[SampledFrame]) -> None:
-        """Infer ``frames`` until the tracker is done or they end; close them."""
+    def run(
+        self, frames: Generator[SampledFrame], *, settle_deciding: bool = False
+    ) -> None:
+        """Infer ``frames`` until the tracker is done or they end; close them.
+
+        The next frame is decoded while the model looks at the last one; with
+        ``settle_deciding``, not while that one's result may end the scan.
+        """
         tracker = self.tracker
         queue: deque[tuple[SampledFrame, Future[list[RawDetection]]]] = deque()
 
@@ -181,7 +194,11 @@ class _Scanner:
                 while (
                     queue
                     and not tracker.done
-                    and (len(queue) > 1 or queue[0][1].done())
+                    and (
+                        len(queue) > 1
+                        or queue[0][1].done()
+                        or (settle_deciding and tracker.may_finish(len(queue)))
+                    )
                 ):
                     settle()
                 if tracker.done:
