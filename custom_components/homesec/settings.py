@@ -23,6 +23,7 @@ from .const import (
     CONF_CAMERA_ID,
     CONF_DETECT_CLASSES,
     CONF_ENABLED,
+    CONF_LIVE_DETECTION,
     CONF_MASKS,
     CONF_MIN_BOX_H_RATIO,
     CONF_MIN_CONFIDENCE,
@@ -262,6 +263,11 @@ class CameraSettings(BaseModel):
     require_zone: bool = False
     """Only objects standing in one of ``zones`` alert."""
     data: Mapping[str, Any] = Field(default_factory=dict, repr=False)
+
+    @property
+    def live_detection(self) -> bool:
+        """Whether its stream is checked for objects while it records (if it can)."""
+        return bool(self.data.get(CONF_LIVE_DETECTION, True))
 
     @field_validator("quiet_start", "quiet_end", mode="before")
     @classmethod

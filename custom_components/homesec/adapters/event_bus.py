@@ -36,5 +36,6 @@ class BusNotifier(Notifier):
                 "class_zones": zones_by_class(result),
                 "ts": clip.start_ts.isoformat(),
                 "dedupe_key": clip.clip_id,
+                "live": result.live,
             },
         )
