@@ -20,8 +20,19 @@ MAIN = (640, 360)
 SUB = (320, 180)
 
 
-def make_stream(path: Path, width: int, height: int, *, person: bool = True) -> Path:
-    """One loop of the scene at ``width`` x ``height`` (1 s GOPs)."""
+BLIP_S = 1.5
+"""How long the person of the ``blip_*`` streams stays."""
+
+
+def make_stream(
+    path: Path, width: int, height: int, *, person: bool = True, stay: float = 0
+) -> Path:
+    """One loop of the scene at ``width`` x ``height`` (1 s GOPs).
+
+    ``stay``: the person leaves that many seconds after ``PERSON_AT`` (0: stays
+    while the motion lasts).
+    """
+    leaves = PERSON_AT + stay if stay else QUIET_AT
     box_w, box_h = width * 15 // 100 // 2 * 2, height * 45 // 100 // 2 * 2
     scene = f"size={width}x{height}:rate={FPS}:duration={LOOP_S}"
     box = f"size={box_w}x{box_h}:rate={FPS}:duration={LOOP_S}"
@@ -32,7 +43,7 @@ def make_stream(path: Path, width: int, height: int, *, person: bool = True) -> 
     )
     walker = (
         f"x='(t-{PERSON_AT})*{speed}':y={height // 8}"
-        f":enable='between(t,{PERSON_AT},{QUIET_AT})'"
+        f":enable='between(t,{PERSON_AT},{leaves})'"
     )
     red = "0xdc1414" if person else "0xb0b0b0"
     subprocess.run(
@@ -52,9 +63,10 @@ def make_stream(path: Path, width: int, height: int, *, person: bool = True) -> 
 
 
 def make_streams(folder: Path) -> Path:
-    """``main.mp4``/``sub.mp4`` with the person, ``quiet_*`` with the cat alone."""
+    """``main.mp4``/``sub.mp4`` with the person, ``blip_*`` with the person for
+    ``BLIP_S`` only."""
     make_stream(folder / "main.mp4", *MAIN)
     make_stream(folder / "sub.mp4", *SUB)
-    make_stream(folder / "quiet_main.mp4", *MAIN, person=False)
-    make_stream(folder / "quiet_sub.mp4", *SUB, person=False)
+    make_stream(folder / "blip_main.mp4", *MAIN, stay=BLIP_S)
+    make_stream(folder / "blip_sub.mp4", *SUB, stay=BLIP_S)
     return folder

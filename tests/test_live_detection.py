@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Generator
 import logging
 from pathlib import Path
+import time
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
-from pytest_homeassistant_custom_component.common import async_mock_service
 import pytest
+from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.homesec.const import (
     EVENT_ALERT,
@@ -73,9 +74,9 @@ async def _add_camera(
     *,
     live: bool = True,
     notify_on_motion: bool = True,
-    quiet: bool = False,
+    streams: str = "",
 ) -> None:
-    """Add the "Porch" RTSP camera with its substream."""
+    """Add the "Porch" RTSP camera with its substream (``streams``: their prefix)."""
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
     )
@@ -83,11 +84,10 @@ async def _add_camera(
         result["flow_id"],
         {"name": "Porch", "source_type": "rtsp", "notify_on_motion": notify_on_motion},
     )
-    prefix = "quiet_" if quiet else ""
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {"url": server.url(f"{prefix}main.mp4"),
-         "substream_url": server.url(f"{prefix}sub.mp4"),
+        {"url": server.url(f"{streams}main.mp4"),
+         "substream_url": server.url(f"{streams}sub.mp4"),
          "rtsp_transport": "tcp", "pre_roll_s": 1, "stop_delay_s": 2,
          "max_recording_s": 60, "live_detection": live},
     )  # fmt: skip
@@ -167,4 +167,116 @@ async def test_a_person_is_told_live_and_the_alert_replaces_the_word(
     state = await entry.runtime_data.engine.repository.get(clip_id)
     assert state is not None and state.filter_result is not None
     assert state.filter_result.live  # the live hits, reused: no second scan
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_false_start_clears_the_quick_word(
+    hass: HomeAssistant, config_dir: Path, red_model: Path, camera: RtspServer
+) -> None:
+    """Live word, but the whole clip does not meet the rules: the word is taken back."""
+    # Given a hub that wants a person in 10 frames, and a live camera that
+    # alerts on people only
+    phone = async_mock_service(hass, "notify", "mobile_app_pixel")
+    entry = await _hub(hass, red_model, min_hits=10)
+    detections: list[Event] = []
+    hass.bus.async_listen(EVENT_DETECTION, detections.append)
+    alerts: list[Event] = []
+    hass.bus.async_listen(EVENT_ALERT, alerts.append)
+    await _add_camera(hass, entry, camera, notify_on_motion=False, streams="blip_")
+
+    # When a person shows up in the live stream (one frame is enough to tell)
+    await wait_for(lambda: bool(detections), timeout=60, what="a live detection")
+    clip_id = detections[0].data["clip_id"]
+    assert detections[0].data["live"] is True
+    assert _tags(phone) == [clip_id]
+
+    # And is gone after 1.5 s: the clip shows them in fewer frames than wanted
+    pipeline = entry.runtime_data.engine.pipeline
+    await wait_for(
+        lambda: (
+            entry.runtime_data.clips.seen("porch") is not None
+            and pipeline.in_flight == 0
+        ),
+        timeout=60,
+        what="the clip processed",
+    )
+
+    # Then no alert went out, and the phone's word was cleared (same tag)
+    assert not [a for a in alerts if a.data["clip_id"] == clip_id]
+    mine = [call for call in phone if call.data["data"].get("tag") == clip_id]
+    assert [call.data["message"] for call in mine][1:] == ["clear_notification"]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_live_detection_off_keeps_detecting_finished_clips(
+    hass: HomeAssistant, config_dir: Path, red_model: Path, camera: RtspServer
+) -> None:
+    """Live detection off: the detection comes with the finished clip, as before."""
+    # Given a camera whose live detection is off
+    phone = async_mock_service(hass, "notify", "mobile_app_pixel")
+    entry = await _hub(hass, red_model)
+    clips = entry.runtime_data.clips
+    detections: list[tuple[dict[str, Any], bool]] = []
+
+    @callback
+    def _on_detection(event: Event) -> None:
+        handed = clips.seen("porch")
+        detections.append((dict(event.data), handed is not None))
+
+    hass.bus.async_listen(EVENT_DETECTION, _on_detection)
+    alerts: list[Event] = []
+    hass.bus.async_listen(EVENT_ALERT, alerts.append)
+    await _add_camera(hass, entry, camera, live=False)
+
+    # When a person walks in and the clip is finished
+    await wait_for(lambda: bool(alerts), timeout=60, what="an alert")
+
+    # Then the detection came only once the clip was handed over, not live
+    data, handed = detections[0]
+    assert handed
+    assert data["live"] is False
+    clip_id = alerts[0].data["clip_id"]
+    assert data["clip_id"] == clip_id
+    # And the phone got today's pair: the word at detection, the alert in place
+    mine = [call for call in phone if call.data["data"].get("tag") == clip_id]
+    assert len(mine) == 2
+    assert "video" in mine[1].data["data"]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_spent_budget_skips_frames_and_the_clip_still_detects(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    camera: RtspServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No frame left in the budget: no live word, the clip's scan finds the person."""
+    # Given a live camera, and a detector busy with other cameras' frames
+    caplog.set_level(logging.DEBUG, "custom_components.homesec.engine.live")
+    phone = async_mock_service(hass, "notify", "mobile_app_pixel")
+    entry = await _hub(hass, red_model)
+    budget = entry.runtime_data.engine.live.budget
+    for other in range(budget.settings.max_waiting):
+        assert budget.take(f"other_{other}", time.time()) is None
+    detections: list[Event] = []
+    hass.bus.async_listen(EVENT_DETECTION, detections.append)
+    alerts: list[Event] = []
+    hass.bus.async_listen(EVENT_ALERT, alerts.append)
+    await _add_camera(hass, entry, camera)
+
+    # When a person walks in and the clip is finished
+    await wait_for(lambda: bool(alerts), timeout=60, what="an alert")
+
+    # Then live detection skipped its frames, saying why
+    assert budget.skipped > 0
+    assert "skips a frame: the detector is busy with other cameras" in caplog.text
+    # And the clip's own scan found the person: one detection, not live
+    clip_id = alerts[0].data["clip_id"]
+    assert [(d.data["clip_id"], d.data["live"]) for d in detections] == [
+        (clip_id, False)
+    ]
+    assert alerts[0].data["detected_classes"] == ["person"]
+    mine = [call for call in phone if call.data["data"].get("tag") == clip_id]
+    assert len(mine) == 2
     await hass.config_entries.async_unload(entry.entry_id)
