@@ -9,8 +9,10 @@ from pathlib import Path
 import time
 from typing import Any
 
+from homeassistant.components import camera as camera_component
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
 
@@ -279,4 +281,79 @@ async def test_a_spent_budget_skips_frames_and_the_clip_still_detects(
     assert alerts[0].data["detected_classes"] == ["person"]
     mine = [call for call in phone if call.data["data"].get("tag") == clip_id]
     assert len(mine) == 2
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+class _StreamCamera(camera_component.Camera):
+    """A Home Assistant camera whose stream is the RTSP test server's."""
+
+    _attr_name = "Drive"
+    _attr_unique_id = "drive_camera"
+    _attr_supported_features = camera_component.CameraEntityFeature.STREAM
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = url
+
+    async def stream_source(self) -> str:
+        return self._url
+
+
+async def test_a_home_assistant_camera_with_a_stream_is_told_live(
+    hass: HomeAssistant, config_dir: Path, red_model: Path, camera: RtspServer
+) -> None:
+    """An HA camera with live detection on: the word comes while it records."""
+    # Given a Home Assistant camera with a stream, recorded by HomeSec on a
+    # trigger, with live detection on
+    assert await async_setup_component(hass, "camera", {})
+    await hass.data[camera_component.DATA_COMPONENT].async_add_entities(
+        [_StreamCamera(camera.url("main.mp4"))]
+    )
+    phone = async_mock_service(hass, "notify", "mobile_app_pixel")
+    entry = await _hub(hass, red_model)
+    clips = entry.runtime_data.clips
+    detections: list[tuple[dict[str, Any], bool]] = []
+
+    @callback
+    def _on_detection(event: Event) -> None:
+        detections.append((dict(event.data), clips.seen("drive") is not None))
+
+    hass.bus.async_listen(EVENT_DETECTION, _on_detection)
+    alerts: list[Event] = []
+    hass.bus.async_listen(EVENT_ALERT, alerts.append)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CAMERA), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"name": "Drive", "source_type": "ha_camera", "notify_on_motion": True},
+    )
+    await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"camera_entity": "camera.drive", "trigger_entity": "binary_sensor.gate",
+         "clip_seconds": 2, "stop_delay_s": 1, "max_recording_s": 60,
+         "live_detection": True},
+    )  # fmt: skip
+    await hass.async_block_till_done()
+
+    # When the trigger turns on and a person walks in while it records
+    hass.states.async_set("binary_sensor.gate", "on")
+    await wait_for(lambda: bool(detections), timeout=60, what="a live detection")
+
+    # Then the word is live, before the clip exists
+    data, handed = detections[0]
+    assert data["live"] is True
+    assert not handed
+    clip_id = data["clip_id"]
+    assert _tags(phone) == [clip_id]
+
+    # When the trigger turns off and the clip is processed
+    hass.states.async_set("binary_sensor.gate", "off")
+    await wait_for(lambda: bool(alerts), timeout=60, what="the alert")
+
+    # Then the alert is that clip's, and replaced the word under its tag
+    assert alerts[0].data["clip_id"] == clip_id
+    mine = [call for call in phone if call.data["data"].get("tag") == clip_id]
+    assert len(mine) == 2
+    assert "video" in mine[1].data["data"]
     await hass.config_entries.async_unload(entry.entry_id)

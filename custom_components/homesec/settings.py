@@ -44,6 +44,7 @@ from .const import (
     FTP_UPLOAD_PATH,
     RISK_DEFAULT,
     SNAPSHOTS_PATH,
+    SOURCE_RTSP,
     SPOOL_PATH,
     STATE_STORE_SQLITE,
     STORAGE_LOCAL,
@@ -266,8 +267,12 @@ class CameraSettings(BaseModel):
 
     @property
     def live_detection(self) -> bool:
-        """Whether its stream is checked for objects while it records (if it can)."""
-        return bool(self.data.get(CONF_LIVE_DETECTION, True))
+        """Whether its stream is checked for objects while it records (if it can).
+
+        On by default for RTSP cameras, off for Home Assistant cameras (their
+        keyframes are decoded for it: a cost the user chooses).
+        """
+        return bool(self.data.get(CONF_LIVE_DETECTION, self.source_type == SOURCE_RTSP))
 
     @field_validator("quiet_start", "quiet_end", mode="before")
     @classmethod
