@@ -174,9 +174,9 @@ class LiveCamera:
         try:
             image = model_frame(frame, model.side)
             loop.call_soon_threadsafe(self._check_soon, window, model, now, image)
-        except Exception:  # the loop closed, or a frame PyAV cannot convert
-            self._hub.budget.done(self.camera_name)
-            raise
+        except Exception as err:  # noqa: BLE001 - never stops the camera's stream
+            self._hub.budget.done(self.camera_name)  # the loop closed, a bad frame
+            _LOGGER.debug("%s: live frame dropped: %s", self.camera_name, err)
 
     def _check_soon(
         self, window: _Window, model: FrameModel, now: float, image: NDArray[np.uint8]
