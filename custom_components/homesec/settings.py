@@ -233,6 +233,11 @@ def merged(entry: ConfigEntry[Any]) -> dict[str, Any]:
     return {**entry.data, **entry.options}
 
 
+def live_detection_default(source_type: str) -> bool:
+    """Whether a camera of ``source_type`` has live detection unless told not."""
+    return source_type == SOURCE_RTSP
+
+
 class CameraSettings(BaseModel):
     """One camera's common settings; ``data`` holds its source kind's fields."""
 
@@ -272,7 +277,8 @@ class CameraSettings(BaseModel):
         On by default for RTSP cameras, off for Home Assistant cameras (their
         keyframes are decoded for it: a cost the user chooses).
         """
-        return bool(self.data.get(CONF_LIVE_DETECTION, self.source_type == SOURCE_RTSP))
+        default = live_detection_default(self.source_type)
+        return bool(self.data.get(CONF_LIVE_DETECTION, default))
 
     @field_validator("quiet_start", "quiet_end", mode="before")
     @classmethod

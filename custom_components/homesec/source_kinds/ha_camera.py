@@ -28,7 +28,7 @@ from ..const import (
 from ..engine.interfaces import ClipSource
 from ..engine.spool import Spool
 from ..selectors import box
-from ..settings import CameraSettings
+from ..settings import CameraSettings, live_detection_default
 from .base import CheckContext, SourceKind, defaulted, given
 
 FIELDS = {
@@ -55,7 +55,10 @@ def _schema() -> probatio.Schema:
             defaulted(CONF_MAX_RECORDING, HaCameraSettings, FIELDS): box(
                 5, 3600, 1, "s"
             ),
-            probatio.Required(CONF_LIVE_DETECTION, default=False): BooleanSelector(),
+            probatio.Required(
+                CONF_LIVE_DETECTION,
+                default=live_detection_default(SOURCE_HA_CAMERA),
+            ): BooleanSelector(),
         }
     )
 
