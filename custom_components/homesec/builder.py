@@ -48,6 +48,7 @@ from .engine.interfaces import (
     ObjectDetector,
     Storage,
 )
+from .engine.live import LiveDetection
 from .engine.pending_journal import PendingJournal
 from .engine.pipeline import ClipPipeline, LifecycleListener, PipelineSettings
 from .engine.policy import DefaultAlertPolicy, PolicySettings
@@ -83,6 +84,8 @@ class Engine:
     policy: DefaultAlertPolicy
     stationary: StationaryTracker
     pipeline: ClipPipeline
+    live: LiveDetection
+    """Live detection of the cameras that record a stream."""
     local_root: Path
     database_path: Path
     notify_keys: frozenset[str]
@@ -311,6 +314,29 @@ async def async_build_engine(
     snapshots = SnapshotKeeper(SnapshotStore(config_dir / SNAPSHOTS_PATH), run)
     rules = policy(settings, cameras)
     tracker = stationary(settings, cameras)
+    pipeline = ClipPipeline(
+        storage=WatchedStorage(store, wiring.on_storage_failure),
+        detector=GatedDetector(
+            WatchedDetector(detector, wiring.on_rejected, wiring.on_detector_status),
+            wiring.detection_on,
+        ),
+        analyzer=watched,
+        policy=rules,
+        notifiers=outputs(
+            hass,
+            settings,
+            cameras,
+            NotifyContext(hass, cameras.title, wiring.wording, wiring.links),
+            wiring.notifications_on,
+        ),
+        repository=repository,
+        snapshots=snapshots,
+        listener=wiring.listener,
+        settings=pipeline_settings(settings, cameras),
+        clip_links=lambda clip: (snapshot_path(clip.clip_id), clip_path(clip.clip_id)),
+        reason_wording=wiring.wording.reason,
+        stationary=tracker,
+    )
     return Engine(
         spool=Spool(settings.spool_folder(config_dir)),
         snapshots=snapshots,
@@ -321,33 +347,13 @@ async def async_build_engine(
         budget=budget,
         policy=rules,
         stationary=tracker,
-        pipeline=ClipPipeline(
-            storage=WatchedStorage(store, wiring.on_storage_failure),
-            detector=GatedDetector(
-                WatchedDetector(
-                    detector, wiring.on_rejected, wiring.on_detector_status
-                ),
-                wiring.detection_on,
-            ),
-            analyzer=watched,
-            policy=rules,
-            notifiers=outputs(
-                hass,
-                settings,
-                cameras,
-                NotifyContext(hass, cameras.title, wiring.wording, wiring.links),
-                wiring.notifications_on,
-            ),
-            repository=repository,
-            snapshots=snapshots,
-            listener=wiring.listener,
-            settings=pipeline_settings(settings, cameras),
-            clip_links=lambda clip: (
-                snapshot_path(clip.clip_id),
-                clip_path(clip.clip_id),
-            ),
-            reason_wording=wiring.wording.reason,
-            stationary=tracker,
+        pipeline=pipeline,
+        live=LiveDetection(
+            detector,
+            sink=pipeline.live,
+            rules_for=pipeline.rules_for,
+            run_blocking=run,
+            enabled=wiring.detection_on,
         ),
         local_root=settings.storage_folder(config_dir),
         database_path=settings.sqlite_file(config_dir),

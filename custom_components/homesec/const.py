@@ -152,6 +152,7 @@ SOURCE_HA_CAMERA: Final = "ha_camera"
 
 # RTSP cameras.
 CONF_SUBSTREAM_URL: Final = "substream_url"
+CONF_LIVE_DETECTION: Final = "live_detection"
 CONF_RTSP_TRANSPORT: Final = "rtsp_transport"
 CONF_PIXEL_THRESHOLD: Final = "pixel_threshold"
 CONF_MIN_CHANGED_PCT: Final = "min_changed_pct"

@@ -214,6 +214,8 @@ class HomeSecRuntime:
             return
         kind = SOURCE_KINDS[camera.source_type]
         source = kind.build(self._hass, camera, self._engine.spool)
+        if camera.live_detection:
+            source.watch_live(self._engine.live.camera(camera.camera_id))
         self.sources[camera.camera_id] = source
         await source.start(self._engine.pipeline.submit)
 

@@ -23,6 +23,7 @@ from .const import (
     CONF_CAMERA_ID,
     CONF_DETECT_CLASSES,
     CONF_ENABLED,
+    CONF_LIVE_DETECTION,
     CONF_MASKS,
     CONF_MIN_BOX_H_RATIO,
     CONF_MIN_CONFIDENCE,
@@ -43,6 +44,7 @@ from .const import (
     FTP_UPLOAD_PATH,
     RISK_DEFAULT,
     SNAPSHOTS_PATH,
+    SOURCE_RTSP,
     SPOOL_PATH,
     STATE_STORE_SQLITE,
     STORAGE_LOCAL,
@@ -231,6 +233,11 @@ def merged(entry: ConfigEntry[Any]) -> dict[str, Any]:
     return {**entry.data, **entry.options}
 
 
+def live_detection_default(source_type: str) -> bool:
+    """Whether a camera of ``source_type`` has live detection unless told not."""
+    return source_type == SOURCE_RTSP
+
+
 class CameraSettings(BaseModel):
     """One camera's common settings; ``data`` holds its source kind's fields."""
 
@@ -263,6 +270,16 @@ class CameraSettings(BaseModel):
     require_zone: bool = False
     """Only objects standing in one of ``zones`` alert."""
     data: Mapping[str, Any] = Field(default_factory=dict, repr=False)
+
+    @property
+    def live_detection(self) -> bool:
+        """Whether its stream is checked for objects while it records (if it can).
+
+        On by default for RTSP cameras, off for Home Assistant cameras (their
+        keyframes are decoded for it: a cost the user chooses).
+        """
+        default = live_detection_default(self.source_type)
+        return bool(self.data.get(CONF_LIVE_DETECTION, default))
 
     @field_validator("quiet_start", "quiet_end", mode="before")
     @classmethod

@@ -48,5 +48,6 @@ class BusNotifier(Notifier):
                 "ts": clip.start_ts.isoformat(),
                 "dedupe_key": clip.clip_id,
                 **self._refs(clip.camera_name),
+                "live": result.live,
             },
         )

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.faults import Fault, fault_of
 from ..engine.interfaces import ClipSink, ClipSource
+from ..engine.live import LiveCamera
 from ..engine.models import Clip
 from ..engine.redact import redact_text
 from ..engine.sources.one_shot import SnapshotClip, record_stream
@@ -77,6 +78,13 @@ class HaCameraSource(ClipSource):
         self._until = 0.0
         self._problem: str | None = None
         self._fault: Fault | None = None
+        self._live: LiveCamera | None = None
+        self._reserved: Clip | None = None
+
+    def watch_live(self, live: LiveCamera) -> bool:
+        """Check the stream's keyframes for objects while recording."""
+        self._live = live
+        return True
 
     @property
     def problem(self) -> str | None:
@@ -106,6 +114,8 @@ class HaCameraSource(ClipSource):
             self._unsub = async_track_state_change_event(
                 self.hass, self._settings.trigger_entity, self._trigger_changed
             )
+        if self._live is not None:
+            await self._live.start()
 
     async def stop(self) -> None:
         """Stop following the trigger; a running recording is finalized."""
@@ -116,6 +126,8 @@ class HaCameraSource(ClipSource):
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._live is not None:
+            await self._live.stop()
 
     can_record = True
 
@@ -167,23 +179,31 @@ class HaCameraSource(ClipSource):
                         max_seconds=self._settings.max_recording_s,
                         clock=time.time,
                         stop=self._stop,
+                        on_started=self._started if self._live else None,
+                        on_keyframe=self._live.offer if self._live else None,
                     )
                 )
             except Exception as err:  # noqa: BLE001 - libav raises many kinds
                 self._fail(describe_stream_error(err, url), fault_of(err))
+                await self._release()
                 return
+            finally:
+                if self._live is not None:
+                    self._live.end()
         else:
             result = await self._record_snapshots(started, minimum_until)
         if result is None:
+            await self._release()
             return
         path, first_wall = result
+        reserved, self._reserved = self._reserved, None
         clip: Clip = await self.hass.async_add_executor_job(
-            self._spool.adopt,
-            path,
-            self.camera_name,
-            "ha_camera",
-            datetime.fromtimestamp(first_wall, UTC),
-        )
+            lambda: self._spool.adopt(
+                path, self.camera_name, "ha_camera",
+                datetime.fromtimestamp(first_wall, UTC),
+                clip_id=None if reserved is None else reserved.clip_id,
+            )
+        )  # fmt: skip
         if self._problem is not None:
             _LOGGER.info("Camera %s can be recorded again", entity_id)
         self._problem = self._fault = None
@@ -222,6 +242,26 @@ class HaCameraSource(ClipSource):
         if first is None or writer.frames == 0:
             return None
         return writer.path, first
+
+    def _started(self, first_wall: float) -> None:
+        """The stream's recording started (its thread): reserve the clip's id."""
+        started = datetime.fromtimestamp(first_wall, UTC)
+        if self._live is None:
+            return
+        try:
+            self._reserved = self._spool.reserve(self.camera_name, "ha_camera", started)
+        except OSError as err:
+            _LOGGER.warning(
+                "%s: no live detection for this clip: %s", self.camera_name, err
+            )
+            return
+        self._live.begin(self._reserved, first_wall)
+
+    async def _release(self) -> None:
+        """Drop the reserved id of a recording that made no clip."""
+        reserved, self._reserved = self._reserved, None
+        if reserved is not None:
+            await self.hass.async_add_executor_job(self._spool.release, reserved)
 
     def _fail(self, reason: str, fault: Fault) -> None:
         reason = redact_text(reason)  # camera errors may quote the stream URL

@@ -6,10 +6,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .detect.rules import DetectionRules
+import numpy as np
+from numpy.typing import NDArray
+
+from .detect.rules import DetectionRules, RawDetection
 from .faults import Fault
+
+if TYPE_CHECKING:
+    from .live import LiveCamera
 from .models import (
     Alert,
     AlertDecision,
@@ -68,9 +74,30 @@ class ClipSource(ABC):
         """Record a clip from now on, without waiting for motion or a trigger."""
         raise NotImplementedError(f"{type(self).__name__} cannot record on demand")
 
+    def watch_live(self, live: LiveCamera) -> bool:
+        """Check frames for objects while recording; False: clips only."""
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class FrameModel:
+    """A detector's model, ready for single frames (live detection)."""
+
+    side: int
+    """The longer side, in pixels, of the RGB frames ``detect`` takes."""
+    name: str
+    rules: DetectionRules
+    """The detector's own rules (a camera's replace them)."""
+    detect: Callable[[NDArray[np.uint8], DetectionRules], Awaitable[list[RawDetection]]]
+    """Objects in one RGB frame, found in the detector's executor."""
+
 
 class ObjectDetector(ABC):
     """Finds objects (or motion) in a clip."""
+
+    async def frame_model(self) -> FrameModel | None:
+        """The model for single frames, loaded (None: clips only)."""
+        return None
 
     @abstractmethod
     async def detect(

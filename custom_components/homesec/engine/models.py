@@ -127,6 +127,8 @@ class FilterResult(Frozen):
     stationary: bool = False
     """Every object found stood still since an earlier clip: no summary, no alert."""
     model: str
+    live: bool = False
+    """Found on the camera's live stream while the clip was being recorded."""
     snapshot_jpeg: bytes | None = Field(default=None, exclude=True, repr=False)
     """The best frame with its boxes drawn (not stored in the state document)."""
 

@@ -21,6 +21,7 @@ from .errors import (
     VideoDecodeError,
 )
 from .interfaces import AlertPolicy, Analyzer, Notifier, ObjectDetector, Storage
+from .live_ledger import LiveLedger
 from .models import (
     Alert,
     AnalysisResult,
@@ -97,6 +98,8 @@ class ClipPipeline:
         self._clips = asyncio.Semaphore(self._settings.max_clips_in_flight)
         self._limits = self._settings.stage_limits()
         self._tasks = ClipTasks()
+        self.live = LiveLedger(self._outputs, self._history, snapshots)
+        """What live detection told of clips still being recorded."""
 
     @property
     def in_flight(self) -> int:
@@ -157,6 +160,7 @@ class ClipPipeline:
         A clip slot is held for upload and detection only: a slow model then
         delays summaries, never the detection of newer clips.
         """
+        live = self.live.claim(clip.clip_id)
         async with self._clips:
             resumed = state is not None
             state = state or ClipState.for_clip(clip)
@@ -167,14 +171,15 @@ class ClipPipeline:
             )
             self._history.emit(ClipQueued(clip=clip))
             upload, detected = await asyncio.gather(
-                self._upload(clip, state), self._detect(clip, state)
+                self._upload(clip, state),
+                self._detect(clip, state, live.settled if live else None),
             )
         if isinstance(detected, StageError):
             if isinstance(detected.cause, DetectorUnavailable):
                 return state  # unfinished: detected when the detector is back
             return await self._finish(clip, state, error=detected)
-        told = None
-        if detected.detected_classes:
+        told = live.told if live else None  # the live word went out already
+        if detected.detected_classes and live is None:
             self._history.emit(ClipDetected(clip=clip, result=detected))
             if not detected.stationary:  # a parked car is no news
                 told = asyncio.create_task(
@@ -239,13 +244,22 @@ class ClipPipeline:
         )
         return result
 
-    async def _detect(self, clip: Clip, state: ClipState) -> FilterResult | DetectError:
+    async def _detect(
+        self, clip: Clip, state: ClipState, live: FilterResult | None
+    ) -> FilterResult | DetectError:
+        """Scan the clip, unless its live hits satisfied the rules (``live``)."""
         if state.done(Stage.DETECT) and state.filter_result is not None:
             return state.filter_result
+
+        async def _scan() -> FilterResult:
+            if live is not None:
+                return live
+            return await self._detector.detect(clip, self.rules_for(clip.camera_name))
+
         result = await self._stage(
             state,
             Stage.DETECT,
-            lambda: self._detector.detect(clip, self.rules_for(clip.camera_name)),
+            _scan,
             DetectError,
             self._settings.detect_retry,
             retry_on=DetectorUnavailable,

@@ -215,8 +215,13 @@ class Spool:
         source_type: str,
         ts: datetime,
         detection: Path | None = None,
+        *,
+        clip_id: str | None = None,
     ) -> Clip:
         """Move a finished file into the spool under a new clip id (blocking).
+
+        ``clip_id``, reserved earlier with ``reserve`` (same camera and ``ts``),
+        is the id the clip takes instead of a new one.
 
         The id is reserved (``.<id>.partial``), the file is staged whole under
         ``.<id><ext>.partial`` (renamed, or copied as ``.<id><ext>.copying`` and
@@ -231,7 +236,7 @@ class Spool:
         folder.mkdir(parents=True, exist_ok=True)
         suffix = path.suffix.lower()
         ts = clip_time(ts)
-        clip_id = self._reserve_clip_id(folder, camera_name, ts)
+        clip_id = clip_id or self._reserve_clip_id(folder, camera_name, ts)
         staged = folder / f".{clip_id}{suffix}{PARTIAL}"
         copying = folder / f".{clip_id}{suffix}{COPYING}"
         try:
@@ -254,6 +259,32 @@ class Spool:
             source_type=source_type,
             detection_path=sidecar,
         )
+
+    def reserve(
+        self, camera_name: str, source_type: str, ts: datetime, suffix: str = ".mp4"
+    ) -> Clip:
+        """Reserve the id of a clip still being recorded (blocking).
+
+        The clip it returns is the one ``adopt`` (given the id) will make of
+        the recording, named by its first moment ``ts``: live detection tells
+        of it before its file exists. ``tidy`` clears a reservation a crash
+        left behind.
+        """
+        folder = self.camera_dir(camera_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        ts = clip_time(ts)
+        clip_id = self._reserve_clip_id(folder, camera_name, ts)
+        return Clip(
+            clip_id=clip_id,
+            camera_name=camera_name,
+            local_path=folder / f"{clip_id}{suffix}",
+            start_ts=ts,
+            source_type=source_type,
+        )
+
+    def release(self, clip: Clip) -> None:
+        """Drop a reservation whose recording never became a clip (blocking)."""
+        (clip.local_path.parent / f".{clip.clip_id}{PARTIAL}").unlink(missing_ok=True)
 
     def _reserve_clip_id(self, folder: Path, camera_name: str, ts: datetime) -> str:
         """A clip id no file of the camera uses, reserved for the caller (blocking).

@@ -8,13 +8,18 @@ from typing import Any
 from homeassistant.components.camera import async_get_image, async_get_stream_source
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.selector import EntitySelector, EntitySelectorConfig
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+)
 import probatio
 
 from ..adapters.ha_camera import HaCameraSettings, HaCameraSource
 from ..const import (
     CONF_CAMERA_ENTITY,
     CONF_CLIP_SECONDS,
+    CONF_LIVE_DETECTION,
     CONF_MAX_RECORDING,
     CONF_STOP_DELAY,
     CONF_TRIGGER_ENTITY,
@@ -23,7 +28,7 @@ from ..const import (
 from ..engine.interfaces import ClipSource
 from ..engine.spool import Spool
 from ..selectors import box
-from ..settings import CameraSettings
+from ..settings import CameraSettings, live_detection_default
 from .base import CheckContext, SourceKind, defaulted, given
 
 FIELDS = {
@@ -50,6 +55,10 @@ def _schema() -> probatio.Schema:
             defaulted(CONF_MAX_RECORDING, HaCameraSettings, FIELDS): box(
                 5, 3600, 1, "s"
             ),
+            probatio.Required(
+                CONF_LIVE_DETECTION,
+                default=live_detection_default(SOURCE_HA_CAMERA),
+            ): BooleanSelector(),
         }
     )
 

@@ -7,11 +7,12 @@ from typing import Any
 
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.selector import TextSelector
+from homeassistant.helpers.selector import BooleanSelector, TextSelector
 import probatio
 
 from ..const import (
     CONF_BLUR,
+    CONF_LIVE_DETECTION,
     CONF_MAX_RECORDING,
     CONF_MIN_CHANGED_PCT,
     CONF_PIXEL_THRESHOLD,
@@ -27,7 +28,7 @@ from ..engine.sources.rtsp import RtspSettings, RtspSource
 from ..engine.sources.stream import split_credentials, with_credentials
 from ..engine.spool import Spool
 from ..selectors import PASSWORD, URL, box, choice
-from ..settings import CameraSettings
+from ..settings import CameraSettings, live_detection_default
 from ..source_checks import STREAM_SCHEMES, probe_stream
 from .base import CheckContext, SourceKind, defaulted, given
 
@@ -61,6 +62,9 @@ def _schema() -> probatio.Schema:
             defaulted(CONF_PRE_ROLL, RtspSettings, FIELDS): box(0, 30, 1, "s"),
             defaulted(CONF_STOP_DELAY, RtspSettings, FIELDS): box(1, 300, 1, "s"),
             defaulted(CONF_MAX_RECORDING, RtspSettings, FIELDS): box(5, 3600, 1, "s"),
+            probatio.Required(
+                CONF_LIVE_DETECTION, default=live_detection_default(SOURCE_RTSP)
+            ): BooleanSelector(),
         }
     )
 

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..interfaces import ObjectDetector
+from ..interfaces import FrameModel, ObjectDetector
 from ..models import Clip, FilterResult
 from .clip_video import scan_clip_in
 from .rules import DetectionRules, RawDetection
@@ -90,6 +90,24 @@ class YoloDetector[S: YoloSettings, M: YoloModel](ObjectDetector):
         """
         rules = rules or self._settings.rules
         return await scan_clip_in(self._scan_pool, clip, partial(self._scan, rules))
+
+    async def frame_model(self) -> FrameModel:
+        """The loaded model, for single frames; inference on the scan's worker."""
+        model = await self.load()
+        return FrameModel(
+            side=model.imgsz,
+            name=model.name,
+            rules=self._settings.rules,
+            detect=partial(self._detect_frame, model),
+        )
+
+    async def _detect_frame(
+        self, model: M, rgb: NDArray[np.uint8], rules: DetectionRules
+    ) -> list[RawDetection]:
+        floor = min(rules.min_confidence, 0.25)
+        infer = partial(model.infer, min_confidence=floor, iou=self._settings.iou)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._infer_pool, infer, rgb)
 
     def _scan(
         self, rules: DetectionRules, path: Path, stop: Callable[[], bool]

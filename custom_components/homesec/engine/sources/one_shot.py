@@ -11,13 +11,16 @@ import secrets
 import threading
 
 import av
+import av.error
 from PIL import Image
 
 from .recorder import RECORDING_PREFIX, Recorder
-from .stream import copy_packet, open_stream
+from .stream import VideoPacket, copy_packet, open_stream
 
 type Active = Callable[[float], bool]
 """Whether the recording should go on at this wall time."""
+type FrameHook = Callable[[av.VideoFrame, float], None]
+"""A decoded frame and the wall time its packet arrived."""
 
 
 def record_stream(
@@ -30,11 +33,15 @@ def record_stream(
     stop: threading.Event,
     open_timeout: float = 10.0,
     read_timeout: float = 5.0,
+    on_started: Callable[[float], None] | None = None,
+    on_keyframe: FrameHook | None = None,
 ) -> tuple[Path, float] | None:
     """Copy ``url`` from its next keyframe while ``active`` (``max_seconds`` at most).
 
     Blocking. Returns the hidden recording and its first packet's wall time, or
     None when nothing was recorded. Raises the stream's error when it cannot open.
+    ``on_started`` hears of the first packet's wall time; ``on_keyframe`` gets
+    each keyframe recorded, decoded (only keyframes are decoded: cheap).
     """
     finished: list[tuple[Path, float]] = []
     recorder = Recorder(  # never rotates: the loop below ends at max_seconds
@@ -42,6 +49,7 @@ def record_stream(
         pre_roll=0.0,
         max_seconds=math.inf,
         on_finished=lambda path, wall, _: finished.append((path, wall)),
+        on_started=on_started,
     )
     container = open_stream(
         url, transport="tcp", open_timeout=open_timeout, read_timeout=read_timeout
@@ -57,11 +65,23 @@ def record_stream(
                 if copied is not None:
                     keep_going = now < deadline and active(now) and not stop.is_set()
                     recorder.on_packet(copied, keep_going)
+                    if on_keyframe is not None and copied.keyframe:
+                        _decode_keyframe(packet, now, on_keyframe)
                     if not keep_going and not recorder.recording:
                         break
     finally:
         recorder.finish()
     return finished[0] if finished else None
+
+
+def _decode_keyframe(packet: VideoPacket, now: float, hook: FrameHook) -> None:
+    try:
+        frames = packet.decode()
+    except av.error.FFmpegError:
+        return  # a damaged keyframe: the next one will do
+    for frame in frames:
+        if isinstance(frame, av.VideoFrame):
+            hook(frame, now)
 
 
 class SnapshotClip:

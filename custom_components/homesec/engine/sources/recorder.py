@@ -57,11 +57,14 @@ class Recorder:
         max_seconds: float,
         on_finished: FinishedRecording,
         companion: Companion | None = None,
+        on_started: Callable[[float], None] | None = None,
     ) -> None:
         """Write recordings into ``folder`` and hand each one to ``on_finished``.
 
-        ``companion`` starts and ends with each clip (the substream's recording).
+        ``companion`` starts and ends with each clip (the substream's recording);
+        ``on_started`` hears of each clip's first packet's wall time.
         """
+        self._on_started = on_started
         self._folder = folder
         self._companion = companion
         self._ring = PacketRing(pre_roll)
@@ -108,7 +111,11 @@ class Recorder:
         writer = ClipWriter(path, self._template)
         self._writer = writer
         writer.write_all(packets)
-        if self._companion is not None and writer.first_wall is not None:
+        if writer.first_wall is None:
+            return
+        if self._on_started is not None:
+            self._on_started(writer.first_wall)
+        if self._companion is not None:
             self._companion.begin(path, writer.first_wall)
 
     def finish(self) -> None:

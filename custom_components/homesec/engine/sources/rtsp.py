@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from ..detect.zones import Polygon
 from ..faults import Fault, FaultError, fault_of
 from ..interfaces import BlockingRunner, ClipSink, ClipSource
+from ..live import LiveCamera
 from ..models import Clip
 from ..redact import redact_url
 from ..spool import Spool
@@ -205,7 +206,11 @@ class RtspSource(ClipSource):
             max_seconds=settings.max_recording_s,
             on_finished=self._finished,
             companion=self._substream,
+            on_started=self._started,
         )
+        self._live: LiveCamera | None = None
+        self._reserved: Clip | None = None
+        """The clip being recorded, under the id live detection told (live only)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sink: ClipSink | None = None
         main_url = settings.url.get_secret_value()
@@ -240,6 +245,11 @@ class RtspSource(ClipSource):
         wall = self._workers[0].last_packet_wall
         return None if wall is None else datetime.fromtimestamp(wall, UTC)
 
+    def watch_live(self, live: LiveCamera) -> bool:
+        """Check the frames read for motion for objects while recording."""
+        self._live = live
+        return True
+
     async def start(self, sink: ClipSink) -> None:
         """Hand over recordings a crash left behind, then start reading streams."""
         self._loop = asyncio.get_running_loop()
@@ -247,6 +257,8 @@ class RtspSource(ClipSource):
         self._stop.clear()
         for clip in await self._run(self._adopt_leftovers):
             await sink(clip)
+        if self._live is not None:
+            await self._live.start()
         for worker in self._workers:
             worker.start(f"homesec {worker.label.lower()} {self.camera_name}")
 
@@ -255,6 +267,11 @@ class RtspSource(ClipSource):
         self._stop.set()
         for worker in self._workers:
             await self._run(worker.join)
+        if self._live is not None:
+            await self._live.stop()
+        if (reserved := self._reserved) is not None:
+            self._reserved = None
+            await self._run(self._spool.release, reserved)
 
     def _adopt_leftovers(self) -> list[Clip]:
         self._spool.tidy(self.camera_name)
@@ -313,14 +330,46 @@ class RtspSource(ClipSource):
             gray = frame.reformat(width=width, height=height, format="gray")
             if self._gate.feed(np.asarray(gray.to_ndarray(), dtype=np.uint8)):
                 self._motion_at = now
+            self._offer_live(frame, now)
+
+    def _offer_live(self, frame: av.VideoFrame, now: float) -> None:
+        """While motion holds the recording, live detection may check the frame."""
+        live, motion = self._live, self._motion_at
+        holding = motion is not None and now - motion <= self._settings.stop_delay_s
+        if live is not None and holding:
+            live.offer(frame, now)
+
+    def _started(self, first_wall: float) -> None:
+        """A recording started: with live detection, its clip id is reserved now."""
+        live = self._live
+        if live is None:
+            return
+        started = datetime.fromtimestamp(first_wall, UTC)
+        stale, self._reserved = self._reserved, None
+        try:
+            if stale is not None:  # a recording that never became a clip
+                self._spool.release(stale)
+            self._reserved = self._spool.reserve(self.camera_name, "rtsp", started)
+        except OSError as err:
+            _LOGGER.warning(
+                "%s: no live detection for this clip: %s", self.camera_name, err
+            )
+            return
+        live.begin(self._reserved, first_wall)
 
     def _finished(self, path: Path, first_wall: float, detection: Path | None) -> None:
         started = datetime.fromtimestamp(first_wall, UTC)
+        reserved, self._reserved = self._reserved, None
+        if self._live is not None:
+            self._live.end()
         try:
             clip = self._spool.adopt(
-                path, self.camera_name, "rtsp", started, detection=detection
-            )
+                path, self.camera_name, "rtsp", started, detection=detection,
+                clip_id=None if reserved is None else reserved.clip_id,
+            )  # fmt: skip
         except OSError as err:
+            if reserved is not None:
+                self._spool.release(reserved)
             if detection is not None:
                 detection.unlink(missing_ok=True)
             _LOGGER.warning("Could not take %s into the spool: %s", path.name, err)
