@@ -26,8 +26,8 @@ from bench import engine_only
 
 engine_only.install()
 
+from custom_components.homesec.engine.clip_names import clip_start
 from custom_components.homesec.engine.models import ClipState, ClipStatus
-from custom_components.homesec.engine.spool import clip_start
 from custom_components.homesec.engine.state.sqlalchemy_store import (
     SQLAlchemyStateStore,
     sqlite_url,

@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homesec import device_trigger
+from custom_components.homesec.camera_settings import CameraSettings
 from custom_components.homesec.const import (
     DOMAIN,
     EVENT_ALERT,
@@ -37,7 +38,6 @@ from custom_components.homesec.engine.models import ClipFinished, LifecycleEvent
 from custom_components.homesec.engine.policy import PolicySettings
 from custom_components.homesec.engine.sources.rtsp import RtspSource
 from custom_components.homesec.engine.spool import Spool
-from custom_components.homesec.settings import CameraSettings
 from custom_components.homesec.source_kinds import SOURCE_KINDS
 
 from .helpers import set_options, setup_onnx_hub, wait_for

@@ -113,6 +113,9 @@ async def test_alerts_go_to_the_chosen_targets(
     # When a clip with motion arrives (the camera alerts on any detection)
     (drop / "clip.mp4").write_bytes(motion_clip.read_bytes())
     await wait_for(lambda: len(broken_calls) == 3, what="three attempts", timeout=30)
+    await wait_for(
+        lambda: entry.runtime_data.engine.pipeline.in_flight == 0, what="idle"
+    )
     await hass.async_block_till_done()
 
     # Then the working targets got the camera's alert once, tagged with the clip

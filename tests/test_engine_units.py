@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from custom_components.homesec.engine.clip_names import clip_start
 from custom_components.homesec.engine.detect.motion import MotionSettings, scan_motion
 from custom_components.homesec.engine.errors import VideoDecodeError
 from custom_components.homesec.engine.models import (
@@ -27,7 +28,7 @@ from custom_components.homesec.engine.sources.folder import (
     FolderSource,
     is_candidate,
 )
-from custom_components.homesec.engine.spool import Spool, clip_start
+from custom_components.homesec.engine.spool import Spool
 
 MOTION = FilterResult(
     detected_classes=["motion"], confidence=1, frames_sampled=2, model="m"

@@ -11,10 +11,11 @@ from homeassistant.core import HomeAssistant
 import homeassistant.util.dt as dt_util
 import pytest
 
+from custom_components.homesec.camera_settings import CameraSettings
 from custom_components.homesec.const import DOMAIN, SUBENTRY_CAMERA
-from custom_components.homesec.engine.spool import Spool, clip_start, clip_time
+from custom_components.homesec.engine.clip_names import clip_start, clip_time
+from custom_components.homesec.engine.spool import Spool
 from custom_components.homesec.field_values import time_of_day
-from custom_components.homesec.settings import CameraSettings
 
 from .helpers import FolderHub
 

@@ -17,8 +17,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.homesec.camera_settings import CameraSettings
 from custom_components.homesec.const import EVENT_ALERT, SUBENTRY_CAMERA
-from custom_components.homesec.settings import CameraSettings
 
 from .doubles.openai_server import OpenAIServer
 from .helpers import (

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
+from custom_components.homesec.engine.clip_names import detection_sidecar
 from custom_components.homesec.engine.detect.motion import (
     MotionDetector,
     MotionSettings,
@@ -47,7 +48,7 @@ from custom_components.homesec.engine.sources.recorder import Recorder
 from custom_components.homesec.engine.sources.rtsp import RtspSettings, RtspSource
 from custom_components.homesec.engine.sources.stream import StreamPacket, copy_packet
 from custom_components.homesec.engine.sources.substream import SubstreamRecorder
-from custom_components.homesec.engine.spool import Spool, detection_sidecar
+from custom_components.homesec.engine.spool import Spool
 from custom_components.homesec.engine.state.sqlalchemy_store import (
     SQLAlchemyStateStore,
     sqlite_url,

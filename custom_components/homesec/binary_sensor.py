@@ -16,6 +16,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
+from .camera_settings import CameraSettings
 from .const import DETECTION_HOLD_SECONDS
 from .data import HomeSecConfigEntry, HomeSecData
 from .engine.detect.motion import MOTION
@@ -29,7 +30,6 @@ from .engine.models import (
     LifecycleEvent,
 )
 from .entity import ClipLifecycleEntity, HomeSecHubEntity, add_camera_entities
-from .settings import CameraSettings
 
 PARALLEL_UPDATES = 0
 

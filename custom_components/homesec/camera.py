@@ -7,12 +7,12 @@ from homeassistant.components.camera.const import CameraEntityFeature
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .camera_settings import CameraSettings
 from .data import HomeSecConfigEntry
 from .engine.detect.frames import still_jpeg
 from .engine.errors import VideoDecodeError
 from .engine.models import ClipQueued, LifecycleEvent
 from .entity import ClipLifecycleEntity, add_camera_entities
-from .settings import CameraSettings
 from .source_kinds import SOURCE_KINDS
 
 PARALLEL_UPDATES = 0

@@ -15,6 +15,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 import probatio
 
+from .camera_settings import CAMERA_DEFAULTS
 from .const import (
     ANALYZER_NONE,
     CONF_CAMERA_ID,
@@ -34,7 +35,7 @@ from .const import (
 from .engine.models import RiskLevel
 from .field_values import motion_choice, time_of_day
 from .selectors import choice
-from .settings import CAMERA_DEFAULTS, HubSettings
+from .settings import HubSettings
 from .source_kinds import SOURCE_KINDS
 
 SUMMARY_KEYS = (CONF_MIN_RISK_OVERRIDE, CONF_PROMPT_CONTEXT)

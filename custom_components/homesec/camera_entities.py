@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from homeassistant.core import CALLBACK_TYPE, callback
 
-from .settings import CameraSettings
+from .camera_settings import CameraSettings
 
 
 @dataclass(frozen=True, slots=True)

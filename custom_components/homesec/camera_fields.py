@@ -18,6 +18,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
+from .camera_settings import CAMERA_DEFAULTS
 from .const import (
     ANALYZER_NONE,
     CONF_DETECT_CLASSES,
@@ -45,7 +46,7 @@ from .engine.detect.zones import (
 )
 from .hub_fields import notify_services
 from .selectors import activity_choice, box, choice
-from .settings import CAMERA_DEFAULTS, OBJECT_GROUPS, HubSettings
+from .settings import OBJECT_GROUPS, HubSettings
 
 DETECTION_KEYS = (
     CONF_DETECT_CLASSES,

@@ -10,9 +10,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
 from .camera import PICTURE
+from .camera_settings import CameraSettings
 from .const import DOMAIN
 from .entity import camera_unique_id
-from .settings import CameraSettings
 
 
 @callback

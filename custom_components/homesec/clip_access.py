@@ -16,9 +16,10 @@ from .builder import Engine
 from .const import camera_signal
 from .content_types import content_type
 from .data import Cameras
+from .engine.clip_names import detection_sidecar
 from .engine.interfaces import ClipSource
 from .engine.models import Clip, ClipFinished, ClipQueued, ClipState, LifecycleEvent
-from .engine.spool import SpoolEntry, detection_sidecar
+from .engine.spool import SpoolEntry
 
 LOOKUP_BATCH = 10
 """Clip states read at once while looking for a camera's last clip."""

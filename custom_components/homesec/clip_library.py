@@ -18,9 +18,9 @@ import homeassistant.util.dt as dt_util
 
 from .adapters.alert_text import AlertWording
 from .content_types import content_type
+from .engine.clip_names import clip_start, start_order
 from .engine.models import ClipState
 from .engine.repository import ClipRepository
-from .engine.spool import clip_start, start_order
 from .links import signed, snapshot_path
 
 PAGE_SIZE = 100

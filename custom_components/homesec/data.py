@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
-from .settings import CameraSettings, HubSettings
+from .camera_settings import CameraSettings
+from .settings import HubSettings
 
 if TYPE_CHECKING:
     from .builder import Engine

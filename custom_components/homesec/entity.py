@@ -15,10 +15,10 @@ from homeassistant.helpers.entity_platform import (
 )
 
 from .camera_entities import CameraPlatform
+from .camera_settings import CameraSettings
 from .const import DOMAIN, camera_signal, health_signal, hub_signal
 from .data import HomeSecConfigEntry, HomeSecData
 from .engine.models import LifecycleEvent
-from .settings import CameraSettings
 
 
 def camera_unique_id(camera: CameraSettings, key: str) -> str:

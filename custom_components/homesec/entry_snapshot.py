@@ -7,8 +7,9 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 
+from .camera_settings import CameraSettings, cameras_of
 from .const import SUBENTRY_CAMERA
-from .settings import CameraSettings, cameras_of, merged
+from .settings import merged
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from .adapters.alert_text import AlertWording
 from .builder import Wiring, async_build_engine, housekeeping, retention
 from .camera_controls import CameraControls
+from .camera_settings import cameras_of
 from .clip_access import ClipAccess
 from .const import camera_signal, hub_signal
 from .data import Cameras, HomeSecData
@@ -21,7 +22,7 @@ from .hub_health import CredentialRefusals, HubHealth
 from .links import async_link_signer
 from .persisted_state import PersistedState
 from .runtime import HomeSecRuntime
-from .settings import HubSettings, cameras_of
+from .settings import HubSettings
 
 
 async def async_create_hub(hass: HomeAssistant, entry: ConfigEntry) -> HomeSecData:

@@ -7,10 +7,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .camera_settings import CameraSettings
 from .data import HomeSecConfigEntry
 from .engine.models import ClipDetected, LifecycleEvent
 from .entity import ClipLifecycleEntity, add_camera_entities
-from .settings import CameraSettings
 
 PARALLEL_UPDATES = 0
 

@@ -15,6 +15,7 @@ from homeassistant.util.hass_dict import HassKey
 from .builder import Engine, apply_cameras
 from .camera_controls import CameraControls
 from .camera_entities import CameraEntities
+from .camera_settings import CameraSettings
 from .catch_up import CatchUp
 from .clip_access import ClipAccess
 from .const import (
@@ -38,7 +39,7 @@ from .history_pruning import HISTORY_PRUNE_INTERVAL, HistoryPrune, async_prune_h
 from .hub_health import HubHealth
 from .notify_outputs import notify_keys
 from .persisted_state import PersistedState
-from .settings import CameraSettings, HubSettings
+from .settings import HubSettings
 from .source_kinds import SOURCE_KINDS
 
 _LOGGER = logging.getLogger(__name__)

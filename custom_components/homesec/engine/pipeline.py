@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 import logging
 
@@ -42,7 +42,7 @@ from .outputs import ClipLinks, Outputs, ReasonWording, make_alert
 from .pipeline_settings import CameraRules, PipelineSettings
 from .policy import STATIONARY, decide_from
 from .repository import ClipRepository
-from .retry import RetrySettings, Sleep, StageFailed, run_stage
+from .retry import RetrySettings, Sleep, StageRunner
 from .snapshots import SnapshotKeeper
 from .text import describe
 
@@ -94,9 +94,9 @@ class ClipPipeline:
         self._snapshots = snapshots
         self._history = ClipHistory(repository, clock, listener)
         self._now = clock
-        self._sleep = sleep
+
         self._clips = asyncio.Semaphore(self._settings.max_clips_in_flight)
-        self._limits = self._settings.stage_limits()
+        self._stages = StageRunner(self._settings.stage_limits(), clock, sleep)
         self._tasks = ClipTasks()
         self.live = LiveLedger(self._outputs, self._history, snapshots)
         """What live detection told of clips still being recorded."""
@@ -223,7 +223,7 @@ class ClipPipeline:
     ) -> UploadOutcome | UploadError:
         if state.done(Stage.UPLOAD) and state.storage_uri:
             return UploadOutcome(storage_uri=state.storage_uri, view_url=state.view_url)
-        result = await self._stage(
+        result = await self._stages.run(
             state,
             Stage.UPLOAD,
             lambda: self._storage.put(clip),
@@ -256,7 +256,7 @@ class ClipPipeline:
                 return live
             return await self._detector.detect(clip, self.rules_for(clip.camera_name))
 
-        result = await self._stage(
+        result = await self._stages.run(
             state,
             Stage.DETECT,
             _scan,
@@ -322,7 +322,7 @@ class ClipPipeline:
             if analyzer.retries_itself
             else self._settings.analyze_retry
         )
-        result = await self._stage(state, Stage.ANALYZE, _ask, AnalyzeError, retry)
+        result = await self._stages.run(state, Stage.ANALYZE, _ask, AnalyzeError, retry)
         if isinstance(result, AnalysisSkipped):
             stage.status = StageStatus.SKIPPED
             await self._history.record(
@@ -346,9 +346,9 @@ class ClipPipeline:
         result = await self._outputs.deliver(
             state,
             alert,
-            limit=self._limits[Stage.NOTIFY],
+            limit=self._stages.limits[Stage.NOTIFY],
             retry=self._settings.notify_retry,
-            sleep=self._sleep,
+            sleep=self._stages.sleep,
             save=self._repo.save,
         )
         if result is None:
@@ -361,30 +361,6 @@ class ClipPipeline:
         await record(
             clip, ClipEventType.NOTIFIED, delivered=delivered, failed=len(errors)
         )
-
-    async def _stage[T, E: StageError](
-        self,
-        state: ClipState,
-        stage: Stage,
-        operation: Callable[[], Awaitable[T]],
-        error_type: type[E],
-        retry: RetrySettings,
-        *,
-        retry_on: type[Exception] = Exception,
-    ) -> T | E:
-        result = await run_stage(
-            state.stages[stage],
-            operation,
-            retry,
-            limit=self._limits[stage],
-            now=self._now,
-            sleep=self._sleep,
-            retry_on=retry_on,
-        )
-        if isinstance(result, StageFailed):
-            error = result.error
-            return error_type(state.clip_id, describe(error), error)
-        return result
 
     async def _finish(
         self, clip: Clip, state: ClipState, error: StageError | None = None

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import CredentialsRejected
-from .models import StageState, StageStatus
+from .errors import CredentialsRejected, StageError
+from .models import ClipState, Stage, StageState, StageStatus
 from .text import describe
 
 type Sleep = Callable[[float], Awaitable[None]]
@@ -99,3 +99,43 @@ async def run_stage[T](
     record.error = None
     record.finished_at = now()
     return value
+
+
+class StageRunner:
+    """Runs a clip's stages within their limits; a failure becomes an error value."""
+
+    def __init__(
+        self,
+        limits: dict[Stage, asyncio.Semaphore],
+        now: Callable[[], datetime],
+        sleep: Sleep,
+    ) -> None:
+        """Hold each stage's concurrency limit, the clock and the backoff sleep."""
+        self.limits = limits
+        self.now = now
+        self.sleep = sleep
+
+    async def run[T, E: StageError](
+        self,
+        state: ClipState,
+        stage: Stage,
+        operation: Callable[[], Awaitable[T]],
+        error_type: type[E],
+        retry: RetrySettings,
+        *,
+        retry_on: type[Exception] = Exception,
+    ) -> T | E:
+        """Run ``stage`` of the clip; its last failure as an ``error_type`` value."""
+        result = await run_stage(
+            state.stages[stage],
+            operation,
+            retry,
+            limit=self.limits[stage],
+            now=self.now,
+            sleep=self.sleep,
+            retry_on=retry_on,
+        )
+        if isinstance(result, StageFailed):
+            error = result.error
+            return error_type(state.clip_id, describe(error), error)
+        return result

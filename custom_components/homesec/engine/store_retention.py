@@ -10,11 +10,11 @@ import logging
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .clip_names import clip_start
 from .interfaces import BlockingRunner, Storage, StoredCopy
 from .models import ClipState
 from .repository import ClipRepository
 from .retention import record_deleted
-from .spool import clip_start
 from .text import count, first_line, size
 
 _LOGGER = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from homeassistant.core import HomeAssistant
 import probatio
 from pydantic import BaseModel
 
+from ..camera_settings import CameraSettings
 from ..engine.interfaces import ClipSource
 from ..engine.spool import Spool
 from ..field_values import source_default
-from ..settings import CameraSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from homeassistant.helpers.selector import BooleanSelector, TextSelector
 import probatio
 
 from .. import media_paths
+from ..camera_settings import CameraSettings
 from ..const import (
     CONF_CAMERA_ID,
     CONF_CREATE_FOLDER,
@@ -24,7 +25,7 @@ from ..engine.sources.folder import FolderSettings, FolderSource
 from ..engine.spool import Spool
 from ..field_values import source_default
 from ..selectors import box
-from ..settings import CameraSettings, HubSettings
+from ..settings import HubSettings
 from ..source_checks import (
     folder_error,
     missing_folder_error,

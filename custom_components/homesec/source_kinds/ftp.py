@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import BooleanSelector, TextSelector
 import probatio
 
+from ..camera_settings import CameraSettings
 from ..const import (
     CONF_ALLOW_ANONYMOUS,
     CONF_CAMERA_ID,
@@ -25,7 +26,6 @@ from ..engine.sources.ftp import FtpSettings, FtpSource
 from ..engine.spool import Spool
 from ..field_values import source_default
 from ..selectors import PASSWORD, box
-from ..settings import CameraSettings
 from ..source_checks import port_error
 from .base import CheckContext, SourceKind
 

@@ -16,6 +16,7 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from ..adapters.ha_camera import HaCameraSettings, HaCameraSource
+from ..camera_settings import CameraSettings, live_detection_default
 from ..const import (
     CONF_CAMERA_ENTITY,
     CONF_CLIP_SECONDS,
@@ -28,7 +29,6 @@ from ..const import (
 from ..engine.interfaces import ClipSource
 from ..engine.spool import Spool
 from ..selectors import box
-from ..settings import CameraSettings, live_detection_default
 from .base import CheckContext, SourceKind, defaulted, given
 
 FIELDS = {

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import BooleanSelector, TextSelector
 import probatio
 
+from ..camera_settings import CameraSettings, live_detection_default
 from ..const import (
     CONF_BLUR,
     CONF_LIVE_DETECTION,
@@ -28,7 +29,6 @@ from ..engine.sources.rtsp import RtspSettings, RtspSource
 from ..engine.sources.stream import split_credentials, with_credentials
 from ..engine.spool import Spool
 from ..selectors import PASSWORD, URL, box, choice
-from ..settings import CameraSettings, live_detection_default
 from ..source_checks import STREAM_SCHEMES, probe_stream
 from .base import CheckContext, SourceKind, defaulted, given
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import shutil
 import time
 
+from ..clip_names import safe_segment
 from ..interfaces import BlockingRunner, Storage, StoredCopy
 from ..models import Clip, UploadOutcome
-from ..spool import safe_segment
 
 _LOGGER = logging.getLogger(__name__)
 
