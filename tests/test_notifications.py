@@ -18,7 +18,11 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homesec.camera_settings import CameraSettings
-from custom_components.homesec.const import EVENT_ALERT, SUBENTRY_CAMERA
+from custom_components.homesec.const import (
+    EVENT_ALERT,
+    EVENT_DETECTION,
+    SUBENTRY_CAMERA,
+)
 
 from .doubles.openai_server import OpenAIServer
 from .helpers import (
@@ -78,7 +82,7 @@ async def test_quick_notification_is_replaced_by_the_alert(
     # under the clip's tag
     assert len(calls) == 2
     quick, alert = calls[0].data, calls[1].data
-    assert quick["message"] == "Person at Front door; summary follows."
+    assert quick["message"] == "Person at Front door; the clip follows."
     assert alert["message"].startswith("Person at Front door, ")
     assert quick["data"]["tag"] == alert["data"]["tag"]
     assert alert["data"]["tag"].startswith("front_door_")
@@ -100,13 +104,18 @@ async def test_quick_notification_is_cleared_without_an_alert(
     config_dir: Path,
     red_model: Path,
     red_clip: Path,
-    socket_enabled: None,
+    openai_server: OpenAIServer,
 ) -> None:
-    """A person without an alert (no summary, no motion rule) leaves nothing."""
-    # Given a camera that only alerts on summaries, and no analyzer
-    entry, drop, calls = await phone_hub(
-        hass, config_dir, red_model, notify_on_motion=False
+    """A person the summary model rates below the alert level leaves nothing."""
+    # Given a hub that summarizes people (its model rates clips medium) and
+    # alerts from high risk, and a camera that only alerts on summaries
+    calls = async_mock_service(hass, "notify", "mobile_app_pixel")
+    entry = await setup_openai_hub(
+        hass, red_model, openai_server.url, {"notify_services": [PHONE]}
     )
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, notify_on_motion=False)
 
     # When a clip with a person arrives
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
@@ -123,6 +132,32 @@ async def test_quick_notification_is_cleared_without_an_alert(
         "message": "clear_notification",
         "data": {"tag": calls[0].data["data"]["tag"]},
     }
+
+
+async def test_no_quick_notification_when_no_alert_can_follow(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_model: Path,
+    red_clip: Path,
+    socket_enabled: None,
+) -> None:
+    """Without a summary model and without Alert on any detection, no buzz."""
+    # Given a hub without a summary model, and a camera that does not alert on
+    # any detection
+    entry, drop, calls = await phone_hub(
+        hass, config_dir, red_model, notify_on_motion=False
+    )
+    detections = async_capture_events(hass, EVENT_DETECTION)
+
+    # When a clip with a person arrives
+    (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
+    await wait_for(lambda: len(detections) == 1, what="the detection event")
+    await settle(hass, entry)
+
+    # Then the person was detected, but the phone got nothing: no word that
+    # would promise an alert and then vanish
+    assert detections[0].data["detected_classes"] == ["person"]
+    assert calls == []
 
 
 async def test_snooze_action_holds_notifications_back(

@@ -25,6 +25,7 @@ from custom_components.homesec.adapters.notify_targets import (
     NotifyContext,
     PhoneNotifier,
     PhoneUrgency,
+    QuickWord,
 )
 from custom_components.homesec.adapters.persistent_notification import (
     PersistentNotificationNotifier,
@@ -117,7 +118,7 @@ async def test_mail_gets_a_plain_message_and_the_phone_its_payload(
     # And the phone got the quick word, then the alert under the same tag with
     # the snapshot, the clip as video, and the actions
     quick, full = phone[0].data, phone[1].data
-    assert quick["message"] == "Person at Front door; summary follows."
+    assert quick["message"] == "Person at Front door; the clip follows."
     assert quick["data"]["tag"] == full["data"]["tag"] == alert["clip_id"]
     assert full["message"].startswith("Person at Front door, ")
     assert full["data"]["image"].startswith("/api/homesec/snapshots/")
@@ -141,23 +142,28 @@ async def test_without_an_alert_only_the_phone_hears_and_is_cleared(
     config_dir: Path,
     red_model: Path,
     red_clip: Path,
-    socket_enabled: None,
+    openai_server: OpenAIServer,
 ) -> None:
     """The quick word and its removal are the Companion app's, never a mailbox's."""
-    # Given a hub that alerts only on summaries (and has no analyzer)
-    drop, phone, email = await mail_and_phone_hub(
-        hass, config_dir, red_model, notify_on_motion=False
-    )
+    # Given a summarizing hub (its model rates clips medium, below the alert
+    # level) telling a phone and a mailbox, and a camera alerting on summaries
+    phone = async_mock_service(hass, "notify", "mobile_app_x")
+    email = async_mock_service(hass, "notify", "email")
+    entry = await setup_openai_hub(hass, red_model, openai_server.url)
+    await set_options(hass, entry, notify_services=[PHONE, EMAIL])
+    drop = config_dir / "drop"
+    drop.mkdir()
+    await add_camera(hass, entry, drop, notify_on_motion=False)
 
     # When a clip with a person arrives and no alert follows
     (drop / "clip.mp4").write_bytes(red_clip.read_bytes())
     await wait_for(lambda: len(phone) == 2, what="quick and clear")
-    pipeline = hass.config_entries.async_entries("homesec")[0].runtime_data
-    await wait_for(lambda: pipeline.engine.pipeline.in_flight == 0, what="idle")
+    await wait_for(lambda: entry.runtime_data.engine.pipeline.in_flight == 0)
     await hass.async_block_till_done()
 
     # Then the phone's quick word was removed by the app's command and tag,
     # and the mailbox got nothing at all
+    assert phone[0].data["message"] == "Person at Front door; summary follows."
     assert phone[1].data == {
         "message": "clear_notification",
         "data": {"tag": phone[0].data["data"]["tag"]},
@@ -225,7 +231,9 @@ async def test_urgent_from_a_risk_level_only(
     # Given a phone whose alerts are urgent from high risk on
     calls = async_mock_service(hass, "notify", "mobile_app_x")
     urgency = PhoneUrgency(from_level=RiskLevel.HIGH, critical=critical)
-    phone = PhoneNotifier(PHONE, await _context(hass), ["person"], urgency)
+    phone = PhoneNotifier(
+        PHONE, await _context(hass), QuickWord(frozenset({"person"})), urgency
+    )
     urgent_keys = {"push", "ttl", "priority", "channel"}
 
     # When alerts of every risk (and one without) go out
@@ -257,7 +265,9 @@ async def test_no_snapshot_link_without_a_snapshot(hass: HomeAssistant) -> None:
     # Given the outputs of a phone and of persistent notifications
     calls = async_mock_service(hass, "notify", "mobile_app_x")
     context = await _context(hass)
-    phone = PhoneNotifier(PHONE, context, ["person"], PhoneUrgency())
+    phone = PhoneNotifier(
+        PHONE, context, QuickWord(frozenset({"person"})), PhoneUrgency()
+    )
     board = PersistentNotificationNotifier(context)
 
     # When an alert without a snapshot, then one with, go to both

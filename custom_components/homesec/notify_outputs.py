@@ -12,11 +12,12 @@ from .adapters.notify_targets import (
     NotifyContext,
     NotifyEntityNotifier,
     PhoneUrgency,
+    QuickWord,
     service_notifier,
 )
 from .adapters.persistent_notification import PersistentNotificationNotifier
 from .camera_refs import camera_refs
-from .const import RISK_LEVELS
+from .const import ANALYZER_NONE, RISK_LEVELS
 from .data import Cameras
 from .engine.gates import CameraGate, GatedNotifier
 from .engine.interfaces import Notifier
@@ -66,6 +67,17 @@ def outputs(
     hub_targets = _target_keys(settings.notify_entities, settings.notify_services)
     urgency = phone_urgency(settings)
 
+    def alerts_on_motion(camera_id: str) -> bool:
+        camera = cameras.get(camera_id)
+        own = None if camera is None else camera.notify_on_motion
+        return settings.notify_on_motion if own is None else own
+
+    quick = QuickWord(
+        frozenset(settings.trigger_classes),
+        summaries=settings.analyzer != ANALYZER_NONE,
+        alerts_on_motion=alerts_on_motion,
+    )
+
     def gate(key: str) -> CameraGate:
         def enabled(camera_id: str) -> bool:
             # Read at each alert: a camera's change applies without a reload.
@@ -84,7 +96,7 @@ def outputs(
         if kind == "entity":
             return NotifyEntityNotifier(name, context)
         if kind == "service":
-            return service_notifier(name, context, settings.trigger_classes, urgency)
+            return service_notifier(name, context, quick, urgency)
         return PersistentNotificationNotifier(context)
 
     keys = sorted(notify_keys(settings, cameras))

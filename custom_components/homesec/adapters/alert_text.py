@@ -113,9 +113,10 @@ class AlertWording:
             "alert_title", camera=camera, seen=self.labels(alert.detected_classes)
         )
 
-    def quick(self, classes: Iterable[str], camera: str) -> str:
-        """The word at detection, before the summary."""
-        return self.text("quick_message", seen=self.labels(classes), camera=camera)
+    def quick(self, classes: Iterable[str], camera: str, *, summary: bool) -> str:
+        """The word at detection, before the summary (or the clip, without one)."""
+        key = "quick_message" if summary else "quick_message_clip"
+        return self.text(key, seen=self.labels(classes), camera=camera)
 
     def message(
         self,

@@ -53,6 +53,31 @@ class NotifyContext:
         }
 
 
+def _never(_camera_id: str) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class QuickWord:
+    """When a phone hears of a detection before the alert, and what it reads.
+
+    Only when an alert can still follow: a summary model will rate the clip,
+    or the camera alerts on any detection (then the alert brings the clip).
+    """
+
+    trigger_classes: frozenset[str]
+    summaries: bool = True
+    """Whether a summary model rates the clips with these objects."""
+    alerts_on_motion: Callable[[str], bool] = _never
+    """Whether a camera (by id) alerts on any detection, as configured now."""
+
+    def wanted(self, camera_id: str, classes: Iterable[str]) -> bool:
+        """Whether a detection of ``classes`` at the camera gets a quick word."""
+        if not set(classes) & self.trigger_classes:
+            return False
+        return self.summaries or self.alerts_on_motion(camera_id)
+
+
 @dataclass(frozen=True, slots=True)
 class PhoneUrgency:
     """From which risk alerts break through on phones, and how far."""
@@ -135,21 +160,22 @@ class PhoneNotifier(_TargetNotifier):
     clip, and two actions open the clip or snooze the camera. Links are
     signed, so the phone needs no login for them.
 
-    At the detection of a trigger class a quick notification goes out first;
-    the alert replaces it under the same tag, and when no alert follows the
-    app's ``clear_notification`` command removes it at the clip's end.
+    At the detection of a trigger class a quick notification goes out first
+    (when an alert can follow, see ``QuickWord``); the alert replaces it under
+    the same tag, and when no alert follows the app's ``clear_notification``
+    command removes it at the clip's end.
     """
 
     def __init__(
         self,
         target: str,
         context: NotifyContext,
-        trigger_classes: Iterable[str],
+        quick: QuickWord,
         urgency: PhoneUrgency,
     ) -> None:
         """``target`` is ``notify.mobile_app_<device>``."""
         super().__init__(target, context)
-        self._trigger_classes = frozenset(trigger_classes)
+        self._quick = quick
         self._urgency = urgency
         self._waiting: set[str] = set()
         """Clips with a quick notification that no alert has replaced yet."""
@@ -176,7 +202,7 @@ class PhoneNotifier(_TargetNotifier):
 
     async def detected(self, clip: Clip, result: FilterResult) -> None:
         """The quick notification at detection, replaced when the alert comes."""
-        if not set(result.detected_classes) & self._trigger_classes:
+        if not self._quick.wanted(clip.camera_name, result.detected_classes):
             return
         self._waiting.add(clip.clip_id)
         wording = self._context.wording
@@ -191,7 +217,9 @@ class PhoneNotifier(_TargetNotifier):
                     camera=camera,
                     seen=wording.labels(result.detected_classes),
                 ),
-                "message": wording.quick(result.detected_classes, camera),
+                "message": wording.quick(
+                    result.detected_classes, camera, summary=self._quick.summaries
+                ),
                 "data": self._payload(clip.clip_id, clip.camera_name, links),
             }
         )
@@ -232,10 +260,10 @@ class PhoneNotifier(_TargetNotifier):
 def service_notifier(
     service: str,
     context: NotifyContext,
-    trigger_classes: Iterable[str],
+    quick: QuickWord,
     urgency: PhoneUrgency,
 ) -> Notifier:
     """The notifier of a notify service: a phone's, or a plain one."""
     if service.startswith(PHONE_PREFIX):
-        return PhoneNotifier(service, context, trigger_classes, urgency)
+        return PhoneNotifier(service, context, quick, urgency)
     return PlainServiceNotifier(service, context)
