@@ -112,8 +112,8 @@ async def test_browsing_two_thousand_clips_by_pages(
     )
     newest = first.children[0]
     assert newest.title == "05:49:30"
-    delivery = next(c for c in first.children if "delivery" in c.title)
-    assert delivery.title.endswith("person · delivery (medium risk)")
+    delivery = next(c for c in first.children if "Delivery" in c.title)
+    assert delivery.title.endswith("person · Delivery (medium risk)")
     assert delivery.thumbnail.startswith("/api/homesec/snapshots/")
     assert "authSig=" in delivery.thumbnail
 
@@ -248,7 +248,10 @@ async def test_the_library_follows_home_assistants_language(
     def with_esperanto(files: dict[str, dict[str, Path]]) -> dict[str, Any]:
         loaded = load_files(files)
         if "eo" in loaded:
-            loaded["eo"][DOMAIN] = {"common": ESPERANTO}
+            loaded["eo"][DOMAIN] = {
+                "common": ESPERANTO,
+                "selector": {"activity_type": {"options": {"delivery": "liverado"}}},
+            }
         return loaded
 
     monkeypatch.setattr(
@@ -277,11 +280,12 @@ async def test_the_library_follows_home_assistants_language(
         hass, camera.children[0].media_content_id
     )
 
-    # Then the day, the page and its clips read in the language now chosen
+    # Then the day, the page and its clips (their activity too) read in the
+    # language now chosen
     assert english.children[0].title == "Sun 22 Nov 2026 (101)"
     assert camera.children[0].title == "dimanĉo, 22-a de novembro 2026: 101 filmetoj"
     assert day.title == "Front door — dimanĉo, 22-a de novembro 2026"
-    assert day.children[0].title == "01:40:00 · persono · delivery (risko: meza)"
+    assert day.children[0].title == "01:40:00 · persono · liverado (risko: meza)"
     assert day.children[1].title == "01:39:00 · nenio trovita"
     assert day.children[-1].title == "Pli malnovaj filmetoj"
     assert day.children[-1].can_expand

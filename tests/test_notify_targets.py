@@ -314,6 +314,7 @@ async def test_the_message_reads_at_a_glance(hass: HomeAssistant) -> None:
         )
     )
     listed = reason(_decision(AlertReason.ACTIVITY_LISTED, activity_type="delivery"))
+    own = reason(_decision(AlertReason.ACTIVITY_LISTED, activity_type="bin_day"))
 
     # Then the lines read as sentences in the user's time zone
     local = today.ts.astimezone(ZoneInfo("Europe/Berlin"))
@@ -329,8 +330,9 @@ async def test_the_message_reads_at_a_glance(hass: HomeAssistant) -> None:
     )
     assert risk_reason == ("the risk is high, at or above your alert level (medium).")
     assert listed == (
-        "delivery is one of the activities you always want to hear about."
+        "Delivery is one of the activities you always want to hear about."
     )
+    assert own.startswith("bin day is one of the activities")
 
 
 def _decision(code: AlertReason, **params: str) -> AlertDecision:

@@ -126,7 +126,7 @@ def _title(wording: AlertWording, when: str, state: ClipState | None) -> str:
         parts.append(
             wording.text(
                 "library_activity",
-                activity=analysis.activity_type,
+                activity=wording.activity(analysis.activity_type),
                 risk=wording.risk(analysis.risk_level),
             )
         )

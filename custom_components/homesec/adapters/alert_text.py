@@ -23,6 +23,7 @@ from ..engine.models import Alert, AlertDecision, AlertReason, RiskLevel
 from ..links import AlertLinks
 
 PREFIX = f"component.{DOMAIN}.common."
+ACTIVITY_PREFIX = f"component.{DOMAIN}.selector.activity_type.options."
 NOTIFY_CODES = frozenset(
     {"risk_at_or_above", "activity_listed", "motion_alerts_on", "analysis_unavailable"}
 )
@@ -49,16 +50,21 @@ class AlertWording:
     def cached(cls, hass: HomeAssistant) -> AlertWording:
         """A wording from the texts already loaded (by a running hub)."""
         wording = cls(hass)
-        wording._texts = async_get_cached_translations(
-            hass, hass.config.language, "common", DOMAIN
-        )
+        for category in ("common", "selector"):
+            wording._texts |= async_get_cached_translations(
+                hass, hass.config.language, category, DOMAIN
+            )
         return wording
 
     async def async_load(self) -> None:
         """Load the texts of Home Assistant's current language."""
-        self._texts = await async_get_translations(
-            self._hass, self._hass.config.language, "common", [DOMAIN]
-        )
+        language = self._hass.config.language
+        texts: dict[str, str] = {}
+        for category in ("common", "selector"):
+            texts |= await async_get_translations(
+                self._hass, language, category, [DOMAIN]
+            )
+        self._texts = texts
 
     def async_follow_language(self) -> CALLBACK_TYPE:
         """Reload the texts when the language changes; returns the unsubscribe."""
@@ -82,6 +88,10 @@ class AlertWording:
         seen = ", ".join(names)
         return seen[:1].upper() + seen[1:] if capitalize else seen
 
+    def activity(self, name: str) -> str:
+        """An activity type's name (a user's own type as they wrote it)."""
+        return self._texts.get(ACTIVITY_PREFIX + name, name.replace("_", " "))
+
     def when(self, ts: datetime) -> str:
         """The local time, with the date unless it is today."""
         local = dt_util.as_local(ts)
@@ -102,6 +112,8 @@ class AlertWording:
         for key in ("risk_level", "min_risk_level"):
             if key in params:
                 params[key] = self.risk(RiskLevel(params[key]))
+        if "activity_type" in params:
+            params["activity_type"] = self.activity(params["activity_type"])
         key = f"reason_{code}"
         if cause := params.pop("cause", None):
             key = f"{key}_{cause}"
