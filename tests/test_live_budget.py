@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+
 from custom_components.homesec.engine.live_budget import LiveBudget, LiveSettings
+
+from .helpers import setup_hub, setup_onnx_hub
 
 
 def test_a_camera_waits_for_its_previous_frame() -> None:
@@ -45,3 +51,42 @@ def test_cameras_share_the_waiting_frames_and_the_rate() -> None:
     assert fourth == "the frame budget across cameras is spent"
     # And a second after the first grants, frames are granted again
     assert budget.take("a", 1.01) is None
+
+
+async def test_the_hub_options_set_live_detections_budget(
+    hass: HomeAssistant, config_dir: Path, red_model: Path
+) -> None:
+    """The options form's live checks reach the hub's live detection budget."""
+    # Given a hub detecting people with a model, and its options form
+    entry = await setup_onnx_hub(hass, red_model)
+    form = await hass.config_entries.options.async_init(entry.entry_id)
+    assert {"live_fps", "live_total_fps"} <= {
+        str(k) for k in form["data_schema"].schema
+    }
+    assert entry.runtime_data.engine.live.budget.settings.camera_fps == 2.0
+
+    # When the user wants 1 check a second per camera and 3 across cameras
+    await hass.config_entries.options.async_configure(
+        form["flow_id"], {"live_fps": 1, "live_total_fps": 3}
+    )
+    await hass.async_block_till_done()
+
+    # Then the reloaded hub's live detection holds to them
+    settings = entry.runtime_data.engine.live.budget.settings
+    assert (settings.camera_fps, settings.total_fps) == (1.0, 3.0)
+
+
+async def test_a_motion_only_hub_offers_no_live_checks(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    """Without a detection model there is nothing to check live: no such fields."""
+    # Given a hub that detects motion only
+    entry = await setup_hub(hass)
+
+    # When its options form opens
+    form = await hass.config_entries.options.async_init(entry.entry_id)
+
+    # Then it does not offer live checks
+    assert not {"live_fps", "live_total_fps"} & {
+        str(k) for k in form["data_schema"].schema
+    }

@@ -49,6 +49,7 @@ from .engine.interfaces import (
     Storage,
 )
 from .engine.live import LiveDetection
+from .engine.live_budget import LiveSettings
 from .engine.pending_journal import PendingJournal
 from .engine.pipeline import ClipPipeline, LifecycleListener, PipelineSettings
 from .engine.policy import DefaultAlertPolicy, PolicySettings
@@ -354,6 +355,9 @@ async def async_build_engine(
             rules_for=pipeline.rules_for,
             run_blocking=run,
             enabled=wiring.detection_on,
+            settings=LiveSettings(
+                camera_fps=settings.live_fps, total_fps=settings.live_total_fps
+            ),
         ),
         local_root=settings.storage_folder(config_dir),
         database_path=settings.sqlite_file(config_dir),

@@ -72,6 +72,8 @@ FIELD_EXAMPLES = {
 
 D = HUB_DEFAULTS
 CONF_HISTORY_MAX_DAYS = "history_max_days"
+CONF_LIVE_FPS = "live_fps"
+CONF_LIVE_TOTAL_FPS = "live_total_fps"
 CONF_STATIONARY_FORGET_MINUTES = "stationary_forget_minutes"
 NEW_HUB = D.model_dump(
     mode="json",
@@ -299,6 +301,16 @@ def history_fields() -> dict[Any, Any]:
     return {
         probatio.Required(CONF_HISTORY_MAX_DAYS, default=D.history_max_days): box(
             0, 3650, 1, "d"
+        ),
+    }
+
+
+def live_fields() -> dict[Any, Any]:
+    """Live detection's frame budget: per recording camera and across cameras."""
+    return {
+        probatio.Required(CONF_LIVE_FPS, default=D.live_fps): box(0.5, 5, 0.5, "fps"),
+        probatio.Required(CONF_LIVE_TOTAL_FPS, default=D.live_total_fps): box(
+            1, 20, 1, "fps"
         ),
     }
 

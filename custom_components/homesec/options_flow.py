@@ -20,6 +20,7 @@ from .hub_fields import (
     alert_fields,
     budget_fields,
     history_fields,
+    live_fields,
     notify_services,
     phone_fields,
     rules_fields,
@@ -76,7 +77,7 @@ class HubOptionsFlow(OptionsFlow):
         fields |= store_fields(settings.storage_type) | history_fields()
         if settings.detector != DETECTOR_MOTION:
             fields |= rules_fields(settings.class_choices)
-            fields |= stationary_fields()
+            fields |= stationary_fields() | live_fields()
         if settings.analyzer != ANALYZER_NONE:
             fields |= budget_fields()
         fields |= {key: field for key, field in alerts.items() if key in MQTT}

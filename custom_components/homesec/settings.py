@@ -73,6 +73,10 @@ class HubSettings(BaseModel):
     min_hits: int = 1
     imgsz: int = 320
     stationary_forget_minutes: float = 15
+    live_fps: float = 2.0
+    """Frames a second live detection checks per recording camera."""
+    live_total_fps: float = 4.0
+    """Frames a second live detection checks across all cameras."""
     """A parked object missing this long alerts again when back (0: no tracking)."""
 
     analyzer: str = ANALYZER_NONE
