@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -63,7 +63,7 @@ from .engine.storage.dropbox import DropboxSettings, DropboxStorage
 from .engine.storage.local import LocalStorage
 from .engine.store_retention import StoreRetentionSettings
 from .links import LinkSigner, clip_path, snapshot_path
-from .notify_outputs import notify_keys, outputs
+from .notify_outputs import TargetNotifiers, notify_keys, outputs
 from .settings import HubSettings
 
 """The target of alerts when no notify target is chosen."""
@@ -89,8 +89,16 @@ class Engine:
     """Live detection of the cameras that record a stream."""
     local_root: Path
     database_path: Path
-    notify_keys: frozenset[str]
+    notify_keys: set[str]
     """The notify targets the pipeline has a notifier for."""
+    targets: TargetNotifiers
+    """Builds the notifier of a target a camera starts sending to."""
+
+    def add_notify_targets(self, keys: Iterable[str]) -> None:
+        """Give the pipeline a notifier for each target it has none for yet."""
+        for key in sorted(set(keys) - self.notify_keys):
+            self.pipeline.add_notifier(self.targets.notifier(key))
+            self.notify_keys.add(key)
 
     async def close(self) -> None:
         """Stop clips in flight (they stay spooled) and close every part."""
@@ -315,6 +323,12 @@ async def async_build_engine(
     snapshots = SnapshotKeeper(SnapshotStore(config_dir / SNAPSHOTS_PATH), run)
     rules = policy(settings, cameras)
     tracker = stationary(settings, cameras)
+    targets = TargetNotifiers(
+        settings,
+        cameras,
+        NotifyContext(hass, cameras.title, wiring.wording, wiring.links),
+        wiring.notifications_on,
+    )
     pipeline = ClipPipeline(
         storage=WatchedStorage(store, wiring.on_storage_failure),
         detector=GatedDetector(
@@ -323,13 +337,7 @@ async def async_build_engine(
         ),
         analyzer=watched,
         policy=rules,
-        notifiers=outputs(
-            hass,
-            settings,
-            cameras,
-            NotifyContext(hass, cameras.title, wiring.wording, wiring.links),
-            wiring.notifications_on,
-        ),
+        notifiers=outputs(hass, settings, cameras, targets),
         repository=repository,
         snapshots=snapshots,
         listener=wiring.listener,
@@ -361,5 +369,6 @@ async def async_build_engine(
         ),
         local_root=settings.storage_folder(config_dir),
         database_path=settings.sqlite_file(config_dir),
-        notify_keys=notify_keys(settings, cameras),
+        notify_keys=set(notify_keys(settings, cameras)),
+        targets=targets,
     )

@@ -50,60 +50,83 @@ def notify_keys(settings: HubSettings, cameras: Cameras) -> frozenset[str]:
     )
 
 
+class TargetNotifiers:
+    """Builds each notify target's notifier, gated by camera (also later ones).
+
+    A camera's alerts go to its own targets, else the hub's, else a persistent
+    notification. Switches, snoozes and quiet hours hold back the user's
+    notifications, never events or MQTT.
+    """
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        cameras: Cameras,
+        context: NotifyContext,
+        notifications_on: CameraGate,
+    ) -> None:
+        """Targets of ``settings`` and ``cameras`` (read at each alert)."""
+        self._settings = settings
+        self._cameras = cameras
+        self._context = context
+        self._notifications_on = notifications_on
+        self._hub_targets = _target_keys(
+            settings.notify_entities, settings.notify_services
+        )
+        self._urgency = phone_urgency(settings)
+        self._quick = QuickWord(
+            frozenset(settings.trigger_classes),
+            summaries=settings.analyzer != ANALYZER_NONE,
+            alerts_on_motion=self._alerts_on_motion,
+        )
+
+    def _alerts_on_motion(self, camera_id: str) -> bool:
+        camera = self._cameras.get(camera_id)
+        own = None if camera is None else camera.notify_on_motion
+        return self._settings.notify_on_motion if own is None else own
+
+    def _gate(self, key: str) -> CameraGate:
+        def enabled(camera_id: str) -> bool:
+            # Read at each alert: a camera's change applies without a reload.
+            camera = self._cameras.get(camera_id)
+            wanted = (
+                self._hub_targets
+                if camera is None
+                else _target_keys(*camera.notify_targets(self._settings))
+            )
+            return key in wanted and self._notifications_on(camera_id)
+
+        return enabled
+
+    def notifier(self, key: str) -> Notifier:
+        """The target ``key``'s notifier, for the cameras that send to it."""
+        kind, _, name = key.partition(":")
+        bare: Notifier
+        if kind == "entity":
+            bare = NotifyEntityNotifier(name, self._context)
+        elif kind == "service":
+            bare = service_notifier(name, self._context, self._quick, self._urgency)
+        else:
+            bare = PersistentNotificationNotifier(self._context)
+        return GatedNotifier(bare, self._gate(key))
+
+
 def outputs(
     hass: HomeAssistant,
     settings: HubSettings,
     cameras: Cameras,
-    context: NotifyContext,
-    notifications_on: CameraGate,
+    targets: TargetNotifiers,
 ) -> list[Notifier]:
     """The bus, MQTT, and each chosen notify target (persistent ones without).
 
     Each target is a notifier of its own: one that fails is retried alone and
-    never delays or repeats the others. A camera's alerts go to its own targets,
-    else the hub's, else a persistent notification. Switches, snoozes and quiet
-    hours hold back the user's notifications, never events or MQTT.
+    never delays or repeats the others.
     """
-    hub_targets = _target_keys(settings.notify_entities, settings.notify_services)
-    urgency = phone_urgency(settings)
-
-    def alerts_on_motion(camera_id: str) -> bool:
-        camera = cameras.get(camera_id)
-        own = None if camera is None else camera.notify_on_motion
-        return settings.notify_on_motion if own is None else own
-
-    quick = QuickWord(
-        frozenset(settings.trigger_classes),
-        summaries=settings.analyzer != ANALYZER_NONE,
-        alerts_on_motion=alerts_on_motion,
-    )
-
-    def gate(key: str) -> CameraGate:
-        def enabled(camera_id: str) -> bool:
-            # Read at each alert: a camera's change applies without a reload.
-            camera = cameras.get(camera_id)
-            wanted = (
-                hub_targets
-                if camera is None
-                else _target_keys(*camera.notify_targets(settings))
-            )
-            return key in wanted and notifications_on(camera_id)
-
-        return enabled
-
-    def notifier(key: str) -> Notifier:
-        kind, _, name = key.partition(":")
-        if kind == "entity":
-            return NotifyEntityNotifier(name, context)
-        if kind == "service":
-            return service_notifier(name, context, quick, urgency)
-        return PersistentNotificationNotifier(context)
-
     keys = sorted(notify_keys(settings, cameras))
     return [
         BusNotifier(hass, lambda camera_id: camera_refs(hass, cameras, camera_id)),
         MqttAlertNotifier(
             hass, settings.mqtt_topic, settings.mqtt_qos, settings.mqtt_retain
         ),
-        *(GatedNotifier(notifier(key), gate(key)) for key in keys),
+        *(targets.notifier(key) for key in keys),
     ]

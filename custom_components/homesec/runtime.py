@@ -231,13 +231,14 @@ class HomeSecRuntime:
         wanted = EntrySnapshot.of(entry)
         if not wanted.only_cameras_differ(self._applied):
             return False
-        targets = notify_keys(self._settings, Cameras(wanted.cameras))
-        if not targets <= self._engine.notify_keys:
-            return False  # a camera sends to a new target: it needs a notifier
         async with self._apply_lock:
             if self._stopped:
                 return True
             try:
+                # A camera that sends to a new target: it gets its notifier.
+                self._engine.add_notify_targets(
+                    notify_keys(self._settings, Cameras(wanted.cameras))
+                )
                 await self._async_apply_cameras(wanted.cameras)
             except Exception as err:  # noqa: BLE001 - any failure: reload the hub
                 _LOGGER.warning(

@@ -78,6 +78,10 @@ class Outputs:
         self._notifiers = list(notifiers)
         self._now = now
 
+    def add(self, notifier: Notifier) -> None:
+        """One more output, for the alerts from now on."""
+        self._notifiers.append(notifier)
+
     async def tell(self, hook: Callable[[Notifier], Awaitable[None]]) -> None:
         """Run a best-effort hook of every output (a failing one stops none)."""
 

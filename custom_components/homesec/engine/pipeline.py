@@ -106,6 +106,10 @@ class ClipPipeline:
         """Clips submitted and not finished yet."""
         return len(self._tasks)
 
+    def add_notifier(self, notifier: Notifier) -> None:
+        """Deliver the alerts from now on to ``notifier`` too."""
+        self._outputs.add(notifier)
+
     def rules_for(self, camera_name: str) -> DetectionRules | None:
         """The camera's detection rules (None: the detector's own)."""
         return self.camera_rules.of(camera_name)
