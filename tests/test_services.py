@@ -139,6 +139,8 @@ async def test_reprocess_search_and_cleanup(
     assert [c["clip_id"] for c in by_device["clips"]] == ids
     assert [c["original_name"] for c in everything["clips"]] == ["b.mp4", "a.mp4"]
     assert everything["clips"][0]["clip_url"] == f"/api/homesec/clips/{ids[0]}"
+    # (motion clips have a snapshot too: the frame with the most motion)
+    assert everything["clips"][0]["snapshot_url"] == f"/api/homesec/snapshots/{ids[0]}"
     assert people["clips"] == risky["clips"] == future["clips"] == []
     assert [c["clip_id"] for c in one["clips"]] == ids[:1]
     assert await refused(

@@ -141,12 +141,7 @@ def _entry(
     started = clip_start(clip_id)
     when = dt_util.as_local(started).strftime("%H:%M:%S") if started else clip_id
     failed = state is not None and state.failed
-    # Every detector draws a snapshot of a clip's best frame (motion too).
-    has_snapshot = (
-        state is not None
-        and state.filter_result is not None
-        and state.filter_result.best is not None
-    )
+    has_snapshot = state is not None and state.has_snapshot
     thumbnail = (
         signed(hass, snapshot_path(clip_id), THUMBNAIL_VALID)
         if has_snapshot

@@ -251,7 +251,7 @@ def _describe(state: ClipState) -> dict[str, Any]:
         "alerted": bool(state.decision and state.decision.notify),
         "storage_uri": state.storage_uri,
         "clip_url": clip_path(state.clip_id),
-        "snapshot_url": snapshot_path(state.clip_id),
+        "snapshot_url": snapshot_path(state.clip_id) if state.has_snapshot else None,
     }
 
 

@@ -273,6 +273,11 @@ class ClipState(BaseModel):
         """Whether processing stopped on an error (the clip is kept)."""
         return self.status is ClipStatus.ERROR
 
+    @property
+    def has_snapshot(self) -> bool:
+        """Whether its scan kept a snapshot (every detector draws its best frame)."""
+        return self.filter_result is not None and self.filter_result.best is not None
+
     def done(self, stage: Stage) -> bool:
         """Whether ``stage`` completed."""
         return self.stages[stage].status is StageStatus.DONE
