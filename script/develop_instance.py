@@ -289,7 +289,7 @@ class Instance:
                 {
                     "name": CAMERA_NAME,
                     "source_type": "folder",
-                    "notify_on_motion": True,
+                    "notify_on_motion": "on",
                 },
             )
             flow = await self.post(

@@ -99,13 +99,14 @@ PERSON_RULES = {"detect_classes": ["person"], "min_confidence": 0.5, "min_hits":
                 "min_box_h_ratio": 0.0}  # fmt: skip
 
 
-async def setup_onnx_hub(hass: HomeAssistant, model: Path) -> ConfigEntry:
-    """A hub detecting people with the ONNX ``model``, without an analyzer."""
+async def setup_onnx_hub(hass: HomeAssistant, model: Path, **rules: Any) -> ConfigEntry:
+    """A hub detecting people with the ONNX ``model`` (``rules`` over
+    ``PERSON_RULES``), without an analyzer."""
     result = await start_hub_flow(hass)
     for step in (
         {"detector": "onnx"},
         {"model_path": str(model)},
-        PERSON_RULES,
+        {**PERSON_RULES, **rules},
         {"analyzer": "none"},
     ):
         result = dict(

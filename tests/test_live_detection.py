@@ -23,13 +23,7 @@ from custom_components.homesec.const import (
 )
 
 from .doubles.rtsp_server import RtspServer
-from .helpers import (
-    PERSON_RULES,
-    finish_hub_flow,
-    set_options,
-    start_hub_flow,
-    wait_for,
-)
+from .helpers import set_options, setup_onnx_hub, wait_for
 from .live_streams import make_streams
 
 PHONE = "notify.mobile_app_pixel"
@@ -52,19 +46,7 @@ def camera(live_streams: Path) -> Generator[RtspServer]:
 
 async def _hub(hass: HomeAssistant, model: Path, min_hits: int = 1) -> ConfigEntry:
     """A hub finding people with the red model (no summaries), phone targeted."""
-    result = await start_hub_flow(hass)
-    for step in (
-        {"detector": "onnx"},
-        {"model_path": str(model)},
-        {**PERSON_RULES, "min_hits": min_hits},
-        {"analyzer": "none"},
-    ):
-        result = dict(
-            await hass.config_entries.flow.async_configure(result["flow_id"], step)
-        )
-    result = await finish_hub_flow(hass, result)
-    entry = result["result"]
-    assert isinstance(entry, ConfigEntry)
+    entry = await setup_onnx_hub(hass, model, min_hits=min_hits)
     await set_options(hass, entry, notify_services=[PHONE], min_hits=min_hits)
     return entry
 

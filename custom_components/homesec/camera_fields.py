@@ -18,7 +18,7 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .camera_settings import CAMERA_DEFAULTS
+from .camera_settings import CAMERA_DEFAULTS, DETECTION_KEYS
 from .const import (
     ANALYZER_NONE,
     CONF_DETECT_CLASSES,
@@ -48,15 +48,6 @@ from .hub_fields import notify_services
 from .selectors import activity_choice, box, choice
 from .settings import OBJECT_GROUPS, HubSettings
 
-DETECTION_KEYS = (
-    CONF_DETECT_CLASSES,
-    CONF_MIN_CONFIDENCE,
-    CONF_MIN_BOX_H_RATIO,
-    CONF_MIN_HITS,
-    CONF_NOTIFY_ON_ACTIVITY_TYPES,
-    CONF_NOTIFY_ENTITIES,
-    CONF_NOTIFY_SERVICES,
-)
 CAMERA_RULE_KEYS = (*DETECTION_KEYS, CONF_ZONES, CONF_MASKS, CONF_REQUIRE_ZONE)
 """What the detection and zones steps store in the camera's data."""
 ZONE_EXAMPLE = "driveway: 0.1,0.5 0.6,0.5 0.6,1 0.1,1"

@@ -47,6 +47,17 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+DETECTION_KEYS = (
+    CONF_DETECT_CLASSES,
+    CONF_MIN_CONFIDENCE,
+    CONF_MIN_BOX_H_RATIO,
+    CONF_MIN_HITS,
+    CONF_NOTIFY_ON_ACTIVITY_TYPES,
+    CONF_NOTIFY_ENTITIES,
+    CONF_NOTIFY_SERVICES,
+)
+"""A camera's own detection and notify settings (the hub's where empty)."""
+
 
 def live_detection_default(source_type: str) -> bool:
     """Whether a camera of ``source_type`` has live detection unless told not."""
@@ -124,16 +135,7 @@ class CameraSettings(BaseModel):
         }
         own = {
             key: data[key]
-            for key in (
-                CONF_DETECT_CLASSES,
-                CONF_MIN_CONFIDENCE,
-                CONF_MIN_BOX_H_RATIO,
-                CONF_MIN_HITS,
-                CONF_NOTIFY_ON_ACTIVITY_TYPES,
-                CONF_NOTIFY_ENTITIES,
-                CONF_NOTIFY_SERVICES,
-                CONF_REQUIRE_ZONE,
-            )
+            for key in (*DETECTION_KEYS, CONF_REQUIRE_ZONE)
             if data.get(key) not in (None, "")
         }
         return cls(

@@ -31,6 +31,7 @@ from ..live import LiveCamera
 from ..models import Clip
 from ..redact import redact_url
 from ..spool import Spool
+from ..text import count
 from .handover import hand_over
 from .motion_gate import MotionGate
 from .recorder import Recorder, adopt_recordings
@@ -154,8 +155,8 @@ class _StreamWorker:
                 if now - heartbeat >= HEARTBEAT_SECONDS:
                     heartbeat = now
                     _LOGGER.debug(
-                        "%s stream %s: %d packets", self.label, redact_url(self._url),
-                        self.packets,
+                        "%s stream %s: %s so far", self.label,
+                        redact_url(self._url), count(self.packets, "packet"),
                     )  # fmt: skip
 
     def _set_problem(self, reason: str, fault: Fault) -> None:
