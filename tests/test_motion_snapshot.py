@@ -9,6 +9,7 @@ from homeassistant.components import media_source
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from PIL import Image
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homesec.const import DOMAIN
 from custom_components.homesec.engine.detect.motion import MotionSettings, scan_motion
@@ -53,7 +54,10 @@ def test_a_still_clip_has_no_snapshot(still_clip: Path) -> None:
 
 
 async def test_motion_only_hub_shows_snapshots(
-    hass: HomeAssistant, folder_hub: FolderHub, motion_clip: Path
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    folder_hub: FolderHub,
+    motion_clip: Path,
 ) -> None:
     """Snapshot entity, library thumbnail and snapshot view work without a model."""
     # Given a hub on motion detection with a folder camera
@@ -81,3 +85,9 @@ async def test_motion_only_hub_shows_snapshots(
     )
     assert day.children[0].thumbnail is not None
     assert day.children[0].thumbnail.startswith(f"/api/homesec/snapshots/{clip_id}")
+    # And the snapshot view serves it
+    client = await hass_client()
+    response = await client.get(f"/api/homesec/snapshots/{clip_id}")
+    assert response.status == 200
+    assert response.content_type == "image/jpeg"
+    assert await response.read() == jpeg
