@@ -4,9 +4,12 @@
 it the loop's thread spent on a CPU (running callbacks: its own slow code or
 HomeSec's on the loop), waiting for a CPU (the machine is busy: the kernel's
 run-queue wait, ``/proc/self/task/<tid>/schedstat``) and blocked (neither:
-waiting for the GIL that another thread holds), with the stacks a watchdog
-thread saw meanwhile (the loop thread's, and the other Python threads that
-were not blocked in a call that releases the GIL).
+waiting for the GIL that another thread holds, or for a wake-up the hypervisor
+delays, which a VM's CPU steal shows), with the stacks a watchdog thread saw
+meanwhile (the loop thread's, and the other Python threads that were not
+blocked in a call that releases the GIL; the watchdog sampling on time while
+the loop thread is blocked means the GIL was free). The steal of the whole run
+is printed at its end.
 
 ``HOMESEC_SWITCH_INTERVAL_MS=<ms>`` sets ``sys.setswitchinterval`` (GIL
 contention shrinks with a shorter one). ``HOMESEC_SLOW_CALLBACK_MS=<ms>`` turns
@@ -117,7 +120,8 @@ class StallProbe:
         lines = [
             f"stall {stall * 1000:.1f} ms at {time.time():.3f}: loop thread on CPU "
             f"{on_cpu * 1000:.1f} ms, waiting for a CPU {waiting * 1000:.1f} ms, "
-            f"blocked (GIL) {blocked * 1000:.1f} ms; load {os.getloadavg()[0]:.2f}"
+            f"blocked (GIL or VM) {blocked * 1000:.1f} ms; "
+            f"load {os.getloadavg()[0]:.2f}"
         ]
         for seen in self.seen:
             if start <= seen.at <= self.beat:
