@@ -52,6 +52,8 @@ from tests.live_streams import LOOP_S, PERSON_AT, make_streams
 from tests.red_person_model import build as build_onnx
 from tests.red_person_ncnn import build as build_ncnn
 
+from .stall_probe import StallProbe, slow_callbacks
+
 STOP_DELAY_S = 3.0
 """The camera's stop delay (the default is 5 s: the clip path is slower still)."""
 RULES = DetectionRules(classes=frozenset({"person"}), min_confidence=0.5)
@@ -76,22 +78,34 @@ class StallMonitor:
         self.stalls: list[float] = []
         self.counted = 0
         self._task: asyncio.Task[None] | None = None
+        self._probe = StallProbe.from_env()
 
     async def _run(self) -> None:
+        probe = self._probe
         while True:
             start = time.perf_counter()
+            figures = probe.before() if probe else (0.0, 0.0)
             await asyncio.sleep(0.005)
-            self.stalls.append(time.perf_counter() - start - 0.005)
+            stall = time.perf_counter() - start - 0.005
+            self.stalls.append(stall)
+            if probe is not None:
+                probe.after(start, stall, figures)
 
     def __enter__(self) -> StallMonitor:
         """Start sampling."""
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        slow_callbacks(loop)
+        if self._probe is not None:
+            self._probe.start()
+        self._task = loop.create_task(self._run())
         return self
 
     def __exit__(self, *_: object) -> None:
         """Stop sampling."""
         if self._task is not None:
             self._task.cancel()
+        if self._probe is not None:
+            self._probe.stop()
 
 
 @dataclass
