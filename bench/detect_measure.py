@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 import inspect
 import json
 from pathlib import Path
-import resource
 import statistics
 import sys
 import time
@@ -29,6 +28,7 @@ from bench import engine_only
 engine_only.install()
 
 from bench.loop_monitor import LoopMonitor
+from bench.peak_memory import peak_rss_mb
 from custom_components.homesec.engine.detect.rules import (
     DetectionRules,
 )
@@ -145,7 +145,7 @@ async def measure(spec: dict[str, Any]) -> dict[str, Any]:
         "frames": first.frames_sampled,
         "found": first.detected_classes,
         "stall_ms": monitor.max_stall * 1000,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import sys
 import time
+
+from peak_memory import peak_rss_mb  # a sibling: this file runs as a script
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
@@ -63,8 +64,7 @@ def main() -> None:
             {
                 "scan_s": statistics.median(times),
                 "frames": frames,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                / 1024,
+                "peak_rss_mb": peak_rss_mb(),
             }
         )
     )
