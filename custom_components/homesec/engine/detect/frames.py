@@ -254,13 +254,26 @@ def _decode(
         raise VideoDecodeError(f"{path.name} has no decodable frames")
 
 
-def _convert(frame: av.VideoFrame, side: int, pixel_format: str) -> NDArray[np.uint8]:
-    """Scale so the longer side is ``side`` (even sizes), convert, turn upright."""
+def _convert(
+    frame: av.VideoFrame,
+    side: int,
+    pixel_format: str,
+    interpolation: str | None = None,
+) -> NDArray[np.uint8]:
+    """Scale so the longer side is ``side`` (even sizes), convert, turn upright.
+
+    ``interpolation`` is swscale's (PyAV's default, bilinear, when None).
+    """
     rotation = int(getattr(frame, "rotation", 0) or 0) % 360
     scale = side / max(frame.width, frame.height)
     scaled_w = max(2, round(frame.width * scale / 2) * 2)
     scaled_h = max(2, round(frame.height * scale / 2) * 2)
-    image = frame.reformat(width=scaled_w, height=scaled_h, format=pixel_format)
+    image = frame.reformat(
+        width=scaled_w,
+        height=scaled_h,
+        format=pixel_format,
+        interpolation=interpolation,
+    )
     array = np.asarray(image.to_ndarray(), dtype=np.uint8)
     if rotation:
         # PyAV reports the display rotation counter-clockwise.
@@ -269,8 +282,11 @@ def _convert(frame: av.VideoFrame, side: int, pixel_format: str) -> NDArray[np.u
 
 
 def snapshot_rgb(frame: av.VideoFrame, side: int = 1280) -> RgbFrame:
-    """A frame as upright RGB, the longer side at most ``side``, for snapshots."""
-    return _convert(frame, min(side, max(frame.width, frame.height)), "rgb24")
+    """A frame as upright RGB, the longer side at most ``side``, for snapshots.
+
+    Area averaging: a sharp downscale for half the cost of bilinear at 1080p.
+    """
+    return _convert(frame, min(side, max(frame.width, frame.height)), "rgb24", "AREA")
 
 
 def still_jpeg(path: Path, side: int = 1280, quality: int = 80) -> bytes:
