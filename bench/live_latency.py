@@ -12,8 +12,15 @@ the person arrived, it measures the time to the detection event (the event
 bus output's ``detected``) and to the phone's first call (the phone output's
 quick word), for the live path and for today's clip path (live detection off,
 the clip scanned when it is finished). Prints p50/p95 of each, the ratio,
-the largest event-loop stall, and this process's CPU per camera (cores) while
+the event loop's stalls, and this process's CPU per camera (cores) while
 each path runs.
+
+Two stall figures: how late a task sleeping 5 ms at a time woke (max, p99:
+every reason the loop did not run, the machine's included), and the longest
+callback the loop ran (``bench/loop_callbacks.py``: what held the loop). An
+idle control first runs the same monitor with nothing else in the process, so
+the wake-up figures can be read against what this machine does to an idle
+loop (a VM whose host steals CPU time delays it too).
 
     python -m bench.live_latency --trials 5 --backend onnx ncnn
 """
@@ -52,8 +59,11 @@ from tests.live_streams import LOOP_S, PERSON_AT, make_streams
 from tests.red_person_model import build as build_onnx
 from tests.red_person_ncnn import build as build_ncnn
 
+from .loop_callbacks import CallbackTimer, Longest
 from .stall_probe import StallProbe, slow_callbacks
 
+IDLE_CONTROL_S = 60.0
+"""How long the idle control watches the loop."""
 STOP_DELAY_S = 3.0
 """The camera's stop delay (the default is 5 s: the clip path is slower still)."""
 RULES = DetectionRules(classes=frozenset({"person"}), min_confidence=0.5)
@@ -77,6 +87,7 @@ class StallMonitor:
         """Nothing runs before ``with``."""
         self.stalls: list[float] = []
         self.counted = 0
+        self.callbacks = CallbackTimer()
         self._task: asyncio.Task[None] | None = None
         self._probe = StallProbe.from_env()
 
@@ -91,9 +102,15 @@ class StallMonitor:
             if probe is not None:
                 probe.after(start, stall, figures)
 
+    def count_from_now(self) -> None:
+        """Leave what was seen so far out of the figures."""
+        self.counted = len(self.stalls)
+        self.callbacks.reset()
+
     def __enter__(self) -> StallMonitor:
         """Start sampling."""
         loop = asyncio.get_running_loop()
+        self.callbacks.__enter__()
         slow_callbacks(loop)
         if self._probe is not None:
             self._probe.start()
@@ -104,6 +121,7 @@ class StallMonitor:
         """Stop sampling."""
         if self._task is not None:
             self._task.cancel()
+        self.callbacks.__exit__()
         if self._probe is not None:
             self._probe.stop()
 
@@ -168,6 +186,10 @@ class Outcome:
     stall_ms: float
     stall_p99_ms: float
     cpu_cores: float
+    longest: Longest
+    """The longest callback the loop ran."""
+    largest_gc_ms: float
+    """The longest garbage collection pause of the process."""
 
 
 async def measure(
@@ -219,7 +241,7 @@ async def measure(
             deadline = time.monotonic() + LOOP_S * (wanted + 2) + 30
             while len(timeline.phone) < wanted and time.monotonic() < deadline:
                 if not timeline.phone:  # stalls count from the first trial on
-                    monitor.counted = len(monitor.stalls)
+                    monitor.count_from_now()
                 await asyncio.sleep(0.2)
         finally:
             cores = (cpu() - started_cpu) / (time.monotonic() - started)
@@ -231,8 +253,20 @@ async def measure(
     stalls = monitor.stalls[monitor.counted :]
     return Outcome(
         to_event[1:], to_phone[1:], max(stalls, default=0) * 1000,
-        p(stalls, 0.99) * 1000, cores,
+        p(stalls, 0.99) * 1000, cores, monitor.callbacks.longest,
+        monitor.callbacks.largest_gc * 1000,
     )  # fmt: skip
+
+
+async def idle_control(seconds: float) -> tuple[float, float, Longest]:
+    """The same monitor on a loop with nothing else to do: max, p99 (ms)."""
+    with StallMonitor() as monitor:
+        await asyncio.sleep(1.0)
+        monitor.count_from_now()
+        await asyncio.sleep(seconds)
+    stalls = monitor.stalls[monitor.counted :]
+    longest = monitor.callbacks.longest
+    return max(stalls, default=0) * 1000, p(stalls, 0.99) * 1000, longest
 
 
 def latencies(timeline: Timeline) -> tuple[list[float], list[float]]:
@@ -262,7 +296,7 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def main(trials: int, backends: list[str]) -> None:
+async def main(trials: int, backends: list[str], idle_s: float) -> None:
     """Measure both paths for each backend and print the figures."""
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -272,6 +306,13 @@ async def main(trials: int, backends: list[str]) -> None:
         server = RtspServer(folder)
         server.start()
         try:
+            idle_max, idle_p99, idle_longest = await idle_control(idle_s)
+            print(
+                f"idle control ({idle_s:.0f} s, the loop has nothing to do): "
+                f"wake-up stall max {idle_max:5.1f} ms, p99 {idle_p99:4.1f} ms, "
+                f"longest callback {idle_longest.wall * 1000:.1f} ms",
+                flush=True,
+            )
             for backend in backends:
                 results = {}
                 for live in (True, False):
@@ -295,9 +336,16 @@ def report(backend: str, live: Outcome, clip: Outcome) -> None:
             f"  {name:4} event {p(outcome.to_event, 0.5):5.2f} / "
             f"{p(outcome.to_event, 0.95):5.2f}   notify "
             f"{p(outcome.to_phone, 0.5):5.2f} / {p(outcome.to_phone, 0.95):5.2f}"
-            f"   n={len(outcome.to_phone)}   loop stall max {outcome.stall_ms:5.1f}"
-            f" ms, p99 {outcome.stall_p99_ms:4.1f} ms   CPU per camera "
-            f"{outcome.cpu_cores:.3f} cores"
+            f"   n={len(outcome.to_phone)}   wake-up stall max "
+            f"{outcome.stall_ms:5.1f} ms, p99 {outcome.stall_p99_ms:4.1f} ms   "
+            f"CPU per camera {outcome.cpu_cores:.3f} cores"
+        )
+        longest = outcome.longest
+        print(
+            f"        longest callback {longest.wall * 1000:5.1f} ms "
+            f"({longest.cpu * 1000:.1f} ms on CPU, garbage collection "
+            f"{longest.gc * 1000:.1f} ms of it): {longest.name}; longest garbage "
+            f"collection {outcome.largest_gc_ms:.1f} ms"
         )
     ratio = p(clip.to_phone, 0.95) / p(live.to_phone, 0.95)
     print(f"  clip/live notify p95 ratio: {ratio:.1f}x")
@@ -307,7 +355,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument(
+        "--idle-control", type=float, default=IDLE_CONTROL_S, metavar="SECONDS"
+    )
+    parser.add_argument(
         "--backend", nargs="+", choices=["onnx", "ncnn"], default=["onnx", "ncnn"]
     )
     args = parser.parse_args()
-    asyncio.run(main(args.trials, args.backend))
+    asyncio.run(main(args.trials, args.backend, args.idle_control))
