@@ -47,6 +47,8 @@ def compare(
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Its idle threads would otherwise spin and slow ncnn's down.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(
         str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
     )

@@ -99,6 +99,9 @@ class NcnnModel:
         self._net = ncnn.Net()
         self._net.opt.use_vulkan_compute = False
         self._net.opt.num_threads = threads
+        # Idle worker threads sleep instead of spinning for 20 ms after each
+        # frame (spinning takes the cores the decoder and Home Assistant need).
+        self._net.opt.openmp_blocktime = 0
         # A failed load leaves a net that crashes the process when run.
         if self._net.load_param(str(param)) != 0:
             raise ModelFileError(f"{param.name} is not an ncnn model description")
