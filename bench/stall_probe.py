@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+import linecache
 import logging
 import os
 from pathlib import Path
@@ -28,12 +29,23 @@ import sys
 import threading
 import time
 import traceback
+from typing import Any
 
 IDLE = (
     "wait", "select", "poll", "sleep", "_worker", "acquire", "recv", "read",
     "demux", "join", "get",
 )  # fmt: skip
-"""Top frames of a thread waiting with the GIL released."""
+"""Top frames of a thread waiting with the GIL released: the function, or a
+call on its current line (a C call shows no frame of its own: a reader waiting
+in ``for packet in container.demux(...)``, a worker in ``queue.get()``)."""
+
+
+def _idle(frame: Any) -> bool:
+    """Whether a thread's top frame waits in a call that releases the GIL."""
+    if frame.f_code.co_name in IDLE:
+        return True
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    return any(f"{word}(" in line for word in IDLE)
 
 
 def slow_callbacks(loop: asyncio.AbstractEventLoop) -> None:
@@ -147,7 +159,7 @@ class StallProbe:
             for ident, frame in frames.items():
                 if ident in {self._ident, threading.get_ident()}:
                     continue
-                if frame.f_code.co_name in IDLE:
+                if _idle(frame):
                     continue
                 busy.append(f"{names.get(ident, ident)}: {_stack(frame, 3)}")
             self.seen.append(_Seen(now, "?" if loop is None else _stack(loop, 6), busy))
