@@ -36,6 +36,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import engine_only
+from bench.peak_memory import status_mb
 
 engine_only.install()
 
@@ -70,19 +71,11 @@ def make_clip(path: Path, seconds: int) -> Path:
     return path
 
 
-def _status(field: str) -> float:
-    """A /proc/self/status memory field in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise KeyError(field)
-
-
 def _reset_peak() -> float:
     """Give back freed memory, reset the RSS high-water mark; return RSS in MB."""
     LIBC.malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")
-    return _status("VmRSS")
+    return status_mb("VmRSS")
 
 
 async def measure(run: Callable[[], Awaitable[Any]]) -> tuple[float, float]:
@@ -91,7 +84,7 @@ async def measure(run: Callable[[], Awaitable[Any]]) -> tuple[float, float]:
     began = time.perf_counter()
     await run()
     elapsed = time.perf_counter() - began
-    return _status("VmHWM") - before, elapsed
+    return status_mb("VmHWM") - before, elapsed
 
 
 async def best_of(

@@ -102,6 +102,11 @@ class StallMonitor:
             if probe is not None:
                 probe.after(start, stall, figures)
 
+    def wake_ups(self) -> tuple[float, float]:
+        """The counted wake-up stalls' max and p99, in ms."""
+        stalls = self.stalls[self.counted :]
+        return max(stalls, default=0) * 1000, p(stalls, 0.99) * 1000
+
     def count_from_now(self) -> None:
         """Leave what was seen so far out of the figures."""
         self.counted = len(self.stalls)
@@ -250,11 +255,9 @@ async def measure(
             await found.close()
             await repository.close()
     to_event, to_phone = latencies(timeline)
-    stalls = monitor.stalls[monitor.counted :]
     return Outcome(
-        to_event[1:], to_phone[1:], max(stalls, default=0) * 1000,
-        p(stalls, 0.99) * 1000, cores, monitor.callbacks.longest,
-        monitor.callbacks.largest_gc * 1000,
+        to_event[1:], to_phone[1:], *monitor.wake_ups(), cores,
+        monitor.callbacks.longest, monitor.callbacks.largest_gc * 1000,
     )  # fmt: skip
 
 
@@ -264,9 +267,7 @@ async def idle_control(seconds: float) -> tuple[float, float, Longest]:
         await asyncio.sleep(1.0)
         monitor.count_from_now()
         await asyncio.sleep(seconds)
-    stalls = monitor.stalls[monitor.counted :]
-    longest = monitor.callbacks.longest
-    return max(stalls, default=0) * 1000, p(stalls, 0.99) * 1000, longest
+    return *monitor.wake_ups(), monitor.callbacks.longest
 
 
 def latencies(timeline: Timeline) -> tuple[list[float], list[float]]:
@@ -344,7 +345,8 @@ def report(backend: str, live: Outcome, clip: Outcome) -> None:
         print(
             f"        longest callback {longest.wall * 1000:5.1f} ms "
             f"({longest.cpu * 1000:.1f} ms on CPU, garbage collection "
-            f"{longest.gc * 1000:.1f} ms of it): {longest.name}; longest garbage "
+            f"{longest.gc * 1000:.1f} ms of it, machine's CPU steal meanwhile "
+            f"{longest.steal * 1000:.0f} ms): {longest.name}; longest garbage "
             f"collection {outcome.largest_gc_ms:.1f} ms"
         )
     ratio = p(clip.to_phone, 0.95) / p(live.to_phone, 0.95)

@@ -1,4 +1,4 @@
-"""A process's own peak memory.
+"""A process's own memory figures, from /proc/self/status.
 
 ``getrusage``'s ``ru_maxrss`` is no good in a child process: Linux carries the
 parent's peak into it across ``exec`` (``subprocess`` forks from the parent), so
@@ -11,12 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 import resource
 
+STATUS = Path("/proc/self/status")
+
+
+def status_mb(field: str) -> float:
+    """A /proc/self/status memory field (``VmRSS``, ``VmHWM``...) in MB."""
+    for line in STATUS.read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
 
 def peak_rss_mb() -> float:
     """Peak resident memory of the process in MB (``VmHWM``; ru_maxrss elsewhere)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+    if STATUS.exists():
+        return status_mb("VmHWM")
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
