@@ -9,7 +9,8 @@ is its own, inside a running event loop whose largest stall is recorded. Section
 2. backends on a camera-like 1080p clip (sensor noise, 4 Mbit/s, 2 s GOP): ncnn
    against ONNX Runtime (target: ncnn <= 1.15x) and both against the naive
    baseline at 640 (target: >= 2.5x faster), on one inference thread (the
-   detectors' default), and for comparison on two;
+   detectors' default), and for comparison on two; the backends take turns
+   over several rounds, so the machine's drift falls on both alike;
 3. the NCNN conversion against its ONNX source with the ``ncnn`` package itself;
 4. keyframes first against today's full sampled scan: a 1080p clip with a
    "person" visible throughout (target: >= 4x faster) and an empty one
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+import statistics
 import subprocess
 import sys
 from typing import Any
@@ -65,8 +67,9 @@ THREADS: int = YoloSettings.model_fields["threads"].default
 """Inference threads: the detectors' default (``YoloSettings.threads``), what
 users run. Section 2 also measures 2 threads."""
 MORE_THREADS = 2
-BACKEND_RUNS = 7
-"""Scans per backend in section 2, whose ratio is closest to its target."""
+BACKEND_ROUNDS = 5
+"""Section 2's rounds: each runs every backend in turn, so that the machine's
+drift (CPU steal on a VM) falls on both sides of the ratio alike."""
 RUNS = 3
 NOTHING = 1.0
 """A confidence no random-weight box reaches: every sampled frame is scanned."""
@@ -90,6 +93,31 @@ def run_child(args: list[str], python: str = sys.executable) -> Result:
         tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
         return {"skipped": f"failed: {tail}"}
     return dict(json.loads(lines[-1]))
+
+
+def interleaved(specs: list[Result], rounds: int) -> list[Result]:
+    """Measure ``specs`` in turn, ``rounds`` times over, each in a fresh process.
+
+    Each case's scan time is the median of all its rounds' scans; its peak
+    memory and loop stall are the largest of its rounds.
+    """
+    found: list[list[Result]] = [[] for _ in specs]
+    for _ in range(rounds):
+        for results, spec in zip(found, specs, strict=True):
+            results.append(measure(**spec))
+    return [_combined(results) for results in found]
+
+
+def _combined(results: list[Result]) -> Result:
+    """One case from its rounds (skipped if any round was)."""
+    for result in results:
+        if "skipped" in result:
+            return result
+    return results[0] | {
+        "scan_s": statistics.median(t for result in results for t in result["times"]),
+        "peak_rss_mb": max(result["peak_rss_mb"] for result in results),
+        "stall_ms": max(result["stall_ms"] for result in results),
+    }
 
 
 def naive(path: Path, imgsz: int) -> Result:
@@ -167,22 +195,22 @@ def backends(report: Report) -> None:
         note = " (the detectors' default)" if threads == THREADS else ""
         print(f"  {threads} inference thread{'s' if threads > 1 else ''}{note}:")
         onnx, ncnn = (
-            report.row(
-                f"  {name}",
-                measure(
-                    backend=backend,
-                    model=model,
-                    clip=path,
-                    min_confidence=NOTHING,
-                    threads=threads,
-                    runs=BACKEND_RUNS,
+            report.row(f"  {name}", result)
+            for name, result in zip(
+                ("ONNX Runtime", "ncnn"),
+                interleaved(
+                    [
+                        {"backend": backend, "model": model, "clip": path,
+                         "min_confidence": NOTHING, "threads": threads}
+                        for backend, model in (
+                            ("onnx", ONNX_MODEL), ("ncnn", NCNN_MODEL)
+                        )
+                    ],
+                    BACKEND_ROUNDS,
                 ),
+                strict=True,
             )
-            for name, backend, model in (
-                ("ONNX Runtime", "onnx", ONNX_MODEL),
-                ("ncnn", "ncnn", NCNN_MODEL),
-            )
-        )
+        )  # fmt: skip
         target = threads == THREADS
         ratio(
             "  ncnn / ONNX Runtime scan time", ncnn, onnx,
@@ -326,7 +354,8 @@ def main() -> None:
     print(f"cache: {CACHE}; YOLO11n (yolo11n.yaml, random weights), imgsz {IMGSZ}")
     print(
         f"{THREADS} inference thread unless said, 2 fps sampling, median of {RUNS} "
-        "scans"
+        f"scans (section 2: of {BACKEND_ROUNDS} rounds of {RUNS}, the backends in "
+        "turn)"
     )
     report = Report()
     chosen = args.only or [*SECTIONS, "conversion"]

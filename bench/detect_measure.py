@@ -142,6 +142,7 @@ async def measure(spec: dict[str, Any]) -> dict[str, Any]:
     await close()
     return {
         "scan_s": statistics.median(times),
+        "times": times,
         "frames": first.frames_sampled,
         "found": first.detected_classes,
         "stall_ms": monitor.max_stall * 1000,
