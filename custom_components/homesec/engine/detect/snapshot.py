@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from ..models import Detection
+from .labels import draw_label
 
 COLORS = {"person": "#ff3b30", "vehicle": "#0a84ff", "animal": "#30d158"}
 
@@ -34,11 +35,15 @@ def annotate(
             det.box.y2 * height,
         )
         draw.rectangle(box, outline=color, width=line)
-        text = f"{det.label} {det.confidence:.0%}"
-        left, top = box[0], max(0.0, box[1] - 12 * line)
-        text_box = draw.textbbox((left, top), text)
-        draw.rectangle(text_box, fill=color)
-        draw.text((left, top), text, fill="white")
+        draw_label(
+            draw,
+            (box[0], box[1]),
+            f"{det.label} {det.confidence:.0%}",
+            height=height,
+            fill=color,
+            text_fill="white",
+            above=True,
+        )
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=quality)
     return out.getvalue()

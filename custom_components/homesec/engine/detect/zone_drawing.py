@@ -7,6 +7,7 @@ import io
 
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
+from .labels import draw_label
 from .zones import Polygon, Zone
 
 GREY = (128, 128, 128)
@@ -54,9 +55,14 @@ def draw_areas(
         draw.line([*points, points[0]], fill=(*ZONE_COLOR, 255), width=line)
         left = min(x for x, _ in points) + line
         top = min(y for _, y in points) + line
-        box = draw.textbbox((left, top), zone.name)
-        draw.rectangle(box, fill=(*ZONE_COLOR, 255))
-        draw.text((left, top), zone.name, fill=(0, 0, 0, 255))
+        draw_label(
+            draw,
+            (left, top),
+            zone.name,
+            height=height,
+            fill=(*ZONE_COLOR, 255),
+            text_fill=(0, 0, 0, 255),
+        )
     out = io.BytesIO()
     Image.alpha_composite(image, overlay).convert("RGB").save(out, format="PNG")
     return out.getvalue()
