@@ -6,9 +6,11 @@ from functools import lru_cache
 
 from PIL import ImageDraw, ImageFont
 
-TEXT_SHARE = 1 / 32
-"""A label's text size against the picture's height: 22 px at 720p."""
-MIN_TEXT = 12
+TEXT_SHARE = 1 / 20
+"""A label's text size against the picture's height (36 px at 720p): a phone
+or the notification drawer shows the picture about 400 px wide, where this is
+still 11 px or more."""
+MIN_TEXT = 14
 """The smallest text, for small pictures."""
 
 type Color = str | tuple[int, ...]
