@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import contextlib
+from datetime import UTC, datetime, timedelta
 import ftplib
 import io
 import logging
 from pathlib import Path
 import socket
 
+from PIL import Image
 import pytest
 
 from custom_components.homesec.engine.faults import Fault
 from custom_components.homesec.engine.models import Clip
 from custom_components.homesec.engine.sources.ftp import FtpSettings, FtpSource
+from custom_components.homesec.engine.sources.readable import media_duration
 from custom_components.homesec.engine.spool import Spool
 
 from .helpers import wait_for
@@ -95,6 +98,44 @@ async def test_a_complete_upload_is_processed_once(
     assert clips[0].original_name == "2026-11-24/porch_120000.mp4"
     assert clips[0].local_path.read_bytes() == data
     assert not any((tmp_path / "uploads").rglob("*.mp4"))
+
+
+async def test_a_clip_starts_its_length_before_its_upload_finished(
+    socket_enabled: None, tmp_path: Path, motion_clip: Path
+) -> None:
+    """Cameras upload a clip once recorded: it started before it arrived."""
+    # Given the camera's FTP server and a 4 s clip
+    source, clips = await _start(tmp_path)
+    data = motion_clip.read_bytes()
+    before = datetime.now(UTC)
+
+    # When the camera uploads it
+    def upload(client: ftplib.FTP) -> None:
+        client.storbinary("STOR porch_120000.mp4", io.BytesIO(data))
+
+    await _session_then_stop(source, clips, upload)
+    after = datetime.now(UTC)
+
+    # Then the clip starts 4 s before the upload finished (its id says so too)
+    length = timedelta(seconds=4)
+    start = clips[0].start_ts
+    assert before - length - timedelta(seconds=1) <= start <= after - length
+    assert clips[0].clip_id == f"porch_{start:%Y%m%d_%H%M%S}"
+
+
+def test_only_a_videos_header_gives_a_length(tmp_path: Path, motion_clip: Path) -> None:
+    """A picture or a broken file has no length: it starts when it arrives."""
+    # Given a 4 s clip, a picture and a file that is no video
+    picture = tmp_path / "porch.jpg"
+    Image.new("RGB", (64, 36), (90, 90, 90)).save(picture, format="JPEG")
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 2048)
+
+    # When their lengths are read
+    lengths = [media_duration(path) for path in (motion_clip, picture, broken)]
+
+    # Then only the clip has one, its 4 s
+    assert lengths == [timedelta(seconds=4), None, None]
 
 
 async def test_hostile_and_broken_uploads_never_reach_the_pipeline(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import logging
 import os
 from pathlib import Path, PurePosixPath
@@ -36,7 +36,7 @@ from ..spool import Spool
 from ..text import count, first_line
 from .folder import VIDEO_EXTENSIONS
 from .handover import hand_over
-from .readable import readable_media
+from .readable import media_duration, readable_media
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -308,14 +308,18 @@ class FtpSource(ClipSource):
             return
         hand_over(self._loop, self._sink, self._adopt(path, datetime.now(UTC)))
 
-    def _adopt(self, path: Path, ts: datetime) -> Clip:
+    def _adopt(self, path: Path, uploaded: datetime) -> Clip:
         """Move an upload into the spool, keeping the name the camera gave it.
 
         The name is the path inside the upload folder: cameras often name a
-        dated folder rather than the file.
+        dated folder rather than the file. Cameras upload a clip once it is
+        recorded, so it started its length before ``uploaded`` (when the
+        upload finished); a picture, or a video whose length is unknown,
+        starts then.
         """
         name = path.relative_to(self._upload_dir).as_posix()
-        clip = self._spool.adopt(path, self.camera_name, "ftp", ts)
+        start = uploaded - (media_duration(path) or timedelta())
+        clip = self._spool.adopt(path, self.camera_name, "ftp", start)
         return clip.model_copy(update={"original_name": name})
 
     def _adopt_leftovers(self) -> list[Clip]:
