@@ -28,17 +28,26 @@ RED_MODEL = CACHE / f"red-person-{IMGSZ}.onnx"
 FLAT = {"1080p": "size=1920x1080", "360p": "size=640x360"}
 """The flat test-pattern clips (clip1080p.mp4, clip360p.mp4)."""
 NOISE = "noise=alls=18:allf=t"
+PRE_ROLL = 3
+"""Seconds of a motion camera's recording before the person enters (``*_late``)."""
 RED_BOX = "drawbox=x=860:y=380:w=200:h=460:color=0xdc1414:t=fill"
 CAMERA: dict[str, tuple[str, str, str]] = {
     # name: (testsrc2 size, filters after the sensor noise, video bitrate)
     "cam1080p": ("1920x1080", "", "4M"),
     "cam1080p_person": ("1920x1080", RED_BOX, "4M"),
+    "cam1080p_person_late": (
+        "1920x1080",
+        f"hue=s=0,{RED_BOX}:enable=gte(t\\,{PRE_ROLL})",
+        "4M",
+    ),
     "cam4k": ("3840x2160", "", "12M"),
     "cam4k_sub360p": ("3840x2160", "scale=640:360", "512k"),
     "cam1080p_sub360p": ("1920x1080", "scale=640:360", "512k"),
 }
 """Camera-like clips: 10 s at 15 fps, sensor noise, a camera's bitrate and a
-2 s GOP; ``*_sub360p`` is the same scene as a 360p substream."""
+2 s GOP; ``*_sub360p`` is the same scene as a 360p substream; the red box (a
+"person", as is testsrc2's red bar) is there throughout, or, in a grey scene,
+from ``PRE_ROLL`` seconds on (``*_late``)."""
 
 
 def clip(name: str) -> Path:
@@ -74,19 +83,28 @@ def prepare() -> None:
 
 
 def encode(path: Path, source: str, bitrate: str) -> None:
-    """Encode ``source`` (a lavfi graph) as H.264 with a 2 s GOP, no B-frames."""
-    if path.exists():
-        return
+    """Encode ``source`` (a lavfi graph) as H.264 with a 2 s GOP, no B-frames.
+
+    The GOP is fixed, as cameras send it: x264's scene-cut detection would
+    otherwise take sensor noise for cuts and insert keyframes every few frames.
+    A clip is encoded again when these settings changed (``.args`` beside it).
+    """
     rate = (
         ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate] if bitrate else []
     )
+    args = [
+        "-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "veryfast",
+        *rate, "-g", "30", "-sc_threshold", "0", "-bf", "0", "-pix_fmt", "yuv420p",
+    ]  # fmt: skip
+    stamp = path.with_suffix(".args")
+    if path.exists() and stamp.exists() and stamp.read_text() == repr(args):
+        return
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source,
-         "-c:v", "libx264", "-preset", "veryfast", *rate, "-g", "30", "-bf", "0",
-         "-pix_fmt", "yuv420p", str(path.with_suffix(".tmp.mp4"))],
+        ["ffmpeg", "-v", "error", "-y", *args, str(path.with_suffix(".tmp.mp4"))],
         check=True,
-    )  # fmt: skip
+    )
     path.with_suffix(".tmp.mp4").rename(path)
+    stamp.write_text(repr(args))
 
 
 def baseline_environment() -> None:
