@@ -17,6 +17,8 @@ from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSetti
 from custom_components.homesec.engine.detect.rules import DetectionRules
 from custom_components.homesec.engine.models import Clip
 
+from .clips import make_red_box_clip
+
 CLIP_FPS = 15
 """Frame rate of the clips tests/clips.py makes."""
 
@@ -143,25 +145,32 @@ async def test_onnx_stops_decoding_after_enough_hits(
     # keyframes at 2.5 s
     assert result.detected_classes == ["person"]
     assert result.frames_sampled == 3 + 4  # 0.5, 1.0 and 1.5 s were empty
-    # Then decoding between keyframes stopped there: at most one sampling step
-    # (3.0 s, while the third hit's inference ran) past the third hit, far
-    # from the clip's end
-    assert 0 < spy.last_non_key_ts <= 2.5 + 1 / SAMPLE_FPS + 0.01
-    assert spy.frames <= 3 + 3 * CLIP_FPS + 1
+    # Then decoding between keyframes stopped there: the third hit's group at
+    # most one sampling step (3.0 s, while its inference ran) past it, and the
+    # next group, whose decoder works a group ahead, no further than its last
+    # sampled frame (5.53 s); no group after it
+    group = 23 + 1  # a group's frames up to its last sampled one (1.53 s in)
+    third = 15 + 1  # the third hit's group, 2.0 to 3.0 s
+    assert 0 < spy.last_non_key_ts <= 4 + 1.54
+    assert spy.frames <= 3 + group + third + group
 
 
 async def test_cancelling_a_scan_stops_its_decoding(
-    red_model: Path, motion_clip: Path, monkeypatch: pytest.MonkeyPatch
+    red_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A cancelled detect() makes its worker stop decoding at the next sample."""
-    # Given a scan of a 4 s clip without red (60 frames, all would be decoded)
-    # whose decoding thread is held at its 3rd frame
+    """A cancelled detect() makes its decoders stop at their next samples."""
+    # Given a scan of a 20 s clip without red (300 frames, keyframes every 2 s,
+    # all would be decoded) whose decoding is held at the 3rd frame after the
+    # keyframes, in the pass between them
+    clip = make_red_box_clip(tmp_path / "empty.mp4", appears_at=999, duration=20)
     loop = asyncio.get_running_loop()
     held = asyncio.Event()
-    spy = DecodeSpy(pause_at=3, on_pause=lambda: loop.call_soon_threadsafe(held.set))
+    spy = DecodeSpy(
+        pause_at=10 + 3, on_pause=lambda: loop.call_soon_threadsafe(held.set)
+    )
     spy.install(monkeypatch)
     detector = OnnxDetector(OnnxSettings(model_path=red_model))
-    task = asyncio.ensure_future(detector.detect(_clip(motion_clip)))
+    task = asyncio.ensure_future(detector.detect(_clip(clip)))
     try:
         await held.wait()
 
@@ -175,7 +184,7 @@ async def test_cancelling_a_scan_stops_its_decoding(
         # (close waits for the scan worker to finish)
         await detector.close()
 
-    # Then the worker decoded at most up to the next sampled frame, not the clip
-    assert decoded_when_cancelled == 3
-    assert spy.frames - decoded_when_cancelled <= FRAMES_PER_SAMPLE
-    assert spy.frames < 60
+    # Then each of the two decoders went at most two sampled frames further
+    # (one waiting in its queue, one in hand), not through the clip
+    assert decoded_when_cancelled >= 10 + 3
+    assert spy.frames - decoded_when_cancelled <= 2 * 2 * FRAMES_PER_SAMPLE
