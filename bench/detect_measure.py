@@ -91,6 +91,7 @@ def scan_through_engine(
     """scan() itself, keyframes first or not, with an ONNX Runtime model."""
     from functools import partial
 
+    from custom_components.homesec.engine.detect.background import lower_priority
     from custom_components.homesec.engine.detect.onnx import (
         OnnxModel,
     )
@@ -99,8 +100,9 @@ def scan_through_engine(
     if "keyframes_first" not in inspect.signature(scan).parameters:
         raise SkippedError("scan() has no keyframes_first parameter yet")
     loaded = OnnxModel(model, threads)
-    infer_pool = ThreadPoolExecutor(1)
-    scan_pool = ThreadPoolExecutor(1)
+    # the detectors' pools: their threads yield the CPU to the event loop
+    infer_pool = ThreadPoolExecutor(1, initializer=lower_priority)
+    scan_pool = ThreadPoolExecutor(1, initializer=lower_priority)
     blocking = partial(
         scan,
         infer=partial(loaded.infer, min_confidence=0.25, iou=0.45),

@@ -279,6 +279,7 @@ def _decode_groups(
     stop = threading.Event()
 
     def decode(mine: Sequence[_Group], results: queue.Queue[object]) -> None:
+
         def put(item: object) -> None:
             while not stop.is_set():
                 try:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import ObjectDetector
 from ..models import Box, Clip, FilterResult
+from .background import lower_priority
 from .clip_video import scan_clip_in
 from .rules import DetectionRules, RawDetection
 from .scan import scan
@@ -82,7 +83,9 @@ class UltralyticsDetector(ObjectDetector):
     def __init__(self, settings: UltralyticsSettings) -> None:
         """Nothing loads until the first clip (or ``load``)."""
         self._settings = settings
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="homesec-ultralytics")
+        self._pool = ThreadPoolExecutor(
+            1, thread_name_prefix="homesec-ultralytics", initializer=lower_priority
+        )
         self._model: Any = None
         self._lock = threading.Lock()
 

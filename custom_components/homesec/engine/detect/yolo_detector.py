@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..interfaces import FrameModel, ObjectDetector
 from ..models import Clip, FilterResult
+from .background import lower_priority
 from .clip_video import scan_clip_in
 from .rules import DetectionRules, RawDetection
 from .scan import scan
@@ -61,8 +62,12 @@ class YoloDetector[S: YoloSettings, M: YoloModel](ObjectDetector):
     def __init__(self, settings: S) -> None:
         """Nothing loads until the first clip (or ``load``)."""
         self._settings = settings
-        self._scan_pool = ThreadPoolExecutor(1, thread_name_prefix="homesec-scan")
-        self._infer_pool = ThreadPoolExecutor(1, thread_name_prefix="homesec-infer")
+        self._scan_pool = ThreadPoolExecutor(
+            1, thread_name_prefix="homesec-scan", initializer=lower_priority
+        )
+        self._infer_pool = ThreadPoolExecutor(
+            1, thread_name_prefix="homesec-infer", initializer=lower_priority
+        )
         self._model: M | None = None
         self._lock = threading.Lock()
 
