@@ -9,8 +9,9 @@ is its own, inside a running event loop whose largest stall is recorded. Section
 2. backends on a camera-like 1080p clip (sensor noise, 4 Mbit/s, 2 s GOP): ncnn
    against ONNX Runtime (target: ncnn <= 1.15x) and both against the naive
    baseline at 640 (target: >= 2.5x faster), on one inference thread (the
-   detectors' default), and for comparison on two; the backends take turns
-   over several rounds, so the machine's drift falls on both alike;
+   detectors' default), and for comparison on two; the backends and the
+   baseline take turns over several rounds, so the machine's drift falls on
+   every side of a ratio alike;
 3. the NCNN conversion against its ONNX source with the ``ncnn`` package itself;
 4. keyframes first against today's full sampled scan (every sampled frame): a
    1080p clip with a "person" visible throughout (target: >= 4x faster), also
@@ -37,6 +38,8 @@ The cache lives outside the repository (bench/detect_prepare.py).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from functools import partial
 import json
 from pathlib import Path
 import statistics
@@ -100,16 +103,16 @@ def run_child(args: list[str], python: str = sys.executable) -> Result:
     return dict(json.loads(lines[-1]))
 
 
-def interleaved(specs: list[Result], rounds: int) -> list[Result]:
-    """Measure ``specs`` in turn, ``rounds`` times over, each in a fresh process.
+def interleaved(cases: list[Callable[[], Result]], rounds: int) -> list[Result]:
+    """Measure ``cases`` in turn, ``rounds`` times over (each in a fresh process).
 
     Each case's scan time is the median of all its rounds' scans; its peak
     memory and loop stall are the largest of its rounds.
     """
-    found: list[list[Result]] = [[] for _ in specs]
+    found: list[list[Result]] = [[] for _ in cases]
     for _ in range(rounds):
-        for results, spec in zip(found, specs, strict=True):
-            results.append(measure(**spec))
+        for results, case in zip(found, cases, strict=True):
+            results.append(case())
     return [_combined(results) for results in found]
 
 
@@ -118,11 +121,13 @@ def _combined(results: list[Result]) -> Result:
     for result in results:
         if "skipped" in result:
             return result
-    return results[0] | {
+    combined = results[0] | {
         "scan_s": statistics.median(t for result in results for t in result["times"]),
         "peak_rss_mb": max(result["peak_rss_mb"] for result in results),
-        "stall_ms": max(result["stall_ms"] for result in results),
     }
+    if "stall_ms" in combined:
+        combined["stall_ms"] = max(result["stall_ms"] for result in results)
+    return combined
 
 
 def naive(path: Path, imgsz: int) -> Result:
@@ -195,27 +200,27 @@ def backends(report: Report) -> None:
         f"{IMGSZ}, nothing found: inference cost"
     )
     path = clip("cam1080p")
-    slow = report.row("naive baseline, default imgsz 640", naive(path, 640))
+    slow: Result = {}
     for threads in (THREADS, MORE_THREADS):
         note = " (the detectors' default)" if threads == THREADS else ""
+        cases: list[Callable[[], Result]] = [
+            partial(
+                measure, backend=backend, model=model, clip=path,
+                min_confidence=NOTHING, threads=threads,
+            )
+            for backend, model in (("onnx", ONNX_MODEL), ("ncnn", NCNN_MODEL))
+        ]  # fmt: skip
+        if threads == THREADS:
+            # the naive baseline takes its turns in the same rounds
+            cases.insert(0, partial(naive, path, 640))
+        results = interleaved(cases, BACKEND_ROUNDS)
+        if threads == THREADS:
+            slow = report.row("naive baseline, default imgsz 640", results.pop(0))
         print(f"  {threads} inference thread{'s' if threads > 1 else ''}{note}:")
         onnx, ncnn = (
             report.row(f"  {name}", result)
-            for name, result in zip(
-                ("ONNX Runtime", "ncnn"),
-                interleaved(
-                    [
-                        {"backend": backend, "model": model, "clip": path,
-                         "min_confidence": NOTHING, "threads": threads}
-                        for backend, model in (
-                            ("onnx", ONNX_MODEL), ("ncnn", NCNN_MODEL)
-                        )
-                    ],
-                    BACKEND_ROUNDS,
-                ),
-                strict=True,
-            )
-        )  # fmt: skip
+            for name, result in zip(("ONNX Runtime", "ncnn"), results, strict=True)
+        )
         target = threads == THREADS
         ratio(
             "  ncnn / ONNX Runtime scan time", ncnn, onnx,

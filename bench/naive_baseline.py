@@ -63,6 +63,7 @@ def main() -> None:
         json.dumps(
             {
                 "scan_s": statistics.median(times),
+                "times": times,
                 "frames": frames,
                 "peak_rss_mb": peak_rss_mb(),
             }
