@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 import threading
 from typing import Any
@@ -15,9 +14,8 @@ import pytest
 
 from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
 from custom_components.homesec.engine.detect.rules import DetectionRules
-from custom_components.homesec.engine.models import Clip
 
-from .clips import make_red_box_clip
+from .clips import clip_of, make_red_box_clip
 
 CLIP_FPS = 15
 """Frame rate of the clips tests/clips.py makes."""
@@ -112,16 +110,6 @@ class DecodeSpy:
             self.resume.wait()
 
 
-def _clip(path: Path) -> Clip:
-    return Clip(
-        clip_id=path.stem,
-        camera_name="porch",
-        local_path=path,
-        start_ts=datetime.now(UTC),
-        source_type="test",
-    )
-
-
 async def test_onnx_stops_decoding_after_enough_hits(
     red_model: Path, red_clip: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -137,7 +125,7 @@ async def test_onnx_stops_decoding_after_enough_hits(
 
     # When the clip is scanned
     try:
-        result = await detector.detect(_clip(red_clip))
+        result = await detector.detect(clip_of(red_clip))
     finally:
         await detector.close()
 
@@ -170,7 +158,7 @@ async def test_cancelling_a_scan_stops_its_decoding(
     )
     spy.install(monkeypatch)
     detector = OnnxDetector(OnnxSettings(model_path=red_model))
-    task = asyncio.ensure_future(detector.detect(_clip(clip)))
+    task = asyncio.ensure_future(detector.detect(clip_of(clip)))
     try:
         await held.wait()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 import os
 from pathlib import Path
 import threading
@@ -16,9 +15,8 @@ import pytest
 from custom_components.homesec.engine.detect import frames, keyframes
 from custom_components.homesec.engine.detect.background import NICE_STEP
 from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
-from custom_components.homesec.engine.models import Clip
 
-from .clips import make_red_box_clip
+from .clips import clip_of, make_red_box_clip
 
 
 def _priority() -> int:
@@ -54,15 +52,7 @@ async def test_decoding_and_inference_yield_the_cpu_to_home_assistant(
 
     # When the clip is scanned
     try:
-        result = await detector.detect(
-            Clip(
-                clip_id="porch_1",
-                camera_name="porch",
-                local_path=clip,
-                start_ts=datetime.now(UTC),
-                source_type="test",
-            )
-        )
+        result = await detector.detect(clip_of(clip))
     finally:
         await detector.close()
 
