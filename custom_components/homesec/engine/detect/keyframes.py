@@ -354,7 +354,7 @@ def _decode_own(
 
 
 def _between_threads(container: av.container.InputContainer) -> int:
-    """Frame threads for frames up to ``THREADED_PIXELS`` (or of unknown size)."""
+    """Decoders (or frame threads) for frames up to ``THREADED_PIXELS``, else 1."""
     if not container.streams.video:
         return DECODE_THREADS
     context = container.streams.video[0].codec_context
