@@ -22,12 +22,10 @@ wait on each other's reference pictures and cost more CPU. Frames larger than
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from dataclasses import dataclass, field
 import math
 from pathlib import Path
-import queue
-import threading
 
 import av
 import av.container
@@ -36,13 +34,13 @@ import av.error
 from ..errors import VideoDecodeError
 from .frames import (
     DECODE_THREADS,
-    SEEKABLE,
     SampledFrame,
     _convert,
     _decode,
     _free_decoder,
     _Grid,
 )
+from .group_decoders import Group, decode_groups, seekable
 
 PROBE_OPTIONS = {"skip_frame": "all"}
 """Decoder options for the probe while opening: read the headers and decode no
@@ -177,7 +175,7 @@ def sample_between(
     without one (keyframes denser than the grid) not at all; this trusts the
     container's keyframe flags. In a seekable file with more than one such
     group, ``threads`` decoders of one thread each take the groups in turn
-    (``_decode_groups``); else one decoder uses ``threads`` frame threads.
+    (``group_decoders``); else one decoder uses ``threads`` frame threads.
     When the keyframe pass did not read the stream in order, it is decoded
     through (as ``sample_frames`` does, skipping the keyframes taken).
     ``threads`` defaults to ``DECODE_THREADS``, one for frames above
@@ -188,9 +186,9 @@ def sample_between(
         if threads is None:
             threads = _between_threads(container)
         groups = _groups(found)
-        if threads > 1 and len(groups) > 1 and _seekable(container):
+        if threads > 1 and len(groups) > 1 and seekable(container):
             container.close()
-            yield from _decode_groups(path, groups, side, threads)
+            yield from decode_groups(path, groups, side, threads, _open)
         elif found.finished and found.in_order and found.taken:
             yield from _decode_between(
                 container,
@@ -225,15 +223,7 @@ def _open(path: Path) -> av.container.InputContainer:
         raise VideoDecodeError(f"{path.name} is not a readable video: {err}") from err
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
-    """The wanted frames of one group of pictures, and its keyframe's pts."""
-
-    keyframe: int
-    wanted: frozenset[int]
-
-
-def _groups(found: KeyframePass) -> list[_Group]:
+def _groups(found: KeyframePass) -> list[Group]:
     """The groups of pictures holding grid frames not yet taken, in order.
 
     Empty unless the keyframe pass read the whole stream in presentation
@@ -251,106 +241,7 @@ def _groups(found: KeyframePass) -> list[_Group]:
         while index + 1 < len(starts) and starts[index + 1] <= pts:
             index += 1
         groups.setdefault(starts[index], set()).add(pts)
-    return [_Group(start, frozenset(pts)) for start, pts in groups.items()]
-
-
-def _seekable(container: av.container.InputContainer) -> bool:
-    """Whether the container's index seeks to keyframes (MP4, MKV)."""
-    return container.format.name.split(",")[0] in SEEKABLE
-
-
-GROUP_END = object()
-"""What a group decoder sends after each of its groups' frames."""
-
-
-def _decode_groups(
-    path: Path, groups: list[_Group], side: int, decoders: int
-) -> Generator[SampledFrame]:
-    """Yield the groups' wanted frames in time order, ``decoders`` at work at once.
-
-    Decoder ``i`` takes groups ``i``, ``i + decoders``... on a thread of its
-    own, working ahead of the group being yielded: at most two sampled frames
-    (one waiting in its queue, one in hand). Closing stops and joins the
-    decoders. A decoding error ends the frames there, quietly (what was read),
-    like a damaged tail.
-    """
-    decoders = min(decoders, len(groups))
-    queues: list[queue.Queue[object]] = [queue.Queue(1) for _ in range(decoders)]
-    stop = threading.Event()
-
-    def decode(mine: Sequence[_Group], results: queue.Queue[object]) -> None:
-
-        def put(item: object) -> None:
-            while not stop.is_set():
-                try:
-                    results.put(item, timeout=0.1)
-                except queue.Full:
-                    continue
-                return
-
-        try:
-            for frame in _decode_own(path, mine, side, stop):
-                put(frame)
-        except Exception as err:  # noqa: BLE001 - raised by the consumer
-            put(err)
-        put(None)
-
-    workers = [
-        threading.Thread(
-            target=decode,
-            args=(groups[i::decoders], queues[i]),
-            name=f"homesec-decode-{i}",
-        )
-        for i in range(decoders)
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        for index in range(len(groups)):
-            item = queues[index % decoders].get()
-            while isinstance(item, SampledFrame):
-                yield item
-                item = queues[index % decoders].get()
-            if isinstance(item, Exception):
-                raise item
-            if item is None:
-                return  # a damaged group: nothing after it
-    finally:
-        stop.set()
-        for worker in workers:
-            worker.join()
-        _free_decoder()
-
-
-def _decode_own(
-    path: Path, groups: Sequence[_Group], side: int, stop: threading.Event
-) -> Generator[SampledFrame | object]:
-    """One decoder's groups: seek to each keyframe, decode to its last frame.
-
-    Each group's frames are followed by ``GROUP_END``.
-    """
-    container = _open(path)
-    try:
-        stream = container.streams.video[0]
-        stream.codec_context.thread_count = 1
-        for group in groups:
-            container.seek(group.keyframe, stream=stream, backward=True)
-            last = max(group.wanted)
-            for packet in container.demux(stream):
-                if stop.is_set():
-                    return
-                if packet.pts is not None and packet.pts > last:
-                    break
-                for frame in packet.decode():
-                    if frame.pts in group.wanted:
-                        image = _convert(frame, side, "rgb24")
-                        yield SampledFrame(frame.time, image, frame)
-            yield GROUP_END
-    except av.error.FFmpegError:
-        return  # a damaged group: the frames read so far
-    finally:
-        container.close()
-        del container
+    return [Group(start, frozenset(pts)) for start, pts in groups.items()]
 
 
 def _between_threads(container: av.container.InputContainer) -> int:
