@@ -61,3 +61,33 @@ async def test_decoding_and_inference_yield_the_cpu_to_home_assistant(
     assert result.frames_sampled == 20
     lowered = min(19, _priority() + NICE_STEP)
     assert seen == {"decoding": {lowered}, "inference": {lowered}}
+
+
+async def test_idle_inference_threads_sleep_between_frames(
+    red_model: Path, red_ncnn: Path
+) -> None:
+    """Neither runtime's worker threads spin while waiting for the next frame."""
+    # Given the ONNX Runtime and ncnn backends at two threads
+    from custom_components.homesec.engine.detect.ncnn import (  # noqa: PLC0415
+        NcnnDetector,
+        NcnnSettings,
+    )
+
+    onnx = OnnxDetector(OnnxSettings(model_path=red_model, threads=2))
+    ncnn = NcnnDetector(NcnnSettings(model_path=red_ncnn, threads=2))
+
+    # When their models load
+    try:
+        onnx_model = await onnx.load()
+        ncnn_model = await ncnn.load()
+    finally:
+        await onnx.close()
+        await ncnn.close()
+
+    # Then their worker threads sleep as soon as a frame is done (spinning
+    # takes the cores the decoders and Home Assistant need between frames)
+    options = onnx_model._session.get_session_options()
+    for pool in ("intra_op", "inter_op"):
+        entry = f"session.{pool}.allow_spinning"
+        assert options.get_session_config_entry(entry) == "0"
+    assert ncnn_model._net.opt.openmp_blocktime == 0
