@@ -18,7 +18,7 @@ import av.container
 import av.error
 
 from . import frames
-from .frames import SEEKABLE, SampledFrame, _free_decoder
+from .frames import FAST_DECODE, SEEKABLE, SampledFrame, _free_decoder
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +114,7 @@ def _decode_own(
     try:
         stream = container.streams.video[0]
         stream.codec_context.thread_count = 1
+        stream.codec_context.options = dict(FAST_DECODE)
         for group in groups:
             container.seek(group.keyframe, stream=stream, backward=True)
             last = max(group.wanted)
@@ -125,7 +126,7 @@ def _decode_own(
                 for frame in packet.decode():
                     if frame.pts in group.wanted:
                         image = frames._convert(frame, side, "rgb24")
-                        yield SampledFrame(frame.time, image, frame)
+                        yield SampledFrame(frame.time, image, frame, exact=False)
             yield GROUP_END
     except av.error.FFmpegError:
         return  # a damaged group: the frames read so far

@@ -17,13 +17,15 @@ from collections import deque
 from collections.abc import Callable, Generator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import av
 import numpy as np
 from numpy.typing import NDArray
 
 from ..models import Detection, FilterResult
-from .frames import SampledFrame, sample_frames, snapshot_rgb
+from .frames import SampledFrame, decoded_again, sample_frames, snapshot_rgb
 from .keyframes import KeyframePass, sample_between, sample_keyframes
 from .parked import only_parked
 from .rules import DetectionRules, RawDetection
@@ -180,8 +182,8 @@ class _Scanner:
 
         def settle() -> None:
             sampled, future = queue.popleft()
-            source = sampled.source
-            tracker.add(sampled.ts, future.result(), lambda: snapshot_rgb(source))
+            snapshot = partial(_snapshot, self.path, sampled.source, sampled.exact)
+            tracker.add(sampled.ts, future.result(), snapshot)
 
         try:
             if self.stop():
@@ -209,6 +211,11 @@ class _Scanner:
             for _, future in queue:
                 future.cancel()
             frames.close()
+
+
+def _snapshot(path: Path, source: av.VideoFrame, exact: bool) -> NDArray[np.uint8]:
+    """A sampled frame's snapshot picture (decoded again if not ``exact``)."""
+    return snapshot_rgb(source if exact else decoded_again(path, source))
 
 
 def _submit(
