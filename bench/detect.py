@@ -126,7 +126,9 @@ def _combined(results: list[Result]) -> Result:
         "peak_rss_mb": max(result["peak_rss_mb"] for result in results),
     }
     if "stall_ms" in combined:
-        combined["stall_ms"] = max(result["stall_ms"] for result in results)
+        worst = max(results, key=lambda result: float(result["stall_ms"]))
+        combined["stall_ms"] = worst["stall_ms"]
+        combined["stall_parts"] = worst.get("stall_parts", "")
     return combined
 
 
@@ -351,6 +353,8 @@ def summary(report: Report) -> None:
     print(f"  peak memory {worst['peak_rss_mb']:.0f} MB ({label}; target <= 250 MB)")
     label, worst = max(ours, key=lambda case: case[1]["stall_ms"])
     print(f"  largest loop stall {worst['stall_ms']:.1f} ms ({label}; target < 20 ms)")
+    if worst.get("stall_parts"):
+        print(f"    of it: {worst['stall_parts']}")
 
 
 def checks_per_clip() -> None:

@@ -148,6 +148,7 @@ async def measure(spec: dict[str, Any]) -> dict[str, Any]:
         "frames": first.frames_sampled,
         "found": first.detected_classes,
         "stall_ms": monitor.max_stall * 1000,
+        "stall_parts": monitor.parts.describe() if monitor.parts else "",
         "peak_rss_mb": peak_rss_mb(),
     }
 
