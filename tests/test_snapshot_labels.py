@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from custom_components.homesec.engine.detect.labels import label_font
 from custom_components.homesec.engine.detect.snapshot import annotate
 from custom_components.homesec.engine.detect.zone_drawing import (
     ZONE_COLOR,
@@ -18,6 +19,8 @@ from custom_components.homesec.engine.models import Box, Detection
 
 RED = np.array([255, 59, 48])
 """A person's box colour (``snapshot.COLORS``)."""
+YELLOW = np.array([255, 214, 10])
+"""The box colour of classes without their own (motion)."""
 
 
 def _rows_of(pixels: NDArray[np.uint8], column: int, color: NDArray[np.int_]) -> int:
@@ -68,3 +71,25 @@ def test_a_zone_name_is_a_readable_size_on_the_zones_picture() -> None:
     left = round(0.1 * 959)
     column = pixels[: round(0.8 * 539), left + 8 : left + 9]
     assert _rows_of(column, 0, np.array(ZONE_COLOR)) >= 16
+
+
+def test_a_motion_label_has_no_score() -> None:
+    """A motion box is labelled "motion" alone: its score is how much changed."""
+    # Given a 1280x720 grey frame with a motion box whose change scored 1.0
+    frame = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    motion = Detection(
+        label="motion",
+        confidence=1.0,
+        box=Box(x1=0.2, y1=0.4, x2=0.8, y2=0.9),
+        frame_ts=0.0,
+    )
+
+    # When its snapshot is annotated as a motion snapshot is
+    jpeg = annotate(frame, [motion], scores=False)
+
+    # Then the label above the box is as wide as "motion" alone, not "motion 100%"
+    pixels = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))
+    row = pixels[round(0.4 * 720) - 3]
+    label = np.abs(row.astype(int) - YELLOW).sum(axis=1) < 60
+    font = label_font(720)
+    assert font.getlength("motion") <= label.sum() < font.getlength("motion 100%")

@@ -112,7 +112,7 @@ def _snapshot(path: Path, best: Detection) -> bytes | None:
         return None
     if sampled is None:
         return None
-    return annotate(snapshot_rgb(sampled.source), [best])
+    return annotate(snapshot_rgb(sampled.source), [best], scores=False)
 
 
 def _smooth(gray: GrayFrame) -> np.ndarray:

@@ -20,8 +20,14 @@ def annotate(
     detections: Sequence[Detection],
     group: dict[str, str] | None = None,
     quality: int = 85,
+    *,
+    scores: bool = True,
 ) -> bytes:
-    """Draw each detection's box and label on the frame; return JPEG bytes."""
+    """Draw each detection's box and label on the frame; return JPEG bytes.
+
+    Without ``scores`` a label is the class alone: a motion box's score is how
+    much changed, which a reader would take for how sure the detector is.
+    """
     image = Image.fromarray(rgb, mode="RGB")
     draw = ImageDraw.Draw(image)
     width, height = image.size
@@ -38,7 +44,7 @@ def annotate(
         draw_label(
             draw,
             (box[0], box[1]),
-            f"{det.label} {det.confidence:.0%}",
+            f"{det.label} {det.confidence:.0%}" if scores else det.label,
             height=height,
             fill=color,
             text_fill="white",
