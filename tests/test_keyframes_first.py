@@ -179,10 +179,11 @@ def test_a_person_at_the_keyframes_is_decided_from_keyframes_only(
 
 
 @pytest.mark.parametrize("min_hits", [1, 2])
-def test_a_deciding_keyframe_is_inferred_before_the_next_is_decoded(
+def test_a_deciding_keyframe_is_settled_before_the_next_is_inferred(
     monkeypatch: pytest.MonkeyPatch, red_model: Path, clips: Path, min_hits: int
 ) -> None:
-    """Inference on its own worker does not let the decoder run ahead of a hit."""
+    """The decoder works one keyframe ahead of the model, but the model does not
+    look at the next keyframe while the last one's result may decide the scan."""
     # Given a 6 s clip with the person visible throughout, keyframes every 2 s
     clip = make_red_box_clip(clips / "throughout.mp4", appears_at=0)
     recorder = Recorder(monkeypatch, red_model)
@@ -192,11 +193,12 @@ def test_a_deciding_keyframe_is_inferred_before_the_next_is_decoded(
     with ThreadPoolExecutor(1) as executor:
         result = recorder.scan(clip, min_hits=min_hits, executor=executor)
 
-    # Then the keyframe that satisfied the rules was the last one decoded
+    # Then the keyframe that satisfied the rules was the last one inferred, and
+    # at most one more keyframe was decoded (while the model looked at it)
     assert result.detected_classes == ["person"]
     assert result.frames_sampled == min_hits
     assert recorder.inferred == [2 * 15360 * i for i in range(min_hits)]
-    assert decoders.frames == [min_hits]
+    assert decoders.frames[0] in {min_hits, min_hits + 1}
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".ts", ".mkv", ".avi"])

@@ -6,9 +6,10 @@ decoder works on the next (inference runs on its own single worker).
 Keyframes first: the sampled frames that are keyframes decode for a fraction of
 the cost of the others, so they are scanned first; the frames in between are
 decoded only when the keyframes did not satisfy the rules, and those already
-inferred (told apart by pts) are not inferred again. A keyframe whose inference
-may satisfy the rules is settled before the next keyframe is decoded: a scan
-that a keyframe decides decodes nothing more.
+inferred (told apart by pts) are not inferred again. The next keyframe is
+decoded while the model looks at one, but a keyframe whose result may satisfy
+the rules is settled before the next is inferred: a scan that a keyframe decides
+has decoded at most one more keyframe, and inferred none.
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ class _Scanner:
         """Infer ``frames`` until the tracker is done or they end; close them.
 
         The next frame is decoded while the model looks at the last one; with
-        ``settle_deciding``, not while that one's result may end the scan.
+        ``settle_deciding``, it is not inferred while that one's result may end
+        the scan.
         """
         tracker = self.tracker
         queue: deque[tuple[SampledFrame, Future[list[RawDetection]]]] = deque()
@@ -191,16 +193,20 @@ class _Scanner:
             for sampled in frames:
                 if self.stop():
                     raise ScanCancelledError(self.path.name)
+                decided = False
+                while settle_deciding and queue and tracker.may_finish(len(queue)):
+                    settle()
+                    decided = tracker.done
+                    if decided:
+                        break
+                if decided:
+                    break  # this frame was decoded for nothing
                 future = _submit(self.executor, self.infer, sampled.image)
                 queue.append((sampled, future))
                 while (
                     queue
                     and not tracker.done
-                    and (
-                        len(queue) > 1
-                        or queue[0][1].done()
-                        or (settle_deciding and tracker.may_finish(len(queue)))
-                    )
+                    and (len(queue) > 1 or queue[0][1].done())
                 ):
                     settle()
                 if tracker.done:
