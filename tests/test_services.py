@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import os
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,32 @@ async def test_reprocess_search_and_cleanup(
     assert (await call(hass, "analyze_clip", stored))["detected_classes"] == ["motion"]
     unknown = {"media_content_id": "media-source://homesec/clip/nope_1"}
     assert await refused(hass, "analyze_clip", unknown) == "unknown_clip"
+
+
+async def test_search_lists_a_late_upload_by_when_it_was_recorded(
+    hass: HomeAssistant, folder_hub: FolderHub, motion_clip: Path
+) -> None:
+    """A camera's backlog, uploaded after newer clips, sorts by recording time."""
+    # Given a clip recorded now, then a clip recorded an hour ago that the
+    # camera uploads only afterwards (its file time is its recording time)
+    detections = async_capture_events(hass, EVENT_DETECTION)
+    hour_ago = (dt_util.utcnow() - timedelta(hours=1)).timestamp()
+    for name, stamp in (("now.mp4", None), ("backlog.mp4", hour_ago)):
+        clip = folder_hub.folder / name
+        clip.write_bytes(motion_clip.read_bytes())
+        if stamp is not None:
+            os.utime(clip, (stamp, stamp))
+        count = len(detections) + 1
+        await wait_for(lambda n=count: len(detections) == n, what=name)
+
+    # When the clips are searched
+    found = await call(hass, "search_clips", {})
+
+    # Then the clip recorded last comes first, whatever the order they came in
+    names = [clip["original_name"] for clip in found["clips"]]
+    assert names == ["now.mp4", "backlog.mp4"]
+    starts = [clip["start"] for clip in found["clips"]]
+    assert starts == sorted(starts, reverse=True)
 
 
 async def test_record_clip_needs_a_recording_camera(

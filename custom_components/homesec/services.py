@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import logging
 from pathlib import Path
 import secrets
@@ -234,6 +235,11 @@ def _matches(state: ClipState, data: dict[str, Any]) -> bool:
     return True
 
 
+def _start_order(state: ClipState) -> datetime:
+    """When the clip was recorded (a camera's late upload sorts by that)."""
+    return state.start_ts or datetime.min.replace(tzinfo=UTC)
+
+
 def _describe(state: ClipState) -> dict[str, Any]:
     analysis = state.analysis
     return {
@@ -277,7 +283,10 @@ async def _search_clips(call: ServiceCall) -> ServiceResponse:
     states = await hub.engine.repository.recent(camera_id, SEARCH_WINDOW)
     if states is None:
         raise failure("state_store_unreachable")
-    found = [_describe(s) for s in states if _matches(s, data)]
+    matching = sorted(
+        (s for s in states if _matches(s, data)), key=_start_order, reverse=True
+    )
+    found = [_describe(s) for s in matching]
     response: dict[str, Any] = {"clips": found[: data["limit"]]}
     return response
 
