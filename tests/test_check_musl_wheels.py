@@ -139,3 +139,63 @@ def test_packages_without_a_distribution_are_read_from_pip(
         "numpy",
         "opencv-python",
     ]
+
+
+def test_an_unresolvable_set_blames_only_the_packages_pip_names(
+    check: ModuleType,
+) -> None:
+    """A conflict pip cannot resolve names its packages, not every requirement."""
+    # Given the integration's requirements and pip's error for one of them
+    own = {"pyftpdlib", "onnxruntime", "onnx", "ncnn"}
+    errors = [
+        "ERROR: Cannot install onnxruntime>=1.17.0 because these package "
+        "versions have conflicting dependencies.",
+    ]
+
+    # When the failure is blamed
+    named = check.blamed(own, errors)
+
+    # Then only the package pip named is blamed (not onnx, a prefix of it)
+    assert named == "onnxruntime"
+    assert check.blamed(own, ["ERROR: ResolutionImpossible"]) == "requirements"
+
+
+def test_the_self_check_needs_the_package_itself_named_on_every_platform(
+    check: ModuleType,
+) -> None:
+    """--expect-fail passes only when each platform's failure is that package."""
+    # Given failures naming onnxruntime, another package, or none
+    mine = check.NeedsCompilerError("onnxruntime", "no wheel for this platform")
+    other = check.NeedsCompilerError("numpy", "no wheel; onnxruntime needs it")
+    everyone = check.NeedsCompilerError("requirements", "does not resolve")
+
+    # When the self-check judges them
+    def judged(*failures: object) -> bool:
+        platforms = ("musllinux_1_2_x86_64", "musllinux_1_2_aarch64")
+        return bool(
+            check.named_everywhere(
+                "onnxruntime", dict(zip(platforms, failures, strict=True))
+            )
+        )
+
+    # Then only onnxruntime's own failure on both platforms passes it
+    assert judged(mine, mine)
+    assert not judged(mine, "")
+    assert not judged(mine, other)
+    assert not judged(everyone, everyone)
+
+
+def test_the_table_asks_for_what_home_assistant_installs(check: ModuleType) -> None:
+    """The README table's fallback requirements match the backends' own."""
+    # Given the detector backends' on-demand requirements
+    found = check.detector_requirements(tuple(check.TABLE_BACKENDS))
+
+    # When the table's fallbacks are compared with them
+    differing = {
+        backend: (fallback, found[backend])
+        for backend, fallback in check.TABLE_BACKENDS.items()
+        if backend in found and found[backend] != fallback
+    }
+
+    # Then each backend is checked with the requirement users get
+    assert differing == {}
