@@ -9,10 +9,13 @@ from pathlib import Path
 import time
 from typing import Any
 
+import aiohttp
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homesec.const import DOMAIN, EVENT_ALERT, SUBENTRY_CAMERA
 
@@ -195,3 +198,20 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def upload(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, path: Path
+) -> str:
+    """Upload ``path`` through Home Assistant's file upload endpoint.
+
+    HomeSec registers its own views first: the client freezes the routes.
+    """
+    assert await async_setup_component(hass, DOMAIN, {})
+    assert await async_setup_component(hass, "file_upload", {})
+    form = aiohttp.FormData()
+    form.add_field("file", path.read_bytes(), filename=path.name)
+    response = await (await hass_client()).post("/api/file_upload", data=form)
+    assert response.status == 200
+    file_id: str = (await response.json())["file_id"]
+    return file_id

@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.core import HomeAssistant
@@ -28,7 +27,7 @@ from custom_components.homesec.engine.detect.coco import COCO80
 from custom_components.homesec.engine.detect.motion import MotionDetector
 from custom_components.homesec.engine.detect.onnx import OnnxDetector
 
-from .helpers import add_camera, finish_hub_flow, start_hub_flow, wait_for
+from .helpers import add_camera, finish_hub_flow, start_hub_flow, upload, wait_for
 from .ncnn_export import export_entries, zipped
 from .red_person_model import build as build_red_person_model
 
@@ -53,23 +52,6 @@ async def onnx_step(hass: HomeAssistant) -> Any:
     result = await configure(hass, await start_hub_flow(hass), {"detector": "onnx"})
     assert result["step_id"] == "onnx"
     return result
-
-
-async def upload(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, path: Path
-) -> str:
-    """Upload ``path`` through Home Assistant's file upload endpoint.
-
-    HomeSec registers its own views first: the client freezes the routes.
-    """
-    assert await async_setup_component(hass, DOMAIN, {})
-    assert await async_setup_component(hass, "file_upload", {})
-    form = aiohttp.FormData()
-    form.add_field("file", path.read_bytes(), filename=path.name)
-    response = await (await hass_client()).post("/api/file_upload", data=form)
-    assert response.status == 200
-    file_id: str = (await response.json())["file_id"]
-    return file_id
 
 
 @pytest.fixture

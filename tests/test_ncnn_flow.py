@@ -14,12 +14,20 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.homesec.const import DOMAIN
 from custom_components.homesec.engine.detect.motion import MotionDetector
 from custom_components.homesec.engine.detect.ncnn import NcnnDetector
 
-from .helpers import PERSON_RULES, alert_for_clip, finish_hub_flow, start_hub_flow
+from .helpers import (
+    PERSON_RULES,
+    alert_for_clip,
+    finish_hub_flow,
+    start_hub_flow,
+    upload,
+)
+from .ncnn_export import zipped
 
 
 async def _ncnn_step(hass: HomeAssistant) -> dict[str, Any]:
@@ -163,3 +171,67 @@ async def test_corrupt_model_at_start_is_repaired(
     assert entry.data["model_path"] == fixed
     assert isinstance(entry.runtime_data.engine.detector, NcnnDetector)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+def _zip_export(folder: Path, path: Path, *, damage: bool = False) -> Path:
+    """Zip an export folder as a user would (its folder inside the zip)."""
+    entries = {f"{folder.name}/{f.name}": f.read_bytes() for f in folder.iterdir()}
+    if damage:
+        entries[f"{folder.name}/model.ncnn.param"] = b"not a model"
+    return zipped(path, entries)
+
+
+async def test_a_zipped_export_uploaded_in_the_ncnn_step_runs(
+    hass: HomeAssistant,
+    config_dir: Path,
+    red_ncnn: Path,
+    red_clip: Path,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A damaged zip is refused on the upload field; a good one is kept and runs."""
+    # Given the ncnn step, a zipped export whose description is damaged and
+    # the same export zipped intact
+    result = await _ncnn_step(hass)
+    damaged = _zip_export(red_ncnn, config_dir.parent / "damaged.zip", damage=True)
+    good = _zip_export(red_ncnn, config_dir.parent / "red.zip")
+    damaged_id = await upload(hass, hass_client, damaged)
+    good_id = await upload(hass, hass_client, good)
+
+    # When the damaged one is submitted
+    refused = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_upload": damaged_id}
+    )
+
+    # Then the form names the upload field and keeps nothing of it
+    assert refused["step_id"] == "ncnn"
+    assert refused["errors"] == {"model_upload": "model_invalid"}
+    models = config_dir / "homesec" / "models"
+    assert not models.exists() or list(models.iterdir()) == []
+
+    # When the good one is submitted and the flow finished
+    described = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_upload": good_id}
+    )
+    assert described["step_id"] == "model", described.get("errors")
+    placeholders = described["description_placeholders"]
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            described["flow_id"], PERSON_RULES
+        )
+    )
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"analyzer": "none"}
+        )
+    )
+    entry = (await finish_hub_flow(hass, result))["result"]
+
+    # Then the export is unpacked under HomeSec's models folder, described,
+    # saved, and finds the person through ncnn
+    assert placeholders["model"] == red_ncnn.name
+    assert placeholders["classes"].startswith("person, bicycle, car")
+    assert entry.data["model_path"] == f"homesec/models/{red_ncnn.name}"
+    assert (models / red_ncnn.name / "model.ncnn.bin").is_file()
+    assert isinstance(entry.runtime_data.engine.detector, NcnnDetector)
+    alert = await alert_for_clip(hass, entry, config_dir / "drop", red_clip)
+    assert alert.data["detected_classes"] == ["person"]
