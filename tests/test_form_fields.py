@@ -22,6 +22,7 @@ from custom_components.homesec.const import SUBENTRY_CAMERA
 from custom_components.homesec.engine.analyze.schema import DEFAULT_ACTIVITY_TYPES
 
 from .helpers import add_camera, finish_hub_flow, setup_hub, start_hub_flow
+from .red_person_model import build as build_red_person_model
 from .servers import free_port
 
 INTEGRATION = Path(__file__).parents[1] / "custom_components" / "homesec"
@@ -293,3 +294,53 @@ async def test_settings_not_shown_keep_their_saved_values(
     assert {key: data[key] for key in own} == own
     assert data["notify_on_motion"] == "off"
     assert data["notify_services"] == ["notify.email_me"]
+
+
+async def _summarized_hub_alerts_step(
+    hass: HomeAssistant, model: str, detect: list[str]
+) -> dict[str, Any]:
+    """A new hub on the onnx model ``model``, summarized, at its alerts step."""
+    result = await start_hub_flow(hass)
+    steps: list[dict[str, Any]] = [
+        {"detector": "onnx"},
+        {"model_path": model},
+        {"detect_classes": detect, "min_confidence": 0.5, "min_hits": 1},
+        {"analyzer": "ai_task"},
+        {"ai_task_entity": "ai_task.describer"},
+    ]
+    for step in steps:
+        result = dict(
+            await hass.config_entries.flow.async_configure(result["flow_id"], step)
+        )
+        assert not result.get("errors"), (step, result["errors"])
+    assert result["step_id"] == "alerts"
+    return result
+
+
+async def test_summary_rules_offer_the_model_s_own_classes(
+    hass: HomeAssistant, config_dir: Path, tmp_path: Path
+) -> None:
+    """Alert-on choices follow the model: its names, or COCO's groups first."""
+    # Given a custom model that finds packages, and a COCO model, in the config dir
+    build_red_person_model(config_dir / "package.onnx", names={0: "package"})
+    build_red_person_model(config_dir / "coco.onnx")
+
+    # When a summarized hub on the custom model comes to its alerts step
+    custom = await _summarized_hub_alerts_step(hass, "package.onnx", ["package"])
+
+    # Then only the model's class is offered, and chosen
+    triggers = selector_of(custom, "trigger_classes")
+    assert triggers["options"] == ["package"]
+    defaults = {str(k): k.default() for k in custom["data_schema"].schema}
+    assert defaults["trigger_classes"] == ["package"]
+
+    # When a summarized hub on the COCO model comes to it instead
+    flows = hass.config_entries.flow
+    flows.async_abort(custom["flow_id"])
+    coco = await _summarized_hub_alerts_step(hass, "coco.onnx", ["person"])
+
+    # Then the person, vehicle and animal groups come first, then COCO's other
+    # names (a bicycle is a vehicle)
+    options = selector_of(coco, "trigger_classes")["options"]
+    assert options[:4] == ["person", "vehicle", "animal", "traffic light"]
+    assert "package" not in options
