@@ -24,6 +24,7 @@ from custom_components.homesec.engine.detect.motion import (
     MotionDetector,
     MotionSettings,
 )
+from custom_components.homesec.engine.detect.ncnn import NcnnDetector, NcnnSettings
 from custom_components.homesec.engine.detect.onnx import OnnxDetector, OnnxSettings
 from custom_components.homesec.engine.detect.remote import (
     RemoteDetector,
@@ -250,10 +251,11 @@ async def test_a_failing_substream_leaves_the_clip_whole_and_logs_once(
     assert len(logged) == 1
 
 
-@pytest.mark.parametrize("backend", ["onnx", "remote", "motion"])
+@pytest.mark.parametrize("backend", ["ncnn", "onnx", "remote", "motion"])
 async def test_every_detector_reads_the_substream_recording(
     streams: Path,
     red_model: Path,
+    red_ncnn: Path,
     detection_server: DetectionServer,
     tmp_path: Path,
     backend: str,
@@ -275,6 +277,7 @@ async def test_every_detector_reads_the_substream_recording(
     # When the backend scans the clip, and the same clip without the recording
     async with ClientSession() as session:
         detectors: dict[str, ObjectDetector] = {
+            "ncnn": NcnnDetector(NcnnSettings(model_path=red_ncnn)),
             "onnx": OnnxDetector(OnnxSettings(model_path=red_model)),
             "remote": RemoteDetector(
                 RemoteSettings(url=detection_server.url), session, run_blocking
