@@ -1,21 +1,23 @@
 """Ultralytics-style NCNN exports written by the tests: a folder ``*_ncnn_model``
-with a small valid ncnn graph (an input and a 1x1 convolution), its weights and
-a ``metadata.yaml`` naming the classes; and zips of them."""
+with a valid ncnn graph (the red-person head, scoring one class per name), its
+weights and a ``metadata.yaml`` naming the classes; and zips of them."""
 
 from __future__ import annotations
 
 from pathlib import Path
-import struct
 import zipfile
 
-PARAM = (
-    "7767517\n"
-    "2 2\n"
-    "Input in0 0 1 in0 0=4 1=4 2=3\n"
-    "Convolution conv0 1 1 in0 out0 0=1 1=1 5=1 6=3\n"
-)
-# A float32 weight tag, three weights, one bias.
-WEIGHTS = struct.pack("<I3ff", 0, 1.0, 1.0, 1.0, 0.5)
+from .red_person_ncnn import graph
+
+
+def model_files(classes: int, imgsz: int = 320) -> tuple[str, bytes]:
+    """The param text and weights of a head scoring ``classes`` classes."""
+    layers = graph(size=imgsz, classes=classes)
+    return layers.param(), bytes(layers.weights)
+
+
+PARAM, WEIGHTS = model_files(1)
+"""A one-class export's files, for tests that damage them."""
 
 
 def metadata(names: list[str], imgsz: int = 320) -> str:
@@ -27,12 +29,19 @@ def metadata(names: list[str], imgsz: int = 320) -> str:
 
 
 def export(
-    folder: Path, names: list[str], *, weights: bytes = WEIGHTS, imgsz: int = 320
+    folder: Path,
+    names: list[str],
+    *,
+    weights: bytes | None = None,
+    imgsz: int = 320,
+    classes: int | None = None,
 ) -> Path:
-    """Write an export to ``folder`` (named ``*_ncnn_model``)."""
+    """Write an export to ``folder`` (named ``*_ncnn_model``); its head scores
+    ``classes`` classes (as many as ``names`` unless said)."""
+    param, own_weights = model_files(len(names) if classes is None else classes, imgsz)
     folder.mkdir(parents=True)
-    (folder / "model.ncnn.param").write_text(PARAM)
-    (folder / "model.ncnn.bin").write_bytes(weights)
+    (folder / "model.ncnn.param").write_text(param)
+    (folder / "model.ncnn.bin").write_bytes(own_weights if weights is None else weights)
     (folder / "metadata.yaml").write_text(metadata(names, imgsz))
     return folder
 
@@ -47,9 +56,10 @@ def zipped(path: Path, entries: dict[str, bytes]) -> Path:
 
 def export_entries(folder: str, names: list[str]) -> dict[str, bytes]:
     """The files of an export inside ``folder/`` of a zip."""
+    param, weights = model_files(len(names))
     return {
-        f"{folder}/model.ncnn.param": PARAM.encode(),
-        f"{folder}/model.ncnn.bin": WEIGHTS,
+        f"{folder}/model.ncnn.param": param.encode(),
+        f"{folder}/model.ncnn.bin": weights,
         f"{folder}/metadata.yaml": metadata(names).encode(),
         f"{folder}/model_ncnn.py": b"# written by Ultralytics, not needed\n",
     }

@@ -1,6 +1,7 @@
 """A YOLO-format ONNX model, built with the onnx package, that sees a "person"
-wherever the frame is red: its output is one anchor [cx, cy, w, h, 80 class
-scores] boxing the red pixels, with score 0.9 for class 0 when there are any."""
+wherever the frame is red: its output is one anchor [cx, cy, w, h, a score per
+class (COCO's 80 or the names given)] boxing the red pixels, with score 0.9 for
+class 0 when there are any."""
 
 from __future__ import annotations
 
@@ -22,11 +23,14 @@ def _const(name: str, value: np.ndarray) -> onnx.NodeProto:
 
 
 def build(path: Path, size: int = SIZE, names: dict[int, str] | None = None) -> Path:
-    """Write the model to ``path``; ``names`` replace COCO's in its metadata.
+    """Write the model to ``path``; ``names`` replace COCO's (its metadata names
+    them, its head scores as many classes).
 
     Class 0 is what it sees in red: with ``names={0: "package"}`` it is a
     custom model that finds packages.
     """
+    names = names if names is not None else dict(enumerate(COCO80))
+    rows = 4 + len(names)
     ar = np.arange(size, dtype=np.float32)
     nodes = [
         _const("i0", np.array(0, dtype=np.int64)),
@@ -38,8 +42,8 @@ def build(path: Path, size: int = SIZE, names: dict[int, str] | None = None) -> 
         _const("size", np.array([size], dtype=np.float32)),
         _const("up", ar + 1),
         _const("down", size - ar),
-        _const("zeros", np.zeros(79, dtype=np.float32)),
-        _const("shape", np.array([1, 84, 1], dtype=np.int64)),
+        _const("zeros", np.zeros(len(names) - 1, dtype=np.float32)),
+        _const("shape", np.array([1, rows, 1], dtype=np.int64)),
         helper.make_node("Gather", ["images", "i0"], ["r"], axis=1),
         helper.make_node("Gather", ["images", "i1"], ["g"], axis=1),
         helper.make_node("Gather", ["images", "i2"], ["b"], axis=1),
@@ -71,7 +75,10 @@ def build(path: Path, size: int = SIZE, names: dict[int, str] | None = None) -> 
         helper.make_node("Mul", ["any", "score"], ["conf0"]),
         helper.make_node("Reshape", ["conf0", "i1s"], ["conf"]),
         helper.make_node(
-            "Concat", ["cx", "cy", "w", "h", "conf", "zeros"], ["flat"], axis=0
+            "Concat",
+            ["cx", "cy", "w", "h", "conf", *(["zeros"] if len(names) > 1 else [])],
+            ["flat"],
+            axis=0,
         ),
         helper.make_node("Reshape", ["flat", "shape"], ["output0"]),
     ]
@@ -84,11 +91,10 @@ def build(path: Path, size: int = SIZE, names: dict[int, str] | None = None) -> 
                 "images", TensorProto.FLOAT, [1, 3, size, size]
             )
         ],
-        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 84, 1])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, rows, 1])],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    names = names if names is not None else dict(enumerate(COCO80))
     for key, value in {"names": str(names), "task": "detect"}.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value

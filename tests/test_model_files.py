@@ -6,6 +6,7 @@ from pathlib import Path
 import stat
 import zipfile
 
+import onnx
 import pytest
 
 from custom_components.homesec.engine.detect import model_files
@@ -56,7 +57,7 @@ def test_ncnn_exports_are_described_and_checked(tmp_path: Path) -> None:
     short = export(tmp_path / "short_ncnn_model", ["package"], weights=WEIGHTS[:6])
     bad = export(tmp_path / "bad_ncnn_model", ["package"])
     (bad / "model.ncnn.param").write_text(PARAM.replace("7767517", "1234"))
-    unnamed = export(tmp_path / "unnamed_ncnn_model", [])
+    unnamed = export(tmp_path / "unnamed_ncnn_model", [], classes=1)
 
     # When each is read
     read = {path.name: read_model_info(path) for path in (good, short, bad, unnamed)}
@@ -69,6 +70,35 @@ def test_ncnn_exports_are_described_and_checked(tmp_path: Path) -> None:
         problem = read[name]
         assert isinstance(problem, ModelProblem), name
         assert problem.reason == "model_invalid"
+
+
+def test_metadata_of_another_model_is_refused(tmp_path: Path) -> None:
+    """Names that do not match the classes the model scores are refused."""
+    # Given an NCNN export whose metadata names 2 classes for an 80-class head,
+    # and an ONNX model finding packages whose metadata was given 2 names
+    ncnn = export(tmp_path / "mixed_ncnn_model", ["package", "fall"], classes=80)
+    onnx_path = build_red_person_model(tmp_path / "mixed.onnx", names={0: "package"})
+    model = onnx.load(str(onnx_path))
+    for prop in model.metadata_props:
+        if prop.key == "names":
+            prop.value = str({0: "package", 1: "fall"})
+    onnx.save(model, str(onnx_path))
+
+    # When each is read
+    problems = [read_model_info(ncnn), read_model_info(onnx_path)]
+
+    # Then each is refused, saying what does not match
+    details = []
+    for problem in problems:
+        assert isinstance(problem, ModelProblem)
+        assert problem.reason == "model_invalid"
+        details.append(problem.detail)
+    assert details == [
+        "its metadata names 2 classes but the model scores 80 "
+        "(export it again with Ultralytics)",
+        "its metadata names 2 classes but the model scores 1 "
+        "(export it again with Ultralytics)",
+    ]
 
 
 def test_missing_or_unknown_files_are_not_models(tmp_path: Path) -> None:
@@ -280,7 +310,7 @@ def test_uploads_of_other_kinds_are_refused(tmp_path: Path) -> None:
 def test_metadata_in_list_form_is_read(tmp_path: Path) -> None:
     """``names`` as a list (older exports) reads the same as a mapping."""
     # Given an export whose metadata lists its names
-    folder = export(tmp_path / "list_ncnn_model", ["a"])
+    folder = export(tmp_path / "list_ncnn_model", ["a", "b"], imgsz=256)
     (folder / "metadata.yaml").write_text("imgsz: 256\nnames: [package, fall]\n")
 
     # When it is read

@@ -27,7 +27,7 @@ from .helpers import (
     start_hub_flow,
     upload,
 )
-from .ncnn_export import zipped
+from .ncnn_export import export, zipped
 
 
 async def _ncnn_step(hass: HomeAssistant) -> dict[str, Any]:
@@ -104,6 +104,32 @@ async def test_ncnn_flow_checks_the_model(
     assert saved["data"]["model_path"] == good
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     assert isinstance(entry.runtime_data.engine.detector, NcnnDetector)
+
+
+async def test_an_export_with_another_model_s_names_is_refused(
+    hass: HomeAssistant, config_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Metadata naming other classes than the model scores: refused, and why."""
+    # Given the ncnn step and an export whose metadata names 2 of its 80 classes
+    result = await _ncnn_step(hass)
+    export(config_dir / "models" / "mixed_ncnn_model", ["package", "fall"], classes=80)
+
+    # When it is submitted
+    refused = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"model_path": "models/mixed_ncnn_model"}
+    )
+
+    # Then the form refuses it on its field, and the log says why, once
+    assert refused["errors"] == {"model_path": "model_invalid"}
+    reasons = [
+        message
+        for record in caplog.records
+        if "does not load" in (message := record.getMessage())
+    ]
+    assert reasons == [
+        "The model mixed_ncnn_model does not load: its metadata names 2 classes "
+        "but the model scores 80 (export it again with Ultralytics)"
+    ]
 
 
 async def test_person_alert_through_ncnn(

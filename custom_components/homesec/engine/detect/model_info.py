@@ -94,6 +94,8 @@ def _read_onnx(path: Path) -> ModelInfo | ModelProblem:
         model = OnnxModel(path, threads=1)
     except ImportError as err:
         return ModelProblem("model_invalid", f"ONNX Runtime is not installed: {err}")
+    except ModelFileError as err:
+        return ModelProblem("model_invalid", str(err))
     except Exception as err:  # noqa: BLE001 - ONNX Runtime's errors have no base
         return ModelProblem("model_invalid", f"ONNX Runtime refused it: {err}")
     names = model.names or {index: str(index) for index in range(model.classes)}

@@ -18,7 +18,14 @@ import yaml
 
 from ..errors import ModelFileError
 from .rules import RawDetection
-from .yolo import PAD_VALUE, Letterbox, class_names, decode, head_classes
+from .yolo import (
+    PAD_VALUE,
+    Letterbox,
+    class_names,
+    decode,
+    head_classes,
+    named_classes,
+)
 from .yolo_detector import YoloDetector, YoloSettings
 
 EXPORT_PARAM = "model.ncnn.param"
@@ -113,7 +120,7 @@ class NcnnModel:
         self._input, self._output = inputs[0], outputs[-1]
         blank = np.full((self.imgsz, self.imgsz, 3), PAD_VALUE, dtype=np.uint8)
         classes = head_classes(self._run(Letterbox(blank, self.imgsz)))
-        self.names = class_names(metadata.get("names"), classes)
+        self.names = named_classes(class_names(metadata.get("names"), classes), classes)
 
     def _run(self, frame: Letterbox) -> NDArray[np.float32]:
         with self._net.create_extractor() as extractor:

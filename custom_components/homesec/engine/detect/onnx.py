@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .rules import RawDetection
-from .yolo import Letterbox, class_names, decode, decode_end2end
+from .yolo import Letterbox, class_names, decode, decode_end2end, named_classes
 from .yolo_detector import YoloDetector, YoloSettings
 
 
@@ -53,7 +53,9 @@ class OnnxModel:
             else 80
         )
         self.classes = classes
-        self.names = class_names(meta.get("names"), classes)
+        names = class_names(meta.get("names"), classes)
+        counted = not self.end2end and isinstance(output_shape[1], int)
+        self.names = named_classes(names, classes) if counted else names
         self.name = path.name
 
     def infer(

@@ -123,6 +123,20 @@ def _detections(
     ]
 
 
+def named_classes(names: dict[int, str], classes: int) -> dict[int, str]:
+    """``names`` if they name each class the head scores (or are missing).
+
+    Metadata from another model would label detections by number and offer
+    classes the model never reports: raise ModelFileError instead.
+    """
+    if names and set(names) != set(range(classes)):
+        raise ModelFileError(
+            f"its metadata names {len(names)} classes but the model scores "
+            f"{classes} (export it again with Ultralytics)"
+        )
+    return names
+
+
 def class_names(raw: object, classes: int) -> dict[int, str]:
     """Class names from a model's metadata; COCO's for 80 unnamed classes.
 
