@@ -351,28 +351,32 @@ def summary(report: Report) -> None:
         "\n6. Peak memory and event-loop stall over every scan above as HomeSec "
         f"runs it ({THREADS} inference thread)"
     )
-    ours = [(label, r) for label, r in report.cases if "stall_ms" in r]
+    ours = [(label.strip(), r) for label, r in report.cases if "stall_ms" in r]
     if not ours:
         print("  skipped: no scan was measured")
         return
     label, worst = max(ours, key=lambda case: case[1]["peak_rss_mb"])
-    where = label.strip()
-    print(f"  peak memory {worst['peak_rss_mb']:.0f} MB ({where}; target <= 250 MB)")
-    label, worst = max(ours, key=lambda case: case[1]["stall_ms"])
-    where = label.strip()
-    print(f"  largest loop stall {worst['stall_ms']:.1f} ms ({where}; target < 20 ms)")
+    print(f"  peak memory {worst['peak_rss_mb']:.0f} MB ({label}; target <= 250 MB)")
+    print_stall("  largest loop stall", ours, "; target < 20 ms)")
+    others = [
+        (label.strip(), r) for label, r in report.other_settings if "stall_ms" in r
+    ]
+    if others:
+        peak = max(r["peak_rss_mb"] for _, r in others)
+        print_stall(
+            f"  with {MORE_THREADS} inference threads (not a HomeSec setting): "
+            "largest loop stall",
+            others,
+            f"), peak {peak:.0f} MB",
+        )
+
+
+def print_stall(lead: str, cases: list[tuple[str, Result]], after: str) -> None:
+    """The largest stall of ``cases``: its figure, case (then ``after``), parts."""
+    label, worst = max(cases, key=lambda case: case[1]["stall_ms"])
+    print(f"{lead} {worst['stall_ms']:.1f} ms ({label}{after}")
     if worst.get("stall_parts"):
         print(f"    of it: {worst['stall_parts']}")
-    others = [(label, r) for label, r in report.other_settings if "stall_ms" in r]
-    if others:
-        label, worst = max(others, key=lambda case: case[1]["stall_ms"])
-        print(
-            f"  with {MORE_THREADS} inference threads (not a HomeSec setting): "
-            f"largest loop stall {worst['stall_ms']:.1f} ms ({label.strip()}), "
-            f"peak {max(r['peak_rss_mb'] for _, r in others):.0f} MB"
-        )
-        if worst.get("stall_parts"):
-            print(f"    of it: {worst['stall_parts']}")
 
 
 def checks_per_clip() -> None:

@@ -108,7 +108,7 @@ def blamed(own: Set[str], errors: list[str]) -> str:
 
 
 def named_everywhere(
-    package: str, failures: dict[str, str | NeedsCompilerError]
+    package: str, failures: dict[str, NeedsCompilerError | None]
 ) -> bool:
     """Whether every platform's failure names ``package`` itself (the self-check)."""
     expected = canonicalize_name(package)
@@ -376,11 +376,11 @@ def manifest_requirements() -> list[str]:
 
 def check(
     requirements: list[str], platforms: dict[str, list[str]], work: Path, quiet: bool
-) -> dict[str, str | NeedsCompilerError]:
-    """Resolve on each platform; per platform "" or the failure."""
+) -> dict[str, NeedsCompilerError | None]:
+    """Resolve on each platform; per platform the failure, or None."""
     provided = home_assistant_packages()
     own = {canonicalize_name(Requirement(r).name) for r in requirements}
-    failures: dict[str, str | NeedsCompilerError] = {}
+    failures: dict[str, NeedsCompilerError | None] = {}
     sdists: Sdists = {}
     for platform, tags in platforms.items():
         resolver = Resolver(work / platform, provided, own, sdists)
@@ -391,7 +391,7 @@ def check(
             if not quiet:
                 print(f"{platform}: FAIL, would need a compiler: {err}")
             continue
-        failures[platform] = ""
+        failures[platform] = None
         if not quiet:
             print(f"{platform}: OK")
             for item in resolved:
@@ -410,7 +410,7 @@ def table(work: Path) -> None:
         extra = list(found.get(backend, fallback))
         failures = check(base + extra, columns, work / backend, quiet=True)
         cells = [
-            "installs" if not why else f"no ({str(why).split(':')[0]})"
+            "installs" if why is None else f"no ({str(why).split(':')[0]})"
             for why in failures.values()
         ]
         label = f"{backend} ({', '.join(extra)})" if extra else backend
@@ -456,7 +456,7 @@ def main() -> int:
             return 1
         print(f"self-check OK: {expected} is reported as needing a compiler")
         return 0
-    return 1 if any(failures.values()) else 0
+    return 1 if any(why is not None for why in failures.values()) else 0
 
 
 if __name__ == "__main__":
