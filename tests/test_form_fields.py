@@ -13,6 +13,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_mock_service,
@@ -344,3 +345,27 @@ async def test_summary_rules_offer_the_model_s_own_classes(
     options = selector_of(coco, "trigger_classes")["options"]
     assert options[:4] == ["person", "vehicle", "animal", "traffic light"]
     assert "package" not in options
+
+
+@pytest.mark.parametrize("detector", ["ncnn", "onnx", "ultralytics"])
+async def test_every_model_field_is_labelled(
+    hass: HomeAssistant, config_dir: Path, detector: str
+) -> None:
+    """A model step labels each field it shows, and no field it lacks."""
+    # Given the texts of the hub flow's steps
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    steps = strings["config"]["step"]
+
+    # When the hub flow comes to the detector's model step
+    result = await start_hub_flow(hass)
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"detector": detector}
+        )
+    )
+
+    # Then its labels and their descriptions are exactly its fields
+    assert result["step_id"] == detector
+    step = steps[detector]
+    assert set(step["data"]) == fields(result)
+    assert set(step["data_description"]) == fields(result)
